@@ -1,0 +1,140 @@
+"""Small shared checks that build clear, typed error messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import (
+    EmptyInputError,
+    InvalidDtypeError,
+    InvalidParameterError,
+    MissingColumnError,
+)
+
+__all__ = [
+    "check_frame",
+    "check_int",
+    "check_number",
+    "check_choice",
+    "example_values",
+]
+
+
+def example_values(values: Iterable[Any], n: int = 3) -> str:
+    """Return a short, readable list of the first ``n`` offending values."""
+    out = []
+    for v in values:
+        out.append(repr(v.item() if isinstance(v, np.generic) else v))
+        if len(out) >= n:
+            break
+    return "[" + ", ".join(out) + "]"
+
+
+def check_frame(
+    frame: Any,
+    name: str,
+    required: Sequence[str] = (),
+    *,
+    allow_empty: bool = False,
+) -> pd.DataFrame:
+    """Check that ``frame`` is a DataFrame with the ``required`` columns.
+
+    Parameters
+    ----------
+    frame : Any
+        The object to check.
+    name : str
+        The argument name used in error messages.
+    required : sequence of str
+        Columns that must be present.
+    allow_empty : bool, default False
+        Whether a frame with zero rows is accepted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself.
+
+    Raises
+    ------
+    InvalidDtypeError
+        ``frame`` is not a DataFrame.
+    MissingColumnError
+        A required column is missing.
+    EmptyInputError
+        ``frame`` has no rows and ``allow_empty`` is False.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidDtypeError(
+            f"{name} must be a pandas.DataFrame, got {type(frame).__name__}."
+        )
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise MissingColumnError(
+            f"{name} is missing column(s) {missing}; it has {list(frame.columns)}."
+        )
+    if not allow_empty and len(frame) == 0:
+        raise EmptyInputError(f"{name} is empty: at least one row is required.")
+    return frame
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None, owner: str = "") -> int:
+    """Check that ``value`` is an int (not bool) and at least ``minimum``."""
+    where = f" of {owner}" if owner else ""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidParameterError(
+            f"The '{name}' parameter{where} must be an int"
+            + (f" >= {minimum}" if minimum is not None else "")
+            + f", got {value!r} ({type(value).__name__})."
+        )
+    if minimum is not None and value < minimum:
+        raise InvalidParameterError(
+            f"The '{name}' parameter{where} must be an int >= {minimum}, got {value!r}."
+        )
+    return int(value)
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    owner: str = "",
+) -> float:
+    """Check that ``value`` is a finite real number inside the given bounds."""
+    where = f" of {owner}" if owner else ""
+    lo = "" if low is None else (f"{'>=' if low_inclusive else '>'} {low}")
+    hi = "" if high is None else (f"{'<=' if high_inclusive else '<'} {high}")
+    rule = " and ".join(p for p in (lo, hi) if p) or "finite"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(
+            f"The '{name}' parameter{where} must be a number {rule}, got {value!r}."
+        )
+    v = float(value)
+    bad = not np.isfinite(v)
+    if low is not None:
+        bad |= v < low if low_inclusive else v <= low
+    if high is not None:
+        bad |= v > high if high_inclusive else v >= high
+    if bad:
+        raise InvalidParameterError(
+            f"The '{name}' parameter{where} must be a number {rule}, got {value!r}."
+        )
+    return v
+
+
+def check_choice(value: Any, name: str, choices: Sequence[Any], *, owner: str = "") -> Any:
+    """Check that ``value`` is one of ``choices``."""
+    if value not in choices:
+        where = f" of {owner}" if owner else ""
+        raise InvalidParameterError(
+            f"The '{name}' parameter{where} must be one of {list(choices)}, got {value!r}."
+        )
+    return value

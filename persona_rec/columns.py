@@ -1,0 +1,53 @@
+"""Column names used across the public API, kept in one place.
+
+Every frame that goes in or comes out of persona_rec uses these names, so
+downstream code can refer to ``Columns.USER`` instead of a string literal.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Columns"]
+
+
+class Columns:
+    """Canonical column names.
+
+    Attributes
+    ----------
+    USER, ITEM : str
+        External user and item identifiers.
+    TIMESTAMP : str
+        Event time (``datetime64[ns]`` inside a Dataset).
+    EVENT : str
+        Event type such as ``"view"``, ``"cart"``, ``"purchase"``, ``"rating"``.
+    WEIGHT : str
+        Interaction strength used to build the users x items matrix.
+    QUANTITY, PRICE : str
+        Units and unit price of a purchase line.
+    SCORE, RANK : str
+        Recommendation score and 1-based rank.
+    SOURCE : str
+        Which component or fallback link produced a recommendation row.
+    TAG : str
+        Tag identifier in tag frames.
+    SEGMENT : str
+        Segment label.
+    """
+
+    USER = "user_id"
+    ITEM = "item_id"
+    TIMESTAMP = "timestamp"
+    EVENT = "event"
+    WEIGHT = "weight"
+    QUANTITY = "quantity"
+    PRICE = "price"
+    SCORE = "score"
+    RANK = "rank"
+    SOURCE = "source"
+    TAG = "tag_id"
+    SEGMENT = "segment"
+
+    #: Columns every recommendation frame has, in order.
+    RECO = (USER, ITEM, SCORE, RANK)
+    #: Columns every interaction frame must have.
+    INTERACTIONS_REQUIRED = (USER, ITEM, TIMESTAMP)

@@ -1,0 +1,78 @@
+"""Typed errors raised by persona_rec.
+
+Each error subclasses the builtin it refines, so ``except ValueError`` (or
+``KeyError``, ``TypeError``) keeps working in caller code. Messages name the
+argument or column, the rule that was broken and an example offending value.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PersonaRecError",
+    "MissingColumnError",
+    "InvalidValueError",
+    "InvalidDtypeError",
+    "EmptyInputError",
+    "DuplicateIdError",
+    "UnknownIdError",
+    "NotFittedError",
+    "InvalidParameterError",
+    "CorruptFileError",
+    "TaxonomyError",
+    "RuleSyntaxError",
+]
+
+
+class PersonaRecError(Exception):
+    """Mixin marking every error raised by persona_rec.
+
+    ``str(err)`` is the plain message, also for ``KeyError`` subclasses
+    (the builtin would wrap it in quotes).
+    """
+
+    def __str__(self) -> str:  # KeyError.__str__ adds repr quotes otherwise
+        return str(self.args[0]) if self.args else ""
+
+
+class MissingColumnError(PersonaRecError, KeyError):
+    """A required column is absent from an input frame."""
+
+
+class InvalidValueError(PersonaRecError, ValueError):
+    """A value breaks a rule (NaN id, negative price, unparseable timestamp, ...)."""
+
+
+class InvalidDtypeError(PersonaRecError, TypeError):
+    """An argument or column has the wrong type."""
+
+
+class EmptyInputError(PersonaRecError, ValueError):
+    """An input that must hold rows holds none."""
+
+
+class DuplicateIdError(PersonaRecError, ValueError):
+    """An id that must be unique appears more than once."""
+
+
+class UnknownIdError(PersonaRecError, KeyError):
+    """An id is not known to the Dataset, model or taxonomy."""
+
+
+class NotFittedError(PersonaRecError, ValueError, AttributeError):
+    """A model or builder is used before ``fit``/``build``."""
+
+
+class InvalidParameterError(PersonaRecError, ValueError):
+    """A constructor or function parameter is outside its allowed range."""
+
+
+class CorruptFileError(PersonaRecError, ValueError):
+    """A saved file is unreadable, tampered with or of another kind/version."""
+
+
+class TaxonomyError(PersonaRecError, ValueError):
+    """A tag taxonomy definition is invalid (duplicate id, cycle, unknown parent ...)."""
+
+
+class RuleSyntaxError(PersonaRecError, ValueError):
+    """A rule or tag expression cannot be parsed."""
