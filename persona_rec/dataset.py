@@ -146,7 +146,9 @@ class _RowRules:
         if n_bad == 0:
             return
         if not self.clean:
-            shown = example_values(np.asarray(examples, dtype=object)[bad])
+            if isinstance(examples, (pd.Series, pd.Index)):
+                examples = examples.to_numpy()
+            shown = example_values(np.asarray(examples)[bad])
             first_row = int(np.flatnonzero(bad)[0])
             raise error(
                 f"{self.frame_name}: {n_bad} row(s) break the rule '{description}' "
@@ -323,14 +325,14 @@ class Dataset:
                 f"missing_{col}",
                 _missing_id_mask(inter[col]),
                 f"{col} must not be missing or empty",
-                inter[col].to_numpy(dtype=object),
+                inter[col],
             )
         ts = _to_datetime(inter[cols.TIMESTAMP], name)
         rules.apply(
             "bad_timestamp",
             ts.isna().to_numpy(),
             "timestamp must be a parseable date/time",
-            inter[cols.TIMESTAMP].to_numpy(dtype=object),
+            inter[cols.TIMESTAMP],
         )
         numeric: dict[str, np.ndarray] = {}
         for col in _NUMERIC_OPTIONAL:
@@ -350,16 +352,16 @@ class Dataset:
                 v,
             )
             numeric[col] = v
+        ev_cat: pd.Categorical | None = None
         if cols.EVENT in inter.columns:
-            ev = inter[cols.EVENT]
+            ev_cat = pd.Categorical(inter[cols.EVENT])
             if cols.WEIGHT not in inter.columns:
-                ev_values = ev.astype("string").to_numpy(dtype=object, na_value=None)
-                known = np.isin(ev_values, np.asarray(list(event_weights), dtype=object))
+                known_cat = np.array([c in event_weights for c in ev_cat.categories] + [False])
                 rules.apply(
                     "unknown_event",
-                    ~known,
+                    ~known_cat[ev_cat.codes],  # code -1 (missing) maps to the trailing False
                     f"event must be one of the event_weights keys {sorted(event_weights)}",
-                    ev_values,
+                    np.asarray(ev_cat, dtype=object),
                 )
         if items_df is not None:
             item_vals = inter[cols.ITEM].to_numpy()
@@ -404,15 +406,14 @@ class Dataset:
         }
         if cols.WEIGHT in numeric:
             weight = take(numeric[cols.WEIGHT])
-        elif cols.EVENT in inter.columns:
-            ev_cat = pd.Categorical(take(inter[cols.EVENT].astype("string").to_numpy(dtype=object)))
-            lut = np.array([event_weights[c] for c in ev_cat.categories], dtype=np.float64)
-            weight = lut[ev_cat.codes]
+        elif ev_cat is not None:
+            lut = np.array([event_weights.get(c, np.nan) for c in ev_cat.categories] + [np.nan])
+            weight = lut[take(ev_cat.codes)]
         else:
             weight = np.ones(len(u_codes))
         data[cols.WEIGHT] = weight.astype(np.float32)
-        if cols.EVENT in inter.columns:
-            data[cols.EVENT] = pd.Categorical(take(inter[cols.EVENT].to_numpy()))
+        if ev_cat is not None:
+            data[cols.EVENT] = ev_cat if all_kept else ev_cat[keep].remove_unused_categories()
         for col in (cols.QUANTITY, cols.PRICE):
             if col in numeric:
                 data[col] = take(numeric[col])
@@ -474,14 +475,14 @@ class Dataset:
             f"missing_{id_col}",
             _missing_id_mask(ids),
             f"{id_col} must not be missing or empty",
-            ids.to_numpy(dtype=object),
+            ids,
         )
         dup = ids.duplicated(keep="first").to_numpy()
         rules.apply(
             f"duplicate_{id_col}",
             dup,
             f"{id_col} must be unique (one row per {name[:-1]}); the first row is kept",
-            ids.to_numpy(dtype=object),
+            ids,
             error=DuplicateIdError,
         )
         for col in (Columns.PRICE,):
