@@ -1,0 +1,30 @@
+"""Recommenders with a uniform interface, item filters, persistence and a fallback chain.
+
+Every model derives from :class:`Recommender`: ``fit(dataset, profiles=None)``
+returns ``self``; ``recommend(user_ids, k=10, *, filter_seen=True, items=None,
+exclude=None, item_filter=None, on_unknown="raise")`` returns a DataFrame
+``user_id, item_id, score, rank, source`` with external ids; ``save``/``load``
+use one ``.npz`` file (no pickle).
+"""
+
+from __future__ import annotations
+
+from .base import FALLBACK_SOURCE, ON_UNKNOWN, SIMILAR_ITEM, Recommender
+from .filters import ItemFilter, build_item_mask
+from .persistence import load_model, read_header, registered_models, save_model
+from .popular import PopularRecommender, SegmentPopularRecommender
+
+__all__ = [
+    "Recommender",
+    "ItemFilter",
+    "build_item_mask",
+    "PopularRecommender",
+    "SegmentPopularRecommender",
+    "save_model",
+    "load_model",
+    "read_header",
+    "registered_models",
+    "ON_UNKNOWN",
+    "SIMILAR_ITEM",
+    "FALLBACK_SOURCE",
+]

@@ -1,0 +1,699 @@
+"""The :class:`Recommender` base class shared by every persona_rec model.
+
+Template method
+---------------
+Public methods validate, map ids, filter and rank; subclasses write only
+small private hooks:
+
+``_fit(dataset, profiles)``
+    Learn the model. The base class has already stored, before the call:
+    ``user_map_``, ``item_map_`` (:class:`~persona_rec.identifiers.IdMap`),
+    ``hot_users_`` (bool per fitted user: has interactions), ``user_items_``
+    (users x items CSR of summed weights, the "seen" history),
+    ``item_popularity_`` (distinct users per item, used by
+    ``on_unknown="fallback"``) and ``item_attributes_`` (item attributes
+    aligned to ``item_map_``, used by ``item_filter=``).
+``_score(user_idx, dataset) -> ndarray (len(user_idx), n_items_)``
+    Scores for *hot* users (required when ``serves_hot``).
+``_score_warm(user_idx, dataset) -> ndarray (len(user_idx), n_items_)``
+    Scores for *warm* (attribute-only) users (required when ``serves_warm``).
+``_score_cold() -> ndarray (n_items_,)``
+    One score vector shared by every *cold* (unknown) user (required when
+    ``serves_cold``).
+``_similar(item_idx) -> ndarray (len(item_idx), n_items_)``
+    Item-to-item scores for :meth:`similar_items` (optional).
+``_after_load()``
+    Rebuild private helpers after :meth:`load` (optional).
+
+In the scoring hooks ``user_idx`` indexes ``self.user_map_`` when
+``dataset`` is None (the usual case), and ``dataset.user_map`` when the
+caller passed ``recommend(..., dataset=...)``; :meth:`_history` and
+:meth:`_fit_user_index` hide the difference. A score of ``-inf`` (or NaN)
+means "no evidence, do not recommend": such items never appear in the output,
+so a user may receive fewer than ``k`` rows and a :class:`FallbackChain` fills
+the rest.
+
+Learned state is every public attribute ending in ``_``; :meth:`save` stores
+it automatically (see :mod:`persona_rec.models.persistence`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._validation import check_choice, check_int, example_values
+from ..columns import Columns
+from ..dataset import Dataset
+from ..exceptions import (
+    InvalidDtypeError,
+    InvalidParameterError,
+    NotFittedError,
+    UnknownIdError,
+)
+from ..identifiers import _as_id_array
+from .filters import ItemFilter, build_item_mask
+from .persistence import load_model, register_model, save_model
+
+__all__ = ["Recommender", "ON_UNKNOWN", "SIMILAR_ITEM", "FALLBACK_SOURCE"]
+
+#: Allowed values of ``recommend(on_unknown=...)``.
+ON_UNKNOWN = ("raise", "fallback", "skip")
+#: Column holding the neighbour in :meth:`Recommender.similar_items` output.
+SIMILAR_ITEM = "similar_item_id"
+#: ``source`` value of rows served by the built-in popularity fallback.
+FALLBACK_SOURCE = "fallback_popular"
+
+
+
+
+class Recommender:
+    """Base class of every persona_rec recommender.
+
+    Subclasses declare what they can serve with the class flags
+    ``serves_hot`` (users with interactions), ``serves_warm`` (users known only
+    by attributes or profile) and ``serves_cold`` (ids unknown at fit time),
+    store their configuration in ``__init__`` (validated, one attribute per
+    parameter, nothing learned) and implement the private hooks described in
+    the module docstring.
+
+    Attributes
+    ----------
+    serves_hot, serves_warm, serves_cold : bool
+        Which user states the model scores itself.
+    default_name : str
+        The ``source`` label written in recommendation frames.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from persona_rec import Dataset
+    >>> from persona_rec.models import PopularRecommender
+    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["a", "b", "a", "c"],
+    ...                       "timestamp": pd.date_range("2024-01-01", periods=4)})
+    >>> ds = Dataset.from_frames(inter)
+    >>> model = PopularRecommender().fit(ds)
+    >>> model.recommend([2, 99], k=2, on_unknown="fallback")
+       user_id item_id  score  rank   source
+    0        2       b    1.0     1  popular
+    1        2       c    1.0     2  popular
+    2       99       a    2.0     1  popular
+    3       99       b    1.0     2  popular
+    """
+
+    serves_hot: ClassVar[bool] = True
+    serves_warm: ClassVar[bool] = False
+    serves_cold: ClassVar[bool] = False
+    default_name: ClassVar[str] = ""
+    #: Upper bound on the number of float scores held at once while ranking.
+    batch_elements: ClassVar[int] = 1 << 22
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_model(cls)
+
+    # ------------------------------------------------------------ config
+    @property
+    def name(self) -> str:
+        """Label written in the ``source`` column."""
+        return self.default_name or type(self).__name__
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the constructor parameters (the model's configuration).
+
+        Returns
+        -------
+        dict
+            Parameter name -> value, such that ``type(self)(**params)``
+            builds an unfitted copy.
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def get_config(self) -> dict[str, Any]:
+        """Return ``{"class": <class name>, "params": get_params()}``."""
+        return {"class": type(self).__qualname__, "params": self.get_params()}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Recommender:
+        """Build an unfitted model from :meth:`get_config` output or a params dict.
+
+        Parameters
+        ----------
+        config : mapping
+            Either ``{"class": name, "params": {...}}`` or the parameters
+            themselves (then ``cls`` is built).
+
+        Returns
+        -------
+        Recommender
+
+        Raises
+        ------
+        InvalidParameterError
+            The class is unknown or not a subclass of ``cls``, or a parameter
+            is invalid.
+        """
+        if not isinstance(config, Mapping):
+            raise InvalidDtypeError(f"config must be a mapping, got {type(config).__name__}.")
+        if "class" in config and "params" in config:
+            from .persistence import registered_models
+
+            klass = registered_models().get(str(config["class"]))
+            if klass is None or not issubclass(klass, cls):
+                raise InvalidParameterError(
+                    f"config['class'] must name a registered subclass of {cls.__qualname__}, "
+                    f"got {config['class']!r}."
+                )
+            return klass(**dict(config["params"]))
+        known = set(cls._param_names())
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise InvalidParameterError(
+                f"{cls.__qualname__} has no parameter(s) {unknown}; parameters: {sorted(known)}."
+            )
+        return cls(**dict(config))
+
+    def clone(self) -> Recommender:
+        """Return an unfitted copy with the same configuration."""
+        return type(self)(**self.get_params())
+
+    def _json_params(self) -> dict[str, Any]:
+        """Parameters as JSON values (override when a parameter is not JSON)."""
+        return self.get_params()
+
+    @classmethod
+    def _from_json_params(cls, params: dict[str, Any]) -> Recommender:
+        """Inverse of :meth:`_json_params`."""
+        return cls(**params)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    # -------------------------------------------------------------- fit
+    @property
+    def is_fitted(self) -> bool:
+        """Whether :meth:`fit` (or :meth:`load`) has completed."""
+        return bool(getattr(self, "_fitted", False))
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(dataset) first."
+            )
+
+    @property
+    def n_users_(self) -> int:
+        """Number of users known at fit time."""
+        self._check_fitted()
+        return len(self.user_map_)
+
+    @property
+    def n_items_(self) -> int:
+        """Number of items the model ranks."""
+        self._check_fitted()
+        return len(self.item_map_)
+
+    def fit(self, dataset: Dataset, profiles: Any = None) -> Recommender:
+        """Fit the model on ``dataset``.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            Training data.
+        profiles : Profiles, optional
+            User profiles built on ``dataset`` (used by models with side
+            information; ignored by pure interaction models).
+
+        Returns
+        -------
+        Recommender
+            ``self``, fitted.
+
+        Raises
+        ------
+        InvalidDtypeError
+            ``dataset`` is not a :class:`~persona_rec.dataset.Dataset`.
+        """
+        if not isinstance(dataset, Dataset):
+            raise InvalidDtypeError(
+                f"dataset must be a persona_rec Dataset, got {type(dataset).__name__}; "
+                f"build one with Dataset.from_frames(...)."
+            )
+        self._fitted = False
+        self.user_map_ = dataset.user_map
+        self.item_map_ = dataset.item_map
+        self.hot_users_ = dataset.hot_user_mask()
+        matrix = dataset.get_user_item_matrix()
+        self.user_items_ = matrix
+        self.item_popularity_ = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(
+            np.float64
+        )
+        attrs = dataset.item_attributes()
+        self.item_attributes_ = attrs if attrs.shape[1] else None
+        self._fit(dataset, profiles)
+        self._fitted = True
+        return self
+
+    def _fit(self, dataset: Dataset, profiles: Any) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit.")
+
+    # ---------------------------------------------------------- hooks
+    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not score hot users.")
+
+    def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not score warm users.")
+
+    def _score_cold(self) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not score cold users.")
+
+    def _similar(self, item_idx: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not support similar_items.")
+
+    def _after_load(self) -> None:
+        """Rebuild private helpers after load (default: nothing)."""
+
+    def _learned_state(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
+
+    # ------------------------------------------------------ helpers for hooks
+    def _context_matrix(self, dataset: Dataset | None) -> sp.csr_matrix:
+        """Users x items history in the model's item space for the scoring context."""
+        if dataset is None:
+            return self.user_items_
+        cache = getattr(self, "_ctx_cache", None)
+        if cache is not None and cache[0] is dataset:
+            return cache[1]
+        m = dataset.get_user_item_matrix()
+        if dataset.item_map != self.item_map_:
+            remap = self.item_map_.to_internal(dataset.item_map.external_ids, strict=False)
+            coo = m.tocoo()
+            cols = remap[coo.col]
+            ok = cols >= 0
+            if not ok.all():
+                warnings.warn(
+                    f"dataset= holds {int((~ok).sum())} user-item pair(s) with items unknown to "
+                    f"the fitted {type(self).__name__}; they are ignored for scoring and "
+                    f"filter_seen.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            m = sp.csr_matrix(
+                (coo.data[ok], (coo.row[ok], cols[ok])),
+                shape=(m.shape[0], len(self.item_map_)),
+                dtype=np.float32,
+            )
+        self._ctx_cache = (dataset, m)
+        return m
+
+    def _history(self, user_idx: np.ndarray, dataset: Dataset | None) -> sp.csr_matrix:
+        """CSR rows of the users' histories (summed weights) in the model's item space.
+
+        ``user_idx`` entries of ``-1`` (cold users) give empty rows.
+        """
+        m = self._context_matrix(dataset)
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        if (user_idx >= 0).all():
+            return m[user_idx]
+        rows = m[np.maximum(user_idx, 0)]
+        keep = sp.diags((user_idx >= 0).astype(np.float32))
+        out = sp.csr_matrix(keep @ rows)
+        out.eliminate_zeros()
+        return out
+
+    def _fit_user_index(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        """Map context user indices to fit-time indices (``-1`` when unknown at fit)."""
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        if dataset is None:
+            return user_idx
+        ext = dataset.user_map.to_external(user_idx)
+        return self.user_map_.to_internal(ext, strict=False)
+
+    # ---------------------------------------------------------- recommend
+    def _user_states(
+        self, ids: np.ndarray, dataset: Dataset | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if dataset is None:
+            umap, hot = self.user_map_, self.hot_users_
+        else:
+            umap, hot = dataset.user_map, dataset.hot_user_mask()
+        idx = umap.to_internal(ids, strict=False)
+        state = np.full(len(idx), 2, dtype=np.int8)
+        known = idx >= 0
+        state[known] = np.where(hot[idx[known]], 0, 1)
+        return idx, state
+
+    def _served_states(self) -> np.ndarray:
+        return np.array([self.serves_hot, self.serves_warm, self.serves_cold], dtype=bool)
+
+    def recommend(
+        self,
+        user_ids: Any,
+        k: int = 10,
+        *,
+        filter_seen: bool = True,
+        items: Any = None,
+        exclude: Any = None,
+        item_filter: ItemFilter | Mapping[str, Any] | None = None,
+        on_unknown: str = "raise",
+        dataset: Dataset | None = None,
+    ) -> pd.DataFrame:
+        """Recommend up to ``k`` items to each user.
+
+        Parameters
+        ----------
+        user_ids : array-like
+            External user ids. Duplicates are served once; output follows the
+            order of first appearance.
+        k : int, default 10
+            Items per user. ``k`` larger than the catalogue is fine: every
+            eligible item is returned.
+        filter_seen : bool, default True
+            Drop items the user interacted with (in the fit data, or in
+            ``dataset`` when given). ``False`` is a first-class mode for
+            repeat purchases.
+        items : array-like, optional
+            Whitelist of external item ids (unknown ids warn).
+        exclude : array-like, optional
+            Blacklist of external item ids.
+        item_filter : ItemFilter or dict, optional
+            Business rules over item attributes: category in/out (prefix match
+            on the category path), brands, price band, in-stock flag.
+        on_unknown : {"raise", "fallback", "skip"}, default "raise"
+            What to do with users whose state (hot / warm / cold) this model
+            does not serve (see the ``serves_*`` flags): ``"raise"`` raises
+            :class:`~persona_rec.exceptions.UnknownIdError`; ``"skip"`` leaves
+            them out of the frame and lists them in
+            ``frame.attrs["unserved"]``; ``"fallback"`` serves them with the
+            global popularity seen at fit time (``source`` is
+            ``"fallback_popular"``). For an ordered chain of real models use
+            :class:`~persona_rec.models.FallbackChain`.
+        dataset : Dataset, optional
+            Score against this Dataset instead of the fit data: user states
+            and histories (for scoring and ``filter_seen``) come from it, e.g.
+            a newer snapshot of the same shop. Its items are mapped to the
+            model's items by id; interactions with unknown items are ignored
+            (with a warning). Models that need fit-time factors for a user
+            (ALS, BPR) fold in or skip users unknown at fit time, as their
+            docstring says.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``user_id, item_id, score, rank, source``; ``rank``
+            starts at 1; ``score`` is model-specific (higher is better).
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+        InvalidParameterError
+            ``k`` or ``on_unknown`` is invalid.
+        UnknownIdError
+            ``on_unknown="raise"`` and some users cannot be served.
+        """
+        self._check_fitted()
+        owner = f"{type(self).__name__}.recommend"
+        k = check_int(k, "k", minimum=1, owner=owner)
+        check_choice(on_unknown, "on_unknown", ON_UNKNOWN, owner=owner)
+        if not isinstance(filter_seen, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"The 'filter_seen' parameter of {owner} must be a bool, got {filter_seen!r}."
+            )
+        if dataset is not None and not isinstance(dataset, Dataset):
+            raise InvalidDtypeError(
+                f"The 'dataset' parameter of {owner} must be a Dataset or None, "
+                f"got {type(dataset).__name__}."
+            )
+        ids = _as_id_array(user_ids)
+        if len(ids):
+            ids = np.asarray(pd.unique(ids), dtype=ids.dtype) if ids.dtype.kind != "O" \
+                else pd.unique(ids)
+        mask = build_item_mask(self.item_map_, self.item_attributes_, items, exclude, item_filter)
+        self._ctx_cache = None
+        try:
+            return self._recommend(ids, k, bool(filter_seen), mask, on_unknown, dataset)
+        finally:
+            self._ctx_cache = None
+
+    def _recommend(
+        self,
+        ids: np.ndarray,
+        k: int,
+        filter_seen: bool,
+        mask: np.ndarray | None,
+        on_unknown: str,
+        dataset: Dataset | None,
+    ) -> pd.DataFrame:
+        idx, state = self._user_states(ids, dataset)
+        served = self._served_states()[state]
+        unserved = ~served
+        if unserved.any() and on_unknown == "raise":
+            names = np.array(["hot", "warm", "cold"])
+            bad_states = sorted(set(names[state[unserved]].tolist()))
+            raise UnknownIdError(
+                f"{type(self).__name__} cannot serve {int(unserved.sum())} user(s) in state(s) "
+                f"{bad_states} (it serves hot={self.serves_hot}, warm={self.serves_warm}, "
+                f"cold={self.serves_cold}), e.g. {example_values(ids[unserved])}; pass "
+                f"on_unknown='fallback' or 'skip', or use a FallbackChain."
+            )
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] = []
+        hooks = (
+            (0, lambda u: self._score(u, dataset)),
+            (1, lambda u: self._score_warm(u, dataset)),
+        )
+        for code, fn in hooks:
+            sel = np.flatnonzero(served & (state == code))
+            if len(sel):
+                parts.append(self._rank(sel, idx[sel], fn, k, filter_seen, mask, dataset)
+                             + (self.name,))
+        sel = np.flatnonzero(served & (state == 2))
+        if len(sel):
+            parts.append(self._rank(sel, idx[sel], None, k, filter_seen, mask, dataset,
+                                    vector=self._score_cold()) + (self.name,))
+        if unserved.any() and on_unknown == "fallback":
+            sel = np.flatnonzero(unserved)
+            pop = self.item_popularity_.astype(np.float64).copy()
+            pop[pop <= 0] = -np.inf
+            parts.append(self._rank(sel, idx[sel], None, k, filter_seen, mask, dataset,
+                                    vector=pop) + (FALLBACK_SOURCE,))
+        frame = self._assemble(ids, parts)
+        if on_unknown == "skip":
+            frame.attrs["unserved"] = ids[unserved].tolist()
+        return frame
+
+    def _rank(
+        self,
+        positions: np.ndarray,
+        user_idx: np.ndarray,
+        score_fn: Any,
+        k: int,
+        filter_seen: bool,
+        mask: np.ndarray | None,
+        dataset: Dataset | None,
+        vector: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Top-k per user: returns (request positions, item indices, scores)."""
+        n_items = len(self.item_map_)
+        if vector is not None and (not filter_seen or (user_idx < 0).all()):
+            # everyone shares one ranking: rank once, repeat
+            p, it, sc = self._topk(vector[None, :].astype(np.float64), None, k, mask)
+            counts = len(positions)
+            return (np.repeat(positions, len(it)), np.tile(it, counts), np.tile(sc, counts))
+        batch = max(1, self.batch_elements // max(1, n_items))
+        out_p, out_i, out_s = [], [], []
+        for start in range(0, len(positions), batch):
+            u = user_idx[start : start + batch]
+            if vector is not None:
+                scores = np.repeat(vector[None, :].astype(np.float64), len(u), axis=0)
+            else:
+                scores = np.asarray(score_fn(u), dtype=np.float64)
+                if scores.shape != (len(u), n_items):
+                    raise ValueError(
+                        f"{type(self).__name__} scoring hook returned shape {scores.shape}, "
+                        f"expected {(len(u), n_items)}."
+                    )
+            seen = self._history(u, dataset) if filter_seen else None
+            p, it, sc = self._topk(scores, seen, k, mask)
+            out_p.append(positions[start : start + batch][p])
+            out_i.append(it)
+            out_s.append(sc)
+        return np.concatenate(out_p), np.concatenate(out_i), np.concatenate(out_s)
+
+    @staticmethod
+    def _topk(
+        scores: np.ndarray, seen: sp.csr_matrix | None, k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Vectorised top-k of a score matrix; returns (row, item, score) sorted per row."""
+        scores = np.where(np.isnan(scores), -np.inf, scores)
+        if mask is not None:
+            scores[:, ~mask] = -np.inf
+        if seen is not None and seen.nnz:
+            rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
+            scores[rows, seen.indices] = -np.inf
+        n, m = scores.shape
+        kk = min(k, m)
+        if kk < m:
+            top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+        else:
+            top = np.broadcast_to(np.arange(m), (n, m)).copy()
+        vals = np.take_along_axis(scores, top, axis=1)
+        order = np.lexsort((top, -vals), axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        vals = np.take_along_axis(vals, order, axis=1)
+        finite = np.isfinite(vals)
+        rows = np.broadcast_to(np.arange(n)[:, None], top.shape)
+        return rows[finite], top[finite], vals[finite]
+
+    def _assemble(
+        self, ids: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]
+    ) -> pd.DataFrame:
+        if parts:
+            pos = np.concatenate([p[0] for p in parts])
+            item = np.concatenate([p[1] for p in parts])
+            score = np.concatenate([p[2] for p in parts])
+            source = np.concatenate([np.full(len(p[0]), p[3], dtype=object) for p in parts])
+            order = np.argsort(pos, kind="stable")
+            pos, item, score, source = pos[order], item[order], score[order], source[order]
+        else:
+            pos = np.empty(0, dtype=np.int64)
+            item = np.empty(0, dtype=np.int64)
+            score = np.empty(0)
+            source = np.empty(0, dtype=object)
+        rank = _ranks(pos)
+        return pd.DataFrame(
+            {
+                Columns.USER: ids[pos] if len(ids) else ids[:0],
+                Columns.ITEM: self.item_map_.to_external(item),
+                Columns.SCORE: score.astype(np.float32),
+                Columns.RANK: rank,
+                Columns.SOURCE: source,
+            }
+        )
+
+    # --------------------------------------------------------- similar items
+    def similar_items(
+        self,
+        item_ids: Any,
+        k: int = 10,
+        *,
+        items: Any = None,
+        exclude: Any = None,
+        item_filter: ItemFilter | Mapping[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        """Return up to ``k`` items most similar to each of ``item_ids``.
+
+        Parameters
+        ----------
+        item_ids : array-like
+            External item ids known to the model.
+        k : int, default 10
+            Neighbours per item (the item itself is never returned).
+        items, exclude, item_filter
+            Same filters as in :meth:`recommend`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``item_id, similar_item_id, score, rank``.
+
+        Raises
+        ------
+        NotImplementedError
+            The model has no notion of item similarity.
+        UnknownIdError
+            An item id is unknown.
+        """
+        self._check_fitted()
+        if type(self)._similar is Recommender._similar:
+            raise NotImplementedError(f"{type(self).__name__} does not support similar_items.")
+        k = check_int(k, "k", minimum=1, owner=f"{type(self).__name__}.similar_items")
+        ids = _as_id_array(item_ids)
+        if len(ids):
+            ids = pd.unique(ids) if ids.dtype.kind == "O" else np.asarray(pd.unique(ids))
+        idx = self.item_map_.to_internal(ids, what="item_id")
+        mask = build_item_mask(self.item_map_, self.item_attributes_, items, exclude, item_filter)
+        n_items = len(self.item_map_)
+        batch = max(1, self.batch_elements // max(1, n_items))
+        out_p, out_i, out_s = [], [], []
+        for start in range(0, len(idx), batch):
+            it = idx[start : start + batch]
+            scores = np.asarray(self._similar(it), dtype=np.float64).copy()
+            scores[np.arange(len(it)), it] = -np.inf
+            p, i, s = self._topk(scores, None, k, mask)
+            out_p.append(p + start)
+            out_i.append(i)
+            out_s.append(s)
+        pos = np.concatenate(out_p) if out_p else np.empty(0, dtype=np.int64)
+        item = np.concatenate(out_i) if out_i else np.empty(0, dtype=np.int64)
+        score = np.concatenate(out_s) if out_s else np.empty(0)
+        return pd.DataFrame(
+            {
+                Columns.ITEM: ids[pos] if len(ids) else ids[:0],
+                SIMILAR_ITEM: self.item_map_.to_external(item),
+                Columns.SCORE: score.astype(np.float32),
+                Columns.RANK: _ranks(pos),
+            }
+        )
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted model to one ``.npz`` file (arrays + JSON header).
+
+        No pickle is used; see :mod:`persona_rec.models.persistence`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Target file; ``.npz`` is appended when missing.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
+        return save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Recommender:
+        """Load a model saved with :meth:`save`.
+
+        ``Recommender.load`` accepts any registered model;
+        ``SomeModel.load`` additionally checks the stored class.
+
+        Raises
+        ------
+        CorruptFileError
+            Unreadable, tampered or mismatched file.
+        """
+        return load_model(path, expected=cls)
+
+
+def _ranks(pos: np.ndarray) -> np.ndarray:
+    """1-based rank within runs of equal, sorted ``pos``."""
+    n = len(pos)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    starts = np.r_[True, pos[1:] != pos[:-1]]
+    start_idx = np.flatnonzero(starts)
+    run = np.repeat(start_idx, np.diff(np.r_[start_idx, n]))
+    return (np.arange(n) - run + 1).astype(np.int64)
+
