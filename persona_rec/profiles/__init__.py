@@ -1,0 +1,49 @@
+"""User profiles (用户画像): composable, point-in-time profile builders.
+
+``ProfileBuilder.default().build(dataset, as_of=T)`` turns the events before
+``T`` into :class:`Profiles`: a tidy frame indexed by ``user_id`` (RFM value,
+activity, affinities, price sensitivity, novelty seeking, lifecycle stage,
+repurchase cycle, demographics), affinity matrices and ``features()`` ready to
+be used as side information. See ``docs/profiles.md``.
+"""
+
+from __future__ import annotations
+
+from ._context import ProfileContext, slugify
+from .builders import (
+    AGE_BANDS,
+    LIFECYCLE_STAGES,
+    PRICE_BANDS,
+    ActivityBuilder,
+    AffinityBuilder,
+    Builder,
+    DemographicBuilder,
+    LifecycleBuilder,
+    NoveltyBuilder,
+    PriceSensitivityBuilder,
+    ProfilePart,
+    RepurchaseBuilder,
+    RFMBuilder,
+)
+from .profiles import FEATURE_BLOCKS, ProfileBuilder, Profiles
+
+__all__ = [
+    "ProfileBuilder",
+    "Profiles",
+    "ProfileContext",
+    "ProfilePart",
+    "Builder",
+    "DemographicBuilder",
+    "RFMBuilder",
+    "ActivityBuilder",
+    "AffinityBuilder",
+    "PriceSensitivityBuilder",
+    "NoveltyBuilder",
+    "LifecycleBuilder",
+    "RepurchaseBuilder",
+    "AGE_BANDS",
+    "LIFECYCLE_STAGES",
+    "PRICE_BANDS",
+    "FEATURE_BLOCKS",
+    "slugify",
+]

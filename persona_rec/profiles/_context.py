@@ -1,0 +1,363 @@
+"""The shared, point-in-time context every profile builder reads.
+
+:class:`ProfileContext` filters a Dataset's events to ``timestamp < as_of``
+once and derives, lazily and at most once, the frames the builders share:
+event arrays, the purchase lines, the order-level frame, item category
+codes per level, brand codes, item prices and price bands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..columns import Columns
+from ..dataset import Dataset
+from ..exceptions import InvalidDtypeError, InvalidValueError
+
+__all__ = ["ProfileContext", "slugify", "parse_as_of", "PURCHASE_EVENTS", "DAY_NS"]
+
+#: Event types counted as purchases.
+PURCHASE_EVENTS: frozenset[str] = frozenset({"purchase", "order"})
+#: Nanoseconds in a day.
+DAY_NS = 86_400 * 10**9
+#: Separator of the levels in an item ``category`` path.
+CATEGORY_SEPARATOR = " > "
+
+_SLUG_RE = re.compile(r"[^0-9a-z]+")
+
+
+def slugify(value: Any) -> str:
+    """Lower-case ``value`` and replace each run of non-alphanumerics by ``_``.
+
+    Examples
+    --------
+    >>> slugify("Home & Garden")
+    'home_garden'
+    >>> slugify("  Mugs ")
+    'mugs'
+    """
+    return _SLUG_RE.sub("_", str(value).strip().lower()).strip("_")
+
+
+def parse_as_of(as_of: Any, name: str = "as_of") -> pd.Timestamp:
+    """Parse a point-in-time cut-off into a naive (UTC) ``pandas.Timestamp``.
+
+    Raises
+    ------
+    InvalidValueError
+        ``as_of`` cannot be parsed as a date/time or is NaT.
+    """
+    if isinstance(as_of, bool):
+        raise InvalidValueError(f"{name} must be a date/time, got {as_of!r}.")
+    try:
+        ts = pd.Timestamp(as_of)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidValueError(
+            f"{name} must be a date/time (e.g. '2011-12-01' or a pandas.Timestamp), "
+            f"got {as_of!r}."
+        ) from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise InvalidValueError(f"{name} must be a date/time, got a missing value {as_of!r}.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.as_unit("ns")
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Integer codes of one item attribute (``-1`` = missing) and their names."""
+
+    codes: np.ndarray
+    names: list[str]
+
+
+class ProfileContext:
+    """Point-in-time view of a Dataset shared by all builders of one build.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The data.
+    as_of : pandas.Timestamp
+        Only events with ``timestamp < as_of`` are used.
+
+    Attributes
+    ----------
+    dataset : Dataset
+    as_of : pandas.Timestamp
+    as_of_ns : int
+        ``as_of`` in nanoseconds since the epoch.
+    n_users, n_items : int
+    """
+
+    def __init__(self, dataset: Dataset, as_of: pd.Timestamp) -> None:
+        if not isinstance(dataset, Dataset):
+            raise InvalidDtypeError(
+                f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}; "
+                f"build one with Dataset.from_frames(...)."
+            )
+        self.dataset = dataset
+        self.as_of = as_of
+        self.as_of_ns = int(as_of.value)
+        self.n_users = dataset.n_users
+        self.n_items = dataset.n_items
+
+    # ----------------------------------------------------------------- events
+    @cached_property
+    def events(self) -> dict[str, Any]:
+        """Event columns (numpy arrays) restricted to ``timestamp < as_of``.
+
+        Keys: ``u``, ``i`` (internal indices), ``t`` (int64 ns), ``w``
+        (weight), and when present ``event`` (pandas.Categorical),
+        ``quantity``, ``price``, ``order_id``, ``session_id``.
+        """
+        df = self.dataset.internal_interactions
+        t = df[Columns.TIMESTAMP].to_numpy().view(np.int64)
+        mask = t < self.as_of_ns
+        full = bool(mask.all())
+
+        def take(a: np.ndarray) -> np.ndarray:
+            return a if full else a[mask]
+
+        out: dict[str, Any] = {
+            "u": take(df["user_idx"].to_numpy()).astype(np.int64, copy=False),
+            "i": take(df["item_idx"].to_numpy()).astype(np.int64, copy=False),
+            "t": take(t),
+            "w": take(df[Columns.WEIGHT].to_numpy()).astype(np.float64, copy=False),
+        }
+        if Columns.EVENT in df.columns:
+            ev = df[Columns.EVENT]
+            cat = ev.array if isinstance(ev.dtype, pd.CategoricalDtype) else pd.Categorical(ev)
+            out["event"] = cat if full else cat[mask]
+        for col in (Columns.QUANTITY, Columns.PRICE):
+            if col in df.columns:
+                out[col] = take(df[col].to_numpy(dtype=np.float64))
+        for col in ("order_id", "session_id"):
+            if col in df.columns:
+                out[col] = take(df[col].to_numpy())
+        return out
+
+    @property
+    def n_events(self) -> int:
+        """Number of events before ``as_of``."""
+        return len(self.events["t"])
+
+    @cached_property
+    def event_codes(self) -> tuple[np.ndarray, list[str]] | None:
+        """Per-event integer event-type codes and the type names (None without ``event``)."""
+        ev = self.events.get("event")
+        if ev is None:
+            return None
+        return np.asarray(ev.codes, dtype=np.int64), [str(c) for c in ev.categories]
+
+    @cached_property
+    def purchase_mask(self) -> np.ndarray:
+        """Boolean mask over events: purchases (every event when there is no ``event``)."""
+        codes = self.event_codes
+        if codes is None:
+            return np.ones(self.n_events, dtype=bool)
+        c, names = codes
+        is_purchase = np.array([n.lower() in PURCHASE_EVENTS for n in names] + [False])
+        return is_purchase[np.where(c < 0, len(names), c)]
+
+    # -------------------------------------------------------------- purchases
+    @cached_property
+    def purchases(self) -> dict[str, np.ndarray]:
+        """Purchase lines before ``as_of``.
+
+        Keys: ``u``, ``i``, ``t``, ``quantity`` (1 when missing), ``paid``
+        (paid unit price: event ``price``, else the item's list price, NaN if
+        neither), ``amount`` (quantity * paid), ``order`` (int64 order key,
+        unique per (user, order); distinct purchase day when there is no
+        ``order_id``).
+        """
+        ev = self.events
+        m = self.purchase_mask
+        full = bool(m.all())
+
+        def take(a: np.ndarray) -> np.ndarray:
+            return a if full else a[m]
+
+        u, i, t = take(ev["u"]), take(ev["i"]), take(ev["t"])
+        qty = take(ev["quantity"]) if "quantity" in ev else np.ones(len(u))
+        if "price" in ev:
+            paid = take(ev["price"])
+        else:
+            paid = self.item_list_price[i] if len(i) else np.zeros(0)
+        if "order_id" in ev:
+            ocode, _ = pd.factorize(take(ev["order_id"]), use_na_sentinel=False)
+            raw = u * (int(ocode.max()) + 1 if len(ocode) else 1) + ocode
+        else:
+            raw = u * (int(t.max() // DAY_NS) + 2 if len(t) else 1) + t // DAY_NS
+        order, _ = pd.factorize(raw)
+        return {
+            "u": u,
+            "i": i,
+            "t": t,
+            "quantity": qty,
+            "paid": paid,
+            "amount": qty * paid,
+            "order": order.astype(np.int64),
+        }
+
+    @cached_property
+    def orders(self) -> pd.DataFrame:
+        """One row per (user, order), sorted by user then time.
+
+        Columns: ``u``, ``t`` (first line time, int64 ns), ``amount`` (sum of
+        the lines' quantity * paid price).
+        """
+        p = self.purchases
+        n_orders = int(p["order"].max()) + 1 if len(p["order"]) else 0
+        o = p["order"]
+        ou = np.zeros(n_orders, dtype=np.int64)
+        ou[o] = p["u"]
+        ot = pd.Series(p["t"]).groupby(o, sort=True).min().to_numpy()
+        amount = np.bincount(o, weights=np.nan_to_num(p["amount"], nan=0.0), minlength=n_orders)
+        if np.isnan(p["amount"]).any():
+            has_nan = np.bincount(o, weights=np.isnan(p["amount"]), minlength=n_orders) > 0
+            amount[has_nan] = np.nan
+        order = np.lexsort((ot, ou))
+        return pd.DataFrame({"u": ou[order], "t": ot[order], "amount": amount[order]})
+
+    @cached_property
+    def order_intervals(self) -> pd.DataFrame:
+        """Consecutive inter-order intervals: columns ``u``, ``days`` (float)."""
+        o = self.orders
+        u = o["u"].to_numpy()
+        t = o["t"].to_numpy()
+        same = u[1:] == u[:-1]
+        return pd.DataFrame({"u": u[1:][same], "days": (t[1:] - t[:-1])[same] / DAY_NS})
+
+    # ------------------------------------------------------------------ items
+    @cached_property
+    def item_attributes(self) -> pd.DataFrame:
+        """Item attributes aligned to internal item order."""
+        return self.dataset.item_attributes()
+
+    @cached_property
+    def category_levels(self) -> list[Codes]:
+        """Item codes per category level (level 1 first); names are slug paths."""
+        attrs = self.item_attributes
+        if "category" not in attrs.columns:
+            return []
+        raw = attrs["category"]
+        path_codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        # a small loop over the distinct category paths (not over events or users)
+        split = [[slugify(p) for p in str(u).split(CATEGORY_SEPARATOR.strip())] for u in uniques]
+        split = [[p for p in parts if p] for parts in split]
+        depth = max((len(s) for s in split), default=0)
+        levels: list[Codes] = []
+        for lvl in range(depth):
+            names_per_path = ["/".join(s[: lvl + 1]) if len(s) > lvl else None for s in split]
+            level_codes, level_names = pd.factorize(
+                pd.Series(names_per_path, dtype=object), use_na_sentinel=True
+            )
+            lut = np.append(level_codes, -1).astype(np.int64)
+            levels.append(Codes(lut[np.where(path_codes < 0, len(lut) - 1, path_codes)],
+                                [str(x) for x in level_names]))
+        return levels
+
+    @cached_property
+    def leaf_category(self) -> np.ndarray:
+        """Per item, a code of its full (deepest) category path; -1 when missing."""
+        attrs = self.item_attributes
+        if "category" not in attrs.columns:
+            return np.full(self.n_items, -1, dtype=np.int64)
+        codes, _ = pd.factorize(attrs["category"], use_na_sentinel=True)
+        return codes.astype(np.int64)
+
+    @cached_property
+    def brands(self) -> Codes | None:
+        """Item brand codes (slugged names), or None without a ``brand`` attribute."""
+        attrs = self.item_attributes
+        if "brand" not in attrs.columns:
+            return None
+        raw = attrs["brand"]
+        slugs = raw.map(lambda b: slugify(b) or None, na_action="ignore")
+        codes, names = pd.factorize(slugs, use_na_sentinel=True)
+        return Codes(codes.astype(np.int64), [str(n) for n in names])
+
+    @cached_property
+    def item_list_price(self) -> np.ndarray:
+        """Per item, the ``price`` attribute (list price); NaN when absent."""
+        attrs = self.item_attributes
+        if Columns.PRICE not in attrs.columns:
+            return np.full(self.n_items, np.nan)
+        return pd.to_numeric(attrs[Columns.PRICE], errors="coerce").to_numpy(dtype=np.float64)
+
+    @cached_property
+    def item_paid_stats(self) -> pd.DataFrame:
+        """Per item (n_items rows): ``n`` purchases, ``median``, ``max`` paid price, ``n_prices``."""
+        p = self.purchases
+        ok = np.isfinite(p["paid"])
+        s = pd.Series(p["paid"][ok])
+        g = s.groupby(p["i"][ok])
+        stats = pd.DataFrame({
+            "n": g.size(),
+            "median": g.median(),
+            "max": g.max(),
+            "n_prices": g.nunique(),
+        })
+        return stats.reindex(np.arange(self.n_items))
+
+    @cached_property
+    def item_price(self) -> np.ndarray:
+        """Per item, list price when known, else the median paid price before ``as_of``."""
+        price = self.item_list_price.copy()
+        missing = ~np.isfinite(price)
+        if missing.any():
+            price[missing] = self.item_paid_stats["median"].to_numpy()[missing]
+        return price
+
+    @cached_property
+    def item_first_seen(self) -> np.ndarray:
+        """Per item, first appearance in ns (``first_seen`` attribute, else first event)."""
+        ev = self.events
+        first = np.full(self.n_items, np.iinfo(np.int64).max, dtype=np.int64)
+        if len(ev["t"]):
+            s = pd.Series(ev["t"]).groupby(ev["i"]).min()
+            first[s.index.to_numpy()] = s.to_numpy()
+        attrs = self.item_attributes
+        if "first_seen" in attrs.columns:
+            fs = pd.to_datetime(attrs["first_seen"], errors="coerce")
+            if isinstance(fs.dtype, pd.DatetimeTZDtype):
+                fs = fs.dt.tz_convert("UTC").dt.tz_localize(None)
+            fs_ns = fs.astype("datetime64[ns]").to_numpy().view(np.int64)
+            known = ~fs.isna().to_numpy()
+            first[known] = fs_ns[known]
+        first[first == np.iinfo(np.int64).max] = np.iinfo(np.int64).min  # never seen
+        return first
+
+    def price_bands(self, min_items: int) -> np.ndarray:
+        """Item price band codes: 0 low, 1 mid, 2 high, -1 unknown.
+
+        An item's band is its price tercile (by rank, ties averaged) among the
+        priced items of its level-1 category when that category has at least
+        ``min_items`` priced items, else among all priced items.
+        """
+        price = self.item_price
+        ok = np.isfinite(price)
+        bands = np.full(self.n_items, -1, dtype=np.int64)
+        if not ok.any():
+            return bands
+        s = pd.Series(price[ok])
+        pct_global = s.rank(pct=True).to_numpy()
+        pct = pct_global
+        levels = self.category_levels
+        if levels:
+            cat = levels[0].codes[ok]
+            has_cat = cat >= 0
+            sizes = np.bincount(cat[has_cat], minlength=len(levels[0].names))
+            use_cat = has_cat & (sizes[np.where(has_cat, cat, 0)] >= min_items)
+            if use_cat.any():
+                pct_cat = s.groupby(cat).rank(pct=True).to_numpy()
+                pct = np.where(use_cat, pct_cat, pct_global)
+        bands[ok] = np.where(pct <= 1 / 3, 0, np.where(pct <= 2 / 3, 1, 2))
+        return bands

@@ -1,0 +1,964 @@
+"""Composable profile builders.
+
+Each builder is a small object whose ``build(ctx)`` returns a
+:class:`ProfilePart`: columns (one value per user, internal user order),
+their documentation, and optionally affinity matrices or side tables.
+:class:`~persona_rec.profiles.ProfileBuilder` runs a list of builders on one
+shared :class:`~persona_rec.profiles._context.ProfileContext`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._validation import check_int, check_number
+from ..exceptions import InvalidParameterError
+from ._context import DAY_NS, ProfileContext
+
+__all__ = [
+    "ProfilePart",
+    "Builder",
+    "DemographicBuilder",
+    "RFMBuilder",
+    "ActivityBuilder",
+    "AffinityBuilder",
+    "PriceSensitivityBuilder",
+    "NoveltyBuilder",
+    "LifecycleBuilder",
+    "RepurchaseBuilder",
+    "AGE_BANDS",
+    "LIFECYCLE_STAGES",
+    "PRICE_BANDS",
+]
+
+#: Labels of ``age_band`` (left-closed bins).
+AGE_BANDS: tuple[str, ...] = ("<18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+_AGE_EDGES = np.array([18, 25, 35, 45, 55, 65])
+#: Values of ``lifecycle_stage``.
+LIFECYCLE_STAGES: tuple[str, ...] = ("prospect", "new", "active", "at_risk", "churned", "reactivated")
+#: Value names of the ``price_band`` affinity.
+PRICE_BANDS: tuple[str, ...] = ("low", "mid", "high")
+
+#: Columns computed by the default builders (user attributes with these names are renamed).
+COMPUTED_COLUMNS: frozenset[str] = frozenset({
+    "age_band", "account_age_days",
+    "recency_days", "frequency", "monetary", "avg_order_value", "r_score", "f_score", "m_score",
+    "rfm_score", "n_events", "active_days", "n_sessions", "first_seen", "last_seen", "tenure_days",
+    "preferred_hour", "preferred_weekday", "view_share", "cart_share", "purchase_share",
+    "view_to_purchase", "cart_to_purchase", "top_category", "top_category_l2", "top_brand",
+    "top_price_band", "brand_loyalty", "category_diversity", "price_sensitivity", "discount_share",
+    "novelty_seeking", "lifecycle_stage", "expected_interval_days", "repurchase_interval_days",
+    "next_purchase_date", "days_to_next_purchase",
+})
+
+CATEGORY_CYCLE_COLUMNS = [
+    "user_id", "category", "n_orders", "median_interval_days", "last_purchase", "next_purchase_date",
+]
+
+
+@dataclass
+class ProfilePart:
+    """What one builder contributes to a profile.
+
+    Attributes
+    ----------
+    columns : dict
+        Column name -> array-like of length ``n_users`` (internal user order).
+    docs : dict
+        Column name -> description with unit.
+    affinities : dict
+        Kind -> ``(csr_matrix n_users x n_values, value names)``.
+    tables : dict
+        Name -> side DataFrame (e.g. ``"category_cycles"``).
+    sensitive : set
+        Columns of this part that are sensitive.
+    """
+
+    columns: dict[str, Any] = field(default_factory=dict)
+    docs: dict[str, str] = field(default_factory=dict)
+    affinities: dict[str, tuple[sp.csr_matrix, list[str]]] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sensitive: set[str] = field(default_factory=set)
+
+
+class Builder:
+    """Base class of profile builders: store configuration, build a part.
+
+    Subclasses implement :meth:`build`; ``__init__`` only stores (validated)
+    configuration, so a builder can be reused across datasets and as-of dates.
+    """
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:  # pragma: no cover - abstract
+        """Compute this builder's columns from the shared context."""
+        raise NotImplementedError
+
+    def get_params(self) -> dict[str, Any]:
+        """Configuration of the builder as a dict (JSON-able)."""
+        return {k.rstrip("_"): v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+# ----------------------------------------------------------------- helpers
+def _per_user_first_last(u: np.ndarray, n_users: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``u`` sorted ascending: users present, index of their first and last row."""
+    if len(u) == 0:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, e
+    change = np.flatnonzero(u[1:] != u[:-1]) + 1
+    first = np.concatenate(([0], change))
+    last = np.concatenate((change - 1, [len(u) - 1]))
+    return u[first], first, last
+
+
+def _full(n: int, value: float = np.nan) -> np.ndarray:
+    return np.full(n, value, dtype=np.float64)
+
+
+def _quantile_score(values: np.ndarray, mask: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    """1-5 rank-based quantile score of ``values[mask]`` (ties share their mean rank)."""
+    out = _full(len(values))
+    v = values[mask]
+    if len(v) == 0:
+        return out
+    s = pd.Series(v if higher_is_better else -v)
+    pct = s.rank(method="average", pct=True).to_numpy()
+    out[mask] = np.clip(np.ceil(pct * 5 - 1e-9), 1, 5)
+    return out
+
+
+def _days(ns: np.ndarray) -> np.ndarray:
+    return ns / DAY_NS
+
+
+def _to_datetime_ns(ns: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    out = np.full(len(ns), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[valid] = ns[valid].astype("datetime64[ns]")
+    return out
+
+
+def _row_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
+    sums = np.asarray(m.sum(axis=1)).ravel()
+    inv = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
+    out = sp.diags(inv) @ m
+    out = sp.csr_matrix(out, dtype=np.float32)
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
+
+
+def _row_argmax(m: sp.csr_matrix) -> np.ndarray:
+    """Column of the largest value per row (first on ties), -1 for empty rows."""
+    out = np.full(m.shape[0], -1, dtype=np.int64)
+    nnz_rows = np.flatnonzero(np.diff(m.indptr) > 0)
+    if len(nnz_rows) == 0:
+        return out
+    starts = m.indptr[nnz_rows]
+    row_max = np.maximum.reduceat(m.data, starts)
+    row_of = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    full_max = np.zeros(m.shape[0], dtype=m.data.dtype)
+    full_max[nnz_rows] = row_max
+    hit = np.flatnonzero(m.data == full_max[row_of])
+    rows, first = np.unique(row_of[hit], return_index=True)
+    out[rows] = m.indices[hit[first]]
+    return out
+
+
+def _row_max(m: sp.csr_matrix) -> np.ndarray:
+    out = np.zeros(m.shape[0], dtype=np.float64)
+    nnz_rows = np.flatnonzero(np.diff(m.indptr) > 0)
+    if len(nnz_rows):
+        out[nnz_rows] = np.maximum.reduceat(m.data, m.indptr[nnz_rows])
+    return out
+
+
+def _names_or_nan(codes: np.ndarray, names: list[str]) -> np.ndarray:
+    lut = np.array(list(names) + [None], dtype=object)
+    return lut[np.where(codes < 0, len(names), codes)]
+
+
+# ------------------------------------------------------------- demographic
+class DemographicBuilder(Builder):
+    """Pass user attributes through and derive ``age_band`` and ``account_age_days``.
+
+    Every user attribute column is copied (sensitive ones too: the
+    :class:`~persona_rec.profiles.Profiles` object tracks them and leaves them
+    out of ``features()``/``export()`` unless asked). An attribute whose name
+    clashes with a computed profile column is renamed ``attr_<name>``.
+
+    Derived columns:
+
+    - ``age_band``: ``age`` bucketed into :data:`AGE_BANDS` (left-closed,
+      e.g. 25 -> ``"25-34"``); sensitive whenever ``age`` is.
+    - ``account_age_days``: days from ``registration_date`` (or
+      ``signup_date``/``registered_at``) to ``as_of``; NaN if the user
+      registered at or after ``as_of``.
+
+    Examples
+    --------
+    >>> DemographicBuilder()
+    DemographicBuilder()
+    """
+
+    REGISTRATION_COLUMNS = ("registration_date", "signup_date", "registered_at")
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute the demographic columns."""
+        ds = ctx.dataset
+        attrs = ds.user_attributes(include_sensitive=True)
+        part = ProfilePart()
+        sens = set(ds.sensitive_columns)
+        for col in attrs.columns:
+            name = f"attr_{col}" if col in COMPUTED_COLUMNS else str(col)
+            part.columns[name] = attrs[col].to_numpy()
+            part.docs[name] = f"user attribute '{col}' as given (unit as in the input)"
+            if col in sens:
+                part.sensitive.add(name)
+        if "age" in attrs.columns:
+            age = pd.to_numeric(attrs["age"], errors="coerce").to_numpy(dtype=np.float64)
+            idx = np.searchsorted(_AGE_EDGES, age, side="right")
+            band = np.array(AGE_BANDS, dtype=object)[np.minimum(idx, len(AGE_BANDS) - 1)]
+            band[~np.isfinite(age)] = None
+            part.columns["age_band"] = band
+            part.docs["age_band"] = (
+                "age bucket, one of " + ", ".join(AGE_BANDS) + " (from the 'age' attribute, years)"
+            )
+            if "age" in sens:
+                part.sensitive.add("age_band")
+        reg_col = next((c for c in self.REGISTRATION_COLUMNS if c in attrs.columns), None)
+        if reg_col is not None:
+            reg = pd.to_datetime(attrs[reg_col], errors="coerce")
+            if isinstance(reg.dtype, pd.DatetimeTZDtype):
+                reg = reg.dt.tz_convert("UTC").dt.tz_localize(None)
+            reg_ns = reg.astype("datetime64[ns]").to_numpy().view(np.int64)
+            valid = ~reg.isna().to_numpy() & (reg_ns < ctx.as_of_ns)
+            age_days = _full(ctx.n_users)
+            age_days[valid] = _days(ctx.as_of_ns - reg_ns[valid])
+            part.columns["account_age_days"] = age_days
+            part.docs["account_age_days"] = (
+                f"days from '{reg_col}' to as_of (days, float); NaN if missing or not before as_of"
+            )
+            if reg_col in sens:
+                part.sensitive.add("account_age_days")
+        return part
+
+
+# --------------------------------------------------------------------- RFM
+class RFMBuilder(Builder):
+    """Recency, frequency and monetary value with 1-5 quantile scores.
+
+    Purchases are events of type ``purchase``/``order`` (every event when the
+    Dataset has no ``event`` column). Orders are distinct ``order_id`` values
+    per user (distinct purchase days when there is no ``order_id``).
+
+    Columns: ``recency_days`` (days from the last order to ``as_of``, float),
+    ``frequency`` (number of orders), ``monetary`` (sum of quantity * paid unit
+    price; quantity 1 and the item list price when missing),
+    ``avg_order_value`` (monetary / frequency), ``r_score``, ``f_score``,
+    ``m_score`` (1-5, 5 best) and ``rfm_score`` (their sum, 3-15).
+
+    Scores are rank-based quintiles among users with at least one purchase:
+    ``score = ceil(5 * rank / n)`` where ``rank`` is the average rank (ties
+    share it, so equal values always get equal scores) and ``n`` the number of
+    purchasers; recency is ranked so that fewer days score higher. Users with
+    no purchase get NaN everywhere.
+
+    Examples
+    --------
+    >>> RFMBuilder()
+    RFMBuilder()
+    """
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute the RFM columns."""
+        n = ctx.n_users
+        o = ctx.orders
+        ou = o["u"].to_numpy()
+        users, _, last = _per_user_first_last(ou, n)
+        freq = np.bincount(ou, minlength=n).astype(np.float64)
+        buyer = freq > 0
+        recency = _full(n)
+        recency[users] = _days(ctx.as_of_ns - o["t"].to_numpy()[last])
+        amount = o["amount"].to_numpy()
+        monetary = np.bincount(ou, weights=np.nan_to_num(amount, nan=0.0), minlength=n)
+        nan_any = np.bincount(ou, weights=np.isnan(amount), minlength=n) > 0
+        monetary[nan_any | ~buyer] = np.nan
+        freq[~buyer] = np.nan
+        aov = monetary / freq
+        r = _quantile_score(recency, buyer, higher_is_better=False)
+        f = _quantile_score(freq, buyer, higher_is_better=True)
+        m_mask = buyer & np.isfinite(monetary)
+        m = _quantile_score(monetary, m_mask, higher_is_better=True)
+        part = ProfilePart()
+        part.columns.update({
+            "recency_days": recency,
+            "frequency": freq,
+            "monetary": monetary,
+            "avg_order_value": aov,
+            "r_score": r,
+            "f_score": f,
+            "m_score": m,
+            "rfm_score": r + f + m,
+        })
+        part.docs.update({
+            "recency_days": "days from the user's last order to as_of (days, float; NaN: no purchase)",
+            "frequency": "number of distinct orders (order_id; distinct purchase days without "
+                         "order_id) (count; NaN: no purchase)",
+            "monetary": "sum of quantity * paid unit price over purchases (currency of the data)",
+            "avg_order_value": "monetary / frequency (currency per order)",
+            "r_score": "recency quintile score 1-5, 5 = most recent (rank-based, ties share a score)",
+            "f_score": "frequency quintile score 1-5, 5 = most orders (rank-based)",
+            "m_score": "monetary quintile score 1-5, 5 = highest spend (rank-based)",
+            "rfm_score": "r_score + f_score + m_score (3-15)",
+        })
+        return part
+
+
+# ---------------------------------------------------------------- activity
+class ActivityBuilder(Builder):
+    """Activity volume, timing and the event-type funnel.
+
+    Parameters
+    ----------
+    session_gap_minutes : float, default 30
+        Without a ``session_id`` column, a new session starts after this many
+        minutes without an event of the user.
+
+    Notes
+    -----
+    Columns: ``n_events``, ``active_days`` (distinct UTC calendar days with an
+    event), ``n_sessions``, ``first_seen``/``last_seen`` (timestamps),
+    ``tenure_days`` (first_seen to as_of), ``preferred_hour`` (0-23, the hour
+    with most events, earliest on ties), ``preferred_weekday`` (0 = Monday),
+    ``view_share``/``cart_share``/``purchase_share`` (share of the user's
+    events of each type) and ``view_to_purchase``/``cart_to_purchase``
+    (purchase events per view / cart event). Without an ``event`` column the
+    funnel columns are NaN.
+
+    Examples
+    --------
+    >>> ActivityBuilder(session_gap_minutes=45)
+    ActivityBuilder(session_gap_minutes=45.0)
+    """
+
+    def __init__(self, session_gap_minutes: float = 30.0) -> None:
+        self.session_gap_minutes = check_number(
+            session_gap_minutes, "session_gap_minutes", low=0, low_inclusive=False,
+            owner="ActivityBuilder",
+        )
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute the activity columns."""
+        n = ctx.n_users
+        ev = ctx.events
+        u, t = ev["u"], ev["t"]
+        n_events = np.bincount(u, minlength=n)
+        has = n_events > 0
+        day = t // DAY_NS
+        day_span = int(day.max() - day.min() + 1) if len(day) else 1
+        day_key = u * day_span + (day - (day.min() if len(day) else 0))
+        active_days = np.bincount(pd.unique(day_key) // day_span, minlength=n)
+        if "session_id" in ev:
+            s_code, _ = pd.factorize(ev["session_id"], use_na_sentinel=False)
+            key = u * (int(s_code.max()) + 1 if len(s_code) else 1) + s_code
+            n_sessions = np.bincount(pd.unique(key) // (int(s_code.max()) + 1 if len(s_code) else 1),
+                                     minlength=n)
+        else:
+            order = np.lexsort((t, u))
+            us, ts = u[order], t[order]
+            gap = int(self.session_gap_minutes * 60 * 10**9)
+            new = np.ones(len(us), dtype=bool)
+            new[1:] = (us[1:] != us[:-1]) | (ts[1:] - ts[:-1] > gap)
+            n_sessions = np.bincount(us[new], minlength=n)
+        g = pd.Series(t).groupby(u)
+        first = np.zeros(n, dtype=np.int64)
+        last = np.zeros(n, dtype=np.int64)
+        if len(t):
+            mm = g.agg(["min", "max"])
+            idx = mm.index.to_numpy()
+            first[idx] = mm["min"].to_numpy()
+            last[idx] = mm["max"].to_numpy()
+        hour = (t // (3600 * 10**9)) % 24
+        weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
+        pref_hour = _full(n)
+        pref_hour[has] = np.bincount(u * 24 + hour, minlength=n * 24).reshape(n, 24)[has].argmax(1)
+        pref_wd = _full(n)
+        pref_wd[has] = np.bincount(u * 7 + weekday, minlength=n * 7).reshape(n, 7)[has].argmax(1)
+        tenure = _full(n)
+        tenure[has] = _days(ctx.as_of_ns - first[has])
+        part = ProfilePart()
+        part.columns.update({
+            "n_events": n_events,
+            "active_days": active_days,
+            "n_sessions": n_sessions,
+            "first_seen": _to_datetime_ns(first, has),
+            "last_seen": _to_datetime_ns(last, has),
+            "tenure_days": tenure,
+            "preferred_hour": pref_hour,
+            "preferred_weekday": pref_wd,
+        })
+        part.columns.update(self._funnel(ctx, n_events))
+        part.docs.update({
+            "n_events": "number of events before as_of (count)",
+            "active_days": "distinct calendar days (UTC) with at least one event (days)",
+            "n_sessions": "distinct session_id values, or sessions split by "
+                          f"{self.session_gap_minutes:g}-minute gaps without session_id (count)",
+            "first_seen": "time of the user's first event (timestamp)",
+            "last_seen": "time of the user's last event before as_of (timestamp)",
+            "tenure_days": "days from first_seen to as_of (days, float)",
+            "preferred_hour": "hour of day (0-23, data's local time) with most events; earliest on ties",
+            "preferred_weekday": "weekday with most events (0=Monday .. 6=Sunday)",
+            "view_share": "share of the user's events that are views (0-1)",
+            "cart_share": "share of the user's events that are add-to-cart (0-1)",
+            "purchase_share": "share of the user's events that are purchases (0-1)",
+            "view_to_purchase": "purchase events per view event (ratio; NaN without views)",
+            "cart_to_purchase": "purchase events per cart event (ratio; NaN without carts)",
+        })
+        return part
+
+    @staticmethod
+    def _funnel(ctx: ProfileContext, n_events: np.ndarray) -> dict[str, np.ndarray]:
+        n = ctx.n_users
+        names = ["view_share", "cart_share", "purchase_share", "view_to_purchase", "cart_to_purchase"]
+        codes = ctx.event_codes
+        if codes is None:
+            return {k: _full(n) for k in names}
+        c, types = codes
+        u = ctx.events["u"]
+        lower = [x.lower() for x in types]
+
+        def count(kinds: set[str]) -> np.ndarray:
+            sel = np.array([x in kinds for x in lower] + [False])[np.where(c < 0, len(types), c)]
+            return np.bincount(u[sel], minlength=n).astype(np.float64)
+
+        views = count({"view", "click"})
+        carts = count({"cart", "add_to_cart", "addtocart"})
+        buys = ctx.purchase_mask
+        purchases = np.bincount(u[buys], minlength=n).astype(np.float64)
+        tot = n_events.astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {
+                "view_share": np.where(tot > 0, views / tot, np.nan),
+                "cart_share": np.where(tot > 0, carts / tot, np.nan),
+                "purchase_share": np.where(tot > 0, purchases / tot, np.nan),
+                "view_to_purchase": np.where(views > 0, purchases / views, np.nan),
+                "cart_to_purchase": np.where(carts > 0, purchases / carts, np.nan),
+            }
+
+
+# ---------------------------------------------------------------- affinity
+class AffinityBuilder(Builder):
+    """Time-decayed category / brand / price-band affinities.
+
+    Every event contributes ``weight * 0.5 ** (age_days / half_life_days)``
+    (``weight`` is the Dataset's event weight, ``age_days`` the time from the
+    event to ``as_of``) to the values of its item; each user's row is then
+    divided by its sum, so rows sum to 1 (or 0 without events). Kinds:
+
+    - ``category_l1``, ``category_l2``, ``category_l3`` (and deeper levels
+      when the data has them): the item ``category`` path split on ``">"``,
+      each part slugged (lower case, runs of other characters -> ``_``) and
+      joined with ``/``: ``"Home > Kitchen"`` -> ``"home"``, ``"home/kitchen"``;
+    - ``brand``: slugged ``brand`` attribute;
+    - ``price_band``: ``low``/``mid``/``high`` = item price tercile within its
+      level-1 category (when that category has at least
+      ``price_band_min_items`` priced items, else among all items); the item
+      price is its list price, else its median paid price before ``as_of``.
+
+    Summary columns: ``top_category`` (level-1 slug), ``top_category_l2``,
+    ``top_brand``, ``top_price_band`` (argmax of the row, first on ties),
+    ``brand_loyalty`` (share of the top brand in the brand row; NaN with
+    fewer than ``min_brand_events`` branded events) and
+    ``category_diversity`` (entropy of the level-1 row divided by the log of
+    the number of level-1 categories; 0 = one category, 1 = uniform).
+
+    Parameters
+    ----------
+    half_life_days : float, default 90
+        Age at which an event counts half.
+    min_brand_events : int, default 3
+    price_band_min_items : int, default 20
+    n_levels : int, default 3
+        Minimum number of category levels reported (missing levels are empty).
+
+    Examples
+    --------
+    >>> AffinityBuilder(half_life_days=30).half_life_days
+    30.0
+    """
+
+    def __init__(
+        self,
+        half_life_days: float = 90.0,
+        min_brand_events: int = 3,
+        price_band_min_items: int = 20,
+        n_levels: int = 3,
+    ) -> None:
+        self.half_life_days = check_number(
+            half_life_days, "half_life_days", low=0, low_inclusive=False, owner="AffinityBuilder"
+        )
+        self.min_brand_events = check_int(min_brand_events, "min_brand_events", minimum=1,
+                                          owner="AffinityBuilder")
+        self.price_band_min_items = check_int(price_band_min_items, "price_band_min_items",
+                                              minimum=1, owner="AffinityBuilder")
+        self.n_levels = check_int(n_levels, "n_levels", minimum=1, owner="AffinityBuilder")
+
+    def user_item_weights(self, ctx: ProfileContext) -> sp.csr_matrix:
+        """Decayed users x items weight matrix (before row normalisation)."""
+        ev = ctx.events
+        age = _days(ctx.as_of_ns - ev["t"])
+        w = ev["w"] * np.exp2(-age / self.half_life_days)
+        m = sp.csr_matrix((w, (ev["u"], ev["i"])), shape=(ctx.n_users, ctx.n_items))
+        m.sum_duplicates()
+        return m
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute the affinity matrices and their summary columns."""
+        n = ctx.n_users
+        ui = self.user_item_weights(ctx)
+        kinds: dict[str, tuple[np.ndarray, list[str]]] = {}
+        levels = ctx.category_levels
+        for lvl in range(max(self.n_levels, len(levels))):
+            if lvl < len(levels):
+                kinds[f"category_l{lvl + 1}"] = (levels[lvl].codes, levels[lvl].names)
+            else:
+                kinds[f"category_l{lvl + 1}"] = (np.full(ctx.n_items, -1, dtype=np.int64), [])
+        brands = ctx.brands
+        kinds["brand"] = (brands.codes, brands.names) if brands is not None else (
+            np.full(ctx.n_items, -1, dtype=np.int64), [])
+        kinds["price_band"] = (ctx.price_bands(self.price_band_min_items), list(PRICE_BANDS))
+        part = ProfilePart()
+        for kind, (codes, names) in kinds.items():
+            items = np.flatnonzero(codes >= 0)
+            ind = sp.csr_matrix(
+                (np.ones(len(items)), (items, codes[items])), shape=(ctx.n_items, len(names))
+            )
+            part.affinities[kind] = (_row_normalise(ui @ ind), list(names))
+
+        def top(kind: str) -> np.ndarray:
+            mat, names = part.affinities[kind]
+            return _names_or_nan(_row_argmax(mat), names)
+
+        l1 = part.affinities["category_l1"][0]
+        k = l1.shape[1]
+        p = l1.data.astype(np.float64)
+        plogp = sp.csr_matrix((-p * np.log(p), l1.indices, l1.indptr), shape=l1.shape)
+        ent = np.asarray(plogp.sum(axis=1)).ravel()
+        has_cat = np.diff(l1.indptr) > 0
+        diversity = np.where(has_cat, ent / np.log(k) if k > 1 else 0.0, np.nan)
+        diversity = np.clip(diversity, 0.0, 1.0)
+        bcodes = kinds["brand"][0]
+        branded = bcodes[ctx.events["i"]] >= 0
+        n_branded = np.bincount(ctx.events["u"][branded], minlength=n)
+        loyalty = np.where(n_branded >= self.min_brand_events,
+                           _row_max(part.affinities["brand"][0]), np.nan)
+        part.columns.update({
+            "top_category": top("category_l1"),
+            "top_category_l2": top("category_l2"),
+            "top_brand": top("brand"),
+            "top_price_band": top("price_band"),
+            "brand_loyalty": loyalty,
+            "category_diversity": diversity,
+        })
+        hl = f"{self.half_life_days:g}-day half-life"
+        part.docs.update({
+            "top_category": f"level-1 category slug with the highest decayed affinity ({hl})",
+            "top_category_l2": "level-2 category path (l1/l2 slugs) with the highest affinity",
+            "top_brand": "brand slug with the highest decayed affinity",
+            "top_price_band": "price band (low/mid/high) with the highest decayed affinity",
+            "brand_loyalty": "share of the top brand in the user's decayed brand weights (0-1); "
+                             f"NaN with fewer than {self.min_brand_events} branded events",
+            "category_diversity": "normalised entropy of the level-1 category affinity "
+                                  "(0 = one category, 1 = uniform over all level-1 categories)",
+        })
+        return part
+
+
+# ------------------------------------------------------- price sensitivity
+class PriceSensitivityBuilder(Builder):
+    """Share of purchases made below the usual or the list price.
+
+    ``price_sensitivity``: share of the user's purchase lines whose paid unit
+    price is below the reference price: the median paid price of that item
+    (all purchases before ``as_of``) when the item has at least
+    ``min_item_sales`` purchases at more than one price, else the median paid
+    price of the item's (full-path) category; lines without a reference are
+    ignored. ``discount_share``: share of purchase lines paid below the item's
+    list price (``price`` attribute), or below its highest observed paid
+    price when there is no list price. "Below" means lower by more than a
+    relative ``tolerance``. NaN for users without usable purchases.
+
+    Parameters
+    ----------
+    min_item_sales : int, default 5
+    tolerance : float, default 1e-6
+
+    Examples
+    --------
+    >>> PriceSensitivityBuilder(min_item_sales=3).min_item_sales
+    3
+    """
+
+    def __init__(self, min_item_sales: int = 5, tolerance: float = 1e-6) -> None:
+        self.min_item_sales = check_int(min_item_sales, "min_item_sales", minimum=1,
+                                        owner="PriceSensitivityBuilder")
+        self.tolerance = check_number(tolerance, "tolerance", low=0, high=1, high_inclusive=False,
+                                      owner="PriceSensitivityBuilder")
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute ``price_sensitivity`` and ``discount_share``."""
+        n = ctx.n_users
+        p = ctx.purchases
+        u, i, paid = p["u"], p["i"], p["paid"]
+        stats = ctx.item_paid_stats
+        item_med = stats["median"].to_numpy()
+        item_ok = (stats["n"].to_numpy() >= self.min_item_sales) & (stats["n_prices"].to_numpy() > 1)
+        leaf = ctx.leaf_category
+        ok = np.isfinite(paid)
+        cat_of = leaf[i]
+        has_cat = ok & (cat_of >= 0)
+        cat_med = np.full(max(int(leaf.max()) + 1, 0) if len(leaf) else 0, np.nan)
+        if has_cat.any():
+            s = pd.Series(paid[has_cat]).groupby(cat_of[has_cat]).median()
+            cat_med[s.index.to_numpy()] = s.to_numpy()
+        cat_ref = np.where(cat_of >= 0, cat_med[np.maximum(cat_of, 0)] if len(cat_med) else np.nan,
+                           np.nan)
+        ref = np.where(item_ok[i], item_med[i], cat_ref) if len(i) else np.zeros(0)
+        tol = 1.0 - self.tolerance
+        valid = ok & np.isfinite(ref)
+        below = valid & (paid < ref * tol)
+        list_price = ctx.item_list_price
+        lp = np.where(np.isfinite(list_price[i]), list_price[i], stats["max"].to_numpy()[i]) \
+            if len(i) else np.zeros(0)
+        valid_d = ok & np.isfinite(lp)
+        disc = valid_d & (paid < lp * tol)
+
+        def share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+            d = np.bincount(u[den], minlength=n).astype(np.float64)
+            k = np.bincount(u[num], minlength=n).astype(np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(d > 0, k / d, np.nan)
+
+        part = ProfilePart()
+        part.columns["price_sensitivity"] = share(below, valid)
+        part.columns["discount_share"] = share(disc, valid_d)
+        part.docs["price_sensitivity"] = (
+            "share of purchase lines paid below the item's median paid price (the category "
+            f"median for items with < {self.min_item_sales} sales or a single price) (0-1)"
+        )
+        part.docs["discount_share"] = (
+            "share of purchase lines paid below the item's list price (or its highest "
+            "observed paid price) (0-1)"
+        )
+        return part
+
+
+# ----------------------------------------------------------------- novelty
+class NoveltyBuilder(Builder):
+    """Share of purchases of items that were new at the time.
+
+    ``novelty_seeking``: share of the user's purchase lines made within
+    ``window_days`` days of the item's first appearance (the item
+    ``first_seen`` attribute when present, else the item's first event before
+    ``as_of``). NaN for users without purchases.
+
+    Parameters
+    ----------
+    window_days : float, default 30
+
+    Examples
+    --------
+    >>> NoveltyBuilder(window_days=14).window_days
+    14.0
+    """
+
+    def __init__(self, window_days: float = 30.0) -> None:
+        self.window_days = check_number(window_days, "window_days", low=0, low_inclusive=False,
+                                        owner="NoveltyBuilder")
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute ``novelty_seeking``."""
+        n = ctx.n_users
+        p = ctx.purchases
+        first = ctx.item_first_seen[p["i"]]
+        known = first != np.iinfo(np.int64).min
+        novel = known & (p["t"] - first <= int(self.window_days * DAY_NS))
+        den = np.bincount(p["u"][known], minlength=n).astype(np.float64)
+        num = np.bincount(p["u"][novel], minlength=n).astype(np.float64)
+        part = ProfilePart()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            part.columns["novelty_seeking"] = np.where(den > 0, num / den, np.nan)
+        part.docs["novelty_seeking"] = (
+            f"share of purchase lines made within {self.window_days:g} days of the item's first "
+            "appearance (first_seen attribute, else first event) (0-1)"
+        )
+        return part
+
+
+# ------------------------------------------------------- expected interval
+def expected_intervals(
+    ctx: ProfileContext, prior_weight: float, default_interval_days: float
+) -> dict[str, np.ndarray | float]:
+    """Shrunk expected inter-order interval per user.
+
+    ``expected = (k * own_median + prior_weight * population_median) / (k + prior_weight)``
+    where ``k`` is the user's number of inter-order intervals, ``own_median``
+    their median and ``population_median`` the median of all users'
+    intervals (``default_interval_days`` when nobody has two orders).
+    """
+    key = ("expected_intervals", prior_weight, default_interval_days)
+    cache = ctx.__dict__.setdefault("_cache", {})
+    if key in cache:
+        return cache[key]
+    n = ctx.n_users
+    iv = ctx.order_intervals
+    pop = float(iv["days"].median()) if len(iv) else float(default_interval_days)
+    k = np.bincount(iv["u"].to_numpy(), minlength=n).astype(np.float64)
+    own = _full(n)
+    if len(iv):
+        med = iv.groupby("u")["days"].median()
+        own[med.index.to_numpy()] = med.to_numpy()
+    own_filled = np.where(k > 0, own, 0.0)
+    expected = (k * own_filled + prior_weight * pop) / (k + prior_weight) if prior_weight > 0 \
+        else np.where(k > 0, own, pop)
+    o = ctx.orders
+    users, first, last = _per_user_first_last(o["u"].to_numpy(), n)
+    t = o["t"].to_numpy()
+    first_t = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    last_t = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    first_t[users] = t[first]
+    last_t[users] = t[last]
+    last_gap = _full(n)
+    multi = last > first
+    last_gap[users[multi]] = _days(t[last[multi]] - t[last[multi] - 1])
+    buyer = np.zeros(n, dtype=bool)
+    buyer[users] = True
+    out = {
+        "population_median": pop,
+        "n_intervals": k,
+        "own_median": own,
+        "expected": np.where(buyer, expected, np.nan),
+        "first_t": first_t,
+        "last_t": last_t,
+        "last_gap": last_gap,
+        "buyer": buyer,
+    }
+    cache[key] = out
+    return out
+
+
+# --------------------------------------------------------------- lifecycle
+class LifecycleBuilder(Builder):
+    """Lifecycle stage from recency relative to the user's expected interval.
+
+    The expected interval between orders shrinks the user's own median
+    inter-order interval towards the population median:
+    ``(k * own + prior_weight * population) / (k + prior_weight)`` with ``k``
+    the user's number of intervals (so one-order users get the population
+    median). With ``recency`` = days since the last order and
+    ``churn_threshold = min(churn_factor * expected, churn_cap_days)``,
+    stages are assigned in this order of precedence:
+
+    1. ``prospect``: no purchase before ``as_of``;
+    2. ``new``: first purchase less than ``new_days`` days before ``as_of``;
+    3. ``churned``: recency > churn_threshold;
+    4. ``at_risk``: recency > ``at_risk_factor * expected``;
+    5. ``reactivated``: the gap before the last order exceeded the churn
+       threshold (the user had churned and came back);
+    6. ``active``: everyone else.
+
+    Parameters
+    ----------
+    new_days : float, default 30
+    at_risk_factor : float, default 1.5
+    churn_factor : float, default 3.0
+    churn_cap_days : float, default 365
+    prior_weight : float, default 3.0
+    default_interval_days : float, default 30
+        Population prior when nobody has two orders.
+
+    Examples
+    --------
+    >>> LifecycleBuilder(churn_factor=4).churn_factor
+    4.0
+    """
+
+    def __init__(
+        self,
+        new_days: float = 30.0,
+        at_risk_factor: float = 1.5,
+        churn_factor: float = 3.0,
+        churn_cap_days: float = 365.0,
+        prior_weight: float = 3.0,
+        default_interval_days: float = 30.0,
+    ) -> None:
+        own = "LifecycleBuilder"
+        self.new_days = check_number(new_days, "new_days", low=0, owner=own)
+        self.at_risk_factor = check_number(at_risk_factor, "at_risk_factor", low=0,
+                                           low_inclusive=False, owner=own)
+        self.churn_factor = check_number(churn_factor, "churn_factor", low=0, low_inclusive=False,
+                                         owner=own)
+        if self.churn_factor <= self.at_risk_factor:
+            raise InvalidParameterError(
+                f"The 'churn_factor' parameter of LifecycleBuilder must be > at_risk_factor="
+                f"{self.at_risk_factor}, got {churn_factor!r}."
+            )
+        self.churn_cap_days = check_number(churn_cap_days, "churn_cap_days", low=0,
+                                           low_inclusive=False, owner=own)
+        self.prior_weight = check_number(prior_weight, "prior_weight", low=0, owner=own)
+        self.default_interval_days = check_number(default_interval_days, "default_interval_days",
+                                                  low=0, low_inclusive=False, owner=own)
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute ``lifecycle_stage`` and ``expected_interval_days``."""
+        est = expected_intervals(ctx, self.prior_weight, self.default_interval_days)
+        buyer = est["buyer"]
+        expected = est["expected"]
+        recency = np.where(buyer, _days(ctx.as_of_ns - est["last_t"]), np.nan)
+        since_first = np.where(buyer, _days(ctx.as_of_ns - est["first_t"]), np.nan)
+        churn_thr = np.minimum(self.churn_factor * expected, self.churn_cap_days)
+        with np.errstate(invalid="ignore"):
+            stage = np.select(
+                [~buyer, since_first < self.new_days, recency > churn_thr,
+                 recency > self.at_risk_factor * expected, est["last_gap"] > churn_thr],
+                ["prospect", "new", "churned", "at_risk", "reactivated"],
+                default="active",
+            )
+        part = ProfilePart()
+        part.columns["lifecycle_stage"] = pd.Categorical(stage, categories=list(LIFECYCLE_STAGES))
+        part.columns["expected_interval_days"] = expected
+        part.docs["lifecycle_stage"] = (
+            "one of prospect (no purchase), new (first purchase < "
+            f"{self.new_days:g} days ago), churned (recency > min({self.churn_factor:g} x "
+            f"expected interval, {self.churn_cap_days:g} days)), at_risk (recency > "
+            f"{self.at_risk_factor:g} x expected interval), reactivated (last order came after "
+            "a gap above the churn threshold), active"
+        )
+        part.docs["expected_interval_days"] = (
+            "expected days between orders: own median interval shrunk to the population median "
+            f"(prior weight {self.prior_weight:g} intervals) (days)"
+        )
+        return part
+
+
+# -------------------------------------------------------------- repurchase
+class RepurchaseBuilder(Builder):
+    """Repurchase cycle per user and per (user, category).
+
+    Per user: ``repurchase_interval_days`` (median days between consecutive
+    orders; NaN with fewer than two orders), ``next_purchase_date`` (last
+    order + the shrunk expected interval, see :class:`LifecycleBuilder`) and
+    ``days_to_next_purchase`` (``next_purchase_date - as_of`` in days;
+    negative = overdue).
+
+    Per (user, category) at ``category_level`` (table ``category_cycles``):
+    ``n_orders`` (orders containing the category), ``median_interval_days``,
+    ``last_purchase`` and ``next_purchase_date`` (last + median interval);
+    only pairs with at least ``min_orders`` orders are listed.
+
+    Parameters
+    ----------
+    category_level : int, default 1
+    min_orders : int, default 2
+    prior_weight : float, default 3.0
+    default_interval_days : float, default 30
+
+    Examples
+    --------
+    >>> RepurchaseBuilder(category_level=2).category_level
+    2
+    """
+
+    def __init__(
+        self,
+        category_level: int = 1,
+        min_orders: int = 2,
+        prior_weight: float = 3.0,
+        default_interval_days: float = 30.0,
+    ) -> None:
+        own = "RepurchaseBuilder"
+        self.category_level = check_int(category_level, "category_level", minimum=1, owner=own)
+        self.min_orders = check_int(min_orders, "min_orders", minimum=1, owner=own)
+        self.prior_weight = check_number(prior_weight, "prior_weight", low=0, owner=own)
+        self.default_interval_days = check_number(default_interval_days, "default_interval_days",
+                                                  low=0, low_inclusive=False, owner=own)
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute the per-user cycle columns and the ``category_cycles`` table."""
+        est = expected_intervals(ctx, self.prior_weight, self.default_interval_days)
+        buyer = est["buyer"]
+        own = np.where(est["n_intervals"] > 0, est["own_median"], np.nan)
+        next_ns = est["last_t"] + np.nan_to_num(est["expected"] * DAY_NS).astype(np.int64)
+        part = ProfilePart()
+        part.columns["repurchase_interval_days"] = own
+        part.columns["next_purchase_date"] = _to_datetime_ns(next_ns, buyer)
+        part.columns["days_to_next_purchase"] = np.where(
+            buyer, _days(next_ns - ctx.as_of_ns), np.nan)
+        part.docs.update({
+            "repurchase_interval_days": "median days between the user's consecutive orders "
+                                        "(days; NaN with fewer than two orders)",
+            "next_purchase_date": "last order time + expected_interval_days (timestamp)",
+            "days_to_next_purchase": "days from as_of to next_purchase_date (days; < 0 = overdue)",
+        })
+        part.tables["category_cycles"] = self._category_cycles(ctx)
+        return part
+
+    def _category_cycles(self, ctx: ProfileContext) -> pd.DataFrame:
+        levels = ctx.category_levels
+        empty = pd.DataFrame({
+            "user_id": ctx.dataset.user_map.external_ids[:0],
+            "category": pd.Series([], dtype=object),
+            "n_orders": np.zeros(0, dtype=np.int64),
+            "median_interval_days": np.zeros(0),
+            "last_purchase": np.zeros(0, dtype="datetime64[ns]"),
+            "next_purchase_date": np.zeros(0, dtype="datetime64[ns]"),
+        })
+        if len(levels) < self.category_level:
+            return empty
+        lv = levels[self.category_level - 1]
+        p = ctx.purchases
+        c = lv.codes[p["i"]]
+        ok = c >= 0
+        if not ok.any():
+            return empty
+        n_cat = len(lv.names)
+        # one row per (order, category): orders are user-specific keys
+        key = p["order"][ok] * n_cat + c[ok]
+        df = pd.DataFrame({"key": key, "t": p["t"][ok]}).groupby("key", sort=False)["t"].min()
+        keys = df.index.to_numpy()
+        order_of = keys // n_cat
+        cat = keys % n_cat
+        # user of each order
+        user_of_order = np.zeros(int(p["order"].max()) + 1, dtype=np.int64)
+        user_of_order[p["order"]] = p["u"]
+        uu = user_of_order[order_of]
+        t = df.to_numpy()
+        srt = np.lexsort((t, cat, uu))
+        uu, cat, t = uu[srt], cat[srt], t[srt]
+        pair = uu * n_cat + cat
+        same = np.zeros(len(pair), dtype=bool)
+        same[1:] = pair[1:] == pair[:-1]
+        gaps = pd.Series(np.where(same, (t - np.roll(t, 1)) / DAY_NS, np.nan))
+        grp = pd.DataFrame({"pair": pair, "t": t, "gap": gaps}).groupby("pair", sort=True)
+        agg = grp.agg(n_orders=("t", "size"), last=("t", "max"), median=("gap", "median"))
+        agg = agg[agg["n_orders"] >= self.min_orders]
+        pairs = agg.index.to_numpy()
+        med = agg["median"].to_numpy()
+        last = agg["last"].to_numpy()
+        has = np.isfinite(med)
+        nxt = last + np.nan_to_num(med * DAY_NS).astype(np.int64)
+        return pd.DataFrame({
+            "user_id": ctx.dataset.user_map.to_external(pairs // n_cat),
+            "category": np.asarray(lv.names, dtype=object)[pairs % n_cat],
+            "n_orders": agg["n_orders"].to_numpy().astype(np.int64),
+            "median_interval_days": med,
+            "last_purchase": last.astype("datetime64[ns]"),
+            "next_purchase_date": _to_datetime_ns(nxt, has),
+        })

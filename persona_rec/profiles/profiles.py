@@ -1,0 +1,587 @@
+"""The :class:`Profiles` result and the :class:`ProfileBuilder` that composes builders."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.preprocessing import StandardScaler
+
+from .._validation import check_int
+from ..columns import Columns
+from ..dataset import Dataset
+from ..exceptions import CorruptFileError, InvalidDtypeError, InvalidParameterError
+from . import _io
+from ._context import ProfileContext, parse_as_of, slugify
+from .builders import (
+    CATEGORY_CYCLE_COLUMNS,
+    COMPUTED_COLUMNS,
+    ActivityBuilder,
+    AffinityBuilder,
+    Builder,
+    DemographicBuilder,
+    LifecycleBuilder,
+    NoveltyBuilder,
+    PriceSensitivityBuilder,
+    ProfilePart,
+    RepurchaseBuilder,
+    RFMBuilder,
+)
+
+__all__ = ["Profiles", "ProfileBuilder", "FEATURE_BLOCKS"]
+
+_FORMAT_VERSION = 1
+_KIND = "persona_rec.Profiles"
+
+#: Blocks of :meth:`Profiles.features`.
+FEATURE_BLOCKS: tuple[str, ...] = ("numeric", "categorical", "affinity")
+
+# column -> (feature prefix, transform) for the computed numeric columns
+_LOG, _SIGNED_LOG, _LINEAR = "log1p", "signed_log1p", "linear"
+_NUMERIC_SPEC: dict[str, tuple[str, str]] = {
+    "recency_days": ("rfm", _LOG),
+    "frequency": ("rfm", _LOG),
+    "monetary": ("rfm", _LOG),
+    "avg_order_value": ("rfm", _LOG),
+    "r_score": ("rfm", _LINEAR),
+    "f_score": ("rfm", _LINEAR),
+    "m_score": ("rfm", _LINEAR),
+    "rfm_score": ("rfm", _LINEAR),
+    "n_events": ("activity", _LOG),
+    "active_days": ("activity", _LOG),
+    "n_sessions": ("activity", _LOG),
+    "tenure_days": ("activity", _LOG),
+    "view_share": ("activity", _LINEAR),
+    "cart_share": ("activity", _LINEAR),
+    "purchase_share": ("activity", _LINEAR),
+    "view_to_purchase": ("activity", _LOG),
+    "cart_to_purchase": ("activity", _LOG),
+    "brand_loyalty": ("affinity", _LINEAR),
+    "category_diversity": ("affinity", _LINEAR),
+    "price_sensitivity": ("behaviour", _LINEAR),
+    "discount_share": ("behaviour", _LINEAR),
+    "novelty_seeking": ("behaviour", _LINEAR),
+    "expected_interval_days": ("lifecycle", _LOG),
+    "repurchase_interval_days": ("repurchase", _LOG),
+    "days_to_next_purchase": ("repurchase", _SIGNED_LOG),
+    "account_age_days": ("demo", _LOG),
+}
+_CYCLIC_SPEC: dict[str, tuple[str, int]] = {
+    "preferred_hour": ("activity:hour", 24),
+    "preferred_weekday": ("activity:weekday", 7),
+}
+_CATEGORICAL_COMPUTED = {"lifecycle_stage": "lifecycle", "age_band": "age_band"}
+# computed columns that are not features (timestamps, argmax names covered by affinity blocks)
+_NOT_FEATURES = COMPUTED_COLUMNS - set(_NUMERIC_SPEC) - set(_CYCLIC_SPEC) - set(_CATEGORICAL_COMPUTED)
+_AFFINITY_PREFIX = {"brand": "brand", "price_band": "price_band"}
+
+
+def _affinity_prefix(kind: str) -> str:
+    if kind.startswith("category_l"):
+        return "cat_l" + kind[len("category_l"):]
+    return _AFFINITY_PREFIX.get(kind, kind)
+
+
+class Profiles:
+    """User profiles built at one point in time.
+
+    Built by :meth:`ProfileBuilder.build`; see ``docs/profiles.md`` for every
+    column with its unit and definition (also in :attr:`column_docs`).
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per user of the Dataset (``user_map`` order, users with
+        events and attribute-only users), indexed by external ``user_id``.
+    as_of : pandas.Timestamp
+        Only events strictly before this time were used.
+    affinities : dict
+        Kind -> ``(csr_matrix n_users x n_values float32, value names)``; rows
+        sum to 1 (or 0 for users without events). Kinds ``category_l1``,
+        ``category_l2``, ``category_l3`` (slug paths joined with ``/``),
+        ``brand``, ``price_band``.
+    category_cycles : pandas.DataFrame
+        ``user_id, category, n_orders, median_interval_days, last_purchase,
+        next_purchase_date``.
+    sensitive_columns : frozenset of str
+        Frame columns left out of :meth:`features` and :meth:`export` unless
+        ``include_sensitive=True``.
+    column_docs : dict
+        Column -> description with unit.
+    build_info : dict
+        Builder parameters and seconds spent per builder.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        *,
+        as_of: pd.Timestamp,
+        affinities: dict[str, tuple[sp.csr_matrix, list[str]]],
+        category_cycles: pd.DataFrame,
+        sensitive_columns: Iterable[str],
+        column_docs: dict[str, str],
+        build_info: dict[str, Any] | None = None,
+    ) -> None:
+        self.frame = frame
+        self.as_of = as_of
+        self.affinities = affinities
+        self.category_cycles = category_cycles
+        self.sensitive_columns = frozenset(sensitive_columns)
+        self.column_docs = dict(column_docs)
+        self.build_info = dict(build_info or {})
+
+    # --------------------------------------------------------------- basics
+    @property
+    def user_ids(self) -> np.ndarray:
+        """External user ids, row order of :attr:`frame` and of the matrices."""
+        return self.frame.index.to_numpy()
+
+    @property
+    def n_users(self) -> int:
+        """Number of users (rows)."""
+        return len(self.frame)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        return (
+            f"Profiles(n_users={self.n_users}, n_columns={self.frame.shape[1]}, "
+            f"as_of={self.as_of})"
+        )
+
+    def export(self, include_sensitive: bool = False) -> pd.DataFrame:
+        """The profile frame as it may leave the system.
+
+        Parameters
+        ----------
+        include_sensitive : bool, default False
+            Keep the :attr:`sensitive_columns` (e.g. ``age``, ``gender``,
+            ``age_band``); left out by default.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of :attr:`frame` (indexed by ``user_id``).
+        """
+        if not isinstance(include_sensitive, bool):
+            raise InvalidDtypeError(
+                f"include_sensitive must be a bool, got {include_sensitive!r}."
+            )
+        cols = [c for c in self.frame.columns
+                if include_sensitive or c not in self.sensitive_columns]
+        return self.frame[cols].copy()
+
+    # ------------------------------------------------------------- features
+    def features(
+        self,
+        include_sensitive: bool = False,
+        *,
+        blocks: Sequence[str] = FEATURE_BLOCKS,
+        max_categories: int = 50,
+    ) -> tuple[sp.csr_matrix, list[str]]:
+        """User feature matrix for models (side information).
+
+        Parameters
+        ----------
+        include_sensitive : bool, default False
+            Also encode :attr:`sensitive_columns` (age, gender, age_band ...).
+        blocks : sequence of str, default all
+            Any of ``"numeric"`` (standardised numeric columns), ``"categorical"``
+            (one-hot) and ``"affinity"`` (the affinity rows).
+        max_categories : int, default 50
+            Per categorical column, the most frequent values kept; the rest
+            share ``<column>:other``.
+
+        Returns
+        -------
+        (scipy.sparse.csr_matrix float32 n_users x n_features, list of str)
+            Feature names look like ``"rfm:recency_days"``,
+            ``"lifecycle:active"``, ``"country:united_kingdom"``,
+            ``"cat_l1:home"``, ``"brand:acme"``, ``"price_band:low"``.
+
+        Notes
+        -----
+        Numeric columns: counts, amounts and durations are ``log1p``-ed
+        (``days_to_next_purchase`` sign-preserving), ``preferred_hour`` and
+        ``preferred_weekday`` become sine/cosine pairs, then every numeric
+        feature is standardised (zero mean, unit variance over users with a
+        value) and missing values are set to 0 (the mean). Numeric user
+        attributes are standardised as ``attr:<column>``. Categorical:
+        ``lifecycle_stage``, ``age_band`` and string user attributes, one
+        column per value (missing = all zeros). Affinity rows are kept as is
+        (each sums to 1).
+        """
+        if not isinstance(include_sensitive, bool):
+            raise InvalidDtypeError(
+                f"include_sensitive must be a bool, got {include_sensitive!r}."
+            )
+        blocks = [blocks] if isinstance(blocks, str) else list(blocks)
+        bad = [b for b in blocks if b not in FEATURE_BLOCKS]
+        if bad:
+            raise InvalidParameterError(
+                f"The 'blocks' parameter of Profiles.features must hold values from "
+                f"{list(FEATURE_BLOCKS)}, got {bad}."
+            )
+        max_categories = check_int(max_categories, "max_categories", minimum=1,
+                                   owner="Profiles.features")
+        allowed = [c for c in self.frame.columns
+                   if include_sensitive or c not in self.sensitive_columns]
+        mats: list[sp.csr_matrix] = []
+        names: list[str] = []
+        n = self.n_users
+        if "numeric" in blocks:
+            m, nm = self._numeric_block(allowed)
+            mats.append(m)
+            names += nm
+        if "categorical" in blocks:
+            m, nm = self._categorical_block(allowed, max_categories)
+            mats.append(m)
+            names += nm
+        if "affinity" in blocks:
+            for kind, (mat, values) in self.affinities.items():
+                prefix = _affinity_prefix(kind)
+                mats.append(sp.csr_matrix(mat, dtype=np.float32))
+                names += [f"{prefix}:{v}" for v in values]
+        if not mats:
+            return sp.csr_matrix((n, 0), dtype=np.float32), []
+        out = sp.hstack(mats, format="csr", dtype=np.float32)
+        out.eliminate_zeros()
+        return out, names
+
+    def _numeric_block(self, allowed: list[str]) -> tuple[sp.csr_matrix, list[str]]:
+        cols: list[np.ndarray] = []
+        names: list[str] = []
+        for col in allowed:
+            values = self.frame[col]
+            if col in _NUMERIC_SPEC:
+                prefix, transform = _NUMERIC_SPEC[col]
+                v = values.to_numpy(dtype=np.float64, na_value=np.nan)
+                if transform == _LOG:
+                    v = np.log1p(np.maximum(v, 0.0))
+                elif transform == _SIGNED_LOG:
+                    v = np.sign(v) * np.log1p(np.abs(v))
+                cols.append(v)
+                names.append(f"{prefix}:{col}")
+            elif col in _CYCLIC_SPEC:
+                prefix, period = _CYCLIC_SPEC[col]
+                v = values.to_numpy(dtype=np.float64, na_value=np.nan) * (2 * np.pi / period)
+                cols += [np.sin(v), np.cos(v)]
+                names += [f"{prefix}_sin", f"{prefix}_cos"]
+            elif col not in COMPUTED_COLUMNS and (
+                values.dtype.kind in "iufb" and not isinstance(values.dtype, pd.CategoricalDtype)
+            ):
+                cols.append(values.to_numpy(dtype=np.float64, na_value=np.nan))
+                names.append(f"attr:{col}")
+        if not cols:
+            return sp.csr_matrix((self.n_users, 0), dtype=np.float32), []
+        x = np.column_stack(cols)
+        finite = np.isfinite(x)
+        x[~finite] = np.nan
+        keep = finite.any(axis=0)
+        z = np.zeros_like(x)
+        if keep.any():
+            scaled = StandardScaler().fit_transform(x[:, keep])
+            z[:, keep] = np.nan_to_num(scaled, nan=0.0)
+        return sp.csr_matrix(z.astype(np.float32)), names
+
+    def _categorical_block(self, allowed: list[str],
+                           max_categories: int) -> tuple[sp.csr_matrix, list[str]]:
+        mats: list[sp.csr_matrix] = []
+        names: list[str] = []
+        n = self.n_users
+        for col in allowed:
+            values = self.frame[col]
+            if col in _CATEGORICAL_COMPUTED:
+                prefix = _CATEGORICAL_COMPUTED[col]
+            elif col in COMPUTED_COLUMNS:
+                continue
+            elif values.dtype.kind == "O" or isinstance(values.dtype, (pd.StringDtype,
+                                                                       pd.CategoricalDtype)):
+                prefix = slugify(col) or str(col)
+            else:
+                continue
+            as_str = values.astype("string")
+            counts = as_str.value_counts(dropna=True)
+            if isinstance(values.dtype, pd.CategoricalDtype) and col in _CATEGORICAL_COMPUTED:
+                kept = [str(c) for c in values.cat.categories]
+            else:
+                kept = [str(c) for c in counts.index[:max_categories]]
+            codes = pd.Categorical(as_str, categories=kept).codes.astype(np.int64)
+            labels = [f"{prefix}:{v if col in _CATEGORICAL_COMPUTED else slugify(v) or v}"
+                      for v in kept]
+            if len(counts) > len(kept):
+                other = (codes < 0) & as_str.notna().to_numpy()
+                codes[other] = len(kept)
+                labels.append(f"{prefix}:other")
+            rows = np.flatnonzero(codes >= 0)
+            mats.append(sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, codes[rows])),
+                                      shape=(n, len(labels))))
+            names += labels
+        if not mats:
+            return sp.csr_matrix((n, 0), dtype=np.float32), []
+        return sp.hstack(mats, format="csr", dtype=np.float32), names
+
+    # ---------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> Path:
+        """Save to one ``.npz`` file (arrays + JSON metadata, no pickle).
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file (the ``.npz`` suffix is not added automatically).
+
+        Returns
+        -------
+        Path
+        """
+        arrays: dict[str, np.ndarray] = {}
+        aff_meta = {}
+        for j, (kind, (mat, values)) in enumerate(self.affinities.items()):
+            shape = _io.encode_csr(sp.csr_matrix(mat), f"aff{j}", arrays)
+            aff_meta[kind] = {"key": f"aff{j}", "shape": shape, "values": list(values)}
+        meta = {
+            "kind": _KIND,
+            "format_version": _FORMAT_VERSION,
+            "as_of": self.as_of.isoformat(),
+            "frame": _io.encode_frame(self.frame, "frame", arrays),
+            "category_cycles": _io.encode_frame(self.category_cycles, "cycles", arrays),
+            "affinities": aff_meta,
+            "sensitive_columns": sorted(self.sensitive_columns),
+            "column_docs": self.column_docs,
+            "build_info": _jsonable(self.build_info),
+        }
+        return _io.write_npz(path, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Profiles:
+        """Load profiles written by :meth:`save`.
+
+        Raises
+        ------
+        CorruptFileError
+            The file is not a Profiles file, is truncated or inconsistent.
+        FileNotFoundError
+            ``path`` does not exist.
+        """
+        z = _io.read_npz(path, _KIND, _FORMAT_VERSION)
+        try:
+            meta = z.meta
+            frame = _io.decode_frame(meta["frame"], "frame", z)
+            cycles = _io.decode_frame(meta["category_cycles"], "cycles", z).reset_index(drop=True)
+            affinities = {}
+            for kind, a in meta["affinities"].items():
+                mat = _io.decode_csr(a["shape"], a["key"], z)
+                if mat.shape[0] != len(frame) or mat.shape[1] != len(a["values"]):
+                    raise CorruptFileError(
+                        f"{path}: affinity {kind!r} has shape {mat.shape}, expected "
+                        f"({len(frame)}, {len(a['values'])})."
+                    )
+                affinities[kind] = (mat, list(a["values"]))
+            as_of = pd.Timestamp(meta["as_of"])
+            out = cls(frame, as_of=as_of, affinities=affinities, category_cycles=cycles,
+                      sensitive_columns=meta["sensitive_columns"],
+                      column_docs=meta["column_docs"], build_info=meta.get("build_info"))
+        except CorruptFileError:
+            raise
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise CorruptFileError(
+                f"{path} is an inconsistent Profiles file ({type(exc).__name__}: {exc})."
+            ) from exc
+        finally:
+            z.close()
+        return out
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return repr(obj)
+
+
+class ProfileBuilder:
+    """Compose profile builders and build :class:`Profiles` at a point in time.
+
+    Parameters
+    ----------
+    builders : sequence of Builder
+        Run in order on one shared context; their columns are concatenated
+        (two builders may not produce the same column).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from persona_rec import Dataset
+    >>> inter = pd.DataFrame({
+    ...     "user_id": ["a", "a", "b"],
+    ...     "item_id": [1, 2, 1],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-15"]),
+    ...     "event": ["purchase", "purchase", "view"],
+    ...     "price": [10.0, 5.0, 10.0],
+    ... })
+    >>> ds = Dataset.from_frames(inter)
+    >>> prof = ProfileBuilder.default().build(ds, as_of="2024-03-01")
+    >>> prof.frame[["recency_days", "frequency", "monetary", "lifecycle_stage"]]
+             recency_days  frequency  monetary lifecycle_stage
+    user_id
+    a                29.0        2.0      15.0          active
+    b                 NaN        NaN       NaN        prospect
+    """
+
+    def __init__(self, builders: Sequence[Builder]) -> None:
+        if isinstance(builders, (str, bytes)) or not isinstance(builders, Sequence):
+            raise InvalidDtypeError(
+                f"builders must be a list of profile builders, got {type(builders).__name__}."
+            )
+        bad = [b for b in builders if not callable(getattr(b, "build", None))]
+        if bad:
+            raise InvalidDtypeError(
+                f"builders must hold objects with a build(ctx) method, got {bad[0]!r}."
+            )
+        if len(builders) == 0:
+            raise InvalidParameterError("builders must hold at least one builder, got [].")
+        self.builders = list(builders)
+
+    @classmethod
+    def default(
+        cls,
+        *,
+        half_life_days: float = 90.0,
+        novelty_window_days: float = 30.0,
+        session_gap_minutes: float = 30.0,
+        min_item_sales: int = 5,
+        min_brand_events: int = 3,
+        price_band_min_items: int = 20,
+        new_days: float = 30.0,
+        at_risk_factor: float = 1.5,
+        churn_factor: float = 3.0,
+        churn_cap_days: float = 365.0,
+        prior_weight: float = 3.0,
+        default_interval_days: float = 30.0,
+        cycle_category_level: int = 1,
+        cycle_min_orders: int = 2,
+    ) -> ProfileBuilder:
+        """The standard set of builders with their main options.
+
+        Parameters
+        ----------
+        half_life_days : float
+            Affinity decay half-life (:class:`AffinityBuilder`).
+        novelty_window_days : float
+            :class:`NoveltyBuilder` window.
+        session_gap_minutes : float
+            :class:`ActivityBuilder` session split without ``session_id``.
+        min_item_sales : int
+            :class:`PriceSensitivityBuilder` item reference threshold.
+        min_brand_events, price_band_min_items : int
+            :class:`AffinityBuilder` options.
+        new_days, at_risk_factor, churn_factor, churn_cap_days, prior_weight, default_interval_days
+            :class:`LifecycleBuilder` options (``prior_weight`` and
+            ``default_interval_days`` are shared with :class:`RepurchaseBuilder`).
+        cycle_category_level, cycle_min_orders : int
+            :class:`RepurchaseBuilder` ``category_level`` and ``min_orders``.
+
+        Returns
+        -------
+        ProfileBuilder
+        """
+        return cls([
+            DemographicBuilder(),
+            RFMBuilder(),
+            ActivityBuilder(session_gap_minutes=session_gap_minutes),
+            AffinityBuilder(half_life_days=half_life_days, min_brand_events=min_brand_events,
+                            price_band_min_items=price_band_min_items),
+            PriceSensitivityBuilder(min_item_sales=min_item_sales),
+            NoveltyBuilder(window_days=novelty_window_days),
+            LifecycleBuilder(new_days=new_days, at_risk_factor=at_risk_factor,
+                             churn_factor=churn_factor, churn_cap_days=churn_cap_days,
+                             prior_weight=prior_weight,
+                             default_interval_days=default_interval_days),
+            RepurchaseBuilder(category_level=cycle_category_level, min_orders=cycle_min_orders,
+                              prior_weight=prior_weight,
+                              default_interval_days=default_interval_days),
+        ])
+
+    def build(self, dataset: Dataset, as_of: Any = None) -> Profiles:
+        """Build profiles from the events strictly before ``as_of``.
+
+        Parameters
+        ----------
+        dataset : Dataset
+        as_of : datetime-like, optional
+            Cut-off; default: the last event time + 1 second (all events).
+
+        Returns
+        -------
+        Profiles
+
+        Raises
+        ------
+        InvalidDtypeError
+            ``dataset`` is not a :class:`~persona_rec.Dataset`.
+        InvalidValueError
+            ``as_of`` cannot be parsed as a date/time.
+        """
+        if not isinstance(dataset, Dataset):
+            raise InvalidDtypeError(
+                f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}; "
+                f"build one with Dataset.from_frames(...)."
+            )
+        if as_of is None:
+            ts = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
+        else:
+            ts = parse_as_of(as_of)
+        ctx = ProfileContext(dataset, ts)
+        columns: dict[str, Any] = {}
+        docs: dict[str, str] = {}
+        affinities: dict[str, tuple[sp.csr_matrix, list[str]]] = {}
+        tables: dict[str, pd.DataFrame] = {}
+        sensitive: set[str] = set()
+        timings: dict[str, float] = {}
+        for b in self.builders:
+            t0 = time.perf_counter()
+            part: ProfilePart = b.build(ctx)
+            name = type(b).__name__
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+            clash = sorted(set(part.columns) & set(columns))
+            if clash:
+                raise InvalidParameterError(
+                    f"builder {name} produces column(s) {clash} already produced by an "
+                    f"earlier builder; each column must come from one builder."
+                )
+            columns.update(part.columns)
+            docs.update(part.docs)
+            affinities.update(part.affinities)
+            tables.update(part.tables)
+            sensitive |= part.sensitive
+        index = pd.Index(dataset.user_map.external_ids, name=Columns.USER)
+        frame = pd.DataFrame(columns, index=index)
+        cycles = tables.get("category_cycles")
+        if cycles is None:
+            cycles = pd.DataFrame({c: [] for c in CATEGORY_CYCLE_COLUMNS})
+        info = {
+            "builders": [{"name": type(b).__name__,
+                          "params": b.get_params() if hasattr(b, "get_params") else {}}
+                         for b in self.builders],
+            "seconds": timings,
+            "n_events_used": ctx.n_events,
+        }
+        return Profiles(frame, as_of=ts, affinities=affinities, category_cycles=cycles,
+                        sensitive_columns=sensitive, column_docs=docs, build_info=info)
+
+    def __repr__(self) -> str:
+        return f"ProfileBuilder(builders={self.builders!r})"
