@@ -1,0 +1,428 @@
+"""Repurchase ("buy it again") model: scores the items a user bought before by their personal cycle.
+
+In e-commerce people buy the same things again (coffee, printer ink, gift
+wrap for a shop). :class:`RepurchaseRecommender` ranks, for each user, the
+items that user has already bought, by how likely the user is to buy each of
+them again within the next ``horizon_days``. Use it with
+``recommend(..., filter_seen=False)``.
+
+How a (user, item) pair is scored
+---------------------------------
+For every pair bought at least once the model computes (all vectorised):
+
+* frequency: number of distinct orders with the item (``ln_orders``), its share
+  among the user's orders (``share``), purchase rate over the user's tenure
+  (``rate``), units bought (``ln_qty``);
+* recency: days since the last purchase of the item (``ln_since``) and the span
+  between first and last purchase (``ln_span``);
+* due-ness: the personal cycle = median interval between the user's purchase
+  days of the item, shrunk toward the item's population median interval
+  (``prior_strength`` pseudo-intervals; items bought once use the population
+  prior); ``ratio = days_since / cycle``. ``due`` is a bump that is highest
+  when the next purchase falls due within the horizon and decays on both
+  sides (just bought: not yet due; long overdue: probably lost);
+  ``ln_ratio`` and ``ln_ratio_sq`` let the learned model shape that bump;
+* item momentum: distinct buyers of the item in the last ``horizon_days``
+  (``ln_item_recent``) and overall (``ln_item_pop``).
+
+With ``learn=True`` (default) the weights of these features are learned by a
+logistic regression on an internal time-respecting split: features are
+computed on the events before ``as_of - horizon_days`` and the label is
+"bought again in the last ``horizon_days``". The learned weights are then
+applied to the features computed on all events, so the score is a calibrated
+probability of buying the item again within the horizon. When the data is
+too small to learn (fewer than ``min_positives`` repeat purchases in the
+validation window) fixed default weights are used (:data:`DEFAULT_WEIGHTS`)
+and ``learned_`` is False.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._validation import check_int, check_number
+from ..columns import Columns
+from ..dataset import Dataset
+from ..exceptions import InvalidParameterError
+from ._features import purchase_mask
+from .base import Recommender
+
+__all__ = ["RepurchaseRecommender", "repurchase_features", "FEATURE_NAMES", "DEFAULT_WEIGHTS"]
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "ln_orders",
+    "share",
+    "rate",
+    "ln_qty",
+    "ln_since",
+    "ln_span",
+    "has_cycle",
+    "ln_ratio",
+    "ln_ratio_sq",
+    "due",
+    "ln_item_recent",
+    "ln_item_pop",
+)
+
+#: Weights used when there is too little data to learn them (``learned_`` False).
+#: Frequency dominates, due-ness and item momentum break ties, staleness hurts.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "ln_orders": 1.5,
+    "due": 1.0,
+    "ln_item_recent": 0.3,
+    "ln_since": -0.3,
+    "has_cycle": 0.5,
+}
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _days(ts: np.ndarray) -> np.ndarray:
+    """Timestamps (datetime64[ns]) as float days since the epoch."""
+    return ts.astype("datetime64[ns]").astype(np.int64) / _DAY_NS
+
+
+def repurchase_features(
+    inter: pd.DataFrame,
+    n_items: int,
+    as_of: pd.Timestamp,
+    *,
+    horizon_days: float = 30.0,
+    prior_strength: float = 1.0,
+    use_purchases: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compute the repurchase features of every (user, item) pair bought before ``as_of``.
+
+    Parameters
+    ----------
+    inter : pandas.DataFrame
+        Internal interactions (``Dataset.internal_interactions``): columns
+        ``user_idx``, ``item_idx``, ``timestamp`` and optionally ``event``,
+        ``quantity``, ``order_id``.
+    n_items : int
+        Number of items (for pair keys).
+    as_of : pandas.Timestamp
+        Reference time; only events strictly before it are used.
+    horizon_days : float, default 30
+        Look-ahead window of "due soon" and of the item momentum feature.
+    prior_strength : float, default 1
+        Pseudo-intervals of the population prior mixed into a personal cycle.
+    use_purchases : bool, default True
+        Use purchase/order events only (all events when there are none).
+
+    Returns
+    -------
+    (users, items, X)
+        ``int64`` arrays of the pairs and a float64 matrix ``(n_pairs, len(FEATURE_NAMES))``.
+    """
+    ts_all = inter[Columns.TIMESTAMP].to_numpy()
+    keep = ts_all < np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
+    if use_purchases:
+        pm = purchase_mask(inter)
+        if (pm & keep).any():
+            keep &= pm
+    n_f = len(FEATURE_NAMES)
+    if not keep.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros((0, n_f))
+    u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
+    i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
+    t = _days(ts_all[keep])
+    now = _days(np.asarray([pd.Timestamp(as_of).to_datetime64()]))[0]
+    day = np.floor(t).astype(np.int64)
+    if "quantity" in inter.columns:
+        qty = np.nan_to_num(inter["quantity"].to_numpy(dtype=np.float64)[keep], nan=1.0)
+    else:
+        qty = np.ones(len(u))
+    if "order_id" in inter.columns:
+        basket = pd.factorize(inter["order_id"].to_numpy()[keep])[0].astype(np.int64)
+        basket = np.where(basket < 0, -1 - day, basket)  # missing order ids: one basket per day
+    else:
+        basket = day
+    pair = u * n_items + i
+
+    # distinct (pair, basket) -> orders per pair; distinct (pair, day) -> intervals
+    ev = pd.DataFrame({"pair": pair, "basket": basket, "day": day, "t": t, "qty": qty, "u": u})
+    g = ev.groupby("pair", sort=True)
+    agg = g.agg(last=("t", "max"), first=("t", "min"), qty=("qty", "sum"))
+    n_orders = ev.drop_duplicates(["pair", "basket"]).groupby("pair", sort=True).size()
+    pairs = agg.index.to_numpy()
+    pu, pi = pairs // n_items, pairs % n_items
+
+    d = ev[["pair", "day"]].drop_duplicates().sort_values(["pair", "day"])
+    gap = np.diff(d["day"].to_numpy()).astype(np.float64)
+    same = d["pair"].to_numpy()[1:] == d["pair"].to_numpy()[:-1]
+    gaps = pd.DataFrame({"pair": d["pair"].to_numpy()[1:][same], "gap": gap[same]})
+    gaps["item"] = gaps["pair"].to_numpy() % n_items
+    pg = gaps.groupby("pair")["gap"].agg(["median", "size"]).reindex(pairs)
+    global_prior = float(gaps["gap"].median()) if len(gaps) else 30.0
+    item_prior = gaps.groupby("item")["gap"].median().reindex(pi).to_numpy()
+    item_prior = np.where(np.isfinite(item_prior), item_prior, global_prior)
+    n_int = np.nan_to_num(pg["size"].to_numpy(dtype=np.float64), nan=0.0)
+    med = np.nan_to_num(pg["median"].to_numpy(dtype=np.float64), nan=0.0)
+    cycle = (n_int * med + prior_strength * item_prior) / np.maximum(n_int + prior_strength, 1e-9)
+    cycle = np.maximum(cycle, 1.0)
+
+    user_orders = ev.drop_duplicates(["u", "basket"]).groupby("u").size()
+    user_first = ev.groupby("u")["t"].min()
+    u_orders = user_orders.reindex(pu).to_numpy(dtype=np.float64)
+    tenure = now - user_first.reindex(pu).to_numpy(dtype=np.float64)
+
+    recent = t >= now - horizon_days
+    item_recent = np.bincount(
+        pd.unique(pair[recent]) % n_items, minlength=n_items
+    ).astype(np.float64)
+    item_pop = np.bincount(pairs % n_items, minlength=n_items).astype(np.float64)
+
+    since = np.maximum(now - agg["last"].to_numpy(), 0.0)
+    span = agg["last"].to_numpy() - agg["first"].to_numpy()
+    no = n_orders.to_numpy(dtype=np.float64)
+    ratio = np.maximum(since + 0.5 * horizon_days, 0.5) / cycle
+    ln_ratio = np.log(ratio)
+    X = np.column_stack(
+        [
+            np.log1p(no),
+            no / np.maximum(u_orders, 1.0),
+            no / (tenure + horizon_days),
+            np.log1p(agg["qty"].to_numpy()),
+            np.log1p(since),
+            np.log1p(span),
+            (n_int > 0).astype(np.float64),
+            ln_ratio,
+            ln_ratio**2,
+            np.exp(-0.5 * ln_ratio**2),
+            np.log1p(item_recent[pi]),
+            np.log1p(item_pop[pi]),
+        ]
+    )
+    return pu, pi, X
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _labels(inter: pd.DataFrame, n_items: int, start: pd.Timestamp, pu: np.ndarray,
+            pi: np.ndarray, use_purchases: bool) -> np.ndarray:
+    """1 where pair (pu, pi) is bought at or after ``start``."""
+    ts = inter[Columns.TIMESTAMP].to_numpy()
+    m = ts >= np.datetime64(start.to_datetime64(), "ns")
+    if use_purchases:
+        pm = purchase_mask(inter)
+        if (pm & m).any():
+            m &= pm
+    later = np.unique(
+        inter["user_idx"].to_numpy()[m].astype(np.int64) * n_items
+        + inter["item_idx"].to_numpy()[m].astype(np.int64)
+    )
+    return np.isin(pu * n_items + pi, later)
+
+
+class RepurchaseRecommender(Recommender):
+    """Buy-it-again model: ranks the items a user bought before by personal cycle and habit.
+
+    Only items the user has bought are scored, so use it with
+    ``recommend(..., filter_seen=False)`` (with ``filter_seen=True`` nothing
+    is left to recommend). The score is the (learned or default-weighted)
+    probability that the user buys the item again within ``horizon_days``
+    after the end of the training data; see the module docstring for the
+    features and the internal time-respecting split.
+
+    Parameters
+    ----------
+    horizon_days : float, default 30
+        Prediction window: "due soon" means due within this many days.
+    learn : bool, default True
+        Learn the feature weights with a logistic regression on the last
+        ``horizon_days`` of the training data. Falls back to
+        :data:`DEFAULT_WEIGHTS` when there are fewer than ``min_positives``
+        repeat purchases to learn from.
+    min_positives : int, default 30
+        Repeat purchases needed in the validation window to learn weights.
+    C : float, default 1.0
+        Inverse L2 strength of the logistic regression (on standardised features).
+    prior_strength : float, default 1.0
+        Pseudo-intervals of the item's population cycle mixed into a user's
+        personal cycle (items bought once get the population cycle).
+    use_purchases : bool, default True
+        Use purchase/order events only (all events when the data has none).
+    random_state : int, optional
+        Kept for the uniform interface; fitting is deterministic.
+
+    Attributes
+    ----------
+    scores_ : scipy.sparse.csr_matrix
+        ``n_users x n_items`` repurchase probabilities of the candidate pairs.
+    coef_ : numpy.ndarray
+        Weight per feature (on raw features), ``intercept_`` the bias.
+    feature_names_ : list of str
+    learned_ : bool
+        True when the weights were learned, False when defaults were used.
+    as_of_ : str
+        ISO time the scores refer to (last training event + 1 second).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from persona_rec import Dataset
+    >>> days = pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-20",
+    ...                        "2024-01-02"])
+    >>> inter = pd.DataFrame({"user_id": [1, 1, 1, 1, 1],
+    ...                       "item_id": ["coffee", "coffee", "coffee", "mug", "filter"],
+    ...                       "timestamp": days})
+    >>> model = RepurchaseRecommender(learn=False).fit(Dataset.from_frames(inter))
+    >>> model.recommend([1], k=3, filter_seen=False)["item_id"].tolist()
+    ['coffee', 'mug', 'filter']
+    """
+
+    serves_hot = True
+    serves_warm = False
+    serves_cold = False
+    default_name = "repurchase"
+
+    def __init__(
+        self,
+        horizon_days: float = 30.0,
+        learn: bool = True,
+        min_positives: int = 30,
+        C: float = 1.0,
+        prior_strength: float = 1.0,
+        use_purchases: bool = True,
+        random_state: int | None = None,
+    ) -> None:
+        owner = "RepurchaseRecommender"
+        self.horizon_days = check_number(horizon_days, "horizon_days", low=0,
+                                         low_inclusive=False, owner=owner)
+        self.learn = _check_bool(learn, "learn", owner)
+        self.min_positives = check_int(min_positives, "min_positives", minimum=1, owner=owner)
+        self.C = check_number(C, "C", low=0, low_inclusive=False, owner=owner)
+        self.prior_strength = check_number(prior_strength, "prior_strength", low=0, owner=owner)
+        self.use_purchases = _check_bool(use_purchases, "use_purchases", owner)
+        self.random_state = random_state if random_state is None else check_int(
+            random_state, "random_state", minimum=0, owner=owner)
+
+    # ------------------------------------------------------------------ fit
+    def _features(self, inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp):
+        return repurchase_features(
+            inter, n_items, as_of, horizon_days=self.horizon_days,
+            prior_strength=self.prior_strength, use_purchases=self.use_purchases,
+        )
+
+    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+        inter = dataset.internal_interactions
+        n_items = dataset.n_items
+        as_of = dataset.time_range[1] + pd.Timedelta(seconds=1)
+        coef = np.array([DEFAULT_WEIGHTS.get(n, 0.0) for n in FEATURE_NAMES])
+        intercept = -3.0
+        learned = False
+        self.n_train_pairs_ = 0
+        self.n_train_positives_ = 0
+        if self.learn:
+            cut = as_of - pd.Timedelta(days=self.horizon_days)
+            pu, pi, X = self._features(inter, n_items, cut)
+            if len(pu):
+                y = _labels(inter, n_items, cut, pu, pi, self.use_purchases)
+                self.n_train_pairs_ = int(len(y))
+                self.n_train_positives_ = int(y.sum())
+                if y.sum() >= self.min_positives and (~y).sum() >= self.min_positives:
+                    coef, intercept = _fit_logistic(X, y, self.C)
+                    learned = True
+        self.coef_ = coef
+        self.intercept_ = float(intercept)
+        self.learned_ = learned
+        self.feature_names_ = list(FEATURE_NAMES)
+        self.as_of_ = as_of.isoformat()
+        self.scores_ = self._pair_scores(inter, dataset.n_users, n_items, as_of)
+
+    def _pair_scores(self, inter: pd.DataFrame, n_users: int, n_items: int,
+                     as_of: pd.Timestamp) -> sp.csr_matrix:
+        pu, pi, X = self._features(inter, n_items, as_of)
+        p = _sigmoid(X @ self.coef_ + self.intercept_)
+        p = np.maximum(p, 1e-12)  # keep every candidate a stored (non-zero) entry
+        return sp.csr_matrix((p, (pu, pi)), shape=(n_users, n_items), dtype=np.float64)
+
+    def feature_frame(self, dataset: Dataset, user_ids: Any = None) -> pd.DataFrame:
+        """Features and score of each (user, item) candidate pair, for inspection.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            The data to compute features on (usually the training Dataset);
+            the reference time is its last event + 1 second.
+        user_ids : array-like, optional
+            Restrict to these external user ids.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``user_id, item_id``, one column per feature in
+            :data:`FEATURE_NAMES`, and ``score`` (the repurchase probability);
+            sorted by user then descending score.
+        """
+        self._check_fitted()
+        inter = dataset.internal_interactions
+        as_of = dataset.time_range[1] + pd.Timedelta(seconds=1)
+        pu, pi, X = self._features(inter, dataset.n_items, as_of)
+        frame = pd.DataFrame(X, columns=list(FEATURE_NAMES))
+        frame.insert(0, Columns.ITEM, dataset.item_map.to_external(pi))
+        frame.insert(0, Columns.USER, dataset.user_map.to_external(pu))
+        frame[Columns.SCORE] = _sigmoid(X @ self.coef_ + self.intercept_)
+        if user_ids is not None:
+            keep = dataset.user_map.to_internal(user_ids, strict=False)
+            frame = frame.loc[np.isin(pu, keep[keep >= 0])]
+        frame["_u"] = pu[frame.index.to_numpy()]
+        frame = frame.sort_values(["_u", Columns.SCORE], ascending=[True, False], kind="stable")
+        return frame.drop(columns="_u").reset_index(drop=True)
+
+    # -------------------------------------------------------------- scoring
+    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        if dataset is None:
+            mat = self.scores_
+        else:
+            mat = self._context_scores(dataset)
+        rows = mat[np.asarray(user_idx, dtype=np.int64)]
+        out = np.full(rows.shape, -np.inf)
+        r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        out[r, rows.indices] = rows.data
+        return out
+
+    def _context_scores(self, dataset: Dataset) -> sp.csr_matrix:
+        cache = getattr(self, "_score_cache", None)
+        if cache is not None and cache[0] is dataset:
+            return cache[1]
+        inter = dataset.internal_interactions
+        remap = self.item_map_.to_internal(dataset.item_map.external_ids, strict=False)
+        items = remap[inter["item_idx"].to_numpy()]
+        ok = items >= 0
+        inter = inter.loc[ok].assign(item_idx=items[ok])
+        as_of = dataset.time_range[1] + pd.Timedelta(seconds=1)
+        mat = self._pair_scores(inter, dataset.n_users, len(self.item_map_), as_of)
+        self._score_cache = (dataset, mat)
+        return mat
+
+
+def _check_bool(value: Any, name: str, owner: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"The '{name}' parameter of {owner} must be a bool, got {value!r}."
+        )
+    return bool(value)
+
+
+def _fit_logistic(X: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, float]:
+    """Fit a standardised L2 logistic regression; return weights on the raw features."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-12] = 1.0
+    Z = (X - mean) / scale
+    lr = LogisticRegression(C=C, max_iter=2000)
+    lr.fit(Z, y.astype(np.int64))
+    w = lr.coef_[0] / scale
+    b = float(lr.intercept_[0] - np.sum(lr.coef_[0] * mean / scale))
+    return w, b
