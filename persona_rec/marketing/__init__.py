@@ -1,0 +1,54 @@
+"""Precision marketing: audiences, campaign plans, send times and campaign evaluation."""
+
+from __future__ import annotations
+
+from .evaluation import (
+    ABReport,
+    analyze_ab,
+    campaign_metrics,
+    campaign_outcomes,
+    plot_ab_result,
+    plot_qini,
+)
+from .stats import (
+    SampleSize,
+    SRMResult,
+    TestResult,
+    mean_diff_ci,
+    power_means,
+    power_proportions,
+    proportion_diff_ci,
+    sample_ratio_mismatch,
+    sample_size_means,
+    sample_size_proportions,
+    two_proportion_ztest,
+    welch_ttest,
+)
+from .uplift import perfect_qini_curve, qini_auc, qini_curve, uplift_at_k, uplift_auc, uplift_curve
+
+__all__ = [
+    "ABReport",
+    "SRMResult",
+    "SampleSize",
+    "TestResult",
+    "analyze_ab",
+    "campaign_metrics",
+    "campaign_outcomes",
+    "mean_diff_ci",
+    "perfect_qini_curve",
+    "plot_ab_result",
+    "plot_qini",
+    "power_means",
+    "power_proportions",
+    "proportion_diff_ci",
+    "qini_auc",
+    "qini_curve",
+    "sample_ratio_mismatch",
+    "sample_size_means",
+    "sample_size_proportions",
+    "two_proportion_ztest",
+    "uplift_at_k",
+    "uplift_auc",
+    "uplift_curve",
+    "welch_ttest",
+]
