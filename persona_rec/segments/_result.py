@@ -257,16 +257,15 @@ class Segmentation:
         Returns
         -------
         pandas.DataFrame
-            Columns ``user_id`` and ``segment`` (str; None = no segment).
+            Columns ``user_id`` and ``segment`` (str; missing = no segment).
         """
         min_size = self._check_min_size(min_size)
-        values = self._labels.astype(object).where(self._labels.notna(), None)
+        values = self._labels.to_numpy(dtype=object)
+        values[self._labels.isna().to_numpy()] = None
         small = self._small_segments(min_size)
         if small:
-            values = values.where(~values.isin(small), SUPPRESSED)
-        return pd.DataFrame(
-            {Columns.USER: self._labels.index.to_numpy(), Columns.SEGMENT: values.to_numpy()}
-        )
+            values[self._labels.isin(small).to_numpy()] = SUPPRESSED
+        return pd.DataFrame({Columns.USER: self._labels.index.to_numpy(), Columns.SEGMENT: values})
 
     def relabel(self, mapping: Mapping[str, str]) -> Segmentation:
         """Return a new Segmentation with segments renamed (or merged).

@@ -24,6 +24,8 @@ __all__ = ["KMeansSegmenter", "kmeans_segments"]
 
 _SCALINGS = ("standard", "maxabs", None)
 _USERS = ("active", "all")
+_SMALL_CELLS = 2_000_000  # users x features below which k-means runs single-threaded
+_MAX_DENSE = 50_000_000  # cells; dense float32 up to 200 MB
 
 
 def _active_mask(profiles: Any, frame: pd.DataFrame, X: sp.csr_matrix) -> np.ndarray:
@@ -31,7 +33,9 @@ def _active_mask(profiles: Any, frame: pd.DataFrame, X: sp.csr_matrix) -> np.nda
     if "n_events" in frame.columns:
         n = frame["n_events"].to_numpy(dtype=np.float64, na_value=0.0)
         return n > 0
-    return np.diff(X.indptr) > 0
+    if sp.issparse(X):
+        return np.diff(sp.csr_matrix(X).indptr) > 0
+    return (np.nan_to_num(X) != 0).any(axis=1)
 
 
 class KMeansSegmenter:
@@ -210,8 +214,8 @@ class KMeansSegmenter:
         return ks
 
     # ------------------------------------------------------------- features
-    def _matrix(self, profiles: Any, frame: pd.DataFrame) -> tuple[sp.csr_matrix, list[str], int]:
-        n_imputed = 0
+    def _matrix(self, profiles: Any, frame: pd.DataFrame) -> tuple[Any, list[str]]:
+        """Feature matrix (csr, or dense with NaN for frame columns) and names."""
         if self.features == "all":
             if not hasattr(profiles, "features"):
                 raise InvalidDtypeError(
@@ -266,25 +270,37 @@ class KMeansSegmenter:
                     f"{[str(frame[c].dtype) for c in bad]}."
                 )
             values = frame[cols].to_numpy(dtype=np.float64, na_value=np.nan)
-            nan = np.isnan(values)
-            n_imputed = int(nan.sum())
-            if n_imputed:
-                with warnings.catch_warnings():  # all-NaN column -> NaN median -> 0
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    med = np.nanmedian(values, axis=0)
-                med = np.where(np.isnan(med), 0.0, med)
-                values = np.where(nan, med, values)
-            X = sp.csr_matrix(values)
+            if np.isinf(values).any():
+                raise InvalidParameterError(
+                    f"features columns hold infinite values (columns "
+                    f"{[c for c, b in zip(cols, np.isinf(values).any(axis=0)) if b]})."
+                )
+            X = values
             names = cols
         if X.shape[0] != len(frame):
             raise InvalidParameterError(
                 f"profile features have {X.shape[0]} rows but the profile frame has {len(frame)}."
             )
-        if X.nnz and not np.isfinite(X.data).all():
+        if sp.issparse(X) and X.nnz and not np.isfinite(X.data).all():
             raise InvalidParameterError(
                 "profile features hold non-finite values (NaN/inf); fix the profiles."
             )
-        return X, names, n_imputed
+        return X, names
+
+    def _impute(self, X: Any, fit: bool) -> tuple[sp.csr_matrix, int]:
+        """Fill NaN of dense frame columns with the column median of the clustered users."""
+        if sp.issparse(X):
+            return X, 0
+        nan = np.isnan(X)
+        if fit:
+            with warnings.catch_warnings():  # all-NaN column -> NaN median -> 0
+                warnings.simplefilter("ignore", RuntimeWarning)
+                med = np.nanmedian(X, axis=0) if len(X) else np.zeros(X.shape[1])
+            self.impute_values_ = np.where(np.isnan(med), 0.0, med)
+        n = int(nan.sum())
+        if n:
+            X = np.where(nan, self.impute_values_, X)
+        return sp.csr_matrix(X), n
 
     def _transform_fit(self, X: sp.csr_matrix) -> Any:
         from sklearn.decomposition import TruncatedSVD
@@ -311,6 +327,13 @@ class KMeansSegmenter:
             self.svd_ = TruncatedSVD(self.svd_components, random_state=self.random_state).fit(X)
             return self.svd_.transform(X)
         return X
+
+    @staticmethod
+    def _densify(Z: Any) -> Any:
+        """Dense float32 when it fits in ~200 MB (k-means is several times faster dense)."""
+        if sp.issparse(Z) and Z.shape[0] * Z.shape[1] <= _MAX_DENSE:
+            return Z.toarray().astype(np.float32, copy=False)
+        return Z
 
     def _apply_log(self, X: sp.csr_matrix) -> sp.csr_matrix:
         if len(self.log_columns_) == 0:
@@ -352,34 +375,40 @@ class KMeansSegmenter:
         """
         from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
+        from threadpoolctl import threadpool_limits
 
         ks = self._validate()
         frame = _profile_frame(profiles)
-        X, names, n_imputed = self._matrix(profiles, frame)
+        X, names = self._matrix(profiles, frame)
         if self.users == "active":
             mask = _active_mask(profiles, frame, X)
         else:
             mask = np.ones(len(frame), dtype=bool)
+        X, n_imputed = self._impute(X[mask], fit=True)
         n_fit = int(mask.sum())
         if n_fit < max(ks) + 1:
             raise InvalidParameterError(
                 f"KMeansSegmenter needs more users than clusters: {n_fit} user(s) to cluster "
                 f"(users={self.users!r}) but k up to {max(ks)}."
             )
-        Z = self._transform_fit(X[mask])
+        Z = self._densify(self._transform_fit(X))
         scores: dict[int, float] = {}
         models: dict[int, Any] = {}
         sample = min(self.silhouette_sample_size, n_fit)
-        for k in ks:
-            km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)
-            lab = km.fit_predict(Z)
-            models[k] = km
-            if len(np.unique(lab)) < 2:
-                scores[k] = float("nan")
-                continue
-            scores[k] = float(
-                silhouette_score(Z, lab, sample_size=sample, random_state=self.random_state)
-            )
+        # OpenMP start-up dominates k-means on small inputs (20x slower on a busy
+        # 2-core machine); use one thread below _SMALL_CELLS.
+        limit = 1 if Z.shape[0] * Z.shape[1] <= _SMALL_CELLS else None
+        with threadpool_limits(limits=limit):
+            for k in ks:
+                km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)
+                lab = km.fit_predict(Z)
+                models[k] = km
+                if len(np.unique(lab)) < 2:
+                    scores[k] = float("nan")
+                    continue
+                scores[k] = float(
+                    silhouette_score(Z, lab, sample_size=sample, random_state=self.random_state)
+                )
         valid = {k: s for k, s in scores.items() if np.isfinite(s)}
         best = max(valid, key=lambda k: (valid[k], -k)) if valid else ks[0]
         self.k_ = best
@@ -431,7 +460,7 @@ class KMeansSegmenter:
         if not hasattr(self, "kmeans_"):
             raise NotFittedError("KMeansSegmenter is not fitted; call fit(profiles) first.")
         frame = _profile_frame(profiles)
-        X, names, _ = self._matrix(profiles, frame)
+        X, names = self._matrix(profiles, frame)
         if names != self.feature_names_:
             diff = sorted(set(names) ^ set(self.feature_names_))
             raise InvalidParameterError(
@@ -444,7 +473,8 @@ class KMeansSegmenter:
             mask = np.ones(len(frame), dtype=bool)
         ranks = np.empty(0, dtype=np.int64)
         if mask.any():
-            ranks = self.cluster_rank_[self.kmeans_.predict(self._transform(X[mask]))]
+            Z = self._densify(self._transform(self._impute(X[mask], fit=False)[0]))
+            ranks = self.cluster_rank_[self.kmeans_.predict(Z)]
         return self._to_segmentation(frame.index, mask, ranks)
 
     def fit_assign(self, profiles: Any) -> Segmentation:
