@@ -12,6 +12,10 @@ from __future__ import annotations
 from .base import FALLBACK_SOURCE, ON_UNKNOWN, SIMILAR_ITEM, Recommender
 from .filters import ItemFilter, build_item_mask
 from .persistence import load_model, read_header, registered_models, save_model
+from .ease import EASERecommender
+from .fallback import FallbackChain
+from .knn import ItemKNNRecommender
+from .matrix_factorization import ALSRecommender, BPRRecommender
 from .popular import PopularRecommender, SegmentPopularRecommender
 
 __all__ = [
@@ -20,6 +24,11 @@ __all__ = [
     "build_item_mask",
     "PopularRecommender",
     "SegmentPopularRecommender",
+    "ItemKNNRecommender",
+    "EASERecommender",
+    "ALSRecommender",
+    "BPRRecommender",
+    "FallbackChain",
     "save_model",
     "load_model",
     "read_header",

@@ -1,0 +1,243 @@
+"""Cold-start fallback chain: explicit composition of recommenders by what is known about a user."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_choice, check_int, example_values
+from ..columns import Columns
+from ..dataset import Dataset
+from ..exceptions import (
+    InvalidDtypeError,
+    InvalidParameterError,
+    NotFittedError,
+    UnknownIdError,
+)
+from ..identifiers import _as_id_array
+from .base import FALLBACK_SOURCE, ON_UNKNOWN, Recommender
+from .filters import ItemFilter, build_item_mask
+from .persistence import registered_models
+
+__all__ = ["FallbackChain"]
+
+
+def _normalise_links(models: Any) -> list[tuple[str, Recommender]]:
+    if isinstance(models, Recommender) or not isinstance(models, Sequence) or not models:
+        raise InvalidParameterError(
+            f"The 'models' parameter of FallbackChain must be a non-empty list of "
+            f"Recommender objects or (name, Recommender) pairs, got {models!r}."
+        )
+    links: list[tuple[str, Recommender]] = []
+    for i, entry in enumerate(models):
+        if isinstance(entry, Recommender):
+            name, model = entry.name, entry
+        elif (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+              and isinstance(entry[1], Recommender)):
+            name, model = entry
+        else:
+            raise InvalidDtypeError(
+                f"FallbackChain models[{i}] must be a Recommender or a (name, Recommender) "
+                f"pair, got {type(entry).__name__}."
+            )
+        links.append((name, model))
+    names = [n for n, _ in links]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InvalidParameterError(
+            f"FallbackChain link names must be unique (they label the 'source' column); "
+            f"duplicated: {dup}. Pass (name, model) pairs to rename."
+        )
+    return links
+
+
+class FallbackChain(Recommender):
+    """Serve each user with the strongest model that can, fill the rest down the chain.
+
+    Links are tried in order -- typically interaction model -> attribute /
+    profile model -> segment popularity -> global popularity. Each link is
+    asked only for the users the stronger links left short of ``k`` rows
+    (users whose state they do not serve, users they could not score, and
+    users with fewer than ``k`` eligible items); its rows are appended below
+    the stronger links' rows, skipping items the user already received.
+    The ``source`` column records which link served each row (the link's name
+    or the name given in a ``(name, model)`` pair). Scores of different links
+    are not comparable; ``rank`` follows link order, then each link's rank.
+
+    Parameters
+    ----------
+    models : list of Recommender or (name, Recommender)
+        The links, strongest first. Names must be unique.
+    fit_links : bool, default True
+        If True, ``fit`` trains an unfitted copy of every link on the same
+        data (the passed objects are not modified). If False the links must
+        already be fitted and are used as they are (``fit`` only records the
+        id maps).
+
+    Attributes
+    ----------
+    links_ : list of Recommender
+        The fitted links, in order.
+    link_names_ : list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from persona_rec import Dataset
+    >>> from persona_rec.models import ItemKNNRecommender, PopularRecommender
+    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3, 4], "item_id": list("ababac"),
+    ...                       "timestamp": pd.date_range("2024-01-01", periods=6)})
+    >>> chain = FallbackChain([ItemKNNRecommender("cosine"), PopularRecommender()])
+    >>> chain.fit(Dataset.from_frames(inter)).recommend([3, "new"], k=2).drop(columns="score")
+      user_id item_id  rank    source
+    0       3       b     1  item_knn
+    1       3       c     2   popular
+    2     new       a     1   popular
+    3     new       b     2   popular
+    """
+
+    default_name = "fallback_chain"
+
+    def __init__(self, models: Sequence[Recommender | tuple[str, Recommender]],
+                 fit_links: bool = True) -> None:
+        links = _normalise_links(models)
+        if not isinstance(fit_links, bool):
+            raise InvalidParameterError(
+                f"The 'fit_links' parameter of FallbackChain must be a bool, got {fit_links!r}."
+            )
+        self.models = list(models)
+        self.fit_links = fit_links
+        self.serves_hot = any(m.serves_hot for _, m in links)
+        self.serves_warm = any(m.serves_warm for _, m in links)
+        self.serves_cold = any(m.serves_cold for _, m in links)
+
+    # config: links as nested configs
+    def _json_params(self) -> dict[str, Any]:
+        entries = []
+        for name, model in _normalise_links(self.models):
+            entries.append({"name": name, "class": type(model).__qualname__,
+                            "params": model._json_params()})
+        return {"models": entries, "fit_links": self.fit_links}
+
+    @classmethod
+    def _from_json_params(cls, params: dict[str, Any]) -> FallbackChain:
+        models: list[tuple[str, Recommender]] = []
+        for entry in params["models"]:
+            klass = registered_models().get(entry["class"])
+            if klass is None:
+                raise InvalidParameterError(f"unknown link class {entry['class']!r}.")
+            models.append((entry["name"], klass._from_json_params(entry["params"])))
+        return cls(models, fit_links=params.get("fit_links", True))
+
+    def clone(self) -> FallbackChain:
+        return FallbackChain(
+            [(n, m.clone()) for n, m in _normalise_links(self.models)], fit_links=self.fit_links
+        )
+
+    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+        links = _normalise_links(self.models)
+        fitted = []
+        for name, model in links:
+            if self.fit_links:
+                fitted.append(model.clone().fit(dataset, profiles))
+            else:
+                if not model.is_fitted:
+                    raise NotFittedError(
+                        f"FallbackChain(fit_links=False): link {name!r} is not fitted."
+                    )
+                fitted.append(model)
+        self.links_ = fitted
+        self.link_names_ = [n for n, _ in links]
+
+    def recommend(
+        self,
+        user_ids: Any,
+        k: int = 10,
+        *,
+        filter_seen: bool = True,
+        items: Any = None,
+        exclude: Any = None,
+        item_filter: ItemFilter | Mapping[str, Any] | None = None,
+        on_unknown: str = "raise",
+        dataset: Dataset | None = None,
+    ) -> pd.DataFrame:
+        """Recommend through the chain; see :meth:`Recommender.recommend`.
+
+        ``on_unknown`` applies to users no link can serve at all (by state):
+        ``"raise"`` raises, ``"skip"`` lists them in ``frame.attrs["unserved"]``,
+        ``"fallback"`` additionally fills every user still short of ``k``
+        rows with fit-time global popularity (``source="fallback_popular"``).
+        """
+        self._check_fitted()
+        owner = "FallbackChain.recommend"
+        k = check_int(k, "k", minimum=1, owner=owner)
+        check_choice(on_unknown, "on_unknown", ON_UNKNOWN, owner=owner)
+        ids = _as_id_array(user_ids)
+        if len(ids):
+            ids = pd.unique(ids) if ids.dtype.kind == "O" else np.asarray(pd.unique(ids))
+        idx, state = self._user_states(ids, dataset)
+        servable = np.zeros(len(ids), dtype=bool)
+        for model in self.links_:
+            servable |= model._served_states()[state]
+        if (~servable).any() and on_unknown == "raise":
+            raise UnknownIdError(
+                f"no link of the FallbackChain serves {int((~servable).sum())} user(s), e.g. "
+                f"{example_values(ids[~servable])}; add a link with serves_cold=True (e.g. "
+                f"PopularRecommender) or pass on_unknown='skip'/'fallback'."
+            )
+        kwargs = dict(filter_seen=filter_seen, items=items, exclude=exclude,
+                      item_filter=item_filter, dataset=dataset)
+        pieces: list[pd.DataFrame] = []
+        counts = np.zeros(len(ids), dtype=np.int64)
+        pos_index = pd.Index(ids)
+        for li, (name, model) in enumerate(zip(self.link_names_, self.links_)):
+            needy = np.flatnonzero(counts < k)
+            if len(needy) == 0:
+                break
+            rec = model.recommend(ids[needy], k=k, on_unknown="skip", **kwargs)
+            if model.name != name:
+                rec[Columns.SOURCE] = np.where(rec[Columns.SOURCE] == model.name, name,
+                                               rec[Columns.SOURCE])
+            rec["_link"] = li
+            pieces.append(rec)
+            counts = self._merge_counts(pieces, pos_index, len(ids), k)[1]
+        if on_unknown == "fallback" and len(ids) and (counts < k).any():
+            needy = np.flatnonzero(counts < k)
+            mask = build_item_mask(self.item_map_, self.item_attributes_, items, exclude,
+                                   item_filter)
+            pop = self.item_popularity_.astype(np.float64).copy()
+            pop[pop <= 0] = -np.inf
+            self._ctx_cache = None
+            try:
+                part = self._rank(needy, idx[needy], None, k, bool(filter_seen), mask, dataset,
+                                  vector=pop)
+            finally:
+                self._ctx_cache = None
+            rec = self._assemble(ids, [part + (FALLBACK_SOURCE,)])
+            rec["_link"] = len(self.links_)
+            pieces.append(rec)
+        frame, _ = self._merge_counts(pieces, pos_index, len(ids), k)
+        if on_unknown == "skip":
+            frame.attrs["unserved"] = ids[counts == 0].tolist()
+        return frame
+
+    def _merge_counts(
+        self, pieces: list[pd.DataFrame], pos_index: pd.Index, n_users: int, k: int
+    ) -> tuple[pd.DataFrame, np.ndarray]:
+        cols = [Columns.USER, Columns.ITEM, Columns.SCORE, Columns.RANK, Columns.SOURCE]
+        if not pieces:
+            empty = self._assemble(np.asarray(pos_index.to_numpy())[:0], [])
+            return empty[cols], np.zeros(n_users, dtype=np.int64)
+        df = pd.concat(pieces, ignore_index=True)
+        df["_pos"] = pos_index.get_indexer(df[Columns.USER].to_numpy())
+        df = df.drop_duplicates([Columns.USER, Columns.ITEM], keep="first")
+        df = df.sort_values(["_pos", "_link", Columns.RANK], kind="stable")
+        df[Columns.RANK] = df.groupby("_pos", sort=False).cumcount().to_numpy() + 1
+        df = df.loc[df[Columns.RANK].to_numpy() <= k]
+        counts = np.bincount(df["_pos"].to_numpy(), minlength=n_users)
+        out = df[cols].reset_index(drop=True)
+        out[Columns.RANK] = out[Columns.RANK].astype(np.int64)
+        return out, counts

@@ -1,0 +1,252 @@
+"""ALS and BPR matrix factorisation via ``implicit.cpu`` (classes used directly, no factory)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int, check_number
+from ..dataset import Dataset
+from ..exceptions import InvalidParameterError
+from ._threads import limit_blas_threads
+from .base import Recommender
+
+__all__ = ["ALSRecommender", "BPRRecommender"]
+
+
+def _check_bool(value: Any, name: str, owner: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidParameterError(f"The '{name}' parameter of {owner} must be a bool, got {value!r}.")
+    return value
+
+
+def _check_seed(value: Any, owner: str) -> int:
+    return check_int(value, "random_state", minimum=0, owner=owner)
+
+
+class _FactorModel(Recommender):
+    """Shared scoring for factor models: score = user_factors_ @ item_factors_.T."""
+
+    serves_hot = True
+    serves_warm = False
+    serves_cold = False
+
+    user_factors_: np.ndarray
+    item_factors_: np.ndarray
+
+    def _matrix(self, dataset: Dataset) -> Any:
+        m = dataset.get_user_item_matrix(binary=getattr(self, "binary", False))
+        return m
+
+    def _user_vectors(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, dataset)
+        out = np.full((len(user_idx), self.user_factors_.shape[1]), np.nan, dtype=np.float32)
+        ok = fit_idx >= 0
+        out[ok] = self.user_factors_[fit_idx[ok]]
+        return out
+
+    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        vecs = self._user_vectors(user_idx, dataset)
+        scores = vecs.astype(np.float64) @ self.item_factors_.T.astype(np.float64)
+        scores[np.isnan(vecs).any(axis=1)] = -np.inf
+        scores[:, ~self._trained_items()] = -np.inf
+        return scores
+
+    def _trained_items(self) -> np.ndarray:
+        return self.item_popularity_ > 0
+
+    def _similar(self, item_idx: np.ndarray) -> np.ndarray:
+        f = self.item_factors_.astype(np.float64)
+        norms = np.linalg.norm(f, axis=1)
+        norms[norms == 0] = 1.0
+        unit = f / norms[:, None]
+        scores = unit[item_idx] @ unit.T
+        scores[:, ~self._trained_items()] = -np.inf
+        return scores
+
+
+class ALSRecommender(_FactorModel):
+    """Implicit-feedback ALS (Hu, Koren & Volinsky 2008) via ``implicit.cpu.als``.
+
+    Confidence is ``1 + alpha * w`` where ``w`` is the summed event weight of
+    a user-item pair (or 1 with ``binary=True``). With
+    ``recommend(..., dataset=newer)`` users are *folded in* from their history
+    in ``newer`` (one ALS half-step with the item factors fixed), so users
+    unknown at fit time are served too.
+
+    Parameters
+    ----------
+    factors : int, default 32
+        Latent dimension.
+    regularization : float, default 0.05
+        L2 penalty.
+    iterations : int, default 15
+        ALS sweeps.
+    alpha : float, default 5.0
+        Confidence scaling.
+    binary : bool, default False
+        Use 0/1 interactions instead of event weights.
+    random_state : int, default 0
+        Seed of the factor initialisation.
+    num_threads : int, default 1
+        Threads used by ``implicit`` (0 = all cores; results stay
+        deterministic for ALS).
+
+    Attributes
+    ----------
+    user_factors_, item_factors_ : numpy.ndarray of float32
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from persona_rec import Dataset
+    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
+    ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
+    >>> model = ALSRecommender(factors=2, iterations=3).fit(Dataset.from_frames(inter))
+    >>> model.recommend([3], k=1)[["user_id", "item_id", "rank"]]
+       user_id item_id  rank
+    0        3       b     1
+    """
+
+    default_name = "als"
+
+    def __init__(
+        self,
+        factors: int = 32,
+        regularization: float = 0.05,
+        iterations: int = 15,
+        alpha: float = 5.0,
+        binary: bool = False,
+        random_state: int = 0,
+        num_threads: int = 1,
+    ) -> None:
+        owner = "ALSRecommender"
+        self.factors = check_int(factors, "factors", minimum=1, owner=owner)
+        self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
+        self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
+        self.alpha = check_number(alpha, "alpha", low=0, low_inclusive=False, owner=owner)
+        self.binary = _check_bool(binary, "binary", owner)
+        self.random_state = _check_seed(random_state, owner)
+        self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
+
+    def _implicit(self) -> Any:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        with limit_blas_threads():  # the constructor checks the BLAS thread pool
+            return AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                random_state=self.random_state,
+                num_threads=self.num_threads,
+                dtype=np.float32,
+            )
+
+    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+        model = self._implicit()
+        with limit_blas_threads():
+            model.fit(self._matrix(dataset), show_progress=False)
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+        self._model = model
+
+    def _after_load(self) -> None:
+        self._model = None
+
+    def _user_vectors(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        if dataset is None:
+            return super()._user_vectors(user_idx, dataset)
+        # fold in from the histories in `dataset`
+        if getattr(self, "_model", None) is None:
+            model = self._implicit()
+            model.user_factors = self.user_factors_
+            model.item_factors = self.item_factors_
+            self._model = model
+        hist = self._history(user_idx, dataset)
+        if self.binary:
+            hist = hist.copy()
+            hist.data[:] = 1.0
+        with limit_blas_threads():
+            vecs = self._model.recalculate_user(np.arange(len(user_idx)), hist)
+        vecs = np.asarray(vecs, dtype=np.float32).reshape(len(user_idx), -1)
+        vecs[np.diff(hist.indptr) == 0] = np.nan  # no history: not served
+        return vecs
+
+
+class BPRRecommender(_FactorModel):
+    """Bayesian personalised ranking via ``implicit.cpu.bpr``.
+
+    ``num_threads=1`` (the default) keeps training reproducible for a given
+    ``random_state`` (more threads use lock-free parallel SGD). BPR cannot fold
+    in new users: with ``recommend(..., dataset=newer)`` only users known at
+    fit time are scored (with their fitted factors).
+
+    Parameters
+    ----------
+    factors : int, default 64
+        Latent dimension (implicit adds one bias column).
+    learning_rate : float, default 0.05
+    regularization : float, default 0.01
+    iterations : int, default 100
+        SGD epochs.
+    binary : bool, default True
+        BPR uses interactions as 0/1 (weights only decide which pairs exist).
+    random_state : int, default 0
+    num_threads : int, default 1
+
+    Attributes
+    ----------
+    user_factors_, item_factors_ : numpy.ndarray of float32
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from persona_rec import Dataset
+    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
+    ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
+    >>> model = BPRRecommender(factors=4, iterations=5).fit(Dataset.from_frames(inter))
+    >>> len(model.recommend([3], k=1))
+    1
+    """
+
+    default_name = "bpr"
+
+    def __init__(
+        self,
+        factors: int = 64,
+        learning_rate: float = 0.05,
+        regularization: float = 0.01,
+        iterations: int = 100,
+        binary: bool = True,
+        random_state: int = 0,
+        num_threads: int = 1,
+    ) -> None:
+        owner = "BPRRecommender"
+        self.factors = check_int(factors, "factors", minimum=1, owner=owner)
+        self.learning_rate = check_number(learning_rate, "learning_rate", low=0,
+                                          low_inclusive=False, owner=owner)
+        self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
+        self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
+        self.binary = _check_bool(binary, "binary", owner)
+        self.random_state = _check_seed(random_state, owner)
+        self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
+
+    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+        with limit_blas_threads():
+            model = BayesianPersonalizedRanking(
+                factors=self.factors,
+                learning_rate=self.learning_rate,
+                regularization=self.regularization,
+                iterations=self.iterations,
+                random_state=self.random_state,
+                num_threads=self.num_threads,
+                dtype=np.float32,
+            )
+        with limit_blas_threads():
+            model.fit(self._matrix(dataset), show_progress=False)
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
