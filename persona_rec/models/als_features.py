@@ -1,0 +1,171 @@
+"""ALS with side features: a learned feature -> factor mapping for attribute-only users and new items.
+
+:class:`ALSFeaturesRecommender` first trains implicit-feedback ALS on the
+interactions (exactly :class:`~persona_rec.models.ALSRecommender`). Then it
+learns two ridge regressions (scikit-learn :class:`~sklearn.linear_model.Ridge`):
+
+* **user features -> user factors**, fitted on the users with interactions;
+  attribute-only ("warm") users get the predicted factors. User features
+  come from ``profiles.features()`` when ``fit`` receives profiles, else
+  from the Dataset's one-hot user attributes (or tags / affinities, see
+  ``user_features``). A warm user with no feature at all gets the intercept,
+  i.e. the mean user factor: a popularity-like ranking;
+* **item features -> item factors** (category levels, brand, price band),
+  fitted on items with interactions; items that nobody interacted with yet
+  but that have attributes get predicted factors, so they can be recommended.
+
+Hot users keep their ALS factors, so the hot-user ranking equals plain ALS
+on the trained items (new items are added with mapped factors).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._validation import check_number
+from ..dataset import Dataset
+from ._features import (
+    item_attribute_features,
+    normalize_rows,
+    resolve_user_sources,
+    user_side_features,
+)
+from .lightfm import _check_user_features
+from .matrix_factorization import ALSRecommender
+from .repurchase import _check_bool
+
+__all__ = ["ALSFeaturesRecommender"]
+
+
+def _ridge(X: sp.csr_matrix, Y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Fit ``Y ~ X @ W + b`` by ridge regression; return ``(W, b)``."""
+    from sklearn.linear_model import Ridge
+
+    if X.shape[1] == 0 or X.shape[0] == 0:
+        b = Y.mean(axis=0) if len(Y) else np.zeros(Y.shape[1])
+        return np.zeros((X.shape[1], Y.shape[1]), dtype=np.float32), b.astype(np.float32)
+    model = Ridge(alpha=alpha, fit_intercept=True, solver="auto")
+    model.fit(X, Y)
+    W = np.asarray(model.coef_, dtype=np.float32).T.reshape(X.shape[1], Y.shape[1])
+    b = np.asarray(model.intercept_, dtype=np.float32).reshape(Y.shape[1])
+    return W, b
+
+
+class ALSFeaturesRecommender(ALSRecommender):
+    """Implicit ALS plus ridge mappings from side features to factors (warm users, new items).
+
+    Parameters
+    ----------
+    factors, regularization, iterations, alpha, binary, random_state, num_threads
+        As in :class:`~persona_rec.models.ALSRecommender`.
+    user_features : str or list of str, default "auto"
+        ``"auto"`` (profile features when ``fit`` gets profiles, else user
+        attributes), ``"none"``, or a list among ``"attributes"``,
+        ``"profile"``, ``"tags"``, ``"affinities"``.
+    item_features : bool, default True
+        Map item attributes to factors so new items can be recommended.
+    ridge_alpha : float, default 1.0
+        L2 strength of both ridge mappings.
+    include_sensitive : bool, default False
+        Allow sensitive user attributes as features.
+
+    Attributes
+    ----------
+    user_factors_, item_factors_ : numpy.ndarray of float32
+        ALS factors; rows of warm users / new items hold mapped factors.
+    user_coef_, user_intercept_ : numpy.ndarray
+        Ridge mapping user features -> factors (``n_user_features x factors``).
+    item_coef_, item_intercept_ : numpy.ndarray
+        Ridge mapping item features -> factors.
+    user_feature_names_, item_feature_names_ : numpy.ndarray of str
+    served_items_ : numpy.ndarray of bool
+        Items with ALS factors or with attributes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from persona_rec import Dataset
+    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["a", "b", "a", "c"],
+    ...                       "timestamp": pd.date_range("2024-01-01", periods=4)})
+    >>> users = pd.DataFrame({"user_id": [1, 2, 3, 4], "city": ["x", "x", "y", "x"]})
+    >>> ds = Dataset.from_frames(inter, users=users)
+    >>> model = ALSFeaturesRecommender(factors=4, iterations=5).fit(ds)
+    >>> ds.user_state([4]).tolist(), len(model.recommend([4], k=2))
+    (['warm'], 2)
+    """
+
+    serves_hot = True
+    serves_warm = True
+    serves_cold = False
+    default_name = "als_features"
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        iterations: int = 15,
+        alpha: float = 2.0,
+        binary: bool = False,
+        random_state: int = 0,
+        num_threads: int = 1,
+        user_features: str | list[str] = "auto",
+        item_features: bool = True,
+        ridge_alpha: float = 1.0,
+        include_sensitive: bool = False,
+    ) -> None:
+        super().__init__(factors=factors, regularization=regularization, iterations=iterations,
+                         alpha=alpha, binary=binary, random_state=random_state,
+                         num_threads=num_threads)
+        owner = "ALSFeaturesRecommender"
+        self.user_features = _check_user_features(user_features)
+        self.item_features = _check_bool(item_features, "item_features", owner)
+        self.ridge_alpha = check_number(ridge_alpha, "ridge_alpha", low=0, low_inclusive=False,
+                                        owner=owner)
+        self.include_sensitive = _check_bool(include_sensitive, "include_sensitive", owner)
+
+    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+        super()._fit(dataset, profiles)
+        hot_u = dataset.hot_user_mask()
+        hot_i = dataset.hot_item_mask()
+        sources = resolve_user_sources(self.user_features, profiles)
+        uf, un = user_side_features(dataset, profiles, sources=sources,
+                                    include_sensitive=self.include_sensitive)
+        uf = normalize_rows(uf, "l2")
+        W, b = _ridge(uf[hot_u], self.user_factors_[hot_u], self.ridge_alpha)
+        self.user_coef_, self.user_intercept_ = W, b
+        self.user_feature_names_ = np.asarray(un, dtype=str)
+        warm = np.flatnonzero(~hot_u)
+        if len(warm):
+            self.user_factors_[warm] = np.asarray(uf[warm] @ W, dtype=np.float32) + b
+        served_items = hot_i.copy()
+        if self.item_features:
+            itf, itn = item_attribute_features(dataset)
+            itf = normalize_rows(itf, "l2")
+            Wi, bi = _ridge(itf[hot_i], self.item_factors_[hot_i], self.ridge_alpha)
+            new = np.flatnonzero(~hot_i & (np.diff(itf.indptr) > 0))
+            if len(new):
+                self.item_factors_[new] = np.asarray(itf[new] @ Wi, dtype=np.float32) + bi
+            served_items[new] = True
+            self.item_coef_, self.item_intercept_ = Wi, bi
+            self.item_feature_names_ = np.asarray(itn, dtype=str)
+        else:
+            self.item_coef_ = np.zeros((0, self.factors), dtype=np.float32)
+            self.item_intercept_ = np.zeros(self.factors, dtype=np.float32)
+            self.item_feature_names_ = np.asarray([], dtype=str)
+        self.served_items_ = served_items
+
+    def _trained_items(self) -> np.ndarray:
+        return self.served_items_
+
+    def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, dataset)
+        ok = fit_idx >= 0
+        vecs = np.zeros((len(user_idx), self.user_factors_.shape[1]), dtype=np.float64)
+        vecs[ok] = self.user_factors_[fit_idx[ok]]
+        s = vecs @ self.item_factors_.T.astype(np.float64)
+        s[:, ~self.served_items_] = -np.inf
+        s[~ok] = -np.inf
+        return s

@@ -1,0 +1,282 @@
+"""Content-based recommender: TF-IDF over item text and attributes, cosine to a user vector.
+
+Item vectors
+------------
+Two scikit-learn :class:`~sklearn.feature_extraction.text.TfidfVectorizer`
+blocks, each row-normalised, weighted and concatenated, then L2-normalised:
+
+* **text**: words of ``title`` / ``description`` / ``name`` (English stop
+  words removed, sublinear tf);
+* **attributes**: one token per category level (``category_l1=home``,
+  ``category_l2=home/kitchen``, ...), brand (``brand=acme``) and price band
+  (``price_band=p3``). IDF makes a rare leaf category count more than the
+  shared root.
+
+Every item with attributes has a vector, including items nobody has
+interacted with yet, so new items are scored from day one.
+
+User vectors
+------------
+* hot users: the sum of the vectors of the items in their history, each
+  weighted by the event weight and a time decay ``0.5 ** (age / half_life_days)``
+  (age measured from the user's latest event), then L2-normalised;
+* attribute-only users (``serves_warm``): when ``fit`` gets ``profiles``, the
+  user's profile affinities (``category_l1..3``, ``brand``, ``price_band``) are
+  mapped onto the matching attribute tokens. Without profiles a warm user has
+  no vector and gets no scores (fewer rows; use a FallbackChain).
+
+The score of an item is the cosine between the user and item vectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .._validation import check_int, check_number
+from ..columns import Columns
+from ..dataset import Dataset
+from ._features import item_documents, normalize_rows
+from .base import Recommender
+from .repurchase import _check_bool
+
+__all__ = ["ContentRecommender"]
+
+_AFFINITY_KINDS = ("category_l1", "category_l2", "category_l3", "brand", "price_band")
+
+
+class ContentRecommender(Recommender):
+    """TF-IDF content-based recommender that serves new items and profile-only users.
+
+    Parameters
+    ----------
+    text_weight : float, default 1.0
+        Weight of the free-text block (0 disables it).
+    attribute_weight : float, default 1.0
+        Weight of the attribute-token block (0 disables it).
+    half_life_days : float, optional, default 90
+        Half-life of the time decay of history events; ``None`` = no decay.
+    max_features : int, default 20000
+        Vocabulary size of the text block.
+    min_df : int, default 1
+        Minimum number of items a word must appear in.
+    use_profiles : bool, default True
+        Build vectors for attribute-only users from ``profiles.affinities``
+        when ``fit`` receives profiles.
+
+    Attributes
+    ----------
+    item_vectors_ : scipy.sparse.csr_matrix
+        ``n_items x n_terms`` L2-normalised item vectors.
+    terms_ : numpy.ndarray of str
+        Term of each column (``"text:mug"``, ``"attr:category_l1=home"``).
+    history_ : scipy.sparse.csr_matrix
+        ``n_users x n_items`` time-decayed interaction weights.
+    profile_vectors_ : scipy.sparse.csr_matrix or None
+        ``n_users x n_terms`` affinity vectors (rows of attribute-only users).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from persona_rec import Dataset
+    >>> items = pd.DataFrame({
+    ...     "item_id": ["m1", "m2", "t1", "t2"],
+    ...     "category": ["Home > Mugs", "Home > Mugs", "Toys > Cars", "Toys > Cars"],
+    ...     "title": ["blue coffee mug", "red coffee mug", "toy race car", "toy police car"],
+    ... })
+    >>> inter = pd.DataFrame({"user_id": [1, 2], "item_id": ["m1", "t1"],
+    ...                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    >>> model = ContentRecommender().fit(Dataset.from_frames(inter, items=items))
+    >>> model.recommend([1, 2], k=1)[["user_id", "item_id"]]
+       user_id item_id
+    0        1      m2
+    1        2      t2
+    """
+
+    serves_hot = True
+    serves_warm = True
+    serves_cold = False
+    default_name = "content"
+
+    def __init__(
+        self,
+        text_weight: float = 1.0,
+        attribute_weight: float = 1.0,
+        half_life_days: float | None = 90.0,
+        max_features: int = 20000,
+        min_df: int = 1,
+        use_profiles: bool = True,
+    ) -> None:
+        owner = "ContentRecommender"
+        self.text_weight = check_number(text_weight, "text_weight", low=0, owner=owner)
+        self.attribute_weight = check_number(attribute_weight, "attribute_weight", low=0,
+                                             owner=owner)
+        self.half_life_days = None if half_life_days is None else check_number(
+            half_life_days, "half_life_days", low=0, low_inclusive=False, owner=owner)
+        self.max_features = check_int(max_features, "max_features", minimum=1, owner=owner)
+        self.min_df = check_int(min_df, "min_df", minimum=1, owner=owner)
+        self.use_profiles = _check_bool(use_profiles, "use_profiles", owner)
+        if self.text_weight == 0 and self.attribute_weight == 0:
+            from ..exceptions import InvalidParameterError
+
+            raise InvalidParameterError(
+                "ContentRecommender needs text_weight > 0 or attribute_weight > 0, got both 0."
+            )
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+        vectors, terms = self._item_vectors(dataset)
+        self.item_vectors_ = vectors
+        self.terms_ = np.asarray(terms, dtype=str)
+        self.history_ = self._decayed_history(dataset.internal_interactions, dataset.n_users,
+                                              dataset.n_items)
+        self.profile_vectors_ = None
+        if profiles is not None and self.use_profiles:
+            self.profile_vectors_ = self._affinity_vectors(profiles, dataset)
+
+    def _item_vectors(self, dataset: Dataset) -> tuple[sp.csr_matrix, list[str]]:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        text, tokens = item_documents(dataset)
+        blocks: list[sp.csr_matrix] = []
+        terms: list[str] = []
+        if self.text_weight > 0 and any(text):
+            vec = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=self.min_df,
+                                  max_features=self.max_features, dtype=np.float32)
+            try:
+                X = vec.fit_transform(text)
+                blocks.append(self.text_weight * X)
+                terms.extend(f"text:{t}" for t in vec.get_feature_names_out())
+            except ValueError:  # only stop words / empty vocabulary
+                pass
+        if self.attribute_weight > 0 and any(tokens):
+            vec = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32)
+            X = vec.fit_transform(tokens)
+            blocks.append(self.attribute_weight * X)
+            terms.extend(f"attr:{t}" for t in vec.get_feature_names_out())
+        if not blocks:
+            # no text and no attributes: fall back to one identity column per item
+            import warnings
+
+            warnings.warn(
+                "ContentRecommender: the items have no text or attribute columns "
+                "(title, description, category, brand, price); item vectors are identities, "
+                "so the model only re-ranks items a user has seen.",
+                UserWarning,
+                stacklevel=3,
+            )
+            X = sp.identity(dataset.n_items, dtype=np.float32, format="csr")
+            return X, [f"item:{i}" for i in dataset.item_map.external_ids]
+        X = sp.hstack(blocks, format="csr", dtype=np.float32)
+        return normalize_rows(X, "l2"), terms
+
+    def _decayed_history(self, inter: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_matrix:
+        u = inter["user_idx"].to_numpy()
+        i = inter["item_idx"].to_numpy()
+        w = inter[Columns.WEIGHT].to_numpy(dtype=np.float64)
+        if self.half_life_days is not None and len(u):
+            t = inter[Columns.TIMESTAMP].to_numpy().astype("datetime64[ns]").astype(np.int64)
+            last = np.full(n_users, np.iinfo(np.int64).min, dtype=np.int64)
+            np.maximum.at(last, u, t)
+            age_days = (last[u] - t) / (86_400 * 1e9)
+            w = w * 0.5 ** (age_days / self.half_life_days)
+        m = sp.csr_matrix((w.astype(np.float32), (u, i)), shape=(n_users, n_items))
+        m.sum_duplicates()
+        return m
+
+    def _affinity_vectors(self, profiles: Any, dataset: Dataset) -> sp.csr_matrix | None:
+        """Map profile affinities onto the attribute-token columns."""
+        from ._features import _reindex_rows
+
+        col_of = {t: j for j, t in enumerate(self.terms_.tolist())}
+        affinities = getattr(profiles, "affinities", None) or {}
+        blocks = []
+        for kind in _AFFINITY_KINDS:
+            if kind not in affinities:
+                continue
+            mat, values = affinities[kind]
+            cols = np.array([col_of.get(f"attr:{kind}={v}", -1) for v in values], dtype=np.int64)
+            ok = cols >= 0
+            if not ok.any():
+                continue
+            M = sp.csr_matrix(
+                (np.ones(int(ok.sum()), dtype=np.float32), (np.flatnonzero(ok), cols[ok])),
+                shape=(len(values), len(self.terms_)),
+            )
+            aligned = _reindex_rows(sp.csr_matrix(mat, dtype=np.float32),
+                                    profiles.frame.index.to_numpy(), dataset)
+            blocks.append(aligned @ M)
+        if not blocks:
+            return None
+        out = sum(blocks[1:], blocks[0]).tocsr()
+        out = sp.csr_matrix(out.multiply(self._idf_weights()[None, :]))
+        out = normalize_rows(out, "l2")
+        out.eliminate_zeros()
+        return out
+
+    def _idf_weights(self) -> np.ndarray:
+        """Per-term weight: mean non-zero value of the term over items (its idf share)."""
+        X = self.item_vectors_.tocsc()
+        nnz = np.diff(X.indptr)
+        sums = np.asarray(X.sum(axis=0)).ravel()
+        return np.where(nnz > 0, sums / np.maximum(nnz, 1), 0.0).astype(np.float32)
+
+    # -------------------------------------------------------------- scoring
+    def _user_vectors_hot(self, user_idx: np.ndarray, dataset: Dataset | None) -> sp.csr_matrix:
+        if dataset is None:
+            hist = self.history_[np.asarray(user_idx, dtype=np.int64)]
+        else:
+            hist = self._history(user_idx, dataset)
+        return normalize_rows(hist @ self.item_vectors_, "l2")
+
+    def _cosine(self, users: sp.csr_matrix) -> np.ndarray:
+        s = (users @ self.item_vectors_.T).toarray().astype(np.float64)
+        empty = np.diff(users.indptr) == 0
+        s[empty] = -np.inf
+        return s
+
+    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        return self._cosine(self._user_vectors_hot(user_idx, dataset))
+
+    def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, dataset)
+        n_terms = len(self.terms_)
+        if self.profile_vectors_ is None:
+            users = sp.csr_matrix((len(user_idx), n_terms), dtype=np.float32)
+        else:
+            rows = self.profile_vectors_[np.maximum(fit_idx, 0)]
+            users = sp.csr_matrix(sp.diags((fit_idx >= 0).astype(np.float32)) @ rows)
+            users.eliminate_zeros()
+        return self._cosine(users)
+
+    def _similar(self, item_idx: np.ndarray) -> np.ndarray:
+        s = (self.item_vectors_[np.asarray(item_idx)] @ self.item_vectors_.T).toarray()
+        return s.astype(np.float64)
+
+    def user_vectors(self, user_ids: Any) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The TF-IDF vectors of users known at fit time (hot: history; warm: profile).
+
+        Parameters
+        ----------
+        user_ids : array-like
+            External user ids known at fit time.
+
+        Returns
+        -------
+        (scipy.sparse.csr_matrix, numpy.ndarray of str)
+            One L2-normalised row per user and the term names (:attr:`terms_`).
+        """
+        self._check_fitted()
+        from ..identifiers import _as_id_array
+
+        idx = self.user_map_.to_internal(_as_id_array(user_ids), what="user_id")
+        hot = self._user_vectors_hot(idx, None)
+        if self.profile_vectors_ is not None:
+            warm = ~self.hot_users_[idx]
+            pv = self.profile_vectors_[idx]
+            hot = sp.csr_matrix(sp.diags((~warm).astype(np.float32)) @ hot
+                                + sp.diags(warm.astype(np.float32)) @ pv)
+        return hot, self.terms_
