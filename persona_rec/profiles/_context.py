@@ -219,7 +219,8 @@ class ProfileContext:
         ou = np.zeros(n_orders, dtype=np.int64)
         ou[o] = p["u"]
         ot = pd.Series(p["t"]).groupby(o, sort=True).min().to_numpy()
-        amount = np.bincount(o, weights=np.nan_to_num(p["amount"], nan=0.0), minlength=n_orders)
+        amount = np.bincount(o, weights=np.nan_to_num(p["amount"], nan=0.0),
+                             minlength=n_orders).astype(np.float64)
         if np.isnan(p["amount"]).any():
             has_nan = np.bincount(o, weights=np.isnan(p["amount"]), minlength=n_orders) > 0
             amount[has_nan] = np.nan
@@ -318,7 +319,11 @@ class ProfileContext:
 
     @cached_property
     def item_first_seen(self) -> np.ndarray:
-        """Per item, first appearance in ns (``first_seen`` attribute, else first event)."""
+        """Per item, first appearance in ns.
+
+        The earlier of the ``first_seen`` attribute (when present) and the
+        item's first event before ``as_of``; ``int64 min`` when neither exists.
+        """
         ev = self.events
         first = np.full(self.n_items, np.iinfo(np.int64).max, dtype=np.int64)
         if len(ev["t"]):
@@ -331,7 +336,7 @@ class ProfileContext:
                 fs = fs.dt.tz_convert("UTC").dt.tz_localize(None)
             fs_ns = fs.astype("datetime64[ns]").to_numpy().view(np.int64)
             known = ~fs.isna().to_numpy()
-            first[known] = fs_ns[known]
+            first[known] = np.minimum(first[known], fs_ns[known])
         first[first == np.iinfo(np.int64).max] = np.iinfo(np.int64).min  # never seen
         return first
 

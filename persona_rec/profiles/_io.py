@@ -35,9 +35,11 @@ def _encode_values(values: Any, key: str, arrays: dict[str, np.ndarray]) -> dict
     # object / string: strings, ints or floats mixed with missing values
     obj = arr.astype(object)
     missing = pd.isna(obj)
-    is_int = np.array([isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in obj])
-    is_float = np.array([isinstance(v, (float, np.floating)) for v in obj]) & ~missing
-    text = np.array(["" if m else str(v) for v, m in zip(obj, missing)], dtype=str)
+    kinds = pd.Series(obj, dtype=object).map(type)
+    is_int = kinds.isin([int, np.int64, np.int32]).to_numpy(dtype=bool)
+    is_float = kinds.isin([float, np.float64, np.float32]).to_numpy(dtype=bool) & ~missing
+    text = pd.Series(obj, dtype=object).astype(str).to_numpy(dtype=str)
+    text[missing] = ""
     arrays[key] = text
     arrays[key + "__missing"] = missing.astype(bool)
     arrays[key + "__int"] = is_int

@@ -287,7 +287,8 @@ class RFMBuilder(Builder):
         recency = _full(n)
         recency[users] = _days(ctx.as_of_ns - o["t"].to_numpy()[last])
         amount = o["amount"].to_numpy()
-        monetary = np.bincount(ou, weights=np.nan_to_num(amount, nan=0.0), minlength=n)
+        monetary = np.bincount(ou, weights=np.nan_to_num(amount, nan=0.0),
+                               minlength=n).astype(np.float64)
         nan_any = np.bincount(ou, weights=np.isnan(amount), minlength=n) > 0
         monetary[nan_any | ~buyer] = np.nan
         freq[~buyer] = np.nan
@@ -665,9 +666,9 @@ class NoveltyBuilder(Builder):
     """Share of purchases of items that were new at the time.
 
     ``novelty_seeking``: share of the user's purchase lines made within
-    ``window_days`` days of the item's first appearance (the item
-    ``first_seen`` attribute when present, else the item's first event before
-    ``as_of``). NaN for users without purchases.
+    ``window_days`` days of the item's first appearance: the earlier of the
+    item ``first_seen`` attribute (when present) and the item's first event
+    before ``as_of``. NaN for users without purchases.
 
     Parameters
     ----------
@@ -697,7 +698,7 @@ class NoveltyBuilder(Builder):
             part.columns["novelty_seeking"] = np.where(den > 0, num / den, np.nan)
         part.docs["novelty_seeking"] = (
             f"share of purchase lines made within {self.window_days:g} days of the item's first "
-            "appearance (first_seen attribute, else first event) (0-1)"
+            "appearance (earlier of first_seen attribute and first event) (0-1)"
         )
         return part
 

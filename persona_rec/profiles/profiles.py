@@ -313,7 +313,8 @@ class Profiles:
                 kept = [str(c) for c in values.cat.categories]
             else:
                 kept = [str(c) for c in counts.index[:max_categories]]
-            codes = pd.Categorical(as_str, categories=kept).codes.astype(np.int64)
+            codes = pd.Index(kept, dtype=object).get_indexer(
+                as_str.to_numpy(dtype=object, na_value=None)).astype(np.int64)
             labels = [f"{prefix}:{v if col in _CATEGORICAL_COMPUTED else slugify(v) or v}"
                       for v in kept]
             if len(counts) > len(kept):
