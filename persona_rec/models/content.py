@@ -20,10 +20,15 @@ User vectors
 * hot users: the sum of the vectors of the items in their history, each
   weighted by the event weight and a time decay ``0.5 ** (age / half_life_days)``
   (age measured from the user's latest event), then L2-normalised;
-* attribute-only users (``serves_warm``): when ``fit`` gets ``profiles``, the
-  user's profile affinities (``category_l1..3``, ``brand``, ``price_band``) are
-  mapped onto the matching attribute tokens. Without profiles a warm user has
-  no vector and gets no scores (fewer rows; use a FallbackChain).
+* attribute-only users (``serves_warm``): when ``fit`` gets ``profiles`` and
+  the user's profile has affinities (``category_l1..3``, ``brand``), they are
+  mapped onto the matching attribute tokens. Otherwise (the usual case: a
+  user without events has empty affinities) the user gets the mean vector of
+  the hot users who share their attribute values (city, country, ... ; sensitive
+  columns only with ``include_sensitive=True``): every one-hot attribute value
+  has a centroid of its hot users' vectors, and a warm user's vector is the
+  sum of the centroids of its values. A warm user with neither gets no
+  scores (fewer rows; use a FallbackChain).
 
 The score of an item is the cosine between the user and item vectors.
 """
@@ -66,6 +71,9 @@ class ContentRecommender(Recommender):
     use_profiles : bool, default True
         Build vectors for attribute-only users from ``profiles.affinities``
         when ``fit`` receives profiles.
+    include_sensitive : bool, default False
+        Allow sensitive user attributes (age, gender, ...) in the attribute
+        centroids that serve attribute-only users.
 
     Attributes
     ----------
@@ -75,8 +83,9 @@ class ContentRecommender(Recommender):
         Term of each column (``"text:mug"``, ``"attr:category_l1=home"``).
     history_ : scipy.sparse.csr_matrix
         ``n_users x n_items`` time-decayed interaction weights.
-    profile_vectors_ : scipy.sparse.csr_matrix or None
-        ``n_users x n_terms`` affinity vectors (rows of attribute-only users).
+    profile_vectors_ : scipy.sparse.csr_matrix
+        ``n_users x n_terms`` vectors of attribute-only users (profile
+        affinities, else attribute centroids; empty rows for hot users).
 
     Examples
     --------
@@ -109,6 +118,7 @@ class ContentRecommender(Recommender):
         max_features: int = 20000,
         min_df: int = 1,
         use_profiles: bool = True,
+        include_sensitive: bool = False,
     ) -> None:
         owner = "ContentRecommender"
         self.text_weight = check_number(text_weight, "text_weight", low=0, owner=owner)
@@ -119,6 +129,7 @@ class ContentRecommender(Recommender):
         self.max_features = check_int(max_features, "max_features", minimum=1, owner=owner)
         self.min_df = check_int(min_df, "min_df", minimum=1, owner=owner)
         self.use_profiles = _check_bool(use_profiles, "use_profiles", owner)
+        self.include_sensitive = _check_bool(include_sensitive, "include_sensitive", owner)
         if self.text_weight == 0 and self.attribute_weight == 0:
             from ..exceptions import InvalidParameterError
 
@@ -133,9 +144,31 @@ class ContentRecommender(Recommender):
         self.terms_ = np.asarray(terms, dtype=str)
         self.history_ = self._decayed_history(dataset.internal_interactions, dataset.n_users,
                                               dataset.n_items)
-        self.profile_vectors_ = None
+        self.profile_vectors_ = self._warm_vectors(dataset, profiles)
+
+    def _warm_vectors(self, dataset: Dataset, profiles: Any) -> sp.csr_matrix:
+        """Vectors of attribute-only users: profile affinities, else attribute centroids."""
+        from ._features import user_attribute_features
+
+        n_users, n_terms = dataset.n_users, len(self.terms_)
+        hot = dataset.hot_user_mask()
+        out = sp.csr_matrix((n_users, n_terms), dtype=np.float32)
         if profiles is not None and self.use_profiles:
-            self.profile_vectors_ = self._affinity_vectors(profiles, dataset)
+            aff = self._affinity_vectors(profiles, dataset)
+            if aff is not None:
+                out = aff
+        need = ~hot & (np.diff(out.indptr) == 0)
+        if need.any() and hot.any():
+            F, _ = user_attribute_features(dataset, include_sensitive=self.include_sensitive)
+            if F.shape[1]:
+                V = self._user_vectors_hot(np.flatnonzero(hot), None)
+                centroids = normalize_rows(sp.csr_matrix(F[hot].T @ V), "l2")
+                fill = sp.csr_matrix(sp.diags(need.astype(np.float32)) @ (F @ centroids))
+                out = out + fill
+        keep = sp.diags((~hot).astype(np.float32))
+        out = normalize_rows(sp.csr_matrix(keep @ out), "l2")
+        out.eliminate_zeros()
+        return out
 
     def _item_vectors(self, dataset: Dataset) -> tuple[sp.csr_matrix, list[str]]:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -243,13 +276,9 @@ class ContentRecommender(Recommender):
 
     def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
         fit_idx = self._fit_user_index(user_idx, dataset)
-        n_terms = len(self.terms_)
-        if self.profile_vectors_ is None:
-            users = sp.csr_matrix((len(user_idx), n_terms), dtype=np.float32)
-        else:
-            rows = self.profile_vectors_[np.maximum(fit_idx, 0)]
-            users = sp.csr_matrix(sp.diags((fit_idx >= 0).astype(np.float32)) @ rows)
-            users.eliminate_zeros()
+        rows = self.profile_vectors_[np.maximum(fit_idx, 0)]
+        users = sp.csr_matrix(sp.diags((fit_idx >= 0).astype(np.float32)) @ rows)
+        users.eliminate_zeros()
         return self._cosine(users)
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
@@ -274,9 +303,8 @@ class ContentRecommender(Recommender):
 
         idx = self.user_map_.to_internal(_as_id_array(user_ids), what="user_id")
         hot = self._user_vectors_hot(idx, None)
-        if self.profile_vectors_ is not None:
-            warm = ~self.hot_users_[idx]
-            pv = self.profile_vectors_[idx]
-            hot = sp.csr_matrix(sp.diags((~warm).astype(np.float32)) @ hot
-                                + sp.diags(warm.astype(np.float32)) @ pv)
-        return hot, self.terms_
+        warm = ~self.hot_users_[idx]
+        pv = self.profile_vectors_[idx]
+        out = sp.csr_matrix(sp.diags((~warm).astype(np.float32)) @ hot
+                            + sp.diags(warm.astype(np.float32)) @ pv)
+        return out, self.terms_
