@@ -444,10 +444,7 @@ class Segmentation:
         """
         min_size = self._check_min_size(min_size)
         threshold = check_number(threshold, "threshold", low=0.0, high=1.0, owner="tag_shares")
-        matrix, tag_ids = self._aligned_tags(user_tags)
-        held = matrix.copy()
-        held.data = ((held.data > 0) & (held.data >= threshold)).astype(np.float64)
-        held.eliminate_zeros()
+        held, tag_ids = self._held_tags(user_tags, threshold)
         codes = self._labels.cat.codes.to_numpy()
         n_seg = len(self._segments)
         assigned = codes >= 0
@@ -466,6 +463,14 @@ class Segmentation:
             np.asarray(held.sum(axis=0)).ravel() / max(len(codes), 1), index=tag_ids, name="overall"
         )
         return table.loc[keep], overall
+
+    def _held_tags(self, user_tags: Any, threshold: float) -> tuple[sp.csr_matrix, list[str]]:
+        """0/1 matrix (segmentation users x tags): tag held at ``threshold``."""
+        matrix, tag_ids = self._aligned_tags(user_tags)
+        held = matrix.copy()
+        held.data = ((held.data > 0) & (held.data >= threshold)).astype(np.float64)
+        held.eliminate_zeros()
+        return held, tag_ids
 
     def _aligned_tags(self, user_tags: Any) -> tuple[sp.csr_matrix, list[str]]:
         for attr in ("matrix", "user_ids", "tag_ids"):
@@ -529,8 +534,11 @@ class Segmentation:
             Minimum share of the segment holding a tag for it to be named.
         exclude_tags : sequence of str, default ()
             Tags never named (e.g. the tags a rule-based segment is defined by).
+            A tag with the same segment and overall share as a tag already
+            named (e.g. a parent and its only child) is named once.
         include_sensitive : bool, default False
-            Whether sensitive profile columns may be described.
+            Whether sensitive profile columns and sensitive tags
+            (``user_tags.sensitive_ids``) may be described.
 
         Returns
         -------
@@ -561,15 +569,33 @@ class Segmentation:
         tag_part: dict[str, list[tuple[str, float, float]]] = {s: [] for s in keep}
         if user_tags is not None and n_tags > 0:
             shares, overall = self.tag_shares(user_tags, threshold=tag_threshold, min_size=min_size)
+            held_rows, held_ids = self._held_tags(user_tags, tag_threshold)
+            held = held_rows.tocsc()
+            column_of = {t: i for i, t in enumerate(held_ids)}
             excluded = set(exclude_tags)
+            if not include_sensitive:
+                excluded |= set(getattr(user_tags, "sensitive_ids", frozenset()) or ())
             usable = [t for t in shares.columns if t not in excluded and overall[t] > 0]
             shares = shares[usable]
             lift = shares / overall[usable]
             for s in keep:
                 lifts = lift.loc[s]
                 ok = (shares.loc[s] >= min_tag_share) & (lifts > 1.0 + 1e-9)
-                best = lifts[ok].sort_values(ascending=False, kind="stable").head(n_tags)
-                tag_part[s] = [(t, float(shares.loc[s, t]), float(best[t])) for t in best.index]
+                ranked = lifts[ok].sort_values(ascending=False, kind="stable")
+                chosen: list[tuple[str, float, float]] = []
+                seen: dict[tuple[float, float], list[int]] = {}
+                for t in ranked.index:
+                    # a tag held by exactly the same users as a tag already named
+                    # (e.g. a parent and its only child) is named once
+                    key = (round(float(shares.loc[s, t]), 9), round(float(overall[t]), 9))
+                    col = column_of[t]
+                    if any((held[:, col] != held[:, c]).nnz == 0 for c in seen.get(key, [])):
+                        continue
+                    seen.setdefault(key, []).append(col)
+                    chosen.append((t, float(shares.loc[s, t]), float(ranked[t])))
+                    if len(chosen) == n_tags:
+                        break
+                tag_part[s] = chosen
 
         feat_part: dict[str, list[tuple[str, float, float]]] = {s: [] for s in keep}
         if profiles is not None and n_features > 0:

@@ -22,7 +22,7 @@ from ._result import SUPPRESSED, Segmentation, _profile_frame
 
 __all__ = ["KMeansSegmenter", "kmeans_segments"]
 
-_SCALINGS = ("standard", "maxabs", None)
+_SCALINGS = ("auto", "standard", "maxabs", None)
 _USERS = ("active", "all")
 _SMALL_CELLS = 2_000_000  # users x features below which k-means runs single-threaded
 _MAX_DENSE = 50_000_000  # cells; dense float32 up to 200 MB
@@ -70,10 +70,14 @@ class KMeansSegmenter:
     log1p : bool, default True
         Apply ``log1p`` to non-negative columns whose maximum exceeds 1
         (counts, money, days), taming heavy tails before scaling.
-    scaling : {"standard", "maxabs", None}, default "standard"
+    scaling : {"auto", "standard", "maxabs", None}, default "auto"
         Per-column scaling. "standard" divides by the standard deviation
         (no centring, which keeps sparse input sparse and does not change
-        k-means distances).
+        k-means distances). "auto" is None for ``features="affinity"``
+        (affinity rows are shares on one common scale; standardising would
+        blow up rare categories' noise -- on the synthetic generator it made
+        the silhouette choose a wrong k in 4 of 15 runs, against 0 of 15
+        unscaled) and "standard" otherwise.
     svd_components : int or None, default None
         Reduce to this many TruncatedSVD components before k-means (useful
         for wide sparse features). Ignored when there are not more columns.
@@ -127,7 +131,7 @@ class KMeansSegmenter:
         features: str | Sequence[str] = "affinity",
         affinity_kinds: Sequence[str] = ("category_l1", "category_l2"),
         log1p: bool = True,
-        scaling: str | None = "standard",
+        scaling: str | None = "auto",
         svd_components: int | None = None,
         users: str = "active",
         inactive_label: str | None = "inactive",
@@ -314,9 +318,12 @@ class KMeansSegmenter:
             X = self._apply_log(X)
         else:
             self.log_columns_ = np.empty(0, dtype=np.int64)
-        if self.scaling == "standard":
+        scaling = self.scaling
+        if scaling == "auto":
+            scaling = None if self.features == "affinity" else "standard"
+        if scaling == "standard":
             self.scaler_ = StandardScaler(with_mean=False).fit(X)
-        elif self.scaling == "maxabs":
+        elif scaling == "maxabs":
             self.scaler_ = MaxAbsScaler().fit(X)
         else:
             self.scaler_ = None

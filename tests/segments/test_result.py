@@ -186,3 +186,19 @@ def test_bad_inputs(seg, profiles, tags):
         seg.describe(user_tags=object())
     with pytest.raises(InvalidParameterError, match="'threshold' parameter of tag_shares"):
         seg.tag_shares(tags, threshold=1.5)
+
+
+def test_describe_names_identical_tags_once_and_hides_sensitive(seg):
+    # "t_a/child" is held by exactly the users of "t_a"; "gender/f" is sensitive
+    tags = ["t_a", "t_a/child", "gender/f", "t_x"]
+    m = np.zeros((10, 4), dtype=np.float32)
+    m[[0, 1, 2, 3], 0] = 1.0
+    m[[0, 1, 2, 3], 1] = 1.0
+    m[[0, 1, 2], 2] = 1.0
+    m[[0, 1, 2, 3, 9, 8, 7, 6], 3] = 1.0  # same counts would not make it a duplicate
+    user_tags = FakeUserTags(sp.csr_matrix(m), IDS.to_numpy(), tags)
+    user_tags.sensitive_ids = frozenset({"gender/f"})
+    table = seg.describe(user_tags=user_tags, min_size=None, n_tags=5).set_index("segment")
+    assert [t for t, _, _ in table.loc["A", "top_tags"]] == ["t_a", "t_x"]
+    table = seg.describe(user_tags=user_tags, min_size=None, n_tags=5, include_sensitive=True)
+    assert [t for t, _, _ in table.set_index("segment").loc["A", "top_tags"]] == ["t_a", "gender/f", "t_x"]  # lift tie 2.5: column order
