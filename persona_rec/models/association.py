@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_frame, check_int, check_number
+from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
@@ -41,11 +41,14 @@ from ._features import purchase_mask
 from .base import Recommender
 from .repurchase import _check_bool
 
-__all__ = ["CoPurchaseRecommender", "basket_matrix", "cooccurrence_rules"]
+__all__ = ["CoPurchaseRecommender", "basket_matrix", "cooccurrence_rules", "BASKETS"]
+
+
+BASKETS = ("auto", "order", "session", "day", "user")
 
 
 def basket_matrix(
-    inter: pd.DataFrame, n_items: int, *, use_purchases: bool = True
+    inter: pd.DataFrame, n_items: int, *, use_purchases: bool = True, basket: str = "auto"
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """Build the binary baskets x items matrix from internal interactions.
 
@@ -56,6 +59,11 @@ def basket_matrix(
     n_items : int
     use_purchases : bool, default True
         Keep purchase/order events only (all events when there are none).
+    basket : {"auto", "order", "session", "day", "user"}, default "auto"
+        What forms a basket: an ``order_id``, a ``session_id``, a user-day, or
+        a user's whole history. ``"auto"`` uses ``order_id`` when present,
+        else user-days. Rows with a missing order/session id form one basket
+        per user-day.
 
     Returns
     -------
@@ -63,7 +71,14 @@ def basket_matrix(
         ``B`` is CSR float32 ``(n_baskets, n_items)`` with 1 where the item is
         in the basket; ``basket_user[b]`` is the internal user index of basket
         ``b`` and ``basket_time[b]`` its last timestamp (``datetime64[ns]``).
+
+    Raises
+    ------
+    MissingColumnError
+        ``basket="order"`` or ``"session"`` and the column is absent.
     """
+    from ..exceptions import MissingColumnError
+
     keep = np.ones(len(inter), dtype=bool)
     if use_purchases:
         pm = purchase_mask(inter)
@@ -72,15 +87,24 @@ def basket_matrix(
     u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
     i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
     ts = inter[Columns.TIMESTAMP].to_numpy()[keep]
-    if "order_id" in inter.columns:
-        key = pd.DataFrame({"u": u, "o": inter["order_id"].to_numpy()[keep]})
-        day = ts.astype("datetime64[D]").astype(np.int64)
+    day = ts.astype("datetime64[D]").astype(np.int64)
+    if basket == "auto":
+        basket = "order" if "order_id" in inter.columns else "day"
+    if basket in ("order", "session"):
+        col = f"{basket}_id"
+        if col not in inter.columns:
+            raise MissingColumnError(
+                f"basket={basket!r} needs an interactions column {col!r}; the data has "
+                f"{list(inter.columns)}. Use basket='day' or 'user'."
+            )
+        key = pd.DataFrame({"u": u, "o": inter[col].to_numpy()[keep]})
         missing = key["o"].isna().to_numpy()
         key["o"] = key["o"].astype(object).where(~missing, "__day__" + pd.Series(day).astype(str))
         codes = key.groupby(["u", "o"], sort=False).ngroup().to_numpy()
-    else:
-        day = ts.astype("datetime64[D]").astype(np.int64)
+    elif basket == "day":
         codes = pd.DataFrame({"u": u, "d": day}).groupby(["u", "d"], sort=False).ngroup().to_numpy()
+    else:  # user
+        codes = pd.factorize(u)[0]
     n_b = int(codes.max()) + 1 if len(codes) else 0
     B = sp.csr_matrix(
         (np.ones(len(codes), dtype=np.float32), (codes, i)), shape=(n_b, n_items)
@@ -134,6 +158,9 @@ class CoPurchaseRecommender(Recommender):
         associations over generally popular consequents).
     use_purchases : bool, default True
         Mine purchase/order events only (all events when the data has none).
+    basket : {"auto", "order", "session", "day", "user"}, default "auto"
+        What forms a basket (see :func:`basket_matrix`); ``"user"`` turns the
+        model into whole-history item co-occurrence.
 
     Attributes
     ----------
@@ -178,6 +205,7 @@ class CoPurchaseRecommender(Recommender):
         recency_decay: float = 0.7,
         use_lift: bool = True,
         use_purchases: bool = True,
+        basket: str = "auto",
     ) -> None:
         owner = "CoPurchaseRecommender"
         self.min_count = check_int(min_count, "min_count", minimum=1, owner=owner)
@@ -187,11 +215,12 @@ class CoPurchaseRecommender(Recommender):
                                           low_inclusive=False, high=1, owner=owner)
         self.use_lift = _check_bool(use_lift, "use_lift", owner)
         self.use_purchases = _check_bool(use_purchases, "use_purchases", owner)
+        self.basket = check_choice(basket, "basket", BASKETS, owner=owner)
 
     # ------------------------------------------------------------------ fit
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         B, b_user, b_time = basket_matrix(dataset.internal_interactions, dataset.n_items,
-                                          use_purchases=self.use_purchases)
+                                          use_purchases=self.use_purchases, basket=self.basket)
         C, counts, n_b = cooccurrence_rules(B, self.min_count)
         self.pair_counts_ = C
         self.item_counts_ = counts

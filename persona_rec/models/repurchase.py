@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_int, check_number
+from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
@@ -250,6 +250,13 @@ class RepurchaseRecommender(Recommender):
         personal cycle (items bought once get the population cycle).
     use_purchases : bool, default True
         Use purchase/order events only (all events when the data has none).
+    fill : {"popular", "none"}, default "popular"
+        What fills a list once the user's own past purchases run out:
+        ``"popular"`` appends the items most bought in the last
+        ``horizon_days`` (ties broken by all-time buyers) with scores in
+        ``(-1, 0)``, always below every repurchase score (which are
+        probabilities in ``(0, 1)``); ``"none"`` returns only past purchases
+        (then ``filter_seen=True`` leaves nothing to recommend).
     random_state : int, optional
         Kept for the uniform interface; fitting is deterministic.
 
@@ -292,6 +299,7 @@ class RepurchaseRecommender(Recommender):
         C: float = 1.0,
         prior_strength: float = 1.0,
         use_purchases: bool = True,
+        fill: str = "popular",
         random_state: int | None = None,
     ) -> None:
         owner = "RepurchaseRecommender"
@@ -302,6 +310,7 @@ class RepurchaseRecommender(Recommender):
         self.C = check_number(C, "C", low=0, low_inclusive=False, owner=owner)
         self.prior_strength = check_number(prior_strength, "prior_strength", low=0, owner=owner)
         self.use_purchases = _check_bool(use_purchases, "use_purchases", owner)
+        self.fill = check_choice(fill, "fill", ("popular", "none"), owner=owner)
         self.random_state = random_state if random_state is None else check_int(
             random_state, "random_state", minimum=0, owner=owner)
 
@@ -337,6 +346,30 @@ class RepurchaseRecommender(Recommender):
         self.feature_names_ = list(FEATURE_NAMES)
         self.as_of_ = as_of.isoformat()
         self.scores_ = self._pair_scores(inter, dataset.n_users, n_items, as_of)
+        self.fill_scores_ = self._fill_scores(inter, n_items, as_of)
+
+    def _fill_scores(self, inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp) -> np.ndarray:
+        """Scores in (-1, 0) from recent then all-time buyers; -inf for never-bought items."""
+        out = np.full(n_items, -np.inf)
+        if self.fill == "none":
+            return out
+        keep = np.ones(len(inter), dtype=bool)
+        if self.use_purchases:
+            pm = purchase_mask(inter)
+            if pm.any():
+                keep = pm
+        u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
+        i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
+        ts = inter[Columns.TIMESTAMP].to_numpy()[keep]
+        recent = ts >= np.datetime64((as_of - pd.Timedelta(days=self.horizon_days)).to_datetime64(),
+                                     "ns")
+        pairs = u * n_items + i
+        total = np.bincount(np.unique(pairs) % n_items, minlength=n_items).astype(np.float64)
+        rec = np.bincount(np.unique(pairs[recent]) % n_items, minlength=n_items).astype(np.float64)
+        key = rec + total / (total.max() + 1.0) if len(total) else total
+        ok = total > 0
+        out[ok] = -1.0 + key[ok] / (key.max() + 1.0)
+        return out
 
     def _pair_scores(self, inter: pd.DataFrame, n_users: int, n_items: int,
                      as_of: pd.Timestamp) -> sp.csr_matrix:
@@ -385,7 +418,7 @@ class RepurchaseRecommender(Recommender):
         else:
             mat = self._context_scores(dataset)
         rows = mat[np.asarray(user_idx, dtype=np.int64)]
-        out = np.full(rows.shape, -np.inf)
+        out = np.repeat(self.fill_scores_[None, :], rows.shape[0], axis=0)
         r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
         out[r, rows.indices] = rows.data
         return out
