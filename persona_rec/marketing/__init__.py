@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .audience import AudienceTooSmallError, select_audience
 from .evaluation import (
     ABReport,
     analyze_ab,
@@ -24,9 +25,24 @@ from .stats import (
     two_proportion_ztest,
     welch_ttest,
 )
+from .propensity import (
+    affinity_propensity,
+    category_item_mask,
+    recommender_propensity,
+    scores_propensity,
+)
+from .send_time import SendTimeModel, segment_labels
 from .uplift import perfect_qini_curve, qini_auc, qini_curve, uplift_at_k, uplift_auc, uplift_curve
 
 __all__ = [
+    "AudienceTooSmallError",
+    "SendTimeModel",
+    "affinity_propensity",
+    "category_item_mask",
+    "recommender_propensity",
+    "scores_propensity",
+    "segment_labels",
+    "select_audience",
     "ABReport",
     "SRMResult",
     "SampleSize",

@@ -1,0 +1,313 @@
+"""Audience selection: tag expressions, propensity, budgets, quotas and privacy rules.
+
+:func:`select_audience` runs a fixed, documented funnel:
+
+1. **candidates** - users of ``user_tags`` and/or ``propensity`` (or ``candidates``);
+2. **expression** - keep users matching the tag expression (validated: unknown
+   tags, sensitive tags without ``allow_sensitive=True`` and malformed input
+   raise typed errors);
+3. **scored** - with a propensity, drop users without a score or below ``min_score``;
+4. **exclusions** - drop the exclusion list (opt-outs, recent buyers, staff ...);
+5. **contact cap** - drop users contacted ``max_contacts`` times or more in
+   the last ``contact_window_days`` before ``as_of``;
+6. **quotas** - at most ``quota`` users per segment, best scores first;
+7. **budget** - the best ``budget`` users overall;
+8. **privacy** - an audience smaller than ``min_audience_size`` is refused
+   (:class:`AudienceTooSmallError`), so tiny groups cannot be singled out.
+
+The result has one row per selected user with the ``reason`` for inclusion;
+``result.attrs["funnel"]`` holds the user count after each step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_frame, check_int, check_number
+from ..columns import Columns
+from ..exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
+from .send_time import segment_labels
+
+__all__ = ["AudienceTooSmallError", "select_audience"]
+
+
+class AudienceTooSmallError(InvalidValueError):
+    """The selected audience is below the privacy minimum size."""
+
+
+def _parse(expr: str) -> Any:
+    from ..tags.expressions import parse_tag_expression
+
+    return parse_tag_expression(expr)
+
+
+def _ids(values: Any, name: str) -> pd.Index:
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Iterable, pd.Index, np.ndarray)):
+        raise InvalidDtypeError(f"{name} must be a list/array of user ids, got {type(values).__name__}.")
+    return pd.Index(pd.unique(np.asarray(list(values), dtype=object)))
+
+
+def _fmt(v: np.ndarray) -> np.ndarray:
+    return np.array([f"{x:.4g}" for x in v], dtype=object)
+
+
+def select_audience(
+    user_tags: Any = None,
+    *,
+    expression: str | None = None,
+    propensity: pd.Series | None = None,
+    budget: int | None = None,
+    segments: Any = None,
+    quotas: Mapping[Any, int | float] | None = None,
+    exclude: Iterable[Any] | None = None,
+    contact_history: pd.DataFrame | None = None,
+    max_contacts: int | None = None,
+    contact_window_days: float = 7.0,
+    as_of: Any = None,
+    allow_sensitive: bool = False,
+    min_audience_size: int = 50,
+    min_confidence: float = 0.0,
+    min_score: float | None = None,
+    candidates: Iterable[Any] | None = None,
+    label: str | None = None,
+    random_state: int | np.random.Generator | None = 0,
+) -> pd.DataFrame:
+    """Choose the users for a campaign.
+
+    Parameters
+    ----------
+    user_tags : UserTags, optional
+        Tags per user (needed for ``expression``).
+    expression : str, optional
+        Tag expression, e.g. ``"interest/home & price_sensitive & !churned"``.
+    propensity : pandas.Series, optional
+        Score per ``user_id`` (higher = more likely to respond), e.g. from
+        :func:`~persona_rec.marketing.propensity.recommender_propensity`.
+        Users are ranked by it; without it, by their mean confidence over
+        the expression's tags (ties broken at random with ``random_state``).
+    budget : int, optional
+        Maximum audience size.
+    segments : Segmentation, Series, DataFrame or mapping, optional
+        Segment per user (adds a ``segment`` column; needed for ``quotas``).
+    quotas : mapping segment -> int or float, optional
+        Maximum users per segment: an int is a count, a float in (0, 1] is a
+        share of ``budget``. Segments not listed are not limited.
+    exclude : iterable, optional
+        User ids that must never be selected.
+    contact_history : pandas.DataFrame, optional
+        Past contacts ``[user_id, timestamp]``.
+    max_contacts : int, optional
+        Contact-frequency cap: users with at least this many contacts in the
+        window are dropped (needs ``contact_history``).
+    contact_window_days : float, default 7
+        Length of the contact-cap window ending at ``as_of``.
+    as_of : timestamp-like, optional
+        Campaign time (default: now, ``pandas.Timestamp.now()``).
+    allow_sensitive : bool, default False
+        Whether ``expression`` may use sensitive tags (gender, age band ...).
+    min_audience_size : int, default 50
+        Privacy floor: fewer selected users raise
+        :class:`AudienceTooSmallError` (set 1 to disable).
+    min_confidence : float, default 0.0
+        Tag confidence below which a tag counts as absent.
+    min_score : float, optional
+        Drop users whose propensity is below this value.
+    candidates : iterable, optional
+        Restrict the universe to these users.
+    label : str, optional
+        Name shown in ``reason`` for the propensity target (e.g. ``"category Home"``).
+    random_state : int or Generator, default 0
+        Tie-breaking among equal scores.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``user_id, score, rank, [segment,] reason`` sorted by rank (from 1);
+        ``attrs["funnel"]`` maps each step to the users left.
+
+    Raises
+    ------
+    RuleSyntaxError, UnknownIdError, TaxonomyError
+        Malformed expression, unknown tag, or sensitive tag not allowed.
+    AudienceTooSmallError
+        Fewer than ``min_audience_size`` users remain.
+    InvalidParameterError
+        Invalid budget, quota, cap or threshold.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = pd.Series([0.9, 0.2, 0.5, 0.7], index=pd.Index(["a", "b", "c", "d"], name="user_id"))
+    >>> aud = select_audience(propensity=p, budget=2, exclude=["a"], min_audience_size=1)
+    >>> aud[["user_id", "score", "rank"]]
+      user_id  score  rank
+    0       d    0.7     1
+    1       c    0.5     2
+    >>> aud.attrs["funnel"]["exclusions"]
+    3
+    """
+    if not isinstance(allow_sensitive, bool):
+        raise InvalidParameterError(f"The 'allow_sensitive' parameter must be a bool, got {allow_sensitive!r}.")
+    min_size = check_int(min_audience_size, "min_audience_size", minimum=1)
+    if budget is not None:
+        budget = check_int(budget, "budget", minimum=1)
+    if user_tags is None and propensity is None and candidates is None:
+        raise InvalidParameterError(
+            "select_audience needs user_tags (with an expression), a propensity or candidates; got none."
+        )
+    if expression is not None and user_tags is None:
+        raise InvalidParameterError("The 'expression' parameter needs user_tags to evaluate it.")
+    if propensity is not None and not isinstance(propensity, pd.Series):
+        raise InvalidDtypeError(
+            f"propensity must be a pandas.Series indexed by user_id, got {type(propensity).__name__}."
+        )
+    funnel: dict[str, int] = {}
+
+    # 1. universe
+    if user_tags is not None:
+        universe = pd.Index(np.asarray(user_tags.user_ids, dtype=object))
+    elif propensity is not None:
+        universe = pd.Index(np.asarray(propensity.index, dtype=object))
+    else:
+        universe = _ids(candidates, "candidates")
+    if candidates is not None and (user_tags is not None or propensity is not None):
+        universe = universe[universe.isin(_ids(candidates, "candidates"))]
+    keep = np.ones(len(universe), dtype=bool)
+    funnel["candidates"] = int(keep.sum())
+
+    # 2. expression
+    reason = np.full(len(universe), "", dtype=object)
+    tag_score = np.ones(len(universe))
+    if expression is not None:
+        expr = _parse(expression)
+        expr.validate(user_tags, allow_sensitive=allow_sensitive)
+        all_users = pd.Index(np.asarray(user_tags.user_ids, dtype=object))
+        rows = all_users.get_indexer(universe)
+        match = expr.evaluate(user_tags, min_confidence=min_confidence)[rows]
+        keep &= match
+        index = getattr(user_tags, "tag_index", None) or {t: i for i, t in enumerate(user_tags.tag_ids)}
+        cols = [index[t] for t in sorted(expr.tags)]
+        sub = user_tags.matrix[rows][:, cols].toarray() if hasattr(user_tags.matrix, "toarray") \
+            else np.asarray(user_tags.matrix)[rows][:, cols]
+        pos = np.where(sub > 0, sub, np.nan)
+        with np.errstate(all="ignore"):
+            tag_score = np.nan_to_num(np.nanmean(np.where(np.isnan(pos).all(axis=1, keepdims=True), 1.0, pos),
+                                                 axis=1), nan=1.0)
+        reason = np.where(keep, f"tags match '{expr.text}'", reason)
+    funnel["expression"] = int(keep.sum())
+
+    # 3. propensity
+    if propensity is not None:
+        if propensity.index.has_duplicates:
+            raise InvalidValueError(
+                f"propensity index must hold unique user ids, got duplicates "
+                f"{propensity.index[propensity.index.duplicated()][:3].tolist()}."
+            )
+        score = propensity.astype(np.float64).reindex(universe).to_numpy()
+        keep &= ~np.isnan(score)
+        if min_score is not None:
+            ms = check_number(min_score, "min_score")
+            keep &= np.nan_to_num(score, nan=-np.inf) >= ms
+    else:
+        score = tag_score.astype(np.float64)
+    funnel["scored"] = int(keep.sum())
+
+    # 4. exclusions
+    if exclude is not None:
+        keep &= ~universe.isin(_ids(exclude, "exclude"))
+    funnel["exclusions"] = int(keep.sum())
+
+    # 5. contact cap
+    when = pd.Timestamp.now() if as_of is None else pd.Timestamp(as_of)
+    if max_contacts is not None:
+        cap = check_int(max_contacts, "max_contacts", minimum=1)
+        if contact_history is None:
+            raise InvalidParameterError("The 'max_contacts' parameter needs contact_history [user_id, timestamp].")
+        hist = check_frame(contact_history, "contact_history", [Columns.USER, Columns.TIMESTAMP], allow_empty=True)
+        window = check_number(contact_window_days, "contact_window_days", low=0.0, low_inclusive=False)
+        ts = pd.to_datetime(hist[Columns.TIMESTAMP], errors="coerce")
+        if ts.isna().any():
+            bad = hist.loc[ts.isna().to_numpy(), Columns.TIMESTAMP]
+            raise InvalidValueError(
+                f"contact_history['timestamp'] must hold valid timestamps, got {bad.head(3).tolist()}."
+            )
+        recent = (ts >= when - pd.Timedelta(days=window)) & (ts < when)
+        n_contacts = hist.loc[recent.to_numpy(), Columns.USER].astype(object).value_counts()
+        capped = n_contacts.index[n_contacts >= cap]
+        keep &= ~universe.isin(capped)
+        funnel["contact_cap"] = int(keep.sum())
+    elif contact_history is not None:
+        raise InvalidParameterError("contact_history was given without max_contacts; set the cap.")
+
+    # order the survivors: score desc, random tie-break
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    idx = np.flatnonzero(keep)
+    tie = rng.random(idx.size)
+    order = idx[np.lexsort((tie, -score[idx]))]
+
+    # 6. quotas
+    seg = segment_labels(segments, np.asarray(universe, dtype=object)) if segments is not None else None
+    if quotas is not None:
+        if seg is None:
+            raise InvalidParameterError("The 'quotas' parameter needs segments.")
+        limits: dict[Any, int] = {}
+        for name, q in quotas.items():
+            if isinstance(q, (bool, np.bool_)) or not isinstance(q, (int, float, np.integer, np.floating)):
+                raise InvalidParameterError(f"quota for segment {name!r} must be an int or a float share, got {q!r}.")
+            if isinstance(q, (float, np.floating)):
+                if budget is None or not 0 < q <= 1:
+                    raise InvalidParameterError(
+                        f"quota for segment {name!r} is a share ({q!r}); it needs a budget and must be in (0, 1]."
+                    )
+                limits[name] = int(np.floor(q * budget))
+            else:
+                if q < 0:
+                    raise InvalidParameterError(f"quota for segment {name!r} must be >= 0, got {q!r}.")
+                limits[name] = int(q)
+        seg_sorted = pd.Series(seg[order], dtype=object)
+        rank_in_seg = seg_sorted.groupby(seg_sorted.fillna("__none__"), sort=False).cumcount().to_numpy()
+        lim = seg_sorted.map(lambda s: limits.get(s, np.inf)).to_numpy(dtype=np.float64)
+        order = order[rank_in_seg < lim]
+        funnel["quotas"] = int(order.size)
+
+    # 7. budget
+    if budget is not None:
+        order = order[:budget]
+    funnel["budget"] = int(order.size)
+
+    # 8. privacy floor
+    if order.size < min_size:
+        raise AudienceTooSmallError(
+            f"The audience has {order.size} user(s), below min_audience_size={min_size}; "
+            f"funnel: {funnel}. Widen the expression or lower the threshold (privacy rule)."
+        )
+
+    out = pd.DataFrame(
+        {
+            Columns.USER: np.asarray(universe, dtype=object)[order],
+            Columns.SCORE: score[order],
+            Columns.RANK: np.arange(1, order.size + 1),
+        }
+    )
+    if seg is not None:
+        out[Columns.SEGMENT] = seg[order]
+    parts = reason[order].astype(str)
+    n_total = max(int(keep.sum()), 1)
+    pct = np.ceil(100 * out[Columns.RANK].to_numpy() / n_total).astype(int)
+    if propensity is not None:
+        what = f" for {label}" if label else ""
+        extra = "propensity" + what + " " + _fmt(score[order]) + " (top " + pct.astype(str) + "%)"
+    elif expression is not None:
+        extra = "tag confidence " + _fmt(score[order])
+    else:
+        extra = np.full(order.size, "candidate", dtype=object)
+    reason_out = np.where(parts == "", extra, parts + "; " + extra)
+    if quotas is not None:
+        reason_out = reason_out + "; within quota of segment " + pd.Series(seg[order], dtype=object).astype(str).to_numpy()
+    out["reason"] = reason_out
+    out.attrs["funnel"] = funnel
+    return out
