@@ -22,7 +22,8 @@ Functions (the only callables; anything else is a syntax error):
   in ``profiles.affinities[kind]`` (0 when none), e.g.
   ``affinity("category_l1", "home")``;
 * ``affinity_rank("kind", "value")`` -- rank of ``value`` among the user's
-  affinities of that kind (1 = strongest; null when the affinity is 0);
+  affinities of that kind (1 = strongest, ties share the best rank; null when
+  the affinity is 0);
 * ``quantile(x)`` -- percentile rank of ``x`` among users where it is not
   null, in (0, 1];
 * ``coalesce(x, default)`` -- ``x`` with nulls replaced by ``default``;
@@ -611,9 +612,13 @@ class RuleContext:
             csr.sum_duplicates()
             rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
             order = np.lexsort((-csr.data, rows))
-            start = csr.indptr[rows[order]]
+            r_sorted, d_sorted = rows[order], csr.data[order]
+            # ties share the best rank: rank = 1 + number of strictly larger values in the row
+            new_group = np.ones(len(order), dtype=bool)
+            new_group[1:] = (r_sorted[1:] != r_sorted[:-1]) | (d_sorted[1:] != d_sorted[:-1])
+            group_start = np.maximum.accumulate(np.where(new_group, np.arange(len(order)), 0))
             rank = np.empty(len(order), dtype=np.float64)
-            rank[order] = np.arange(len(order)) - start + 1
+            rank[order] = group_start - csr.indptr[r_sorted] + 1
             rank[csr.data <= 0] = np.nan
             ranks = sp.csr_matrix((rank, csr.indices, csr.indptr), shape=csr.shape)
             self._ranks[kind] = ranks.tocsc()

@@ -191,7 +191,7 @@ class Taxonomy:
                 if cur in on_path:
                     cycle = path[path.index(cur):] + [cur]
                     raise TaxonomyError(
-                        f"Tag {cur!r} is in a parent cycle: {' -> '.join(cycle)}."
+                        f"Tag {cur!r} is in a parent cycle: {' -> '.join(cycle)} (child -> parent)."
                     )
                 path.append(cur)
                 on_path.add(cur)
