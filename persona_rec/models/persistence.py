@@ -154,10 +154,11 @@ def _encode_column(s: pd.Series) -> tuple[dict[str, np.ndarray], dict[str, Any]]
     if isinstance(dtype, pd.DatetimeTZDtype):
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
         dtype = s.dtype
-    if dtype.kind == "M":
-        return {"v": s.to_numpy(dtype="datetime64[ns]").astype(np.int64)}, {"col": "datetime"}
-    if dtype.kind == "m":
-        return {"v": s.to_numpy(dtype="timedelta64[ns]").astype(np.int64)}, {"col": "timedelta"}
+    if dtype.kind in "Mm":
+        raw = s.to_numpy()
+        unit = np.datetime_data(raw.dtype)[0]
+        kind = "datetime" if dtype.kind == "M" else "timedelta"
+        return {"v": raw.view(np.int64)}, {"col": kind, "unit": unit}
     if dtype.kind in "biuf" and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
         return {"v": s.to_numpy()}, {"col": "numeric"}
     # extension/object/category/string columns
@@ -172,8 +173,8 @@ def _encode_column(s: pd.Series) -> tuple[dict[str, np.ndarray], dict[str, Any]]
     if inferred in ("floating", "mixed-integer-float", "decimal"):
         return {"v": s.astype(np.float64).to_numpy()}, {"col": "numeric"}
     if inferred in ("datetime", "datetime64", "date"):
-        v = pd.to_datetime(s).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        return {"v": v}, {"col": "datetime"}
+        v = pd.to_datetime(s).to_numpy(dtype="datetime64[ns]").view(np.int64)
+        return {"v": v}, {"col": "datetime", "unit": "ns"}
     obj = s.astype(object).to_numpy(dtype=object).copy()
     obj[null] = ""
     v = obj.astype(str) if len(obj) else np.asarray([], dtype="U1")
@@ -184,10 +185,10 @@ def _decode_column(arrays: dict[str, np.ndarray], meta: dict[str, Any], index: p
                    name: str) -> pd.Series:
     kind = meta["col"]
     v = arrays["v"]
-    if kind == "datetime":
-        return pd.Series(v.astype("datetime64[ns]"), index=index, name=name)
-    if kind == "timedelta":
-        return pd.Series(v.astype("timedelta64[ns]"), index=index, name=name)
+    if kind in ("datetime", "timedelta"):
+        unit = meta.get("unit", "ns")
+        base = "datetime64" if kind == "datetime" else "timedelta64"
+        return pd.Series(v.view(f"{base}[{unit}]"), index=index, name=name)
     if kind == "numeric":
         return pd.Series(v, index=index, name=name)
     null = arrays["null"].astype(bool)

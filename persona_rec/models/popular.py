@@ -241,7 +241,10 @@ class SegmentPopularRecommender(Recommender):
     def _labels_from_frame(self, frame: pd.DataFrame, cols: list[str]) -> np.ndarray:
         parts = frame[cols]
         missing = parts.isna().any(axis=1).to_numpy()
-        labels = parts.astype(str).agg(" | ".join, axis=1).to_numpy(dtype=object)
+        text = parts[cols[0]].to_numpy(dtype=object).astype(str)
+        for c in cols[1:]:
+            text = np.char.add(np.char.add(text, " | "), parts[c].to_numpy(dtype=object).astype(str))
+        labels = text.astype(object)
         labels[missing] = None
         return labels
 
@@ -360,6 +363,7 @@ class SegmentPopularRecommender(Recommender):
         labels[codes >= 0] = self.segments_[codes[codes >= 0]]
         from ..identifiers import _as_id_array
 
-        return pd.Series(labels, index=pd.Index(_as_id_array(user_ids), name=Columns.USER),
+        return pd.Series(labels, dtype=object,
+                         index=pd.Index(_as_id_array(user_ids), name=Columns.USER),
                          name=Columns.SEGMENT)
 
