@@ -212,7 +212,7 @@ def _first_mode(keys: pd.Series, values: pd.Series) -> pd.Series:
     return counts.drop_duplicates("k").set_index("k")["v"]
 
 
-def _build(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _build(clean: pd.DataFrame, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     inter = pd.DataFrame(
         {
             Columns.USER: clean["CustomerID"].to_numpy(dtype=np.int64),
@@ -224,7 +224,10 @@ def _build(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
             "order_id": clean["InvoiceNo"].to_numpy(dtype=object),
         }
     )
-    country = _first_mode(inter[Columns.USER], clean["Country"])
+    # every customer of the raw file is a user, also those whose lines were all removed
+    # (they become attribute-only users); country = the customer's most frequent one
+    known = raw["CustomerID"].notna().to_numpy()
+    country = _first_mode(raw.loc[known, "CustomerID"].astype(np.int64), raw.loc[known, "Country"])
     users = pd.DataFrame({Columns.USER: country.index.to_numpy(dtype=np.int64),
                           "country": country.to_numpy(dtype=object)})
     desc = _first_mode(inter[Columns.ITEM], clean["Description"].str.strip())
@@ -277,8 +280,9 @@ def load_online_retail(
           ``event`` = ``"purchase"`` (weight 5 from the default event
           weights), ``quantity``, ``price`` (UnitPrice, GBP), ``order_id``
           (InvoiceNo, str).
-        * users: ``country`` (a customer's most frequent country; 8 customers
-          have two).
+        * users: every CustomerID of the raw file with its ``country`` (the
+          most frequent one; 8 customers have two). Customers whose lines
+          were all removed stay as attribute-only users.
         * items: ``description`` (most frequent description of the code),
           ``price`` (median UnitPrice) and ``category``, a two-level path
           derived from the description with :data:`CATEGORY_KEYWORDS`
@@ -298,6 +302,6 @@ def _dataset_from_raw(
     raw: pd.DataFrame, *, return_report: bool
 ) -> Dataset | tuple[Dataset, CleaningReport]:
     clean, report = clean_online_retail(raw)
-    inter, users, items = _build(clean)
+    inter, users, items = _build(clean, raw)
     ds = with_reports(Dataset.from_frames(inter, users=users, items=items), [report])
     return (ds, report) if return_report else ds

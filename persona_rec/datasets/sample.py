@@ -51,8 +51,8 @@ def load_sample(*, return_report: bool = False) -> Dataset | tuple[Dataset, Clea
     Examples
     --------
     >>> ds = load_sample()
-    >>> ds.n_users, ds.n_interactions > 80_000
-    (1000, True)
+    >>> ds.n_users, int(ds.hot_user_mask().sum()), ds.n_interactions
+    (1000, 993, 86710)
     >>> ds.cleaning_reports[0].n_input
     120223
     """
