@@ -32,6 +32,11 @@ def _sorted_unique(keys: np.ndarray) -> np.ndarray:
     return s[keep]
 
 
+def _show(value: Any) -> str:
+    """repr of a value without numpy scalar wrappers (``2`` rather than ``np.int64(2)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _first_duplicate(keys: np.ndarray) -> int | None:
     """Position (in ``keys``) of one duplicated key, or None."""
     if keys.size < 2:
@@ -46,6 +51,8 @@ def _first_duplicate(keys: np.ndarray) -> int | None:
 
 def _rank_array(reco: pd.DataFrame, name: str) -> np.ndarray:
     ranks = reco[_R]
+    if len(ranks) == 0:  # an empty frame may carry object columns
+        return np.empty(0, dtype=np.int64)
     kind = ranks.dtype.kind
     if kind in "iu":
         return ranks.to_numpy(dtype=np.int64)
@@ -108,7 +115,7 @@ def check_reco_topk(reco: Any, k: int | None, name: str = "reco") -> TopK:
         if low < 1:
             raise InvalidValueError(
                 f"{name}['{_R}'] must start at 1 (1 = best), got rank {int(low)} "
-                f"(for user {users_all[int(np.argmin(ranks))]!r})."
+                f"(for user {_show(users_all[int(np.argmin(ranks))])})."
             )
     codes, uniques = pd.factorize(users_all, use_na_sentinel=True)
     if (codes < 0).any():
@@ -134,14 +141,14 @@ def check_reco_topk(reco: Any, k: int | None, name: str = "reco") -> TopK:
     if dup is not None:
         raise DuplicateIdError(
             f"{name} has two rows with the same (user_id, rank) = "
-            f"({uniques[user[dup]]!r}, {int(rank[dup])}); ranks must be unique per user."
+            f"({_show(uniques[user[dup]])}, {int(rank[dup])}); ranks must be unique per user."
         )
     icodes, iuniques = pd.factorize(item)
     dup = _first_duplicate(user.astype(np.int64) * max(len(iuniques), 1) + icodes)
     if dup is not None:
         raise DuplicateIdError(
             f"{name} has duplicate (user_id, item_id) row(s), e.g. "
-            f"({uniques[user[dup]]!r}, {item[dup]!r}); each item may be recommended once "
+            f"({_show(uniques[user[dup]])}, {_show(item[dup])}); each item may be recommended once "
             f"per user."
         )
     return TopK(np.asarray(uniques), user.astype(np.int64), item, rank, k)

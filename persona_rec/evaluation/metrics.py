@@ -889,15 +889,16 @@ def item_features_from_dataset(
     Each listed column becomes indicator features of its values. A
     ``category`` path such as ``"Home > Kitchen > Mugs"`` also yields its
     ancestors (``"Home"``, ``"Home > Kitchen"``), so items of sibling
-    categories are partly similar. Items without any attribute get a zero row.
+    categories are partly similar; ``genres`` and ``tags`` are split on
+    ``"|"`` (multi-hot). Items without any attribute get a zero row.
 
     Parameters
     ----------
     dataset : Dataset
         Source of :meth:`~persona_rec.Dataset.item_attributes`.
     columns : sequence of str, optional
-        Attribute columns to use; default: those of ``category``, ``brand``,
-        ``genre`` and ``genres`` that exist.
+        Attribute columns to use; default: those of ``category``, ``brand``
+        and ``genres`` that exist.
 
     Returns
     -------
@@ -911,11 +912,11 @@ def item_features_from_dataset(
     """
     attrs = dataset.item_attributes()
     if columns is None:
-        columns = [c for c in ("category", "brand", "genre", "genres") if c in attrs.columns]
+        columns = [c for c in ("category", "brand", "genres") if c in attrs.columns]
         if not columns:
             raise InvalidParameterError(
                 "IntraListDiversity needs item features: the train Dataset's items have none of "
-                f"the columns ['category', 'brand', 'genre', 'genres'] (it has "
+                f"the columns ['category', 'brand', 'genres'] (it has "
                 f"{list(attrs.columns)}); pass item_features= explicitly."
             )
     missing = [c for c in columns if c not in attrs.columns]
@@ -933,6 +934,11 @@ def item_features_from_dataset(
                 prefix = parts.iloc[at].str[:d].str.join(" > ")
                 rows_parts.append(at)
                 token_parts.append(("category=" + prefix).to_numpy(dtype=object))
+        elif col in ("genres", "tags"):  # multi-valued, pipe-separated ("Action|Comedy")
+            exploded = values.astype("string").str.split("|").explode().dropna()
+            exploded = exploded[exploded.str.len() > 0]
+            rows_parts.append(attrs.index.get_indexer(exploded.index))
+            token_parts.append((col + "=" + exploded.astype(str)).to_numpy(dtype=object))
         else:
             mask = values.notna().to_numpy()
             rows_parts.append(np.flatnonzero(mask))
