@@ -25,6 +25,7 @@ from .stats import (
     two_proportion_ztest,
     welch_ttest,
 )
+from .playbook import TACTIC_DESCRIPTIONS, Playbook, PlaybookRule
 from .propensity import (
     affinity_propensity,
     category_item_mask,
@@ -35,6 +36,9 @@ from .send_time import SendTimeModel, segment_labels
 from .uplift import perfect_qini_curve, qini_auc, qini_curve, uplift_at_k, uplift_auc, uplift_curve
 
 __all__ = [
+    "Playbook",
+    "PlaybookRule",
+    "TACTIC_DESCRIPTIONS",
     "AudienceTooSmallError",
     "SendTimeModel",
     "affinity_propensity",
