@@ -33,6 +33,7 @@ from ._features import (
     resolve_user_sources,
     user_side_features,
 )
+from ._threads import limit_blas_threads
 from .lightfm import _check_user_features
 from .matrix_factorization import ALSRecommender
 from .repurchase import _check_bool
@@ -48,7 +49,8 @@ def _ridge(X: sp.csr_matrix, Y: np.ndarray, alpha: float) -> tuple[np.ndarray, n
         b = Y.mean(axis=0) if len(Y) else np.zeros(Y.shape[1])
         return np.zeros((X.shape[1], Y.shape[1]), dtype=np.float32), b.astype(np.float32)
     model = Ridge(alpha=alpha, fit_intercept=True, solver="auto")
-    model.fit(X, Y)
+    with limit_blas_threads():
+        model.fit(X, Y)
     W = np.asarray(model.coef_, dtype=np.float32).T.reshape(X.shape[1], Y.shape[1])
     b = np.asarray(model.intercept_, dtype=np.float32).reshape(Y.shape[1])
     return W, b

@@ -178,14 +178,6 @@ def test_dataset_context_rescores_newer_snapshot() -> None:
     assert not np.allclose(np.sort(old[Columns.SCORE]), np.sort(new[Columns.SCORE]))
 
 
-def test_deterministic_refit() -> None:
-    train, test = _time_split(load_sample())
-    users = test[Columns.USER].unique()[:50]
-    a = RepurchaseRecommender().fit(train).recommend(users, k=10, filter_seen=False)
-    b = RepurchaseRecommender().fit(train).recommend(users, k=10, filter_seen=False)
-    pd.testing.assert_frame_equal(a, b)
-
-
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
