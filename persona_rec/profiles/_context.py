@@ -207,6 +207,16 @@ class ProfileContext:
         }
 
     @cached_property
+    def last_purchase_t(self) -> np.ndarray:
+        """Per user, time of the last purchase line (int64 ns; int64 min without purchases)."""
+        p = self.purchases
+        out = np.full(self.n_users, np.iinfo(np.int64).min, dtype=np.int64)
+        if len(p["t"]):
+            s = pd.Series(p["t"]).groupby(p["u"]).max()
+            out[s.index.to_numpy()] = s.to_numpy()
+        return out
+
+    @cached_property
     def orders(self) -> pd.DataFrame:
         """One row per (user, order), sorted by user then time.
 

