@@ -30,7 +30,8 @@ User vectors
   sum of the centroids of its values. A warm user with neither gets no
   scores (fewer rows; use a FallbackChain).
 
-The score of an item is the cosine between the user and item vectors.
+The score of an item is the cosine between the user and item vectors; items
+sharing no term with the user (cosine 0) are not recommended.
 """
 
 from __future__ import annotations
@@ -267,8 +268,7 @@ class ContentRecommender(Recommender):
 
     def _cosine(self, users: sp.csr_matrix) -> np.ndarray:
         s = (users @ self.item_vectors_.T).toarray().astype(np.float64)
-        empty = np.diff(users.indptr) == 0
-        s[empty] = -np.inf
+        s[s <= 0] = -np.inf  # no shared term: no evidence (also covers empty user vectors)
         return s
 
     def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
