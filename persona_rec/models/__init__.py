@@ -18,6 +18,13 @@ from .knn import ItemKNNRecommender
 from .matrix_factorization import ALSRecommender, BPRRecommender
 from .popular import PopularRecommender, SegmentPopularRecommender
 
+# hybrid / side-information models (written by the models-hybrid helper)
+from .als_features import ALSFeaturesRecommender
+from .association import CoPurchaseRecommender, cooccurrence_rules
+from .content import ContentRecommender
+from .lightfm import LightFMRecommender
+from .repurchase import RepurchaseRecommender
+
 __all__ = [
     "Recommender",
     "ItemFilter",
@@ -29,6 +36,12 @@ __all__ = [
     "ALSRecommender",
     "BPRRecommender",
     "FallbackChain",
+    "ALSFeaturesRecommender",
+    "CoPurchaseRecommender",
+    "cooccurrence_rules",
+    "ContentRecommender",
+    "LightFMRecommender",
+    "RepurchaseRecommender",
     "save_model",
     "load_model",
     "read_header",
