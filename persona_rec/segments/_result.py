@@ -364,7 +364,17 @@ class Segmentation:
             for c in chosen
             if pd.api.types.is_numeric_dtype(frame[c]) and (include_sensitive or c not in sensitive)
         ]
-        return chosen
+        # by default, skip columns that cannot tell segments apart (all NaN or constant)
+        # and exact duplicates of an earlier column (e.g. two rates equal on some data)
+        kept: list[str] = []
+        for c in chosen:
+            col = frame[c]
+            if col.nunique(dropna=True) < 2:
+                continue
+            if any(col.equals(frame[k]) for k in kept):
+                continue
+            kept.append(c)
+        return kept
 
     def feature_means(
         self,
@@ -384,7 +394,9 @@ class Segmentation:
             user of the segmentation.
         columns : sequence of str, optional
             Numeric profile columns. Default: those of
-            :data:`DEFAULT_DESCRIBE_COLUMNS` present in the frame.
+            :data:`DEFAULT_DESCRIBE_COLUMNS` present in the frame, except
+            columns that are constant or all NaN over these users and exact
+            duplicates of an earlier column.
         min_size : int or None, default 10
             Segments with fewer users are left out (privacy).
         include_sensitive : bool, default False

@@ -10,7 +10,6 @@ import pandas as pd
 
 from .._validation import check_number
 from ..exceptions import (
-    DuplicateIdError,
     InvalidDtypeError,
     InvalidParameterError,
     RuleSyntaxError,
