@@ -447,7 +447,13 @@ def user_side_features(
 
                 tags = Tagger(Taxonomy.default(profiles)).assign(profiles)
                 x = _reindex_rows(sp.csr_matrix(tags.matrix), tags.user_ids, dataset)
-                nm = [f"tag:{t}" for t in tags.tag_ids]
+                tag_ids = list(tags.tag_ids)
+                if not include_sensitive:  # drop gender / age-band tags and the like
+                    sens = set(getattr(tags, "sensitive_ids", ()))
+                    cols = np.array([t not in sens for t in tag_ids], dtype=bool)
+                    x = x[:, np.flatnonzero(cols)]
+                    tag_ids = [t for t, c in zip(tag_ids, cols) if c]
+                nm = [f"tag:{t}" for t in tag_ids]
         blocks.append(check_features_shape(x, dataset.n_users, f"user features {src!r}"))
         names.extend(nm)
     if not blocks:
