@@ -206,10 +206,11 @@ def user_attribute_features(
 ) -> tuple[sp.csr_matrix, list[str]]:
     """One-hot user features from the Dataset's user attribute columns.
 
-    Categorical columns with at most ``max_categories`` distinct values are
-    one-hot encoded (rarer values beyond that are dropped); numeric columns
-    are cut into ``n_bins`` quantile bins; datetime columns and
-    high-cardinality columns are skipped.
+    Categorical columns are one-hot encoded (the ``max_categories`` most
+    frequent values; an id-like column whose other values cover most users
+    is skipped); numeric columns with more than ``2 * n_bins`` distinct
+    values are cut into ``n_bins`` quantile bins (``age=q1`` .. ``age=q5``),
+    others are one-hot; datetime columns are skipped.
 
     Parameters
     ----------
@@ -229,7 +230,7 @@ def user_attribute_features(
         s = attrs[col]
         if s.dtype.kind == "M" or isinstance(s.dtype, pd.DatetimeTZDtype):
             continue
-        if s.dtype.kind in "iuf" and s.nunique() > max_categories:
+        if s.dtype.kind in "iuf" and s.nunique() > 2 * n_bins:
             v = s.to_numpy(dtype=np.float64)
             ok = np.isfinite(v)
             if not ok.any():

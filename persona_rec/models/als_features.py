@@ -62,7 +62,7 @@ class ALSFeaturesRecommender(ALSRecommender):
     Parameters
     ----------
     factors, regularization, iterations, alpha, binary, random_state, num_threads
-        As in :class:`~persona_rec.models.ALSRecommender`.
+        As in :class:`~persona_rec.models.ALSRecommender` (same defaults).
     user_features : str or list of str, default "auto"
         ``"auto"`` (profile features when ``fit`` gets profiles, else user
         attributes), ``"none"``, or a list among ``"attributes"``,
@@ -106,10 +106,10 @@ class ALSFeaturesRecommender(ALSRecommender):
 
     def __init__(
         self,
-        factors: int = 64,
+        factors: int = 32,
         regularization: float = 0.05,
         iterations: int = 15,
-        alpha: float = 2.0,
+        alpha: float = 5.0,
         binary: bool = False,
         random_state: int = 0,
         num_threads: int = 1,
