@@ -69,6 +69,42 @@ def parse_as_of(as_of: Any, name: str = "as_of") -> pd.Timestamp:
     return ts.as_unit("ns")
 
 
+def _order_codes(u: np.ndarray, t: np.ndarray, order_id: np.ndarray | None) -> np.ndarray:
+    """Codes ``0..k-1`` of the distinct (user, order) pairs of purchase lines.
+
+    Orders are ``order_id`` values, or calendar days (UTC) without ``order_id``.
+    """
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if order_id is None:
+        code = t // DAY_NS
+        code = code - code.min()
+    elif order_id.dtype.kind in "iu" or (
+        order_id.dtype.kind == "f" and bool(np.isfinite(order_id).all())
+        and bool((order_id == np.floor(order_id)).all())
+        and float(np.abs(order_id).max()) < 2**53
+    ):
+        code = order_id.astype(np.int64)
+        code = code - code.min()
+    else:
+        code, _ = pd.factorize(order_id, use_na_sentinel=False)
+        code = code.astype(np.int64)
+    span = int(code.max()) + 1
+    if span <= 4 * len(u) + 1024:
+        # dense ids: when every id belongs to one user, the id itself is the order
+        owner = np.full(span, -1, dtype=np.int64)
+        owner[code] = u
+        if bool((owner[code] == u).all()):
+            used = np.zeros(span, dtype=bool)
+            used[code] = True
+            return (np.cumsum(used) - 1)[code].astype(np.int64)
+    if span * (int(u.max()) + 1) < 2**62:
+        order, _ = pd.factorize(u * span + code)
+    else:  # huge id ranges: factorize the pair
+        order = pd.MultiIndex.from_arrays([u, code]).factorize()[0]
+    return order.astype(np.int64)
+
+
 @dataclass(frozen=True)
 class Codes:
     """Integer codes of one item attribute (``-1`` = missing) and their names."""
@@ -190,12 +226,7 @@ class ProfileContext:
             paid = take(ev["price"])
         else:
             paid = self.item_list_price[i] if len(i) else np.zeros(0)
-        if "order_id" in ev:
-            ocode, _ = pd.factorize(take(ev["order_id"]), use_na_sentinel=False)
-            raw = u * (int(ocode.max()) + 1 if len(ocode) else 1) + ocode
-        else:
-            raw = u * (int(t.max() // DAY_NS) + 2 if len(t) else 1) + t // DAY_NS
-        order, _ = pd.factorize(raw)
+        order = _order_codes(u, t, take(ev["order_id"]) if "order_id" in ev else None)
         return {
             "u": u,
             "i": i,
@@ -207,13 +238,20 @@ class ProfileContext:
         }
 
     @cached_property
+    def order_user(self) -> np.ndarray:
+        """User index of each order code of :attr:`purchases`."""
+        p = self.purchases
+        n_orders = int(p["order"].max()) + 1 if len(p["order"]) else 0
+        out = np.zeros(n_orders, dtype=np.int64)
+        out[p["order"]] = p["u"]
+        return out
+
+    @cached_property
     def last_purchase_t(self) -> np.ndarray:
         """Per user, time of the last purchase line (int64 ns; int64 min without purchases)."""
         p = self.purchases
         out = np.full(self.n_users, np.iinfo(np.int64).min, dtype=np.int64)
-        if len(p["t"]):
-            s = pd.Series(p["t"]).groupby(p["u"]).max()
-            out[s.index.to_numpy()] = s.to_numpy()
+        np.maximum.at(out, p["u"], p["t"])
         return out
 
     @cached_property
@@ -228,7 +266,8 @@ class ProfileContext:
         o = p["order"]
         ou = np.zeros(n_orders, dtype=np.int64)
         ou[o] = p["u"]
-        ot = pd.Series(p["t"]).groupby(o, sort=True).min().to_numpy()
+        ot = np.full(n_orders, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(ot, o, p["t"])
         amount = np.bincount(o, weights=np.nan_to_num(p["amount"], nan=0.0),
                              minlength=n_orders).astype(np.float64)
         if np.isnan(p["amount"]).any():
@@ -336,9 +375,7 @@ class ProfileContext:
         """
         ev = self.events
         first = np.full(self.n_items, np.iinfo(np.int64).max, dtype=np.int64)
-        if len(ev["t"]):
-            s = pd.Series(ev["t"]).groupby(ev["i"]).min()
-            first[s.index.to_numpy()] = s.to_numpy()
+        np.minimum.at(first, ev["i"], ev["t"])
         attrs = self.item_attributes
         if "first_seen" in attrs.columns:
             fs = pd.to_datetime(attrs["first_seen"], errors="coerce")
