@@ -12,7 +12,10 @@ Each measurement runs in a fresh subprocess so that peak memory is clean:
 
 Usage::
 
-    flock /tmp/persona_heavy.lock python benchmarks/bench_from_frames.py [n_events] [--profile]
+    flock /tmp/persona_heavy.lock python benchmarks/bench_from_frames.py [n_events] [--profile] [--str-ids]
+
+``--str-ids`` turns user and item ids into Python strings (``"u123"``, ``"i45"``,
+object dtype) before the call, the costlier case of external ids.
 
 Targets (issue 2): from_frames under 15 s and under 3 GB peak for 10M events.
 """
@@ -38,12 +41,20 @@ def rss_gb():
         return int(f.read().split()[1]) * resource.getpagesize() / 1e9
 
 n_events, stage, profile, path = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+str_ids = sys.argv[5] == "1"
 n_users, n_items = n_events // 50, max(1000, n_events // 500)
 out = {"n_events": n_events, "n_users": n_users, "n_items": n_items}
 if stage == "generate":
     t = time.perf_counter()
     inter, users, items, _ = synthetic_frames(n_users, n_items, n_events, random_state=0)
     out["generate_s"] = time.perf_counter() - t
+    if str_ids:
+        import numpy as np
+        for frame, col, prefix in ((inter, "user_id", "u"), (users, "user_id", "u"),
+                                   (inter, "item_id", "i"), (items, "item_id", "i")):
+            codes, uniq = frame[col].factorize()
+            names = np.array([f"{prefix}{v}" for v in uniq], dtype=object)
+            frame[col] = names[codes]
     with open(path, "wb") as f:
         pickle.dump((inter, users, items), f, protocol=5)
 else:
@@ -68,9 +79,10 @@ print(json.dumps(out))
 """
 
 
-def run(stage: str, n_events: int, profile: bool, path: str) -> dict:
+def run(stage: str, n_events: int, profile: bool, path: str, str_ids: bool) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(n_events), stage, "1" if profile else "0", path],
+        [sys.executable, "-c", _CHILD, str(n_events), stage, "1" if profile else "0", path,
+         "1" if str_ids else "0"],
         capture_output=True, text=True, check=True,
     )
     if profile:
@@ -82,12 +94,14 @@ def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n_events = int(args[0]) if args else N_EVENTS
     profile = "--profile" in sys.argv
+    str_ids = "--str-ids" in sys.argv
     t = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "frames.pkl")
-        gen = run("generate", n_events, False, path)
-        ff = run("from_frames", n_events, profile, path)
-    print(f"bench_from_frames  ({t}; peak memory = ru_maxrss of a fresh subprocess)")
+        gen = run("generate", n_events, False, path, str_ids)
+        ff = run("from_frames", n_events, profile, path, str_ids)
+    ids = "str ids (object dtype)" if str_ids else "int ids"
+    print(f"bench_from_frames  ({t}; {ids}; peak memory = ru_maxrss of a fresh subprocess)")
     print(f"{'step':<34}{'time (s)':>10}{'peak RSS (GB)':>15}")
     print(f"{'synthetic_frames ' + format(gen['n_events'], ','):<34}{gen['generate_s']:>10.1f}"
           f"{gen['peak_rss_gb']:>15.2f}")

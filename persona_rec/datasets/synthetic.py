@@ -77,8 +77,8 @@ class SyntheticData:
         Indexed by ``user_id``: ``segment`` (int), ``price_sensitive``,
         ``novelty_seeker``, ``is_new`` (first activity in the last 30 days),
         ``is_churned`` (no activity in the last 90 days), ``attribute_only``
-        (bool), ``cycle_days`` (planted mean days between orders; NaN without
-        orders), ``n_orders``, ``preferred_hour``, ``favourite_l1`` (the L1
+        (bool), ``cycle_days`` (planted mean days between a user's orders;
+        NaN with fewer than 2 orders), ``n_orders``, ``preferred_hour``, ``favourite_l1`` (the L1
         names the segment favours, ``|``-joined).
     item_truth : pandas.DataFrame
         Indexed by ``item_id``: ``segment_affinity`` (the segment whose L1
@@ -448,7 +448,7 @@ def _generate(
             "is_new": is_new,
             "is_churned": is_churned,
             "attribute_only": attr_only,
-            "cycle_days": cycle / _DAY,
+            "cycle_days": np.where(orders_u >= 2, cycle / _DAY, np.nan),
             "n_orders": orders_u,
             "preferred_hour": pref_hour,
             "favourite_l1": np.asarray(seg_l1, dtype=object)[segment],
