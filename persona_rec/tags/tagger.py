@@ -454,20 +454,19 @@ class Tagger:
             )
         self.rollup_sensitive = rollup_sensitive
 
-    def _ancestor_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """CSR-like (ptr, idx): for each tag column, the columns it rolls up into."""
+    def _rollup_children(self) -> list[list[int]]:
+        """For each tag column, the child columns that roll up into it."""
         tax = self.taxonomy
         index = {t: i for i, t in enumerate(tax.tag_ids)}
-        ptr, idx = [0], []
+        kids: list[list[int]] = [[] for _ in tax.tag_ids]
         for t in tax.tag_ids:
-            cur, sens = t, tax.is_sensitive(t)
-            for a in tax.ancestors(t):
-                if sens and not tax.is_sensitive(a) and not self.rollup_sensitive:
-                    break
-                idx.append(index[a])
-                cur = a
-            ptr.append(len(idx))
-        return np.asarray(ptr, dtype=np.int64), np.asarray(idx, dtype=np.int64)
+            p = tax.parent_of(t)
+            if p is None:
+                continue
+            if tax.is_sensitive(t) and not tax.is_sensitive(p) and not self.rollup_sensitive:
+                continue
+            kids[index[p]].append(index[t])
+        return kids
 
     def assign(self, profiles: Any) -> UserTags:
         """Tag every user of ``profiles``.
@@ -493,7 +492,7 @@ class Tagger:
         tax.validate(profiles)
         ctx = RuleContext(profiles)
         n_users, n_tags = ctx.n, len(tax)
-        rows_l, cols_l, vals_l = [], [], []
+        own: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for j, tid in enumerate(tax.tag_ids):
             rule = tax.rule_of(tid)
             if rule is None:
@@ -511,29 +510,26 @@ class Tagger:
             except (InvalidValueError, TypeError, ValueError) as err:
                 raise TaxonomyError(f"Tag {tid!r}: cannot evaluate rule {rule.text!r} on the "
                                     f"profiles: {err}") from None
-            rows_l.append(rows)
-            cols_l.append(np.full(len(rows), j, dtype=np.int64))
-            vals_l.append(conf.astype(np.float32))
-        rows = np.concatenate(rows_l) if rows_l else np.array([], dtype=np.int64)
-        cols = np.concatenate(cols_l) if cols_l else np.array([], dtype=np.int64)
-        vals = np.concatenate(vals_l) if vals_l else np.array([], dtype=np.float32)
-        # roll-up: every entry is copied to each of its tag's ancestors, then max per cell
-        ptr, anc = self._ancestor_table()
-        counts = ptr[cols + 1] - ptr[cols]
-        total = int(counts.sum())
-        if total:
-            starts = np.repeat(ptr[cols], counts)
-            offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-            rows = np.concatenate([rows, np.repeat(rows, counts)])
-            vals = np.concatenate([vals, np.repeat(vals, counts)])
-            cols = np.concatenate([cols, anc[starts + offsets]])
-        key = rows.astype(np.int64) * max(n_tags, 1) + cols
-        order = np.lexsort((-vals, key))
-        key, vals = key[order], vals[order]
-        first = np.ones(len(key), dtype=bool)
-        first[1:] = key[1:] != key[:-1]
-        key, vals = key[first], vals[first]
-        m = sp.csr_matrix((vals, (key // max(n_tags, 1), key % max(n_tags, 1))),
-                          shape=(n_users, n_tags), dtype=np.float32)
+            own[j] = (rows, conf.astype(np.float32))
+        # roll-up, deepest tags first: a column = max(own, rolled-up children) per user
+        kids = self._rollup_children()
+        final: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        empty = (np.array([], dtype=np.int64), np.array([], dtype=np.float32))
+        for j in sorted(range(n_tags), key=lambda k: -tax.depth_of(tax.tag_ids[k])):
+            sources = ([own[j]] if j in own else []) + [final[c] for c in kids[j] if len(final[c][0])]
+            if not sources:
+                final[j] = empty
+            elif len(sources) == 1:
+                final[j] = sources[0]
+            else:
+                acc = np.zeros(n_users, dtype=np.float32)
+                for r, v in sources:
+                    acc[r] = np.maximum(acc[r], v)
+                r = np.flatnonzero(acc)
+                final[j] = (r, acc[r])
+        rows = np.concatenate([final[j][0] for j in range(n_tags)]) if n_tags else empty[0]
+        vals = np.concatenate([final[j][1] for j in range(n_tags)]) if n_tags else empty[1]
+        cols = np.repeat(np.arange(n_tags), [len(final[j][0]) for j in range(n_tags)])
+        m = sp.csr_matrix((vals, (rows, cols)), shape=(n_users, n_tags), dtype=np.float32)
         return UserTags(m, ctx.frame.index.to_numpy(), tax.tag_ids, taxonomy=tax,
                         as_of=getattr(profiles, "as_of", None))
