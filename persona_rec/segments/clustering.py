@@ -93,6 +93,10 @@ class KMeansSegmenter:
         k-means restarts per k.
     silhouette_sample_size : int, default 5000
         Users sampled for each silhouette score.
+    k_sample_size : int or None, default 50000
+        When choosing k among more users than this, the search over
+        ``k_range`` runs on a seeded sample of this many users and only the
+        chosen k is refitted on everyone (None: search on all users).
     random_state : int, default 0
         Seed of k-means, SVD and the silhouette samples.
 
@@ -138,6 +142,7 @@ class KMeansSegmenter:
         include_sensitive: bool = False,
         n_init: int = 4,
         silhouette_sample_size: int = 5000,
+        k_sample_size: int | None = 50_000,
         random_state: int = 0,
     ) -> None:
         self.n_clusters = n_clusters
@@ -152,6 +157,7 @@ class KMeansSegmenter:
         self.include_sensitive = include_sensitive
         self.n_init = n_init
         self.silhouette_sample_size = silhouette_sample_size
+        self.k_sample_size = k_sample_size
         self.random_state = random_state
 
     # --------------------------------------------------------------- config
@@ -170,6 +176,7 @@ class KMeansSegmenter:
             "include_sensitive": self.include_sensitive,
             "n_init": self.n_init,
             "silhouette_sample_size": self.silhouette_sample_size,
+            "k_sample_size": self.k_sample_size,
             "random_state": self.random_state,
         }
 
@@ -206,6 +213,8 @@ class KMeansSegmenter:
             check_int(self.svd_components, "svd_components", minimum=1, owner=owner)
         check_int(self.n_init, "n_init", minimum=1, owner=owner)
         check_int(self.silhouette_sample_size, "silhouette_sample_size", minimum=10, owner=owner)
+        if self.k_sample_size is not None:
+            check_int(self.k_sample_size, "k_sample_size", minimum=100, owner=owner)
         check_int(self.random_state, "random_state", minimum=0, owner=owner)
         if self.inactive_label is not None and (
             not isinstance(self.inactive_label, str) or not self.inactive_label
@@ -401,23 +410,35 @@ class KMeansSegmenter:
         Z = self._densify(self._transform_fit(X))
         scores: dict[int, float] = {}
         models: dict[int, Any] = {}
-        sample = min(self.silhouette_sample_size, n_fit)
+        # choose k on a seeded sample of users when there are many, then refit on all
+        search = Z
+        if len(ks) > 1 and self.k_sample_size is not None and n_fit > self.k_sample_size:
+            rng = np.random.default_rng(self.random_state)
+            rows = np.sort(rng.choice(n_fit, size=self.k_sample_size, replace=False))
+            search = Z[rows]
+        sample = min(self.silhouette_sample_size, search.shape[0])
         # OpenMP start-up dominates k-means on small inputs (20x slower on a busy
         # 2-core machine); use one thread below _SMALL_CELLS.
-        limit = 1 if Z.shape[0] * Z.shape[1] <= _SMALL_CELLS else None
+        limit = 1 if search.shape[0] * search.shape[1] <= _SMALL_CELLS else None
         with threadpool_limits(limits=limit):
             for k in ks:
                 km = KMeans(n_clusters=k, n_init=self.n_init, random_state=self.random_state)
-                lab = km.fit_predict(Z)
+                lab = km.fit_predict(search)
                 models[k] = km
                 if len(np.unique(lab)) < 2:
                     scores[k] = float("nan")
                     continue
                 scores[k] = float(
-                    silhouette_score(Z, lab, sample_size=sample, random_state=self.random_state)
+                    silhouette_score(search, lab, sample_size=sample, random_state=self.random_state)
                 )
         valid = {k: s for k, s in scores.items() if np.isfinite(s)}
         best = max(valid, key=lambda k: (valid[k], -k)) if valid else ks[0]
+        if search is not Z:
+            limit = 1 if Z.shape[0] * Z.shape[1] <= _SMALL_CELLS else None
+            with threadpool_limits(limits=limit):
+                models[best] = KMeans(
+                    n_clusters=best, n_init=self.n_init, random_state=self.random_state
+                ).fit(Z)
         self.k_ = best
         self.kmeans_ = models[best]
         self.silhouette_ = scores
@@ -435,6 +456,7 @@ class KMeansSegmenter:
             "n_imputed": n_imputed,
             "k": best,
             "silhouette": scores,
+            "k_searched_on": int(search.shape[0]),
         }
         self.segmentation_ = self._to_segmentation(frame.index, mask, self.cluster_rank_[raw])
         return self

@@ -132,3 +132,17 @@ def test_get_params_round_trip():
     model = KMeansSegmenter(n_clusters=3, features=["a"], random_state=5)
     assert KMeansSegmenter(**model.get_params()).get_params() == model.get_params()
     assert not hasattr(model, "k_")
+
+
+def test_k_search_on_a_sample_then_refit_on_all(planted):
+    profiles, truth = planted
+    model = KMeansSegmenter(k_sample_size=300, k_range=(2, 6)).fit(profiles)
+    assert model.info_["k_searched_on"] == 300
+    assert model.k_ == 4
+    active = truth >= 0
+    labels = model.segmentation_.labels.to_numpy()
+    assert adjusted_rand_score(truth[active], labels[active].astype(str)) >= 0.8
+    again = KMeansSegmenter(k_sample_size=300, k_range=(2, 6)).fit(profiles)
+    assert again.segmentation_.labels.equals(model.segmentation_.labels)
+    with pytest.raises(InvalidParameterError, match=r"'k_sample_size' parameter of KMeansSegmenter must be an int >= 100"):
+        KMeansSegmenter(k_sample_size=5).fit(profiles)
