@@ -193,3 +193,20 @@ def test_scales_linearly_small():
     inter, users, items, truth = synthetic_frames(20_000, 2_000, 400_000, random_state=1)
     assert len(inter) == 400_000 and inter["timestamp"].is_monotonic_increasing
     assert np.isin(inter["user_id"].unique(), users["user_id"]).all()
+
+
+@pytest.mark.parametrize("n_segments", [1, 3, 8])
+def test_any_segment_count_and_edge_shares(n_segments):
+    data = synthetic(400, 40, 4000, n_segments=n_segments, random_state=n_segments)
+    assert data.dataset.n_interactions == 4000
+    assert data.user_truth["segment"].nunique() == n_segments
+    assert set(data.item_truth["segment_affinity"]) <= set(range(n_segments))
+
+
+def test_extreme_shares_still_valid():
+    only_registered = synthetic(50, 20, 200, days=180, attribute_only_share=1.0)
+    assert only_registered.user_truth["attribute_only"].sum() == 49  # one user keeps the events
+    flat = synthetic(300, 50, 3000, popularity_exponent=0.0, new_share=0.0, churn_share=0.0,
+                     price_sensitive_share=0.0, novelty_share=1.0)
+    assert not flat.user_truth[["is_new", "is_churned", "price_sensitive"]].any().any()
+    assert flat.user_truth.loc[~flat.user_truth["attribute_only"], "novelty_seeker"].all()
