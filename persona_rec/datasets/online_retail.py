@@ -292,7 +292,7 @@ def load_online_retail(
     --------
     >>> ds, report = load_online_retail("online_retail.csv.gz", return_report=True)  # doctest: +SKIP
     >>> report.n_input, report.n_output  # doctest: +SKIP
-    (541909, 392692)
+    (541909, 391150)
     """
     raw = read_online_retail_raw(path)
     return _dataset_from_raw(raw, return_report=return_report)
