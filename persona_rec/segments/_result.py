@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_int, check_number, example_values
+from .._validation import check_choice, check_int, check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
     DuplicateIdError,
@@ -515,12 +515,13 @@ class Segmentation:
         min_tag_share: float = 0.1,
         exclude_tags: Sequence[str] = (),
         include_sensitive: bool = False,
+        rank_tags_by: str = "weighted",
     ) -> pd.DataFrame:
         """A human description of every segment.
 
         For each segment: its size and share; its most over-represented tags
-        (highest lift = share in segment / share overall, among tags held by
-        at least ``min_tag_share`` of the segment and with lift > 1); and the
+        (tags with lift = share in segment / share overall > 1, held by at
+        least ``min_tag_share`` of the segment, ranked by ``rank_tags_by``); and the
         profile features whose segment mean differs most from the population
         (largest ``|mean - overall mean| / overall std``), written as
         ``"recency_days 12 vs 95 overall"``.
@@ -551,6 +552,13 @@ class Segmentation:
         include_sensitive : bool, default False
             Whether sensitive profile columns and sensitive tags
             (``user_tags.sensitive_ids``) may be described.
+        rank_tags_by : {"weighted", "lift"}, default "weighted"
+            "lift" ranks over-represented tags by lift alone; "weighted" by
+            ``share * log(lift)`` (the tag's term in the KL divergence of the
+            segment from the population), which prefers a tag 97% of the
+            segment holds at lift 3.8 over one 19% hold at lift 3.9 -- lifts
+            saturate at 1 / segment share, so pure lift often names rare
+            sub-tags.
 
         Returns
         -------
@@ -573,6 +581,7 @@ class Segmentation:
         n_tags = check_int(n_tags, "n_tags", minimum=0, owner="describe")
         n_features = check_int(n_features, "n_features", minimum=0, owner="describe")
         min_tag_share = check_number(min_tag_share, "min_tag_share", low=0.0, high=1.0, owner="describe")
+        check_choice(rank_tags_by, "rank_tags_by", ("weighted", "lift"), owner="describe")
         sizes = self._raw_sizes()
         small = self._small_segments(min_size)
         keep = [s for s in self._segments if sizes[s] > 0 and s not in small]
@@ -593,7 +602,11 @@ class Segmentation:
             for s in keep:
                 lifts = lift.loc[s]
                 ok = (shares.loc[s] >= min_tag_share) & (lifts > 1.0 + 1e-9)
-                ranked = lifts[ok].sort_values(ascending=False, kind="stable")
+                if rank_tags_by == "lift":
+                    score = lifts[ok]
+                else:  # share x log(lift): this tag's term of the KL divergence
+                    score = shares.loc[s][ok] * np.log(lifts[ok])
+                ranked = lifts[score.sort_values(ascending=False, kind="stable").index]
                 chosen: list[tuple[str, float, float]] = []
                 seen: dict[tuple[float, float], list[int]] = {}
                 for t in ranked.index:

@@ -83,13 +83,16 @@ def test_tag_shares_and_lift(seg, tags):
 
 def test_describe_over_represented_tags(seg, tags):
     table = seg.describe(user_tags=tags, min_size=None, n_tags=2).set_index("segment")
-    # A: t_rare lift 2.5 (25% share >= min_tag_share 10%), then t_a lift 2.0; t_all (lift 1) never
+    # A: t_a share 100% lift 2.0 (score 1.0 * ln 2 = 0.69), t_rare 25% lift 2.5 (0.25 * ln 2.5
+    # = 0.23); t_all (lift 1) is never named
     assert table.loc["A", "top_tags"] == [
-        ("t_rare", pytest.approx(0.25), pytest.approx(2.5)),
         ("t_a", pytest.approx(1.0), pytest.approx(2.0)),
+        ("t_rare", pytest.approx(0.25), pytest.approx(2.5)),
     ]
+    assert "t_a 100% (x2.0), t_rare 25% (x2.5)" in table.loc["A", "description"]
+    by_lift = seg.describe(user_tags=tags, min_size=None, rank_tags_by="lift").set_index("segment")
+    assert [t for t, _, _ in by_lift.loc["A", "top_tags"]] == ["t_rare", "t_a"]
     assert [t for t, _, _ in table.loc["B", "top_tags"]] == ["t_b"]  # t_a in B: 20% vs 50%, lift < 1
-    assert "t_rare 25% (x2.5), t_a 100% (x2.0)" in table.loc["A", "description"]
     # min_tag_share hides the rare tag; exclude_tags hides the defining one
     table = seg.describe(user_tags=tags, min_size=None, min_tag_share=0.3).set_index("segment")
     assert [t for t, _, _ in table.loc["A", "top_tags"]] == ["t_a"]
@@ -184,6 +187,8 @@ def test_bad_inputs(seg, profiles, tags):
         seg.describe(user_tags=short_tags)
     with pytest.raises(InvalidDtypeError, match="user_tags must be a UserTags"):
         seg.describe(user_tags=object())
+    with pytest.raises(InvalidParameterError, match=r"'rank_tags_by' parameter of describe must be one of"):
+        seg.describe(user_tags=tags, rank_tags_by="share")
     with pytest.raises(InvalidParameterError, match="'threshold' parameter of tag_shares"):
         seg.tag_shares(tags, threshold=1.5)
 
