@@ -47,3 +47,7 @@ __all__ = [
     "FEATURE_BLOCKS",
     "slugify",
 ]
+
+from ._demo import demo_section  # noqa: E402  (after Profiles to avoid a cycle)
+
+__all__ += ["demo_section"]
