@@ -935,6 +935,11 @@ class Rule:
 
 
 def _check_literal_type(s: pd.Series, value: Any, who: str, text: str) -> None:
+    if pdt.is_datetime64_any_dtype(s.dtype) and not isinstance(value, str):
+        raise InvalidValueError(
+            f"{who} {text!r} compares date column {s.name!r} with {value!r}; use a date string "
+            "such as '2024-01-31'."
+        )
     numeric_col = pdt.is_numeric_dtype(s.dtype) and not pdt.is_bool_dtype(s.dtype)
     if numeric_col and isinstance(value, str):
         raise InvalidValueError(

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_number
+from .._validation import check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
     InvalidDtypeError,
     InvalidParameterError,
     InvalidValueError,
+    TaxonomyError,
     UnknownIdError,
 )
 from .expressions import TagExpression, parse_tag_expression
@@ -93,6 +94,8 @@ class UserTags:
         self._index = {t: i for i, t in enumerate(tags)}
         self._taxonomy = taxonomy
         self._as_of = as_of
+        self._sensitive = frozenset() if taxonomy is None else frozenset(
+            t for t in tags if taxonomy.is_sensitive(t))
 
     # ------------------------------------------------------------------ basics
     @property
@@ -138,9 +141,7 @@ class UserTags:
     @property
     def sensitive_ids(self) -> frozenset[str]:
         """Sensitive tag ids among the columns."""
-        if self._taxonomy is None:
-            return frozenset()
-        return frozenset(t for t in self._tags if self._taxonomy.is_sensitive(t))
+        return self._sensitive
 
     def layer_of(self, tag_id: str) -> str | None:
         """Layer of a tag (None without a taxonomy)."""
@@ -158,8 +159,7 @@ class UserTags:
             )
         keep = np.ones(self.n_tags, dtype=bool)
         if not include_sensitive:
-            sens = self.sensitive_ids
-            keep = np.array([t not in sens for t in self._tags], dtype=bool)
+            keep = np.array([t not in self._sensitive for t in self._tags], dtype=bool)
         return keep
 
     # ------------------------------------------------------------------ frames
@@ -247,7 +247,7 @@ class UserTags:
             "name": [tax[t].name or t if tax else t for t in self._tags],
             "layer": layer,
             "parent": [tax.parent_of(t) if tax else None for t in self._tags],
-            "sensitive": [t in self.sensitive_ids for t in self._tags],
+            "sensitive": [t in self._sensitive for t in self._tags],
             "n_users": n_users.astype(np.int64),
             "share": n_users / max(self.n_users, 1),
             "mean_confidence": mean_conf,
@@ -294,7 +294,7 @@ class UserTags:
         return self._users[self.mask(expr, min_confidence=min_confidence, allow_sensitive=allow_sensitive)]
 
 
-def _align(ut: UserTags, users: pd.Index, tags: pd.Index, keep_tags: np.ndarray) -> sp.csr_matrix:
+def _align(ut: UserTags, users: pd.Index, tags: pd.Index) -> sp.csr_matrix:
     coo = ut.matrix.tocoo()
     rows = users.get_indexer(pd.Index(ut.user_ids))[coo.row]
     cols = tags.get_indexer(pd.Index(ut.tag_ids))[coo.col]
@@ -346,8 +346,8 @@ def diff(old: UserTags, new: UserTags, *, include_sensitive: bool = False) -> pd
     1      y      1      2       1     0     1    1
     """
     users, tags = _union_ids(old, new, include_sensitive)
-    o = _align(old, users, tags, None) > 0
-    n = _align(new, users, tags, None) > 0
+    o = _align(old, users, tags) > 0
+    n = _align(new, users, tags) > 0
     kept = o.multiply(n)
     n_old = np.asarray(o.sum(axis=0)).ravel().astype(np.int64)
     n_new = np.asarray(n.sum(axis=0)).ravel().astype(np.int64)
@@ -383,8 +383,8 @@ def diff_users(old: UserTags, new: UserTags, *, include_sensitive: bool = False)
     1        1      y  gained
     """
     users, tags = _union_ids(old, new, include_sensitive)
-    o = _align(old, users, tags, None)
-    n = _align(new, users, tags, None)
+    o = _align(old, users, tags)
+    n = _align(new, users, tags)
     ob, nb = (o > 0).astype(np.int8), (n > 0).astype(np.int8)
     both = ob.multiply(nb)
     parts = []
@@ -486,11 +486,14 @@ class Tagger:
         TaxonomyError
             A rule does not fit the profiles (names the tag and the column).
         """
-        from ..exceptions import TaxonomyError
-
         tax = self.taxonomy
-        tax.validate(profiles)
         ctx = RuleContext(profiles)
+        if not ctx.frame.index.is_unique:
+            dup = ctx.frame.index[ctx.frame.index.duplicated()].unique()
+            raise InvalidValueError(
+                f"profiles.frame must have one row per user; duplicated user ids: {example_values(dup)}."
+            )
+        tax.validate(profiles)
         n_users, n_tags = ctx.n, len(tax)
         own: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for j, tid in enumerate(tax.tag_ids):

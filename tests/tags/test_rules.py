@@ -190,6 +190,10 @@ def test_check_against_profiles(profiles) -> None:
         parse_rule("lifecycle_stage >= 0.6").evaluate(profiles)
     with pytest.raises(InvalidValueError, match="compares text column 'country' with the number 3"):
         parse_rule("country in ['UK', 3]").evaluate(profiles)
+    dates = pd.DataFrame({"first_seen": pd.to_datetime(["2011-01-01", None, "2012-01-01"])})
+    assert parse_rule('first_seen >= "2011-06-01"').evaluate(dates).tolist() == [False, False, True]
+    with pytest.raises(InvalidValueError, match="compares date column 'first_seen' with 3; use a date string"):
+        parse_rule("first_seen >= 3").evaluate(dates)
     with pytest.raises(InvalidValueError, match="cannot be used in arithmetic"):
         parse_rule("country * 2 > 1").evaluate(profiles)
     with pytest.raises(InvalidDtypeError, match="must be a Profiles"):

@@ -123,6 +123,10 @@ def test_tagger_errors(profiles) -> None:
         Tagger(tax, confidence_floor=0)
     with pytest.raises(Exception, match="must be a Taxonomy"):
         Tagger({"tags": []})  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError, match=r"one row per user; duplicated user ids: \['u1'"):
+        Tagger(tax).assign(pd.concat([profiles.frame, profiles.frame]))
+    empty = Tagger(Taxonomy.default()).assign(profiles.frame.iloc[:0].drop(columns=["gender"]))
+    assert empty.n_users == 0 and len(empty.to_frame()) == 0 and (empty.counts()["n_users"] == 0).all()
     with pytest.raises(InvalidValueError, match="shape"):
         UserTags(np.zeros((2, 2)), ["a"], ["x", "y"])
     with pytest.raises(InvalidValueError, match=r"in \[0, 1\]"):
