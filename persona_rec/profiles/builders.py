@@ -153,6 +153,11 @@ def _to_datetime_ns(ns: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return out
 
 
+def _whole_seconds_ns(days: np.ndarray) -> np.ndarray:
+    """Durations in days -> int64 nanoseconds rounded to whole seconds (NaN -> 0)."""
+    return np.round(np.nan_to_num(days) * 86_400).astype(np.int64) * 10**9
+
+
 def _row_normalise(m: sp.csr_matrix) -> sp.csr_matrix:
     sums = np.asarray(m.sum(axis=1)).ravel()
     inv = np.divide(1.0, sums, out=np.zeros_like(sums), where=sums > 0)
@@ -926,7 +931,7 @@ class RepurchaseBuilder(Builder):
         est = expected_intervals(ctx, self.prior_weight, self.default_interval_days)
         buyer = est["buyer"]
         own = np.where(est["n_intervals"] > 0, est["own_median"], np.nan)
-        next_ns = est["last_t"] + np.nan_to_num(est["expected"] * DAY_NS).astype(np.int64)
+        next_ns = est["last_t"] + _whole_seconds_ns(est["expected"])
         part = ProfilePart()
         part.columns["repurchase_interval_days"] = own
         part.columns["next_purchase_date"] = _to_datetime_ns(next_ns, buyer)
@@ -984,7 +989,7 @@ class RepurchaseBuilder(Builder):
         med = agg["median"].to_numpy()
         last = agg["last"].to_numpy()
         has = np.isfinite(med)
-        nxt = last + np.nan_to_num(med * DAY_NS).astype(np.int64)
+        nxt = last + _whole_seconds_ns(med)
         return pd.DataFrame({
             "user_id": ctx.dataset.user_map.to_external(pairs // n_cat),
             "category": np.asarray(lv.names, dtype=object)[pairs % n_cat],
