@@ -735,11 +735,7 @@ def _cond(node: _Node, ctx: RuleContext) -> np.ndarray:
         return ~_cond(node.operand, ctx)
     if isinstance(node, _Col):
         s = ctx.frame[node.name]
-        if not (pdt.is_bool_dtype(s.dtype) or s.dtype == object):
-            raise InvalidValueError(
-                f"column {node.name!r} (dtype {s.dtype}) is used as a condition; "
-                f"compare it instead, e.g. '{node.name} > 0'."
-            )
+        _check_condition_column(s)
         return _to_bool(s, ctx.n) & _notna(s, ctx)
     if isinstance(node, _IsNull):
         isnull = ~_notna(_value(node.operand, ctx), ctx)
@@ -833,7 +829,7 @@ class Rule:
     def __hash__(self) -> int:
         return hash(self._root)
 
-    def check(self, profiles: Any, *, owner: str = "") -> None:
+    def check(self, profiles: Any, *, owner: str = "", as_condition: bool | None = None) -> None:
         """Check that every referenced column and affinity exists, and types fit.
 
         Parameters
@@ -842,6 +838,10 @@ class Rule:
             What the rule will be evaluated on.
         owner : str, optional
             Prefix for messages, e.g. ``"Tag 'price_sensitive'"``.
+        as_condition : bool, optional
+            Whether the rule will be used as a condition (bare columns must
+            then hold booleans); default: only when it is built from
+            comparisons/logic.
 
         Raises
         ------
@@ -874,6 +874,11 @@ class Rule:
                     raise UnknownIdError(
                         f"{who} {self._text!r} references unknown {kind} value {value!r}."
                     )
+        if as_condition is None:
+            as_condition = _is_bool(self._root)
+        if as_condition:
+            for col in _condition_columns(self._root):
+                _check_condition_column(ctx.frame[col.name], who, self._text)
         for n in _walk(self._root):
             if isinstance(n, _Cmp):
                 for col, lit in ((n.left, n.right), (n.right, n.left)):
@@ -907,7 +912,7 @@ class Rule:
                 "e.g. 'x >= 0.5'."
             )
         ctx = profiles if isinstance(profiles, RuleContext) else RuleContext(profiles)
-        self.check(ctx)
+        self.check(ctx, as_condition=True)
         return _cond(self._root, ctx)
 
     def values(self, profiles: Any) -> np.ndarray:
@@ -925,13 +930,40 @@ class Rule:
         numpy.ndarray of float64, shape (n_users,)
         """
         ctx = profiles if isinstance(profiles, RuleContext) else RuleContext(profiles)
-        self.check(ctx)
+        self.check(ctx, as_condition=False)
         if _is_bool(self._root):
             return _cond(self._root, ctx).astype(np.float64)
         v = _numeric(_value(self._root, ctx), ctx)
         if isinstance(v, pd.Series):
             return v.to_numpy(dtype=np.float64, na_value=np.nan)
         return np.full(ctx.n, float(v))
+
+
+def _check_condition_column(s: pd.Series, who: str = "", text: str = "") -> None:
+    """A bare column used as a condition must hold booleans."""
+    ok = pdt.is_bool_dtype(s.dtype)
+    if not ok and s.dtype == object:
+        ok = bool(s.dropna().map(lambda x: isinstance(x, (bool, np.bool_))).all())
+    if not ok:
+        where = f"{who} {text!r}: " if who else ""
+        raise InvalidValueError(
+            f"{where}column {s.name!r} (dtype {s.dtype}) is used as a condition but does not hold "
+            f"booleans; compare it instead, e.g. '{s.name} > 0'."
+        )
+
+
+def _condition_columns(root: _Node) -> list[_Col]:
+    """Columns that appear directly in a condition position (root, and/or/not operands)."""
+    out, stack = [], [root]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, _Col):
+            out.append(n)
+        elif isinstance(n, _Bool):
+            stack.extend(n.children)
+        elif isinstance(n, _Not):
+            stack.append(n.operand)
+    return out
 
 
 def _check_literal_type(s: pd.Series, value: Any, who: str, text: str) -> None:

@@ -463,7 +463,7 @@ class Taxonomy:
                 if rule is None:
                     continue
                 try:
-                    rule.check(ctx, owner=f"Tag {tid!r}")
+                    rule.check(ctx, owner=f"Tag {tid!r}", as_condition=(what == "rule"))
                 except (MissingColumnError, UnknownIdError, InvalidValueError) as err:
                     msg = str(err)
                     if what == "confidence":

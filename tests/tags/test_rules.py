@@ -86,8 +86,13 @@ def test_bool_column_as_condition_and_values() -> None:
     np.testing.assert_allclose(parse_rule("x * 2").values(frame), [2.0, np.nan, 6.0])
     np.testing.assert_allclose(parse_rule("x > 2").values(frame), [0.0, 0.0, 1.0])
     np.testing.assert_allclose(parse_rule("0.5").values(frame), [0.5] * 3)
-    with pytest.raises(InvalidValueError, match="used as a condition"):
+    with pytest.raises(InvalidValueError, match="'x' \\(dtype float64\\) is used as a condition but does not hold booleans"):
         parse_rule("x").evaluate(frame)
+    with pytest.raises(InvalidValueError, match="used as a condition"):
+        parse_rule("x > 1 or not x").evaluate(frame)
+    text = pd.DataFrame({"s": ["a", None, "b"]}, dtype=object)
+    with pytest.raises(InvalidValueError, match="'s' \\(dtype object\\) is used as a condition"):
+        parse_rule("s").evaluate(text)
     with pytest.raises(InvalidValueError, match="value expression, not a condition"):
         parse_rule("x * 2").evaluate(frame)
     with pytest.raises(InvalidValueError, match="value expression, not a condition"):

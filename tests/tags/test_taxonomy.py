@@ -84,6 +84,9 @@ def test_validate_against_profiles_names_tag_and_column(profiles) -> None:
     tax = tax_with({"id": "spender", "parent": "value", "rule": "monetary > 100", "confidence": "quantile(spend)"})
     with pytest.raises(TaxonomyError, match=r"Tag 'spender': confidence 'quantile\(spend\)' references unknown profile column 'spend'"):
         tax.validate(profiles)
+    tax = tax_with({"id": "score", "parent": "value", "rule": "m_score"})
+    with pytest.raises(TaxonomyError, match=r"Tag 'score': rule 'm_score': column 'm_score' \(dtype float64\) is used as a condition"):
+        tax.validate(profiles)
     tax = tax_with({"id": "stage", "parent": "value", "rule": "lifecycle_stage > 3"})
     with pytest.raises(TaxonomyError, match=r"Tag 'stage'.*compares text column 'lifecycle_stage' with the number 3"):
         tax.validate(profiles)
