@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +15,7 @@ import scipy.sparse as sp
 from .._validation import check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
+    CorruptFileError,
     InvalidDtypeError,
     InvalidParameterError,
     InvalidValueError,
@@ -25,6 +29,7 @@ from .taxonomy import LAYERS, Taxonomy
 __all__ = ["Tagger", "UserTags", "diff", "diff_users"]
 
 CONFIDENCE = "confidence"
+_FORMAT_VERSION = 1
 
 
 class UserTags:
@@ -263,6 +268,87 @@ class UserTags:
             rows.append({"layer": lyr, "n_tags": len(cols), "n_users": users,
                          "share": users / max(self.n_users, 1), "n_assignments": int(sub.nnz)})
         return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> Path:
+        """Write to one compressed ``.npz`` (arrays + JSON metadata, no pickle).
+
+        The taxonomy (if any) is stored with the tags, so :meth:`load` restores
+        layers and sensitivity. User ids must be all integers or all strings.
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        Path
+        """
+        users = self._users
+        if users.dtype.kind in "iu":
+            stored = users.astype(np.int64)
+        elif len(users) == 0 or all(isinstance(u, str) for u in users):
+            stored = users.astype(str) if len(users) else np.array([], dtype="<U1")
+        else:
+            raise InvalidDtypeError(
+                "UserTags.save needs user ids that are all integers or all strings, got "
+                f"{example_values(u for u in users if not isinstance(u, str))}."
+            )
+        meta = {
+            "kind": "persona_rec.UserTags",
+            "format_version": _FORMAT_VERSION,
+            "shape": [int(self.n_users), int(self.n_tags)],
+            "tag_ids": self._tags,
+            "taxonomy": None if self._taxonomy is None else self._taxonomy.to_dict(),
+            "as_of": None if self._as_of is None else str(pd.Timestamp(self._as_of)),
+        }
+        path = Path(path)
+        with open(path, "wb") as fh:
+            np.savez_compressed(
+                fh, data=self._matrix.data, indices=self._matrix.indices, indptr=self._matrix.indptr,
+                user_ids=stored, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+            )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "UserTags":
+        """Read a file written by :meth:`save`.
+
+        Raises
+        ------
+        CorruptFileError
+            The file is unreadable, of another kind or format version, or inconsistent.
+        """
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+                arrays = {k: z[k] for k in ("data", "indices", "indptr", "user_ids")}
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, EOFError) as exc:
+            raise CorruptFileError(
+                f"{path} is not a readable persona_rec UserTags file ({type(exc).__name__}: {exc})."
+            ) from None
+        if not isinstance(meta, dict) or meta.get("kind") != "persona_rec.UserTags":
+            raise CorruptFileError(f"{path} does not hold a persona_rec UserTags.")
+        if meta.get("format_version") != _FORMAT_VERSION:
+            raise CorruptFileError(
+                f"{path} has format_version {meta.get('format_version')!r}; this version reads "
+                f"{_FORMAT_VERSION}."
+            )
+        try:
+            m = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]),
+                              shape=tuple(meta["shape"]))
+            m.check_format(full_check=True)
+            tax = None if meta["taxonomy"] is None else Taxonomy.from_dict(meta["taxonomy"])
+            users = arrays["user_ids"]
+            if users.dtype.kind == "U":
+                users = users.astype(object)
+            as_of = None if meta["as_of"] is None else pd.Timestamp(meta["as_of"])
+            return cls(m, users, meta["tag_ids"], taxonomy=tax, as_of=as_of)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptFileError(f"{path} holds an inconsistent UserTags: {exc}") from None
 
     # ------------------------------------------------------------------ expressions
     def mask(self, expr: str | TagExpression, *, min_confidence: float = 0.0,

@@ -263,3 +263,27 @@ def test_full_online_retail(online_retail_csv) -> None:
     ).sum()
     # no tag leaks a user id that is not in the profiles
     assert set(ut.export()["user_id"]) <= set(f.index)
+
+
+def test_save_load_round_trip(profiles, tmp_path) -> None:
+    from persona_rec.exceptions import CorruptFileError
+
+    ut = Tagger(Taxonomy.default(profiles)).assign(profiles)
+    path = ut.save(tmp_path / "tags.npz")
+    back = UserTags.load(path)
+    assert (back.matrix != ut.matrix).nnz == 0
+    assert back.user_ids.tolist() == ut.user_ids.tolist() and back.tag_ids == ut.tag_ids
+    assert back.taxonomy == ut.taxonomy and back.sensitive_ids == ut.sensitive_ids
+    assert back.as_of == pd.Timestamp("2024-01-01")
+    assert diff(ut, back)[["gained", "lost"]].to_numpy().sum() == 0
+    ints = UserTags(np.eye(2), np.array([7, 9]), ["a", "b"])
+    assert UserTags.load(ints.save(tmp_path / "ints.npz")).user_ids.tolist() == [7, 9]
+    with pytest.raises(Exception, match="all integers or all strings"):
+        UserTags(np.eye(2), np.array([1, "x"], dtype=object), ["a", "b"]).save(tmp_path / "bad.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(CorruptFileError, match="not a readable persona_rec UserTags file"):
+        UserTags.load(tmp_path / "junk.npz")
+    np.savez(tmp_path / "other.npz", meta=np.frombuffer(b'{"kind": "x"}', dtype=np.uint8),
+             data=np.zeros(0), indices=np.zeros(0), indptr=np.zeros(1), user_ids=np.zeros(0))
+    with pytest.raises(CorruptFileError, match="does not hold a persona_rec UserTags"):
+        UserTags.load(tmp_path / "other.npz")
