@@ -95,7 +95,24 @@ class TopK:
     k: int | None
 
 
-def check_reco_topk(reco: Any, k: int | None, name: str = "reco") -> TopK:
+def check_unique_pairs(sorted_keys: np.ndarray, keys: np.ndarray, user_ids: np.ndarray,
+                       user: np.ndarray, item: np.ndarray, name: str = "reco") -> None:
+    """Raise DuplicateIdError if ``sorted_keys`` (sorted (user, item) keys) repeats a key."""
+    if sorted_keys.size < 2:
+        return
+    dup = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
+    if dup.size == 0:
+        return
+    row = int(np.flatnonzero(keys == sorted_keys[dup[0]])[0])
+    raise DuplicateIdError(
+        f"{name} has duplicate (user_id, item_id) row(s), e.g. "
+        f"({_show(user_ids[user[row]])}, {_show(item[row])}); each item may be recommended "
+        f"once per user."
+    )
+
+
+def check_reco_topk(reco: Any, k: int | None, name: str = "reco", *,
+                    check_pairs: bool = True) -> TopK:
     """Validate a recommendation frame and keep its rows with ``rank <= k``.
 
     Whole-frame checks: the columns ``user_id, item_id, rank`` exist, ranks
@@ -137,20 +154,23 @@ def check_reco_topk(reco: Any, k: int | None, name: str = "reco") -> TopK:
     if item.dtype.kind not in "iub" and pd.isna(item).any():
         raise InvalidValueError(f"{name}['{_I}'] must not contain missing item ids.")
     top_rank = int(rank.max()) if rank.size else 0
-    dup = _first_duplicate(user.astype(np.int64) * (top_rank + 1) + rank)
+    rank_keys = user.astype(np.int64) * (top_rank + 1) + rank
+    n_bins = n_users * (top_rank + 1)
+    if n_bins <= 4 * rank_keys.size + 1_000_000:  # O(n) counting when the key space is small
+        counts = np.bincount(rank_keys, minlength=n_bins) if rank_keys.size else np.zeros(1)
+        dup_key = np.flatnonzero(counts > 1)
+        dup = int(np.flatnonzero(rank_keys == dup_key[0])[0]) if dup_key.size else None
+    else:
+        dup = _first_duplicate(rank_keys)
     if dup is not None:
         raise DuplicateIdError(
             f"{name} has two rows with the same (user_id, rank) = "
             f"({_show(uniques[user[dup]])}, {int(rank[dup])}); ranks must be unique per user."
         )
-    icodes, iuniques = pd.factorize(item)
-    dup = _first_duplicate(user.astype(np.int64) * max(len(iuniques), 1) + icodes)
-    if dup is not None:
-        raise DuplicateIdError(
-            f"{name} has duplicate (user_id, item_id) row(s), e.g. "
-            f"({_show(uniques[user[dup]])}, {_show(item[dup])}); each item may be recommended once "
-            f"per user."
-        )
+    if check_pairs:
+        icodes, iuniques = pd.factorize(item)
+        keys = user.astype(np.int64) * max(len(iuniques), 1) + icodes
+        check_unique_pairs(np.sort(keys), keys, np.asarray(uniques), user, item, name)
     return TopK(np.asarray(uniques), user.astype(np.int64), item, rank, k)
 
 
@@ -201,7 +221,7 @@ class Prepared:
 
 def prepare(reco: Any, test: Any, k: int | None) -> Prepared:
     """Validate ``reco``/``test`` and locate every hit in the top ``k``."""
-    topk = check_reco_topk(reco, k)
+    topk = check_reco_topk(reco, k, check_pairs=False)
     test = check_test(test)
     tu_codes, tu_uniques = pd.factorize(test[_U].to_numpy())
     ti_codes, ti_uniques = pd.factorize(test[_I].to_numpy())
@@ -221,14 +241,25 @@ def prepare(reco: Any, test: Any, k: int | None) -> Prepared:
         if extra.size else np.asarray(tu_uniques)
     reco_user = user_lut[topk.user]
 
+    # Items: test items keep their codes 0..n_ti-1, reco-only items follow.
+    n_item_codes = len(ti_uniques)
     item_code = pd.Index(ti_uniques).get_indexer(topk.item).astype(np.int64)
-    is_candidate = (reco_user < n_test) & (item_code >= 0)
-    keys = reco_user[is_candidate] * n_ti + item_code[is_candidate]
-    pos = np.searchsorted(test_keys, keys)
+    unknown = item_code < 0
+    if unknown.any():
+        extra_codes, extra_uniques = pd.factorize(topk.item[unknown])
+        item_code[unknown] = n_item_codes + extra_codes
+        n_item_codes += len(extra_uniques)
+    stride = np.int64(max(n_item_codes, 1))
+    keys = reco_user * stride + item_code
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+    check_unique_pairs(sorted_keys, keys, users, reco_user, topk.item)
+    test_keys = (test_keys // n_ti) * stride + test_keys % n_ti
+    pos = np.searchsorted(test_keys, sorted_keys)  # sorted queries: cache friendly
     pos[pos == test_keys.size] = 0
-    found = test_keys[pos] == keys if test_keys.size else np.zeros(keys.size, dtype=bool)
+    found = test_keys[pos] == sorted_keys if test_keys.size else np.zeros(keys.size, dtype=bool)
     hit = np.zeros(topk.rank.size, dtype=bool)
-    hit[np.flatnonzero(is_candidate)[found]] = True
+    hit[order[found]] = True
     hit_user = reco_user[hit]
     hit_rank = topk.rank[hit]
     order = np.lexsort((hit_rank, hit_user))
@@ -241,8 +272,8 @@ def prepare(reco: Any, test: Any, k: int | None) -> Prepared:
         topk=topk,
         reco_user=reco_user,
         hit=hit,
-        test_user=(test_keys // n_ti),
-        test_item=np.asarray(ti_uniques)[test_keys % n_ti] if test_keys.size
+        test_user=(test_keys // stride),
+        test_item=np.asarray(ti_uniques)[test_keys % stride] if test_keys.size
         else np.asarray([], dtype=object),
     )
 
