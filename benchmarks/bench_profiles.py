@@ -114,7 +114,13 @@ def main() -> None:
     print(f"\nusers {len(f):,}, columns {f.shape[1]}, events used "
           f"{prof.build_info['n_events_used']:,}, category cycles {len(prof.category_cycles):,}")
     print(f["lifecycle_stage"].value_counts().to_string())
-    del prof
+    with PeakRSS() as mem_f:
+        t0 = time.perf_counter()
+        X, names = prof.features()
+        t_feat = time.perf_counter() - t0
+    print(f"\nProfiles.features(): {X.shape[0]:,} x {X.shape[1]} csr, {X.nnz:,} non-zeros in "
+          f"{t_feat:.1f} s (peak RSS {mem_f.peak:.2f} GB)")
+    del prof, X
     gc.collect()
 
     # ---- RFM part versus lifetimes on the same purchases

@@ -215,7 +215,9 @@ class Profiles:
         value) and missing values are set to 0 (the mean). Numeric user
         attributes are standardised as ``attr:<column>``. Categorical:
         ``lifecycle_stage``, ``age_band`` and string user attributes, one
-        column per value (missing = all zeros). Affinity rows are kept as is
+        column per value (missing = all zeros); registration-date columns and
+        id-like string columns (more than ``max_categories`` distinct values
+        that are also more than half of the non-missing values) are skipped. Affinity rows are kept as is
         (each sums to 1).
         """
         if not isinstance(include_sensitive, bool):
@@ -300,7 +302,7 @@ class Profiles:
             values = self.frame[col]
             if col in _CATEGORICAL_COMPUTED:
                 prefix = _CATEGORICAL_COMPUTED[col]
-            elif col in COMPUTED_COLUMNS:
+            elif col in COMPUTED_COLUMNS or col in DemographicBuilder.REGISTRATION_COLUMNS:
                 continue
             elif values.dtype.kind == "O" or isinstance(values.dtype, (pd.StringDtype,
                                                                        pd.CategoricalDtype)):
@@ -309,6 +311,9 @@ class Profiles:
                 continue
             as_str = values.astype("string")
             counts = as_str.value_counts(dropna=True)
+            if col not in _CATEGORICAL_COMPUTED and len(counts) > max(
+                    max_categories, 0.5 * counts.sum()):
+                continue  # id-like or free text: not a category
             if isinstance(values.dtype, pd.CategoricalDtype) and col in _CATEGORICAL_COMPUTED:
                 kept = [str(c) for c in values.cat.categories]
             else:

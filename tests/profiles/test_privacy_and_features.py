@@ -59,6 +59,7 @@ def test_feature_matrix_shape_names_and_scaling(prof):
                      "brand:acme", "brand:green_co", "price_band:low", "country:uk",
                      "activity:hour_sin"]:
         assert expected in names, expected
+    assert not [n for n in names if n.startswith("registration_date")]
     dense = X.toarray()
     assert np.isfinite(dense).all()
     j = names.index("rfm:monetary")
