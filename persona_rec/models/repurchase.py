@@ -23,12 +23,18 @@ For every pair bought at least once the model computes (all vectorised):
   sides (just bought: not yet due; long overdue: probably lost);
   ``ln_ratio`` and ``ln_ratio_sq`` let the learned model shape that bump;
 * item momentum: distinct buyers of the item in the last ``horizon_days``
-  (``ln_item_recent``) and overall (``ln_item_pop``).
+  (``ln_item_recent``) and overall (``ln_item_pop``);
+* item habit: the share of the item's buyers who bought it in two or more
+  orders (``item_repeat_rate``, smoothed toward the global share with 5
+  pseudo-buyers) -- consumables are re-bought, gifts are not;
+* basket habit: whether the item was in the user's latest basket
+  (``in_last_basket``) -- shops and wholesalers reorder whole baskets.
 
 With ``learn=True`` (default) the weights of these features are learned by a
 logistic regression on an internal time-respecting split: features are
 computed on the events before ``as_of - horizon_days`` and the label is
-"bought again in the last ``horizon_days``". The learned weights are then
+"bought again in the last ``horizon_days``" (``n_windows > 1`` adds earlier
+windows of the same length as extra training examples). The learned weights are then
 applied to the features computed on all events, so the score is a calibrated
 probability of buying the item again within the horizon. When the data is
 too small to learn (fewer than ``min_positives`` repeat purchases in the
@@ -67,6 +73,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "due",
     "ln_item_recent",
     "ln_item_pop",
+    "item_repeat_rate",
+    "in_last_basket",
 )
 
 #: Weights used when there is too little data to learn them (``learned_`` False).
@@ -179,6 +187,15 @@ def repurchase_features(
     ).astype(np.float64)
     item_pop = np.bincount(pairs % n_items, minlength=n_items).astype(np.float64)
 
+    repeaters = np.bincount(pi, weights=(n_orders.to_numpy() >= 2).astype(np.float64),
+                            minlength=n_items)
+    global_rate = repeaters.sum() / max(len(pi), 1)
+    repeat_rate = (repeaters + 5.0 * global_rate) / (item_pop + 5.0)
+    # was the item in the user's latest basket?
+    last_basket = ev.loc[ev.groupby("u")["t"].idxmax().to_numpy(), ["u", "basket"]]
+    lb = pd.Series(last_basket["basket"].to_numpy(), index=last_basket["u"].to_numpy())
+    in_last = ev["basket"].to_numpy() == lb.reindex(ev["u"].to_numpy()).to_numpy()
+    in_last_pair = pd.Series(in_last).groupby(ev["pair"].to_numpy()).max().reindex(pairs)
     since = np.maximum(now - agg["last"].to_numpy(), 0.0)
     span = agg["last"].to_numpy() - agg["first"].to_numpy()
     no = n_orders.to_numpy(dtype=np.float64)
@@ -198,6 +215,8 @@ def repurchase_features(
             np.exp(-0.5 * ln_ratio**2),
             np.log1p(item_recent[pi]),
             np.log1p(item_pop[pi]),
+            repeat_rate[pi],
+            in_last_pair.to_numpy(dtype=np.float64),
         ]
     )
     return pu, pi, X
@@ -207,11 +226,12 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
-def _labels(inter: pd.DataFrame, n_items: int, start: pd.Timestamp, pu: np.ndarray,
-            pi: np.ndarray, use_purchases: bool) -> np.ndarray:
-    """1 where pair (pu, pi) is bought at or after ``start``."""
+def _labels(inter: pd.DataFrame, n_items: int, start: pd.Timestamp, end: pd.Timestamp,
+            pu: np.ndarray, pi: np.ndarray, use_purchases: bool) -> np.ndarray:
+    """1 where pair (pu, pi) is bought in ``[start, end)``."""
     ts = inter[Columns.TIMESTAMP].to_numpy()
-    m = ts >= np.datetime64(start.to_datetime64(), "ns")
+    m = (ts >= np.datetime64(start.to_datetime64(), "ns")) & (
+        ts < np.datetime64(end.to_datetime64(), "ns"))
     if use_purchases:
         pm = purchase_mask(inter)
         if (pm & m).any():
@@ -242,6 +262,10 @@ class RepurchaseRecommender(Recommender):
         ``horizon_days`` of the training data. Falls back to
         :data:`DEFAULT_WEIGHTS` when there are fewer than ``min_positives``
         repeat purchases to learn from.
+    n_windows : int, default 1
+        Number of consecutive ``horizon_days`` windows, going back from the
+        end of the data, that provide training examples (features computed
+        before each window, labels inside it).
     min_positives : int, default 30
         Repeat purchases needed in the validation window to learn weights.
     C : float, default 1.0
@@ -296,6 +320,7 @@ class RepurchaseRecommender(Recommender):
         self,
         horizon_days: float = 30.0,
         learn: bool = True,
+        n_windows: int = 1,
         min_positives: int = 30,
         C: float = 1.0,
         prior_strength: float = 1.0,
@@ -307,6 +332,7 @@ class RepurchaseRecommender(Recommender):
         self.horizon_days = check_number(horizon_days, "horizon_days", low=0,
                                          low_inclusive=False, owner=owner)
         self.learn = _check_bool(learn, "learn", owner)
+        self.n_windows = check_int(n_windows, "n_windows", minimum=1, owner=owner)
         self.min_positives = check_int(min_positives, "min_positives", minimum=1, owner=owner)
         self.C = check_number(C, "C", low=0, low_inclusive=False, owner=owner)
         self.prior_strength = check_number(prior_strength, "prior_strength", low=0, owner=owner)
@@ -332,10 +358,16 @@ class RepurchaseRecommender(Recommender):
         self.n_train_pairs_ = 0
         self.n_train_positives_ = 0
         if self.learn:
-            cut = as_of - pd.Timedelta(days=self.horizon_days)
-            pu, pi, X = self._features(inter, n_items, cut)
-            if len(pu):
-                y = _labels(inter, n_items, cut, pu, pi, self.use_purchases)
+            xs, ys = [], []
+            for w in range(self.n_windows):
+                end = as_of - pd.Timedelta(days=w * self.horizon_days)
+                cut = end - pd.Timedelta(days=self.horizon_days)
+                pu, pi, X = self._features(inter, n_items, cut)
+                if len(pu):
+                    xs.append(X)
+                    ys.append(_labels(inter, n_items, cut, end, pu, pi, self.use_purchases))
+            if xs:
+                X, y = np.vstack(xs), np.concatenate(ys)
                 self.n_train_pairs_ = int(len(y))
                 self.n_train_positives_ = int(y.sum())
                 if y.sum() >= self.min_positives and (~y).sum() >= self.min_positives:

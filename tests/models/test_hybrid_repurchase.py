@@ -158,6 +158,14 @@ def test_real_sample_beats_buy_again() -> None:
     assert w["ln_orders"] > 0
 
 
+def test_more_windows_more_examples() -> None:
+    ds = synthetic(n_users=300, n_items=100, n_events=12_000, random_state=4).dataset
+    one = RepurchaseRecommender(min_positives=5).fit(ds)
+    three = RepurchaseRecommender(min_positives=5, n_windows=3).fit(ds)
+    assert three.n_train_pairs_ > one.n_train_pairs_ > 0
+    assert three.n_train_positives_ > one.n_train_positives_
+
+
 def test_feature_frame_and_recommend_agree() -> None:
     ds = _shop()
     model = RepurchaseRecommender(learn=False, fill="none").fit(ds)
@@ -186,6 +194,7 @@ def test_dataset_context_rescores_newer_snapshot() -> None:
         ({"min_positives": 0}, "'min_positives'.*>= 1"),
         ({"C": -1.0}, "'C'"),
         ({"fill": "random"}, "'fill'.*one of"),
+        ({"n_windows": 0}, "'n_windows'.*>= 1"),
     ],
 )
 def test_bad_parameters(kwargs: dict, match: str) -> None:
