@@ -216,8 +216,8 @@ class Profiles:
         attributes are standardised as ``attr:<column>``. Categorical:
         ``lifecycle_stage``, ``age_band`` and string user attributes, one
         column per value (missing = all zeros); registration-date columns and
-        id-like string columns (more than ``max_categories`` distinct values
-        that are also more than half of the non-missing values) are skipped. Affinity rows are kept as is
+        id-like string columns (more than 50 distinct values that are also
+        more than half of the non-missing values) are skipped. Affinity rows are kept as is
         (each sums to 1).
         """
         if not isinstance(include_sensitive, bool):
@@ -311,8 +311,7 @@ class Profiles:
                 continue
             as_str = values.astype("string")
             counts = as_str.value_counts(dropna=True)
-            if col not in _CATEGORICAL_COMPUTED and len(counts) > max(
-                    max_categories, 0.5 * counts.sum()):
+            if col not in _CATEGORICAL_COMPUTED and len(counts) > max(50, 0.5 * counts.sum()):
                 continue  # id-like or free text: not a category
             if isinstance(values.dtype, pd.CategoricalDtype) and col in _CATEGORICAL_COMPUTED:
                 kept = [str(c) for c in values.cat.categories]
