@@ -29,6 +29,7 @@ __all__ = [
     "SRMResult",
     "two_proportion_ztest",
     "proportion_diff_ci",
+    "proportion_ratio_ci",
     "welch_ttest",
     "mean_diff_ci",
     "power_proportions",
@@ -235,6 +236,54 @@ def proportion_diff_ci(
     low = diff - np.sqrt((pt - lt) ** 2 + (uc - pc) ** 2)
     high = diff + np.sqrt((ut - pt) ** 2 + (pc - lc) ** 2)
     return float(low), float(high)
+
+
+def proportion_ratio_ci(
+    x_treatment: int,
+    n_treatment: int,
+    x_control: int,
+    n_control: int,
+    *,
+    alpha: float = 0.05,
+) -> tuple[float, float, float]:
+    """Ratio ``p_treatment / p_control`` (the *lift*) with a log-scale CI.
+
+    Uses the Katz log method (statsmodels
+    ``confint_proportions_2indep(compare="ratio", method="log")``):
+    ``exp(log(r) +- z * sqrt(1/x_t - 1/n_t + 1/x_c - 1/n_c))``.
+
+    Parameters
+    ----------
+    x_treatment, n_treatment : int
+        Successes and size of the treatment (e.g. targeted) group.
+    x_control, n_control : int
+        Successes and size of the control (e.g. random) group.
+    alpha : float, default 0.05
+        Interval level ``1 - alpha``.
+
+    Returns
+    -------
+    (float, float, float)
+        Ratio, lower and upper bound. With zero successes in a group the
+        bounds are not defined: ``(ratio, nan, nan)`` (ratio is ``inf`` or
+        NaN when ``x_control`` is 0).
+
+    Examples
+    --------
+    >>> r, lo, hi = proportion_ratio_ci(60, 500, 20, 500)
+    >>> round(r, 2), round(lo, 2), round(hi, 2)
+    (3.0, 1.84, 4.9)
+    """
+    xt, nt = _check_count(x_treatment, n_treatment, "x_treatment", "n_treatment")
+    xc, nc = _check_count(x_control, n_control, "x_control", "n_control")
+    alpha = _check_alpha(alpha)
+    pt, pc = xt / nt, xc / nc
+    ratio = pt / pc if pc > 0 else (float("inf") if pt > 0 else float("nan"))
+    if xt == 0 or xc == 0:
+        return float(ratio), float("nan"), float("nan")
+    z = stats.norm.isf(alpha / 2)
+    se = np.sqrt(1 / xt - 1 / nt + 1 / xc - 1 / nc)
+    return float(ratio), float(ratio * np.exp(-z * se)), float(ratio * np.exp(z * se))
 
 
 def two_proportion_ztest(

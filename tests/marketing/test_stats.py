@@ -22,6 +22,7 @@ from persona_rec.marketing.stats import (
     power_means,
     power_proportions,
     proportion_diff_ci,
+    proportion_ratio_ci,
     sample_ratio_mismatch,
     sample_size_means,
     sample_size_proportions,
@@ -61,6 +62,17 @@ def test_proportion_ci_matches_statsmodels():
     assert proportion_diff_ci(130, 1000, 95, 1200, method="wald", alpha=0.1) == pytest.approx(
         (0.029145614140516626, 0.07252105252615006), rel=1e-10
     )
+
+
+def test_ratio_ci_matches_statsmodels():
+    # confint_proportions_2indep(..., compare="ratio", method="log")
+    r, lo, hi = proportion_ratio_ci(60, 500, 20, 500)
+    assert r == pytest.approx(3.0)
+    assert (lo, hi) == pytest.approx((1.836696185215442, 4.9001027347069455), rel=1e-10)
+    r, lo, hi = proportion_ratio_ci(113, 480, 37, 500, alpha=0.1)
+    assert (lo, hi) == pytest.approx((2.372640826896874, 4.265588663826937), rel=1e-10)
+    r, lo, hi = proportion_ratio_ci(5, 100, 0, 100)
+    assert r == np.inf and np.isnan(lo) and np.isnan(hi)
 
 
 def test_welch_matches_statsmodels_and_scipy():
