@@ -145,6 +145,12 @@ class SegmentPopularRecommender(Recommender):
         Only count recent events.
     shrinkage : float, default 10.0
         Pseudo-count pulling small segments towards global popularity.
+    global_fallback : bool, default True
+        Serve users without a known segment, and unknown (cold) users, with
+        the global share. Set it to False inside a :class:`FallbackChain` so
+        those users fall through to the next link (e.g. recent popularity)
+        and the ``source`` column tells them apart; ``serves_cold`` is then
+        False.
 
     Attributes
     ----------
@@ -183,6 +189,7 @@ class SegmentPopularRecommender(Recommender):
         by: str = "users",
         window_days: float | None = None,
         shrinkage: float = 10.0,
+        global_fallback: bool = True,
     ) -> None:
         owner = "SegmentPopularRecommender"
         if isinstance(segment_by, str):
@@ -208,6 +215,13 @@ class SegmentPopularRecommender(Recommender):
         self.by = check_choice(by, "by", _BY, owner=owner)
         self.window_days = _check_window(window_days, owner)
         self.shrinkage = check_number(shrinkage, "shrinkage", low=0, owner=owner)
+        if not isinstance(global_fallback, bool):
+            raise InvalidParameterError(
+                f"The 'global_fallback' parameter of {owner} must be a bool, "
+                f"got {global_fallback!r}."
+            )
+        self.global_fallback = global_fallback
+        self.serves_cold = global_fallback
 
     # config round trip with a Series parameter
     def _json_params(self) -> dict[str, Any]:
@@ -334,6 +348,8 @@ class SegmentPopularRecommender(Recommender):
         if has.any():
             out[has] = self.segment_scores_[codes[has]]
         out[out <= 0] = -np.inf
+        if not self.global_fallback:
+            out[~has] = -np.inf  # leave users without a segment to the next link
         return out
 
     _score_warm = _score

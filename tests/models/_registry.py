@@ -30,6 +30,8 @@ MODELS = [
     ("popular", lambda: PopularRecommender()),
     ("popular_recent_weight", lambda: PopularRecommender(window_days=20, by="weight")),
     ("segment_popular", lambda: SegmentPopularRecommender("region", shrinkage=2.0)),
+    ("segment_popular_no_global",
+     lambda: SegmentPopularRecommender("region", global_fallback=False)),
     ("item_knn_cosine", lambda: ItemKNNRecommender("cosine", k_neighbours=20)),
     ("item_knn_bm25", lambda: ItemKNNRecommender("bm25", k_neighbours=20)),
     ("item_knn_tfidf", lambda: ItemKNNRecommender("tfidf", k_neighbours=20)),

@@ -54,6 +54,18 @@ def test_chain_serves_each_state_by_the_right_link(block_dataset: Dataset) -> No
     assert first[Columns.ITEM].str.startswith("i1_").all()
 
 
+def test_segment_link_without_global_fallback_passes_cold_users_on(block_dataset: Dataset) -> None:
+    chain = FallbackChain([
+        ItemKNNRecommender("cosine"),
+        SegmentPopularRecommender("region", global_fallback=False),
+        PopularRecommender(),
+    ]).fit(block_dataset)
+    rec = chain.recommend(["w1_0", "stranger"], k=5)
+    src = rec.groupby(Columns.USER)[Columns.SOURCE].unique()
+    assert src["w1_0"].tolist() == ["segment_popular"]
+    assert src["stranger"].tolist() == ["popular"]
+
+
 def test_rows_of_stronger_link_come_first(block_dataset: Dataset) -> None:
     knn = ItemKNNRecommender("cosine", k_neighbours=3).fit(block_dataset)
     alone = knn.recommend(["u2_4"], k=50)

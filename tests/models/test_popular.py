@@ -141,3 +141,13 @@ def test_segment_with_newer_dataset(tiny: Dataset) -> None:
     rec = model.recommend([6], k=10, dataset=newer)
     # user 6 is new, lives in city x (segment of user 1: a, b) and already has c
     assert _scores(rec, 6) == {"a": 1.0, "b": 1.0}
+
+
+def test_segment_without_global_fallback(tiny: Dataset) -> None:
+    model = SegmentPopularRecommender("city", shrinkage=0, global_fallback=False).fit(tiny)
+    assert not model.serves_cold and SegmentPopularRecommender.serves_cold
+    rec = model.recommend([4, 5, "new"], k=10, on_unknown="skip")
+    assert set(rec[Columns.USER]) == {4}  # 5 has no city, "new" is cold
+    assert rec.attrs["unserved"] == ["new"]
+    with pytest.raises(InvalidParameterError, match="'global_fallback'.*bool"):
+        SegmentPopularRecommender("city", global_fallback="no")
