@@ -9,6 +9,7 @@ codes per level, brand codes, item prices and price bands.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -105,6 +106,52 @@ def _order_codes(u: np.ndarray, t: np.ndarray, order_id: np.ndarray | None) -> n
     return order.astype(np.int64)
 
 
+class _EventColumns(Mapping):
+    """Lazily filtered event columns (each column is filtered once, on first use)."""
+
+    _SOURCES = {"u": "user_idx", "i": "item_idx", "t": Columns.TIMESTAMP, "w": Columns.WEIGHT,
+                "event": Columns.EVENT, "quantity": Columns.QUANTITY, "price": Columns.PRICE,
+                "order_id": "order_id", "session_id": "session_id"}
+
+    def __init__(self, df: pd.DataFrame, as_of_ns: int) -> None:
+        self._df = df
+        t = df[Columns.TIMESTAMP].to_numpy().view(np.int64)
+        self._mask = t < as_of_ns
+        self._full = bool(self._mask.all())
+        self._keys = [k for k, src in self._SOURCES.items() if src in df.columns]
+        self._cache: dict[str, Any] = {"t": t if self._full else t[self._mask]}
+
+    def _take(self, a: Any) -> Any:
+        return a if self._full else a[self._mask]
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._cache:
+            return self._cache[key]
+        if key not in self._keys:
+            raise KeyError(key)
+        col = self._df[self._SOURCES[key]]
+        if key in ("u", "i"):
+            value = self._take(col.to_numpy()).astype(np.int64, copy=False)
+        elif key in ("w", "quantity", "price"):
+            value = self._take(col.to_numpy(dtype=np.float64))
+        elif key == "event":
+            cat = col.array if isinstance(col.dtype, pd.CategoricalDtype) else pd.Categorical(col)
+            value = self._take(cat)
+        else:
+            value = self._take(col.to_numpy())
+        self._cache[key] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+
 @dataclass(frozen=True)
 class Codes:
     """Integer codes of one item attribute (``-1`` = missing) and their names."""
@@ -146,38 +193,15 @@ class ProfileContext:
 
     # ----------------------------------------------------------------- events
     @cached_property
-    def events(self) -> dict[str, Any]:
+    def events(self) -> _EventColumns:
         """Event columns (numpy arrays) restricted to ``timestamp < as_of``.
 
-        Keys: ``u``, ``i`` (internal indices), ``t`` (int64 ns), ``w``
+        A read-only mapping whose columns are materialised on first access.
+        Keys: ``u``, ``i`` (internal indices, int64), ``t`` (int64 ns), ``w``
         (weight), and when present ``event`` (pandas.Categorical),
         ``quantity``, ``price``, ``order_id``, ``session_id``.
         """
-        df = self.dataset.internal_interactions
-        t = df[Columns.TIMESTAMP].to_numpy().view(np.int64)
-        mask = t < self.as_of_ns
-        full = bool(mask.all())
-
-        def take(a: np.ndarray) -> np.ndarray:
-            return a if full else a[mask]
-
-        out: dict[str, Any] = {
-            "u": take(df["user_idx"].to_numpy()).astype(np.int64, copy=False),
-            "i": take(df["item_idx"].to_numpy()).astype(np.int64, copy=False),
-            "t": take(t),
-            "w": take(df[Columns.WEIGHT].to_numpy()).astype(np.float64, copy=False),
-        }
-        if Columns.EVENT in df.columns:
-            ev = df[Columns.EVENT]
-            cat = ev.array if isinstance(ev.dtype, pd.CategoricalDtype) else pd.Categorical(ev)
-            out["event"] = cat if full else cat[mask]
-        for col in (Columns.QUANTITY, Columns.PRICE):
-            if col in df.columns:
-                out[col] = take(df[col].to_numpy(dtype=np.float64))
-        for col in ("order_id", "session_id"):
-            if col in df.columns:
-                out[col] = take(df[col].to_numpy())
-        return out
+        return _EventColumns(self.dataset.internal_interactions, self.as_of_ns)
 
     @property
     def n_events(self) -> int:
