@@ -54,6 +54,7 @@ from .._validation import check_choice, check_int, example_values
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import (
+    EmptyInputError,
     InvalidDtypeError,
     InvalidParameterError,
     NotFittedError,
@@ -251,11 +252,18 @@ class Recommender:
         ------
         InvalidDtypeError
             ``dataset`` is not a :class:`~persona_rec.dataset.Dataset`.
+        EmptyInputError
+            ``dataset`` has no interactions.
         """
         if not isinstance(dataset, Dataset):
             raise InvalidDtypeError(
                 f"dataset must be a persona_rec Dataset, got {type(dataset).__name__}; "
                 f"build one with Dataset.from_frames(...)."
+            )
+        if dataset.n_interactions == 0:
+            raise EmptyInputError(
+                f"{type(self).__name__}.fit: dataset has no interactions (0 rows); was it "
+                f"filtered to nothing (filter_time/filter_users)?"
             )
         self._fitted = False
         self.user_map_ = dataset.user_map
@@ -553,6 +561,13 @@ class Recommender:
         kk = min(k, m)
         if kk < m:
             top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+            # ties at the cut: argpartition picks arbitrary members; re-rank those
+            # rows with a stable sort so the lowest item index wins (documented order)
+            thr = np.take_along_axis(scores, top, axis=1).min(axis=1)
+            ambiguous = np.isfinite(thr) & ((scores >= thr[:, None]).sum(axis=1) > kk)
+            if ambiguous.any():
+                rows_a = np.flatnonzero(ambiguous)
+                top[rows_a] = np.argsort(-scores[rows_a], axis=1, kind="stable")[:, :kk]
         else:
             top = np.broadcast_to(np.arange(m), (n, m)).copy()
         vals = np.take_along_axis(scores, top, axis=1)

@@ -7,7 +7,17 @@ import pandas as pd
 import pytest
 
 from persona_rec import Columns, Dataset
-from persona_rec.exceptions import InvalidDtypeError, InvalidParameterError, UnknownIdError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+import scipy.sparse as sp
+
+from persona_rec.exceptions import (
+    EmptyInputError,
+    InvalidDtypeError,
+    InvalidParameterError,
+    UnknownIdError,
+)
 from persona_rec.models import (
     ALSRecommender,
     EASERecommender,
@@ -85,3 +95,33 @@ def test_warm_users_with_segment_model_and_newer_dataset(block_dataset: Dataset)
     model = SegmentPopularRecommender("region", shrinkage=0).fit(block_dataset)
     rec = model.recommend(["w3_2"], k=5)
     assert rec[Columns.ITEM].str.startswith("i3_").all()
+
+
+def test_fit_on_empty_dataset(block_dataset: Dataset) -> None:
+    empty = block_dataset.filter_time(end="2000-01-01")
+    with pytest.raises(EmptyInputError, match="EASERecommender.fit: dataset has no interactions"):
+        EASERecommender().fit(empty)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    scores=hnp.arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 60)),
+                      elements=st.sampled_from([-np.inf, np.nan, 0.0, 0.5, 1.0, 2.0, -1.0])),
+    k=st.integers(1, 12),
+    seen_density=st.floats(0, 1),
+    mask_seed=st.integers(0, 2**16),
+)
+def test_topk_matches_naive_sort(scores, k, seen_density, mask_seed) -> None:
+    """Vectorised top-k equals a per-row stable sort on (-score, item)."""
+    rng = np.random.default_rng(mask_seed)
+    n, m = scores.shape
+    seen = sp.csr_matrix((rng.random((n, m)) < seen_density).astype(np.float32))
+    mask = rng.random(m) < 0.8
+    rows, items, vals = Recommender._topk(scores.copy(), seen, k, mask)
+    dense_seen = seen.toarray() > 0
+    for r in range(n):
+        cand = [(-scores[r, j], j) for j in range(m)
+                if mask[j] and not dense_seen[r, j] and np.isfinite(scores[r, j])]
+        want = [j for _, j in sorted(cand)][:k]
+        assert items[rows == r].tolist() == want
+        assert vals[rows == r].tolist() == [scores[r, j] for j in want]
