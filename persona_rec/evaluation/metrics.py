@@ -21,6 +21,11 @@ present in ``test`` are scored: a user with no relevant item is NaN in
 ``calc_per_user`` and left out of ``calc`` (not scored 0). A test user with
 no recommendations scores 0.
 
+Validation: ranks must be whole numbers >= 1 with a rank-1 row for every
+user (whole frame); among the rows a metric reads (``rank <= k``) no
+(user, item) and no (user, rank) pair may repeat. Violations raise typed
+errors from :mod:`persona_rec.exceptions` that name the column and value.
+
 All metrics are computed on integer codes with sorts, ``bincount`` and
 ``searchsorted``: there is no Python loop over users.
 """

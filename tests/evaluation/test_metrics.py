@@ -435,3 +435,12 @@ def test_empty_reco_scores_zero():
     empty = pd.DataFrame({"user_id": [], "item_id": [], "score": [], "rank": []})
     assert Recall(5).calc(empty, TEST) == 0.0
     assert NDCG(5).calc_per_user(empty, TEST).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_duplicates_beyond_k_are_not_read():
+    beyond = pd.concat([RECO, RECO.iloc[[1]].assign(rank=6)], ignore_index=True)
+    assert NDCG(5).calc(beyond, TEST) == NDCG(5).calc(RECO, TEST)
+    with pytest.raises(DuplicateIdError, match="duplicate"):
+        NDCG(6).calc(beyond, TEST)
+    with pytest.raises(DuplicateIdError, match="duplicate"):
+        Novelty(6, train=TEST).calc(beyond)
