@@ -453,8 +453,9 @@ def _catalog_index(catalog: Any, owner: str) -> tuple[pd.Index | None, int]:
             f"The 'catalog' parameter of {owner} must be a Dataset, an array of item ids or "
             f"an int catalog size, got {type(catalog).__name__}."
         )
-    index = pd.Index(pd.unique(np.asarray(list(catalog) if not isinstance(
-        catalog, (np.ndarray, pd.Index, pd.Series)) else catalog)))
+    if not isinstance(catalog, (np.ndarray, pd.Index, pd.Series)):
+        catalog = list(catalog)
+    index = pd.Index(pd.unique(pd.Series(catalog, dtype=None if len(catalog) else object)))
     if len(index) == 0:
         raise EmptyInputError(f"The 'catalog' of {owner} is empty.")
     return index, len(index)

@@ -233,3 +233,28 @@ def test_library_model_through_evaluate(shop):
     hot = random_split(shop, 0.25, min_interactions=5, random_state=0)
     lib = evaluate(PopularRecommender(), hot, [HitRate(10)])
     assert lib.attrs["n_users_without_reco"] == 0 and lib["value"].item() > 0
+
+
+def test_cold_item_split_ranks_only_new_items(shop):
+    """evaluate passes split.candidate_items as items= to models that accept it."""
+    from persona_rec.evaluation import cold_item_split
+    from persona_rec.models import PopularRecommender
+
+    class Spy(PopModel):
+        def recommend(self, user_ids, k=10, filter_seen=True, items=None):
+            self.items_ = items
+            allowed = set(items)
+            self.candidates = lambda u: [i for i in self.pop_.index if i in allowed] + sorted(
+                allowed - set(self.pop_.index))
+            return super().recommend(user_ids, k=k, filter_seen=filter_seen)
+
+    split = cold_item_split(shop, pd.Timestamp("2024-01-04"))
+    spy = Spy()
+    res = evaluate(spy, split, [HitRate(5)])
+    np.testing.assert_array_equal(spy.items_, split.candidate_items)
+    assert res["n_users"].item() == split.info["n_test_users"]
+    assert res["value"].item() > 0  # only new items are ranked, so some are hit
+    model = PopularRecommender()
+    evaluate(model, split, [HitRate(5)])
+    reco = model.recommend(split.test_users, k=5, items=split.candidate_items, on_unknown="skip")
+    assert set(reco["item_id"]) <= set(split.candidate_items)
