@@ -142,6 +142,30 @@ class _EventColumns(Mapping):
         self._cache[key] = value
         return value
 
+    def take_rows(self, key: str, rows: np.ndarray) -> Any:
+        """Column ``key`` at positions ``rows`` of the filtered events.
+
+        Reads the rows straight from the Dataset's columns (without
+        materialising the whole filtered column) unless it is already cached.
+        """
+        if key in self._cache:
+            return self._cache[key][rows]
+        if key not in self._keys:
+            raise KeyError(key)
+        if not self._full:
+            if "_positions" not in self._cache:
+                self._cache["_positions"] = np.flatnonzero(self._mask)
+            rows = self._cache["_positions"][rows]
+        col = self._df[self._SOURCES[key]]
+        if key in ("u", "i"):
+            return col.to_numpy()[rows].astype(np.int64, copy=False)
+        if key in ("w", "quantity", "price"):
+            return col.to_numpy()[rows].astype(np.float64, copy=False)
+        if key == "event":
+            cat = col.array if isinstance(col.dtype, pd.CategoricalDtype) else pd.Categorical(col)
+            return cat[rows]
+        return col.to_numpy()[rows]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._keys)
 
@@ -240,17 +264,18 @@ class ProfileContext:
         ev = self.events
         m = self.purchase_mask
         full = bool(m.all())
+        rows = None if full else np.flatnonzero(m)
 
-        def take(a: np.ndarray) -> np.ndarray:
-            return a if full else a[m]
+        def take(key: str) -> np.ndarray:
+            return ev[key] if full else ev.take_rows(key, rows)
 
-        u, i, t = take(ev["u"]), take(ev["i"]), take(ev["t"])
-        qty = take(ev["quantity"]) if "quantity" in ev else np.ones(len(u))
+        u, i, t = take("u"), take("i"), take("t")
+        qty = take("quantity") if "quantity" in ev else np.ones(len(u))
         if "price" in ev:
-            paid = take(ev["price"])
+            paid = take("price")
         else:
             paid = self.item_list_price[i] if len(i) else np.zeros(0)
-        order = _order_codes(u, t, take(ev["order_id"]) if "order_id" in ev else None)
+        order = _order_codes(u, t, take("order_id") if "order_id" in ev else None)
         return {
             "u": u,
             "i": i,

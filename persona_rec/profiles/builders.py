@@ -137,9 +137,20 @@ def _quantile_score(values: np.ndarray, mask: np.ndarray, higher_is_better: bool
         cnt = np.bincount(k)
         below = np.cumsum(cnt) - cnt
         pct = (below[k] + (cnt[k] + 1) / 2) / len(v)
-    else:
-        pct = pd.Series(v).rank(method="average", pct=True).to_numpy()
-    out[mask] = np.clip(np.ceil(pct * 5 - 1e-9), 1, 5)
+        out[mask] = np.clip(np.ceil(pct * 5 - 1e-9), 1, 5)
+        return out
+    # one sort: score per distinct value (average rank), then 4 threshold comparisons
+    n = len(v)
+    srt = np.sort(v)
+    start = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))
+    cnt = np.diff(np.append(start, n))
+    group_score = np.clip(np.ceil((start + (cnt + 1) / 2) * 5 / n - 1e-9), 1, 5)
+    score = np.ones(n)
+    for k in (2, 3, 4, 5):
+        first = np.searchsorted(group_score, k)  # group_score is non-decreasing
+        if first < len(start):
+            score += v >= srt[start[first]]
+    out[mask] = score
     return out
 
 

@@ -210,3 +210,23 @@ def test_default_as_of_is_after_last_event(tiny_dataset):
     prof = ProfileBuilder.default().build(tiny_dataset)
     assert prof.as_of == pd.Timestamp("2024-02-25 09:20:01")
     assert prof.build_info["n_events_used"] == tiny_dataset.n_interactions
+
+
+@pytest.mark.parametrize("higher", [True, False])
+@pytest.mark.parametrize("kind", ["float", "ties", "ints"])
+def test_quantile_score_equals_pandas_average_rank(rng, higher, kind):
+    from persona_rec.profiles.builders import _quantile_score
+
+    n = 997
+    if kind == "float":
+        v = rng.lognormal(size=n)
+    elif kind == "ties":
+        v = np.round(rng.lognormal(size=n), 1)
+    else:
+        v = rng.geometric(0.4, size=n).astype(float)
+    mask = rng.random(n) < 0.8
+    got = _quantile_score(v, mask, higher_is_better=higher)
+    pct = pd.Series(v[mask] if higher else -v[mask]).rank(method="average", pct=True)
+    want = np.clip(np.ceil(pct.to_numpy() * 5 - 1e-9), 1, 5)
+    np.testing.assert_array_equal(got[mask], want)
+    assert np.isnan(got[~mask]).all()
