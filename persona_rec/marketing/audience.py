@@ -52,7 +52,7 @@ def _ids(values: Any, name: str) -> pd.Index:
 
 
 def _fmt(v: np.ndarray) -> np.ndarray:
-    return np.array([f"{x:.4g}" for x in v], dtype=object)
+    return np.char.mod("%.4g", np.asarray(v, dtype=np.float64)).astype(object)
 
 
 def select_audience(

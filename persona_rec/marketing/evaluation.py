@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -101,6 +103,8 @@ def campaign_outcomes(
         order of ``campaign``. ``revenue`` sums ``quantity * price`` of
         purchases in the window (quantity 1 when absent; item list price when
         the events carry no price; NaN when no price is known at all).
+        Users unknown to the dataset get zero outcomes and a ``UserWarning``
+        naming them (``attrs["n_unknown_users"]`` holds the count).
         ``n_orders`` counts distinct ``order_id`` values (purchase events when
         there is no ``order_id``).
 
@@ -158,6 +162,16 @@ def campaign_outcomes(
                 )
             out[col] = vals.astype(bool).to_numpy()
 
+    known = dataset.user_state(out[Columns.USER].to_numpy()) != "cold"
+    n_unknown = int((~known).sum())
+    if n_unknown:
+        warnings.warn(
+            f"campaign has {n_unknown} of {len(out)} user(s) unknown to the dataset, e.g. "
+            f"{example_values(out.loc[~known, Columns.USER])}; they get zero outcomes "
+            "(check that the id types match).",
+            UserWarning,
+            stacklevel=2,
+        )
     inter = dataset.interactions
     pos = pd.Series(np.arange(len(out)), index=pd.Index(_user_key(out[Columns.USER])))
     row = pos.reindex(_user_key(inter[Columns.USER])).to_numpy()
@@ -203,6 +217,7 @@ def campaign_outcomes(
     ).drop_duplicates()
     out["active_days"] = np.bincount(days["r"].to_numpy(), minlength=n).astype(np.int64)
     out["retained"] = np.bincount(row, weights=in_ret, minlength=n) > 0
+    out.attrs["n_unknown_users"] = n_unknown
     return out
 
 

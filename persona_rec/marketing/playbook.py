@@ -320,7 +320,8 @@ class Playbook:
                     recs = self._brand_filter(recs, profiles, pools.get("brand"), recommender, users, kwargs)
                 lists = recs.sort_values([Columns.USER, Columns.RANK]).groupby(
                     recs[Columns.USER].astype(object))[Columns.ITEM].agg(list)
-                got = [list(lists.get(u, [])) for u in users]
+                found = lists.reindex(pd.Index(users, dtype=object))
+                got = [v if isinstance(v, list) else [] for v in found.to_numpy()]
                 short = np.array([len(g) < k for g in got])
                 if short.any() and "items" in kwargs:  # small pool: top up with plain recommendations
                     plain = {key: v for key, v in kwargs.items() if key != "items"}

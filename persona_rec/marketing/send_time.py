@@ -191,8 +191,8 @@ class SendTimeModel:
         self, counts: sp.csr_matrix, patterns: pd.DataFrame, rows: np.ndarray, segs: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Argmax and its posterior probability, computed in chunks of users."""
-        key = np.array([s if s is not None and s in patterns.index else "__all__" for s in segs], dtype=object)
-        code = patterns.index.get_indexer(key)
+        code = patterns.index.get_indexer(pd.Index(segs, dtype=object))
+        code = np.where(code < 0, patterns.index.get_loc("__all__"), code)  # no / unknown segment
         prior = patterns.to_numpy()
         best = np.empty(rows.size, dtype=np.int64)
         prob = np.empty(rows.size, dtype=np.float64)
@@ -252,7 +252,7 @@ class SendTimeModel:
         hour, hshare, n_ev = self._posterior_best(self.hour_counts_, self.segment_hour_, rows, segs)
         wday, wshare, _ = self._posterior_best(self.weekday_counts_, self.segment_weekday_, rows, segs)
         weight = n_ev / (n_ev + self._alpha) if self._alpha > 0 else (n_ev > 0).astype(float)
-        has_seg = np.array([s is not None for s in segs])
+        has_seg = pd.notna(pd.Series(segs, dtype=object)).to_numpy()
         source = np.where(weight >= 0.5, "user", np.where(has_seg | (n_ev > 0), "segment", "population"))
         return pd.DataFrame(
             {

@@ -107,7 +107,9 @@ def test_outcome_errors(rng):
 def test_unknown_users_have_zero_outcomes(rng):
     ds, camp, _, _ = _campaign_world(rng, 100)
     extra = pd.DataFrame({"user_id": [10_000], "group": ["treatment"], "sent_at": [SENT], "clicked": [False]})
-    out = campaign_outcomes(pd.concat([camp, extra], ignore_index=True), ds)
+    with pytest.warns(UserWarning, match=r"1 of 101 user\(s\) unknown to the dataset, e.g. \[10000\]"):
+        out = campaign_outcomes(pd.concat([camp, extra], ignore_index=True), ds)
+    assert out.attrs["n_unknown_users"] == 1
     last = out.iloc[-1]
     assert (last["converted"], last["revenue"], last["n_events"]) == (False, 0.0, 0)
 
