@@ -75,7 +75,9 @@ def bootstrap_ci(
         return out
     present = ~np.isnan(values)
     filled = np.where(present, values, 0.0)
-    out["mean"] = np.nanmean(np.where(present, values, np.nan), axis=0) if present.any() else np.nan
+    n_present = present.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["mean"] = np.where(n_present > 0, filled.sum(axis=0) / n_present, np.nan)
     rng = np.random.default_rng(random_state)
     block = max(1, min(b, 2_000_000 // max(n, 1)))
     means = np.empty((b, m))
@@ -89,10 +91,11 @@ def bootstrap_ci(
             means[done:done + c] = (counts @ filled) / (counts @ present)
         done += c
     alpha = (1.0 - level) / 2.0
-    with np.errstate(invalid="ignore"):
-        out["ci_low"] = np.nanquantile(means, alpha, axis=0) if np.isfinite(means).any() else np.nan
-        out["ci_high"] = np.nanquantile(means, 1 - alpha, axis=0) if np.isfinite(
-            means).any() else np.nan
+    defined = np.isfinite(means).any(axis=0)  # a column that is NaN for every user stays NaN
+    if defined.any():
+        low, high = np.nanquantile(means[:, defined], [alpha, 1.0 - alpha], axis=0)
+        out.loc[out.index[defined], "ci_low"] = low
+        out.loc[out.index[defined], "ci_high"] = high
     return out
 
 

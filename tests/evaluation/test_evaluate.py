@@ -258,3 +258,16 @@ def test_cold_item_split_ranks_only_new_items(shop):
     evaluate(model, split, [HitRate(5)])
     reco = model.recommend(split.test_users, k=5, items=split.candidate_items, on_unknown="skip")
     assert set(reco["item_id"]) <= set(split.candidate_items)
+
+
+def test_bootstrap_all_nan_column_and_errors():
+    frame = pd.DataFrame({"a": np.r_[np.ones(50), np.zeros(50)], "b": np.nan})
+    out = bootstrap_ci(frame, n_bootstrap=100, random_state=0)
+    assert out.loc["a", "mean"] == 0.5 and out.loc["a", "ci_low"] < 0.5 < out.loc["a", "ci_high"]
+    assert out.loc["b"].isna().all()
+    with pytest.raises(InvalidParameterError, match="'n_bootstrap' parameter of bootstrap_ci"):
+        bootstrap_ci(frame, n_bootstrap=5)
+    with pytest.raises(InvalidDtypeError, match="per_user must be a per-user Series or DataFrame"):
+        bootstrap_ci([1, 2, 3])  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="'method' parameter of paired_test"):
+        paired_test(frame, frame, method="anova")
