@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_choice, check_int, check_number
+from .._validation import check_choice, check_frame, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
@@ -345,6 +345,24 @@ class CoPurchaseRecommender(Recommender):
             Columns.RANK: np.arange(1, len(top) + 1),
         })
 
+    def explain(self, recommendations: pd.DataFrame) -> pd.DataFrame:
+        """Add the rule behind each recommended item.
+
+        Parameters
+        ----------
+        recommendations : pandas.DataFrame
+            Output of :meth:`recommend` (needs ``user_id`` and ``item_id``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy with ``because_of`` (the item of the user's recent baskets
+            contributing most to the row's score; None when no rule fired) and
+            ``rule_confidence`` (confidence of ``because_of -> item_id``).
+        """
+        self._check_fitted()
+        return _explain_copurchase(self, recommendations)
+
     # -------------------------------------------------------------- scoring
     def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
         fit_idx = self._fit_user_index(user_idx, dataset)
@@ -362,3 +380,33 @@ class CoPurchaseRecommender(Recommender):
         s = self._rule_scores[np.asarray(item_idx)].toarray().astype(np.float64)
         s[s <= 0] = -np.inf
         return s
+
+
+def _reco_indices(model: Recommender, recommendations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Fit-time user and item indices of a recommendation frame (-1 when unknown)."""
+    check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM), allow_empty=True)
+    u = model.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
+    i = model.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+    return np.asarray(u, dtype=np.int64), np.asarray(i, dtype=np.int64)
+
+
+def _explain_copurchase(model: CoPurchaseRecommender, recommendations: pd.DataFrame) -> pd.DataFrame:
+    u, i = _reco_indices(model, recommendations)
+    ok = (u >= 0) & (i >= 0)
+    n = len(u)
+    because = np.full(n, None, dtype=object)
+    conf = np.full(n, np.nan)
+    if ok.any():
+        R = model.recent_items_[u[ok]]
+        S = model._rule_scores.T.tocsr()[i[ok]]
+        contrib = sp.csr_matrix(R.multiply(S))
+        has = np.diff(contrib.indptr) > 0
+        best = np.asarray(contrib.argmax(axis=1)).ravel()
+        rows = np.flatnonzero(ok)
+        because[rows[has]] = model.item_map_.to_external(best[has])
+        C = model._confidence
+        conf[rows[has]] = np.asarray(C[best[has], i[ok][has]]).ravel()
+    out = recommendations.copy()
+    out["because_of"] = because
+    out["rule_confidence"] = conf
+    return out

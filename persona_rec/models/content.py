@@ -285,6 +285,49 @@ class ContentRecommender(Recommender):
         s = (self.item_vectors_[np.asarray(item_idx)] @ self.item_vectors_.T).toarray()
         return s.astype(np.float64)
 
+    def explain(self, recommendations: pd.DataFrame, n_terms: int = 3) -> pd.DataFrame:
+        """Add the terms shared by user and item that drive each row's score.
+
+        Parameters
+        ----------
+        recommendations : pandas.DataFrame
+            Output of :meth:`recommend` for users known at fit time.
+        n_terms : int, default 3
+            Terms per row, strongest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy with ``top_terms``: ``"; "``-joined terms such as
+            ``"category_l2=home/kitchen; mug"`` (empty when nothing is shared).
+        """
+        self._check_fitted()
+        from .._validation import check_frame
+
+        n_terms = check_int(n_terms, "n_terms", minimum=1, owner="ContentRecommender.explain")
+        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
+                    allow_empty=True)
+        u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
+        i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+        ok = (u >= 0) & (i >= 0)
+        out_terms = np.full(len(u), "", dtype=object)
+        if ok.any():
+            users, _ = self.user_vectors(self.user_map_.to_external(u[ok]))
+            P = sp.csr_matrix(users.multiply(self.item_vectors_[i[ok]]))
+            P.eliminate_zeros()
+            names = np.array([t.split(":", 1)[1] for t in self.terms_.tolist()], dtype=object)
+            rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
+            order = np.lexsort((-P.data, rows))
+            rank = np.arange(len(order)) - np.repeat(P.indptr[:-1], np.diff(P.indptr))
+            keep = order[rank < n_terms]
+            picked = pd.Series(names[P.indices[keep]]).groupby(rows[keep]).agg("; ".join)
+            filled = np.full(P.shape[0], "", dtype=object)
+            filled[picked.index.to_numpy()] = picked.to_numpy()
+            out_terms[np.flatnonzero(ok)] = filled
+        out = recommendations.copy()
+        out["top_terms"] = out_terms
+        return out
+
     def user_vectors(self, user_ids: Any) -> tuple[sp.csr_matrix, np.ndarray]:
         """The TF-IDF vectors of users known at fit time (hot: history; warm: profile).
 

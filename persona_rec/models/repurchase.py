@@ -444,6 +444,44 @@ class RepurchaseRecommender(Recommender):
         frame = frame.sort_values(["_u", Columns.SCORE], ascending=[True, False], kind="stable")
         return frame.drop(columns="_u").reset_index(drop=True)
 
+    def explain(self, recommendations: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+        """Add the purchase history behind each row, in readable units.
+
+        Parameters
+        ----------
+        recommendations : pandas.DataFrame
+            Output of :meth:`recommend`.
+        dataset : Dataset
+            The Dataset the recommendations were computed from (usually the
+            training data).
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy with ``n_orders`` (orders with the item), ``days_since``
+            (days since the last purchase of it), ``cycle_days`` (the personal
+            repurchase cycle) and ``due`` (0-1, 1 = due within the horizon);
+            NaN for rows that are not past purchases (fill rows).
+        """
+        from .._validation import check_frame
+
+        self._check_fitted()
+        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
+                    allow_empty=True)
+        feats = self.feature_frame(dataset)
+        n_orders = np.expm1(feats["ln_orders"].to_numpy())
+        since = np.expm1(feats["ln_since"].to_numpy())
+        ratio = np.exp(feats["ln_ratio"].to_numpy())
+        info = pd.DataFrame({
+            Columns.USER: feats[Columns.USER].to_numpy(),
+            Columns.ITEM: feats[Columns.ITEM].to_numpy(),
+            "n_orders": np.rint(n_orders),
+            "days_since": since,
+            "cycle_days": (since + 0.5 * self.horizon_days) / ratio,
+            "due": feats["due"].to_numpy(),
+        })
+        return recommendations.merge(info, on=[Columns.USER, Columns.ITEM], how="left")
+
     # -------------------------------------------------------------- scoring
     def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
         if dataset is None:

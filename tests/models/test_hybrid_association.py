@@ -108,6 +108,9 @@ def test_recommend_follows_latest_basket() -> None:
     assert rec[Columns.ITEM].tolist() == ["sauce", "chips"]
     only_last = CoPurchaseRecommender(n_recent_baskets=1).fit(Dataset.from_frames(inter))
     assert only_last.recommend(["me"], k=5)[Columns.ITEM].tolist() == ["sauce"]
+    exp = model.explain(rec)
+    assert exp["because_of"].tolist() == ["pasta", "beer"]
+    assert exp["rule_confidence"].tolist() == pytest.approx([10 / 11, 10 / 11])
 
 
 def test_basket_modes() -> None:

@@ -48,6 +48,16 @@ def test_new_items_without_interactions_are_recommended() -> None:
     assert set(sim["similar_item_id"]) == {"mug1", "mug2"}
 
 
+def test_explain_names_shared_terms() -> None:
+    ds = Dataset.from_frames(_interactions(), items=_catalogue())
+    model = ContentRecommender().fit(ds)
+    exp = model.explain(model.recommend(["mug_fan"], k=1), n_terms=2)
+    terms = exp["top_terms"].iloc[0].split("; ")
+    assert len(terms) == 2
+    assert set(terms) <= {"mug", "ceramic", "category_l3=home/kitchen/mugs",
+                          "category_l2=home/kitchen", "category_l1=home", "brand=acme"}
+
+
 def test_time_decay_favours_recent_interest() -> None:
     ds = Dataset.from_frames(_interactions(), items=_catalogue())
     decayed = ContentRecommender(half_life_days=30).fit(ds)

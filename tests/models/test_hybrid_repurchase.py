@@ -200,3 +200,17 @@ def test_dataset_context_rescores_newer_snapshot() -> None:
 def test_bad_parameters(kwargs: dict, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         RepurchaseRecommender(**kwargs)
+
+
+def test_explain_in_readable_units() -> None:
+    ds = _shop()
+    model = RepurchaseRecommender(learn=False, fill="popular").fit(ds)
+    rec = model.recommend([1], k=10, filter_seen=False)
+    exp = model.explain(rec, ds)
+    assert exp[Columns.ITEM].tolist() == rec[Columns.ITEM].tolist()
+    row = exp.set_index(Columns.ITEM).loc["coffee"]
+    assert row["n_orders"] == 10
+    assert row["days_since"] == pytest.approx(7.0, abs=0.01)  # last event day 70, coffee day 63
+    assert row["cycle_days"] == pytest.approx(7.0, rel=0.05)  # weekly, shrunk toward the prior
+    # fill rows (never bought by the user) carry no purchase history
+    assert exp.set_index(Columns.ITEM).loc[["soap", "shampoo"], "n_orders"].isna().all()
