@@ -42,6 +42,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import check_choice, check_int, check_number
@@ -108,6 +109,9 @@ class LightFMRecommender(Recommender):
     user_embeddings_, item_embeddings_ : numpy.ndarray of float32
         Embedding of every feature column (rows follow ``*_feature_names_``).
     user_feature_names_, item_feature_names_ : numpy.ndarray of str
+    user_features_ : scipy.sparse.csr_matrix
+        The (normalised) user feature matrix used in training, ``n_users x
+        n_user_features``; :meth:`explain` reads it.
     served_items_ : numpy.ndarray of bool
         Items with at least one feature (identity or attribute).
 
@@ -210,6 +214,7 @@ class LightFMRecommender(Recommender):
         self.item_feature_biases_ = np.asarray(model.item_biases, dtype=np.float32)
         self.user_feature_names_ = np.asarray(un, dtype=str)
         self.item_feature_names_ = np.asarray(itn, dtype=str)
+        self.user_features_ = uf
         self.user_repr_ = np.asarray(uf @ self.user_embeddings_, dtype=np.float32)
         self.item_repr_ = np.asarray(itf @ self.item_embeddings_, dtype=np.float32)
         self.item_bias_ = np.asarray(itf @ self.item_feature_biases_, dtype=np.float32).ravel()
@@ -233,6 +238,62 @@ class LightFMRecommender(Recommender):
 
     def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
         return self._score_users(user_idx, dataset)
+
+    def explain(self, recommendations: pd.DataFrame, n_features: int = 3) -> pd.DataFrame:
+        """Add the user side features (profile columns, tags) that drive each row.
+
+        The score of a row decomposes over the user's features ``f`` as
+        ``sum_f w_f * (e_f . item_repr)`` (plus the item bias). The identity
+        feature is left out: what remains is what the profile contributes.
+
+        Parameters
+        ----------
+        recommendations : pandas.DataFrame
+            Output of :meth:`recommend` for users known at fit time.
+        n_features : int, default 3
+            Features per row, largest positive contribution first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy with ``top_features`` (``"; "``-joined feature names, e.g.
+            ``"tag:interest/home; profile:cat_l1:home"``; empty when the user
+            has no side feature pushing the item up).
+        """
+        from .._validation import check_frame
+        from ..columns import Columns
+
+        self._check_fitted()
+        n_features = check_int(n_features, "n_features", minimum=1,
+                               owner="LightFMRecommender.explain")
+        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
+                    allow_empty=True)
+        u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
+        i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+        ok = np.flatnonzero((u >= 0) & (i >= 0))
+        out_terms = np.full(len(u), "", dtype=object)
+        names = self.user_feature_names_.astype(object)
+        side = ~np.char.startswith(self.user_feature_names_.astype(str), "user_id=")
+        if len(ok):
+            F = self.user_features_[u[ok]].tocsr()
+            rows = np.repeat(np.arange(F.shape[0]), np.diff(F.indptr))
+            feats = F.indices
+            contrib = F.data * np.einsum(
+                "ij,ij->i", self.user_embeddings_[feats], self.item_repr_[i[ok][rows]])
+            keep = side[feats] & (contrib > 0)
+            rows, feats, contrib = rows[keep], feats[keep], contrib[keep]
+            order = np.lexsort((-contrib, rows))
+            rows, feats = rows[order], feats[order]
+            starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1]
+            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+            sel = rank < n_features
+            picked = pd.Series(names[feats[sel]]).groupby(rows[sel]).agg("; ".join)
+            filled = np.full(len(ok), "", dtype=object)
+            filled[picked.index.to_numpy()] = picked.to_numpy()
+            out_terms[ok] = filled
+        out = recommendations.copy()
+        out["top_features"] = out_terms
+        return out
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
         f = self.item_repr_.astype(np.float64)

@@ -132,3 +132,17 @@ def test_seed_controls_training(block_dataset: Dataset) -> None:
 def test_bad_parameters(kwargs: dict, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         LightFMRecommender(**kwargs)
+
+
+def test_explain_names_profile_features(block_dataset: Dataset, block_profiles: Any) -> None:
+    model = LightFMRecommender(no_components=16, epochs=30, user_features=["profile", "tags"],
+                               random_state=1).fit(block_dataset, block_profiles)
+    users = [f"u{b}_{j}" for b in range(4) for j in range(3)] + ["w2_0"]
+    exp = model.explain(model.recommend(users, k=2), n_features=3)
+    assert list(exp.columns[-1:]) == ["top_features"]
+    hot = exp[exp[Columns.USER].str.startswith("u")]
+    own_block = [f"block{b}" in t for b, t in zip(block_of(hot[Columns.USER]), hot["top_features"])]
+    assert np.mean(own_block) > 0.8  # the user's own category interest drives the row
+    assert not exp["top_features"].str.contains("user_id=").any()
+    warm = exp[exp[Columns.USER] == "w2_0"]["top_features"]
+    assert warm.str.contains("region").all()  # attribute-only: served by region
