@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import check_number
@@ -83,6 +84,8 @@ class ALSFeaturesRecommender(ALSRecommender):
     item_coef_, item_intercept_ : numpy.ndarray
         Ridge mapping item features -> factors.
     user_feature_names_, item_feature_names_ : numpy.ndarray of str
+    user_features_ : scipy.sparse.csr_matrix
+        L2-normalised user side features (``n_users x n_user_features``).
     served_items_ : numpy.ndarray of bool
         Items with ALS factors or with attributes.
 
@@ -139,6 +142,7 @@ class ALSFeaturesRecommender(ALSRecommender):
         W, b = _ridge(uf[hot_u], self.user_factors_[hot_u], self.ridge_alpha)
         self.user_coef_, self.user_intercept_ = W, b
         self.user_feature_names_ = np.asarray(un, dtype=str)
+        self.user_features_ = uf
         warm = np.flatnonzero(~hot_u)
         if len(warm):
             self.user_factors_[warm] = np.asarray(uf[warm] @ W, dtype=np.float32) + b
@@ -158,6 +162,62 @@ class ALSFeaturesRecommender(ALSRecommender):
             self.item_intercept_ = np.zeros(self.factors, dtype=np.float32)
             self.item_feature_names_ = np.asarray([], dtype=str)
         self.served_items_ = served_items
+
+    def explain(self, recommendations: pd.DataFrame, n_features: int = 3) -> pd.DataFrame:
+        """Add the side features that drive each attribute-only user's row.
+
+        For a warm user the factors are ``x @ user_coef_ + user_intercept_``,
+        so the score splits over features ``f`` as ``x_f * (user_coef_[f] .
+        item_factor)``. Hot users are scored from their own ALS factors and
+        get an empty explanation.
+
+        Parameters
+        ----------
+        recommendations : pandas.DataFrame
+            Output of :meth:`recommend`.
+        n_features : int, default 3
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy with ``top_features`` (``"; "``-joined names).
+        """
+        from .._validation import check_frame, check_int
+        from ..columns import Columns
+
+        self._check_fitted()
+        n_features = check_int(n_features, "n_features", minimum=1,
+                               owner="ALSFeaturesRecommender.explain")
+        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
+                    allow_empty=True)
+        u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
+        i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+        ok = (u >= 0) & (i >= 0)
+        ok[ok] &= ~self.hot_users_[u[ok]]
+        ok = np.flatnonzero(ok)
+        out_terms = np.full(len(u), "", dtype=object)
+        if len(ok):
+            F = self.user_features_[u[ok]].tocsr()
+            rows = np.repeat(np.arange(F.shape[0]), np.diff(F.indptr))
+            feats = F.indices
+            contrib = F.data * np.einsum("ij,ij->i", self.user_coef_[feats],
+                                         self.item_factors_[i[ok][rows]])
+            keep = contrib > 0
+            rows, feats, contrib = rows[keep], feats[keep], contrib[keep]
+            order = np.lexsort((-contrib, rows))
+            rows, feats = rows[order], feats[order]
+            starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1] if len(rows) else \
+                np.zeros(0, dtype=np.int64)
+            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+            sel = rank < n_features
+            names = self.user_feature_names_.astype(object)
+            picked = pd.Series(names[feats[sel]]).groupby(rows[sel]).agg("; ".join)
+            filled = np.full(len(ok), "", dtype=object)
+            filled[picked.index.to_numpy()] = picked.to_numpy()
+            out_terms[ok] = filled
+        out = recommendations.copy()
+        out["top_features"] = out_terms
+        return out
 
     def _trained_items(self) -> np.ndarray:
         return self.served_items_

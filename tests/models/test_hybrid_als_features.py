@@ -102,3 +102,12 @@ def test_defaults_follow_als() -> None:
     als = ALSRecommender().get_params()
     mine = ALSFeaturesRecommender().get_params()
     assert {k: mine[k] for k in als} == als
+
+
+def test_explain_warm_rows(block_dataset: Dataset) -> None:
+    model = ALSFeaturesRecommender(factors=16, iterations=10, random_state=0).fit(block_dataset)
+    rec = model.recommend(["w1_0", "w3_2", "u0_0"], k=2)
+    exp = model.explain(rec)
+    warm = exp[exp[Columns.USER].str.startswith("w")]
+    assert [t.split("; ")[0] for t in warm["top_features"]] == ["region=r1"] * 2 + ["region=r3"] * 2
+    assert (exp[exp[Columns.USER] == "u0_0"]["top_features"] == "").all()
