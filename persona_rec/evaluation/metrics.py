@@ -177,6 +177,12 @@ class Metric:
         raise NotImplementedError
 
 
+def _mean(values: np.ndarray) -> float:
+    """Mean over defined (non-NaN) values; NaN, without a warning, when none is defined."""
+    defined = ~np.isnan(values)
+    return float(values[defined].mean()) if defined.any() else float("nan")
+
+
 def _check_k(k: Any, owner: str, allow_none: bool = False) -> int | None:
     if k is None and allow_none:
         return None
@@ -227,7 +233,7 @@ class RankingMetric(Metric):
 
     def calc(self, reco: pd.DataFrame, test: pd.DataFrame | None = None) -> float:  # noqa: D102
         prep = self._prepare(reco, test)
-        return float(np.nanmean(self._values(prep)))
+        return _mean(self._values(prep))
 
     def calc_per_user(  # noqa: D102
         self, reco: pd.DataFrame, test: pd.DataFrame | None = None
@@ -661,7 +667,7 @@ class _TopKMetric(Metric):
                          index=pd.Index(topk.user_ids, name=Columns.USER), name=self.label)
 
     def calc(self, reco: pd.DataFrame, test: pd.DataFrame | None = None) -> float:  # noqa: D102
-        return float(np.nanmean(self._user_values(self._topk(reco))))
+        return _mean(self._user_values(self._topk(reco)))
 
     calc.__doc__ = Metric.calc.__doc__
     calc_per_user.__doc__ = Metric.calc_per_user.__doc__
@@ -1184,7 +1190,7 @@ def _calc(metrics: list[Metric], reco: Any, test: Any, per_user: bool) -> Any:
         if isinstance(m, RankingMetric):
             assert prep is not None
             values = m._values(prep)
-            results[m.label] = m._series(prep) if per_user else float(np.nanmean(values))
+            results[m.label] = m._series(prep) if per_user else _mean(values)
         elif isinstance(m, CatalogCoverage):
             results[m.label] = m._from_topk(m._topk(reco, topk))
         else:
@@ -1193,7 +1199,7 @@ def _calc(metrics: list[Metric], reco: Any, test: Any, per_user: bool) -> Any:
             values = m._user_values(sub)
             results[m.label] = (
                 pd.Series(values, index=pd.Index(sub.user_ids, name=Columns.USER), name=m.label)
-                if per_user else float(np.nanmean(values))
+                if per_user else _mean(values)
             )
     if not per_user:
         return results

@@ -444,3 +444,22 @@ def test_duplicates_beyond_k_are_not_read():
         NDCG(6).calc(beyond, TEST)
     with pytest.raises(DuplicateIdError, match="duplicate"):
         Novelty(6, train=TEST).calc(beyond)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cases())
+def test_beyond_accuracy_bounds(case):
+    lists, rel, k = case
+    reco = make_reco(lists)
+    train = make_test(rel)  # any interactions frame works as train popularity
+    n_items = max(max(items) for items in lists.values()) + 1
+    feats = pd.DataFrame({"group": [i % 3 for i in range(n_items)], "odd": [i % 2 for i in
+                                                                           range(n_items)]},
+                         index=pd.Index(range(n_items), name="item_id")).astype(str)
+    for metric in (CatalogCoverage(k, catalog=n_items),
+                   PopularityBias(k, train=train),
+                   PopularityBias(k, train=train, measure="long_tail_share"),
+                   IntraListDiversity(k, item_features=feats)):
+        value = metric.calc(reco)
+        assert np.isnan(value) or 0.0 <= value <= 1.0 + 1e-12, metric.label
+    assert Novelty(k, train=train).calc(reco) >= 0.0
