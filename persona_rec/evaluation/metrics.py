@@ -738,7 +738,7 @@ def _item_popularity(train: Any, owner: str) -> tuple[pd.Series, int]:
         m.sum_duplicates()
         m.data[:] = 1.0
         counts = np.asarray(m.sum(axis=0)).ravel()
-        n_users = int(np.unique(inter["user_idx"].to_numpy()).size) if len(inter) else 0
+        n_users = int(train.hot_user_mask().sum())
         pop = pd.Series(counts, index=pd.Index(train.item_map.external_ids, name=Columns.ITEM))
     elif isinstance(train, pd.DataFrame):
         missing = [c for c in (Columns.USER, Columns.ITEM) if c not in train.columns]
