@@ -2,7 +2,7 @@
 
 Usage::
 
-    PERSONA_REC_DATA=/work/shared/datasets python benchmarks/models_core.py [ml100k] [cold] [retail]
+    PERSONA_REC_DATA=/work/shared/datasets python benchmarks/models_core.py [ml100k] [cold] [retail] [scale]
 
 Scenarios (protocols of issue #5):
 
@@ -119,8 +119,46 @@ def retail() -> None:
     _run("Online Retail next 30 days, new items only", models, new, filter_seen=True)
 
 
+def scale(n_users: int = 200_000, n_items: int = 20_000, n_events: int = 3_000_000) -> None:
+    """Fit / recommend timings on a large synthetic shop (10,000 users recommended, k=10)."""
+    from persona_rec import Dataset
+    from persona_rec.datasets.synthetic import synthetic_frames
+
+    t0 = time.perf_counter()
+    inter, users, items, _ = synthetic_frames(n_users=n_users, n_items=n_items,
+                                              n_events=n_events, random_state=0)
+    ds = Dataset.from_frames(inter, users=users, items=items)
+    print(f"\n## scale: {ds} built in {time.perf_counter() - t0:.1f}s; "
+          f"active items {int(ds.hot_item_mask().sum())}")
+    hot = ds.user_map.external_ids[ds.hot_user_mask()][:10_000]
+    models = {
+        "popular": PopularRecommender(),
+        "segment_popular(city)": SegmentPopularRecommender("city"),
+        "item_knn_bm25": ItemKNNRecommender("bm25", k_neighbours=50),
+        "als_default": ALSRecommender(),
+        "bpr_default": BPRRecommender(),
+        "ease_200": EASERecommender(200.0),
+    }
+    rows = []
+    for name, model in models.items():
+        t0 = time.perf_counter()
+        try:
+            model.fit(ds)
+        except Exception as exc:  # the EASE memory guard
+            rows.append({"model": name, "fit_s": float("nan"), "recommend_10k_s": float("nan"),
+                         "note": f"{type(exc).__name__}: {str(exc)[:70]}"})
+            continue
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rec = model.recommend(hot, k=10)
+        rec_s = time.perf_counter() - t0
+        rows.append({"model": name, "fit_s": fit_s, "recommend_10k_s": rec_s,
+                     "note": f"{len(rec)} rows"})
+    print(pd.DataFrame(rows).set_index("model").to_string(float_format=lambda v: f"{v:.2f}"))
+
+
 if __name__ == "__main__":
-    todo = sys.argv[1:] or ["ml100k", "cold", "retail"]
+    todo = sys.argv[1:] or ["ml100k", "cold", "retail", "scale"]
     print(f"persona_rec core models benchmark ({time.strftime('%Y-%m-%d')}, numpy {np.__version__})")
     for name in todo:
         globals()[name]()

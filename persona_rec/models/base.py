@@ -22,6 +22,10 @@ small private hooks:
     ``serves_cold``).
 ``_similar(item_idx) -> ndarray (len(item_idx), n_items_)``
     Item-to-item scores for :meth:`similar_items` (optional).
+``_shared_scores() -> ndarray (n_items_,) or None`` and
+``_grouped_scores(user_idx, dataset) -> (codes, vectors) or None``
+    User-independent (or per-group) score vectors (optional; let ranking
+    skip the per-user score matrix).
 ``_after_load()``
     Rebuild private helpers after :meth:`load` (optional).
 
@@ -296,6 +300,29 @@ class Recommender:
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not support similar_items.")
 
+    def _shared_scores(self) -> np.ndarray | None:
+        """One score vector used for every hot and warm user, or None (the default).
+
+        Models whose scores do not depend on the user (global popularity)
+        return it so ranking skips the per-user score matrix.
+        """
+        return None
+
+    def _grouped_scores(
+        self, user_idx: np.ndarray, dataset: Dataset | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(group code per user, score vector per group)`` or None (the default).
+
+        For models whose users fall into a few groups that share scores
+        (segment popularity): each group is ranked from one vector, so no
+        ``users x items`` matrix is built. Defaults to one group when
+        :meth:`_shared_scores` returns a vector.
+        """
+        shared = self._shared_scores()
+        if shared is None:
+            return None
+        return np.zeros(len(user_idx), dtype=np.int64), shared[None, :]
+
     def _after_load(self) -> None:
         """Rebuild private helpers after load (default: nothing)."""
 
@@ -490,9 +517,18 @@ class Recommender:
         )
         for code, fn in hooks:
             sel = np.flatnonzero(served & (state == code))
-            if len(sel):
+            if not len(sel):
+                continue
+            grouped = self._grouped_scores(idx[sel], dataset)
+            if grouped is None:
                 parts.append(self._rank(sel, idx[sel], fn, k, filter_seen, mask, dataset)
                              + (self.name,))
+                continue
+            codes, vectors = grouped
+            for g in np.unique(codes):  # loop over groups (segments), not users
+                sub = sel[codes == g]
+                parts.append(self._rank(sub, idx[sub], None, k, filter_seen, mask, dataset,
+                                        vector=vectors[g]) + (self.name,))
         sel = np.flatnonzero(served & (state == 2))
         if len(sel):
             parts.append(self._rank(sel, idx[sel], None, k, filter_seen, mask, dataset,
@@ -526,12 +562,35 @@ class Recommender:
             p, it, sc = self._topk(vector[None, :].astype(np.float64), None, k, mask)
             counts = len(positions)
             return (np.repeat(positions, len(it)), np.tile(it, counts), np.tile(sc, counts))
-        batch = max(1, self.batch_elements // max(1, n_items))
+        cand = None
+        if vector is not None:
+            # shared ranking minus each user's history: only the top (k + longest
+            # history) items of the shared ranking can make anyone's top k
+            vec = np.where(np.isnan(vector), -np.inf, vector).astype(np.float64)
+            if mask is not None:
+                vec[~mask] = -np.inf
+            hist_all = self._history(user_idx, dataset)
+            longest = int(np.diff(hist_all.indptr).max()) if len(user_idx) else 0
+            n_cand = min(n_items, k + longest)
+            order = np.lexsort((np.arange(n_items), -vec))
+            cand = order[:n_cand]
+            cand_vec = vec[cand]
+            hist_cand = hist_all[:, cand].tocsr()
+            n_cols = n_cand
+        else:
+            n_cols = n_items
+        batch = max(1, self.batch_elements // max(1, n_cols))
         out_p, out_i, out_s = [], [], []
         for start in range(0, len(positions), batch):
             u = user_idx[start : start + batch]
-            if vector is not None:
-                scores = np.repeat(vector[None, :].astype(np.float64), len(u), axis=0)
+            if cand is not None:
+                scores = np.repeat(cand_vec[None, :], len(u), axis=0)
+                seen = hist_cand[start : start + batch]
+                p, it, sc = self._topk(scores, seen, k, None)
+                out_p.append(positions[start : start + batch][p])
+                out_i.append(cand[it])
+                out_s.append(sc)
+                continue
             else:
                 scores = np.asarray(score_fn(u), dtype=np.float64)
                 if scores.shape != (len(u), n_items):

@@ -44,7 +44,8 @@ def _item_counts(inter: pd.DataFrame, n_items: int, by: str,
     keep = g >= 0
     users, items, g = users[keep], items[keep], g[keep]
     if by == "users":
-        key = np.unique(users.astype(np.int64) * n_items + items)
+        key = np.sort(users.astype(np.int64) * n_items + items)  # sort-based unique:
+        key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key  # faster than np.unique
         u_of, items = np.divmod(key, n_items)
         g = np.zeros(len(items), dtype=np.int64) if group is None else group[u_of].astype(np.int64)
         weights = None
@@ -111,6 +112,9 @@ class PopularRecommender(Recommender):
 
     def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
         return np.broadcast_to(self._vector(), (len(user_idx), len(self.scores_)))
+
+    def _shared_scores(self) -> np.ndarray:
+        return self._vector()
 
     _score_warm = _score
 
@@ -353,6 +357,17 @@ class SegmentPopularRecommender(Recommender):
         return out
 
     _score_warm = _score
+
+    def _grouped_scores(
+        self, user_idx: np.ndarray, dataset: Dataset | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        codes = self._segment_codes(user_idx, dataset)
+        glob = self.global_scores_[None, :]
+        if not self.global_fallback:
+            glob = np.full_like(glob, -np.inf)
+        vectors = np.vstack([self.segment_scores_, glob]).astype(np.float64)
+        vectors[vectors <= 0] = -np.inf
+        return np.where(codes >= 0, codes, len(self.segment_scores_)), vectors
 
     def _score_cold(self) -> np.ndarray:
         v = self.global_scores_.astype(np.float64).copy()

@@ -125,3 +125,21 @@ def test_topk_matches_naive_sort(scores, k, seen_density, mask_seed) -> None:
         want = [j for _, j in sorted(cand)][:k]
         assert items[rows == r].tolist() == want
         assert vals[rows == r].tolist() == [scores[r, j] for j in want]
+
+
+def test_shared_vector_fast_path_equals_dense_path(block_dataset: Dataset, monkeypatch) -> None:
+    """Popularity ranks a short candidate list per user; same result as full score rows."""
+    model = PopularRecommender(by="weight").fit(block_dataset)
+    users = list(block_dataset.user_map.external_ids) + ["cold1"]
+    kwargs = dict(k=12, item_filter={"in_stock": True}, exclude=["i0_3"])
+    fast = model.recommend(users, **kwargs)
+    monkeypatch.setattr(PopularRecommender, "_shared_scores", lambda self: None)
+    dense = model.recommend(users, **kwargs)
+    pd.testing.assert_frame_equal(fast, dense)
+    seg = SegmentPopularRecommender("region", shrinkage=1.0).fit(block_dataset)
+    grouped = seg.recommend(users, **kwargs)
+    monkeypatch.setattr(SegmentPopularRecommender, "_grouped_scores", lambda self, u, d: None)
+    pd.testing.assert_frame_equal(grouped, seg.recommend(users, **kwargs))
+    fb_fast = EASERecommender(10.0).fit(block_dataset).recommend(
+        users, k=30, on_unknown="fallback")
+    assert (fb_fast.groupby(Columns.USER).size() == 30).all()
