@@ -153,9 +153,14 @@ def test_real_sample_beats_buy_again() -> None:
     ours = _ndcg(model.recommend(users, k=10, filter_seen=False), test)
     base = _ndcg(_buy_again_counts(train, users), test)
     assert ours > base + 0.03, (ours, base)
-    # the learned weights make sense: buying an item more often raises its score
+    # the learned weights make sense: within a user's list, an item bought in more
+    # orders scores higher (raw and within-user weights add up inside one user)
     w = dict(zip(model.feature_names_, model.coef_))
-    assert w["ln_orders"] > 0
+    assert w["ln_orders"] + w["ln_orders_vs_user"] > 0
+    assert len(model.coef_) == 2 * len(FEATURE_NAMES)
+    raw = RepurchaseRecommender(within_user=False).fit(train)
+    assert raw.feature_names_ == list(FEATURE_NAMES)
+    assert ours > _ndcg(raw.recommend(users, k=10, filter_seen=False), test)
 
 
 def test_more_windows_more_examples() -> None:
