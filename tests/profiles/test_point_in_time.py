@@ -103,3 +103,18 @@ def test_as_of_accepts_strings_and_aware_timestamps(tiny_dataset):
                                        as_of=pd.Timestamp("2024-03-01 01:00", tz="Europe/Paris"))
     assert a.as_of == b.as_of == pd.Timestamp("2024-03-01")
     pd.testing.assert_frame_equal(a.frame, b.frame)
+
+
+def test_as_of_before_every_event_gives_prospects(tiny_dataset, tmp_path):
+    from persona_rec.profiles import Profiles
+
+    prof = ProfileBuilder.default().build(tiny_dataset, as_of="2000-01-01")
+    f = prof.frame
+    assert (f["lifecycle_stage"] == "prospect").all()
+    assert (f["n_events"] == 0).all() and f["recency_days"].isna().all()
+    assert all(m.nnz == 0 for m, _ in prof.affinities.values())
+    assert len(prof.category_cycles) == 0
+    X, names = prof.features()
+    assert X.shape[0] == len(f) and np.isfinite(X.toarray()).all()
+    back = Profiles.load(prof.save(tmp_path / "empty.npz"))
+    pd.testing.assert_frame_equal(back.frame, f)
