@@ -592,7 +592,9 @@ class Recommender:
                 out_s.append(sc)
                 continue
             else:
-                scores = np.asarray(score_fn(u), dtype=np.float64)
+                scores = np.asarray(score_fn(u))
+                if scores.dtype not in (np.float32, np.float64):
+                    scores = scores.astype(np.float64)
                 if scores.shape != (len(u), n_items):
                     raise ValueError(
                         f"{type(self).__name__} scoring hook returned shape {scores.shape}, "
@@ -610,7 +612,10 @@ class Recommender:
         scores: np.ndarray, seen: sp.csr_matrix | None, k: int, mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Vectorised top-k of a score matrix; returns (row, item, score) sorted per row."""
-        scores = np.where(np.isnan(scores), -np.inf, scores)
+        scores = np.array(scores, copy=True)  # private, writeable (hooks may return views)
+        nan = np.isnan(scores)
+        if nan.any():
+            scores[nan] = -np.inf
         if mask is not None:
             scores[:, ~mask] = -np.inf
         if seen is not None and seen.nnz:
@@ -619,6 +624,8 @@ class Recommender:
         n, m = scores.shape
         kk = min(k, m)
         if kk < m:
+            # (partitioning -scores at kk-1 stays fast when most scores tie at -inf;
+            # partitioning scores at m-kk does not)
             top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
             # ties at the cut: argpartition picks arbitrary members; re-rank those
             # rows with a stable sort so the lowest item index wins (documented order)

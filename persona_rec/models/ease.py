@@ -106,8 +106,8 @@ class EASERecommender(Recommender):
         if self.binary:
             hist = hist.copy()
             hist.data[:] = 1.0
-        out = np.full((len(user_idx), len(self.item_map_)), -np.inf)
-        out[:, self.active_items_] = np.asarray(hist @ self.weights_, dtype=np.float64)
+        out = np.full((len(user_idx), len(self.item_map_)), -np.inf, dtype=np.float32)
+        out[:, self.active_items_] = np.asarray(hist @ self.weights_, dtype=np.float32)
         empty = np.diff(hist.indptr) == 0
         out[empty] = -np.inf  # no history: no evidence
         return out

@@ -113,7 +113,7 @@ class ItemKNNRecommender(Recommender):
         if self.binary:
             hist = hist.copy()
             hist.data[:] = 1.0
-        scores = (hist @ self.similarity_).toarray().astype(np.float64)
+        scores = (hist @ self.similarity_).toarray()  # float32
         scores[scores == 0] = -np.inf
         return scores
 

@@ -48,7 +48,7 @@ class _FactorModel(Recommender):
 
     def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
         vecs = self._user_vectors(user_idx, dataset)
-        scores = vecs.astype(np.float64) @ self.item_factors_.T.astype(np.float64)
+        scores = vecs @ self.item_factors_.T  # float32, like the factors
         scores[np.isnan(vecs).any(axis=1)] = -np.inf
         scores[:, ~self._trained_items()] = -np.inf
         return scores
