@@ -89,7 +89,7 @@ def cold() -> None:
     seg = users["gender"].astype(str) + " | " + _age_band(users["age"])
     models = {
         "popular": PopularRecommender(),
-        "segment_gender_age": SegmentPopularRecommender(["gender"], shrinkage=10.0),
+        "segment_gender": SegmentPopularRecommender(["gender"], shrinkage=10.0),
         "segment_gender_ageband": SegmentPopularRecommender(seg, shrinkage=10.0),
         "segment_gender_ageband_s50": SegmentPopularRecommender(seg, shrinkage=50.0),
         "segment_occupation": SegmentPopularRecommender("occupation", shrinkage=10.0),

@@ -112,8 +112,8 @@ def test_als_matches_implicit_and_folds_in(small: Dataset) -> None:
 
     model = ALSRecommender(factors=4, iterations=4, random_state=1).fit(small)
     ref = AlternatingLeastSquares(factors=4, iterations=4, random_state=1, regularization=0.05,
-                                  alpha=5.0, num_threads=1)
-    ref.fit(small.get_user_item_matrix(), show_progress=False)
+                                  alpha=2.0, num_threads=1)
+    ref.fit(small.get_user_item_matrix(binary=True), show_progress=False)
     np.testing.assert_allclose(model.item_factors_, ref.item_factors, rtol=1e-5, atol=1e-6)
     # a brand-new user in a newer snapshot is folded in from their history
     inter = small.interactions[["user_id", "item_id", "timestamp"]]
@@ -123,7 +123,7 @@ def test_als_matches_implicit_and_folds_in(small: Dataset) -> None:
     rec = model.recommend([999], k=3, dataset=newer)
     assert len(rec) == 3
     assert not rec[Columns.ITEM].isin(["it1", "it2"]).any()
-    hist = newer.get_user_item_matrix()[newer.user_map.to_internal([999])]
+    hist = newer.get_user_item_matrix(binary=True)[newer.user_map.to_internal([999])]
     vec = ref.recalculate_user(0, hist)
     scores = np.asarray(vec).ravel() @ ref.item_factors.T
     scores[small.item_map.to_internal(["it1", "it2"])] = -np.inf
