@@ -78,8 +78,6 @@ SIMILAR_ITEM = "similar_item_id"
 FALLBACK_SOURCE = "fallback_popular"
 
 
-
-
 class Recommender:
     """Base class of every persona_rec recommender.
 
@@ -114,9 +112,11 @@ class Recommender:
     3       99       b    1.0     2  popular
     """
 
-    serves_hot: ClassVar[bool] = True
-    serves_warm: ClassVar[bool] = False
-    serves_cold: ClassVar[bool] = False
+    # class-level defaults; a model may set them per instance in __init__ when
+    # what it serves depends on its configuration (FallbackChain, segment popularity)
+    serves_hot: bool = True
+    serves_warm: bool = False
+    serves_cold: bool = False
     default_name: ClassVar[str] = ""
     #: Upper bound on the number of float scores held at once while ranking.
     batch_elements: ClassVar[int] = 1 << 22
