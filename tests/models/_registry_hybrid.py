@@ -6,6 +6,7 @@ from persona_rec.models.als_features import ALSFeaturesRecommender
 from persona_rec.models.association import CoPurchaseRecommender
 from persona_rec.models.content import ContentRecommender
 from persona_rec.models.lightfm import LightFMRecommender
+from persona_rec.models.persona import PersonaRecommender
 from persona_rec.models.repurchase import RepurchaseRecommender
 
 MODELS = [
@@ -32,4 +33,6 @@ MODELS = [
     ("copurchase_user_baskets", lambda: CoPurchaseRecommender(min_count=1, basket="user",
                                                                    use_purchases=False)),
     ("repurchase", lambda: RepurchaseRecommender(min_positives=5)),
+    ("persona", lambda: PersonaRecommender(random_state=0, ranker_iterations=20,
+                                           n_candidates=30)),
 ]
