@@ -3,22 +3,36 @@
 Turns an e-commerce platform's users, items and behaviour events into user
 profiles (用户画像), a hierarchical tag taxonomy, segments, recommendations and
 marketing audiences.
+
+The main entry points::
+
+    from persona_rec import Dataset, PersonaRecommender
+    from persona_rec.datasets import load_sample
+    from persona_rec.profiles import ProfileBuilder
+    from persona_rec.tags import Taxonomy, Tagger
+    from persona_rec.segments import rfm_segments, kmeans_segments
+    from persona_rec.evaluation import next_period_split, NDCG, evaluate
+    from persona_rec.marketing import select_audience
 """
 
 from __future__ import annotations
 
+from . import exceptions
+from .cleaning import CleaningReport
 from .columns import Columns
 from .dataset import DEFAULT_EVENT_WEIGHTS, Dataset, UserState
 from .identifiers import IdMap
-from . import exceptions
+from .models.persona import PersonaRecommender
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CleaningReport",
     "Columns",
     "Dataset",
     "DEFAULT_EVENT_WEIGHTS",
     "IdMap",
+    "PersonaRecommender",
     "UserState",
     "exceptions",
     "__version__",

@@ -415,8 +415,9 @@ class Dataset:
         if ev_cat is not None:
             data[cols.EVENT] = ev_cat if all_kept else ev_cat[keep].remove_unused_categories()
         for col in (cols.QUANTITY, cols.PRICE):
-            if col in numeric:
-                data[col] = take(numeric[col])
+            if col in numeric:  # integer quantities stay integers
+                src = inter[col]
+                data[col] = take(src.to_numpy() if src.dtype.kind in "iu" else numeric[col])
         reserved = set(cols.INTERACTIONS_REQUIRED) | {cols.WEIGHT, cols.EVENT, cols.QUANTITY,
                                                      cols.PRICE}
         for col in inter.columns:
@@ -693,13 +694,36 @@ class Dataset:
         return Dataset(
             user_map=self._user_map,
             item_map=self._item_map,
-            inter=inter.reset_index(drop=True),
+            inter=inter if isinstance(inter.index, pd.RangeIndex) and inter.index.start == 0
+            and inter.index.step == 1 else inter.reset_index(drop=True),
             users=self._users,
             items=self._items,
             event_weights=self._event_weights,
             sensitive_columns=self._sensitive,
             cleaning_reports=self._reports,
         )
+
+    def with_cleaning_reports(self, reports: Iterable[CleaningReport]) -> Dataset:
+        """Return a copy whose :attr:`cleaning_reports` are ``reports``.
+
+        Loaders that clean raw files before :meth:`from_frames` use it to keep
+        every removed row reported in one place.
+
+        Parameters
+        ----------
+        reports : iterable of CleaningReport
+
+        Returns
+        -------
+        Dataset
+        """
+        reports = list(reports)
+        bad = [type(r).__name__ for r in reports if not isinstance(r, CleaningReport)]
+        if bad:
+            raise InvalidDtypeError(f"reports must hold CleaningReport objects, got {bad}.")
+        out = self._with_inter(self._inter)
+        out._reports = reports
+        return out
 
     def filter_interactions(self, mask: Any) -> Dataset:
         """Keep the interactions where ``mask`` is True; id maps are shared.

@@ -91,10 +91,111 @@ def _section_cleaning(ctx: DemoContext) -> str:
     return "\n".join(str(r) for r in reports)
 
 
+def _section_profiles(ctx: DemoContext) -> str:
+    from .profiles._demo import demo_section
+
+    profiles, text = demo_section(ctx.dataset)
+    ctx.results["profiles"] = profiles
+    return text
+
+
+def _section_tags(ctx: DemoContext) -> str:
+    from .tags._demo import demo_section
+
+    user_tags, text = demo_section(ctx.results["profiles"])
+    ctx.results["user_tags"] = user_tags
+    return text
+
+
+def _section_segments(ctx: DemoContext) -> str:
+    from .segments._demo import demo_section
+
+    return demo_section(ctx.results["profiles"], ctx.results.get("user_tags"),
+                        random_state=ctx.random_state)
+
+
+def _split_time(dataset: Dataset) -> pd.Timestamp:
+    """2011-11-09 for Online Retail data, else 30 days before the last event."""
+    first, last = dataset.time_range
+    t = pd.Timestamp("2011-11-09")
+    if not first < t < last:
+        t = (last - pd.Timedelta(days=30)).normalize()
+    return t
+
+
+def _section_recommendations(ctx: DemoContext) -> str:
+    from .evaluation import NDCG, HitRate, Recall, evaluate, next_period_split
+    from .models import EASERecommender, PopularRecommender, RepurchaseRecommender
+    from .models.persona import PersonaRecommender
+
+    ds = ctx.dataset
+    at = _split_time(ds)
+    split = next_period_split(ds, at, "30D", filter_already_seen=False)
+    models = {
+        "PersonaRecommender": PersonaRecommender(random_state=ctx.random_state),
+        "Repurchase (buy again)": RepurchaseRecommender(),
+        "EASE": EASERecommender(),
+        "Popular (30 days)": PopularRecommender(window_days=30),
+    }
+    rows = []
+    for name, model in models.items():
+        start = time.perf_counter()
+        res = evaluate(model, split, [NDCG(10), Recall(10), HitRate(10)], filter_seen=False)
+        row = dict(zip(res["metric"], res["value"]))
+        row = {"model": name, **row, "seconds": time.perf_counter() - start}
+        rows.append(row)
+    persona = models["PersonaRecommender"]
+    ctx.results["model"] = persona
+    table = pd.DataFrame(rows)
+    lines = [
+        f"next-30-days split at {at.date()}: {split.info['n_test_users']:,} test users, "
+        f"{split.info['n_test_pairs']:,} (user, item) pairs bought in the window; "
+        "repeats allowed (filter_seen=False)",
+        format_table(table),
+        "",
+        f"PersonaRecommender: mode={persona.mode_}, ranker blend alpha={persona.alpha_all_} "
+        f"(repeats) / {persona.alpha_new_} (new items), tuned on "
+        f"{persona.validation_['windows']} internal window(s)",
+    ]
+    train = split.train
+    hot = train.user_map.external_ids[train.hot_user_mask()]
+    warm = train.user_map.external_ids[~train.hot_user_mask()]
+    names = None
+    attrs = train.item_attributes()
+    for col in ("description", "title"):
+        if col in attrs.columns:
+            names = attrs[col]
+            break
+    examples = [("a user with purchases", hot[0])]
+    if len(warm):
+        examples.append(("an attribute-only user (registered, no purchases)", warm[0]))
+    examples.append(("a brand-new user", "new-customer-001"))
+    for label, uid in examples:
+        reco = persona.recommend([uid], k=3, filter_seen=False, on_unknown="fallback")
+        reco = persona.explain(reco, user_tags=ctx.results.get("user_tags"), item_names=names)
+        if names is not None:
+            reco.insert(2, "name", reco["item_id"].map(names).astype(str).str.slice(0, 32))
+        cols = [c for c in ("item_id", "name", "score", "source", "reason", "tags")
+                if c in reco.columns]
+        lines += ["", f"{label}: {uid!r}", format_table(reco[cols])]
+    return "\n".join(lines)
+
+
+def _section_marketing(ctx: DemoContext) -> str:
+    from .marketing._demo import demo_section
+
+    return demo_section(ctx)
+
+
 #: The demo's sections, in order: (title, function).
 SECTIONS: list[tuple[str, Callable[[DemoContext], str]]] = [
     ("Dataset", _section_dataset),
     ("Cleaning report", _section_cleaning),
+    ("Profiles", _section_profiles),
+    ("Tags", _section_tags),
+    ("Segments", _section_segments),
+    ("Recommendations", _section_recommendations),
+    ("Campaign plan", _section_marketing),
 ]
 
 

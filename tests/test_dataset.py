@@ -260,3 +260,17 @@ def test_external_ids_round_trip_through_dataset(pairs):
     assert out["user_id"].tolist() == inter["user_id"].tolist()
     assert out["item_id"].tolist() == inter["item_id"].tolist()
     assert ds.get_user_item_matrix().sum() == len(pairs)
+
+
+def test_with_cleaning_reports_and_int_quantity():
+    from persona_rec.cleaning import CleaningReport
+
+    ds = Dataset.from_frames(make_inter())
+    assert ds.interactions["quantity"].dtype.kind == "i"
+    rep = CleaningReport("raw", 10)
+    rep.add("bad", 2, "bad rows")
+    ds2 = ds.with_cleaning_reports([rep])
+    assert ds2.cleaning_reports == [rep] and ds.cleaning_reports == []
+    assert ds2.n_interactions == ds.n_interactions
+    with pytest.raises(InvalidDtypeError, match=r"reports must hold CleaningReport objects, got \['str'\]"):
+        ds.with_cleaning_reports(["nope"])

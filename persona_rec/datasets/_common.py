@@ -19,20 +19,7 @@ def with_reports(dataset: Dataset, reports: Sequence[CleaningReport]) -> Dataset
     reports belong in :attr:`Dataset.cleaning_reports` next to the reports of
     ``from_frames(clean=True)``, so callers find every removed row in one place.
     """
-    merged = [*reports, *dataset.cleaning_reports]
-    builder = getattr(dataset, "with_cleaning_reports", None)
-    if builder is not None:  # public hook, when Dataset provides one
-        return builder(merged)
-    return Dataset(
-        user_map=dataset.user_map,
-        item_map=dataset.item_map,
-        inter=dataset.internal_interactions,
-        users=dataset._users,  # noqa: SLF001 - same package, no public hook yet
-        items=dataset._items,  # noqa: SLF001
-        event_weights=dataset.event_weights,
-        sensitive_columns=dataset.sensitive_columns,
-        cleaning_reports=merged,
-    )
+    return dataset.with_cleaning_reports([*reports, *dataset.cleaning_reports])
 
 
 def require_path(path: str | Path, what: str, *, is_dir: bool = False) -> Path:
