@@ -224,6 +224,20 @@ class FallbackChain(Recommender):
             frame.attrs["unserved"] = ids[counts == 0].tolist()
         return frame
 
+    def similar_items(self, item_ids: Any, k: int = 10, **kwargs: Any) -> pd.DataFrame:
+        """Item similarities from the first link that supports them.
+
+        Raises
+        ------
+        NotImplementedError
+            No link supports :meth:`Recommender.similar_items`.
+        """
+        self._check_fitted()
+        for model in self.links_:
+            if type(model)._similar is not Recommender._similar:
+                return model.similar_items(item_ids, k, **kwargs)
+        raise NotImplementedError("no link of the FallbackChain supports similar_items.")
+
     def _merge_counts(
         self, pieces: list[pd.DataFrame], pos_index: pd.Index, n_users: int, k: int
     ) -> tuple[pd.DataFrame, np.ndarray]:

@@ -113,3 +113,11 @@ def test_chain_config_and_errors(block_dataset: Dataset, tmp_path) -> None:
     assert loaded.link_names_ == ["item_knn", "by_region", "popular"]
     ids = ["u0_0", "w1_0", "x"]
     pd.testing.assert_frame_equal(loaded.recommend(ids, k=12), chain.recommend(ids, k=12))
+
+
+def test_chain_similar_items_from_first_capable_link(block_dataset: Dataset) -> None:
+    chain = FallbackChain([PopularRecommender(), EASERecommender(10.0)]).fit(block_dataset)
+    pd.testing.assert_frame_equal(chain.similar_items(["i2_0"], k=4),
+                                  chain.links_[1].similar_items(["i2_0"], k=4))
+    with pytest.raises(NotImplementedError, match="no link"):
+        FallbackChain([PopularRecommender()]).fit(block_dataset).similar_items(["i2_0"])
