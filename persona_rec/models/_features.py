@@ -169,7 +169,8 @@ def item_attribute_tokens(items: pd.DataFrame, n_price_bands: int = 5) -> dict[s
                 cols[f"category_l{lvl}"] = arr
     if "brand" in items.columns:
         b = items["brand"].astype("string").to_numpy(dtype=object, na_value=None)
-        cols["brand"] = np.array([None if v is None else slug(v) or None for v in b], dtype=object)
+        slugs = pd.Series(b, dtype=object).str.lower().str.replace(_SLUG_RE, "_", regex=True).str.strip("_")
+        cols["brand"] = slugs.where(slugs.notna() & (slugs != ""), None).to_numpy(dtype=object)
     if Columns.PRICE in items.columns:
         cols["price_band"] = price_band_labels(items[Columns.PRICE], n_price_bands)
     return cols
@@ -244,10 +245,12 @@ def user_attribute_features(
         counts = pd.Series(vals, dtype=object).value_counts()
         if len(counts) == 0:
             continue
-        keep = set(counts.index[:max_categories])
+        keep = counts.index[:max_categories]
         if len(counts) > max_categories and counts.iloc[max_categories:].sum() > 0.5 * len(vals):
             continue  # an id-like column: too many values to be a useful feature
-        cols[col] = np.array([v if v in keep else None for v in vals], dtype=object)
+        lab = vals.copy()
+        lab[~pd.Series(vals, dtype=object).isin(keep).to_numpy()] = None
+        cols[col] = lab
     return one_hot(cols, dataset.n_users)
 
 
@@ -316,9 +319,12 @@ def item_documents(dataset: Any) -> tuple[list[str], list[str]]:
             text = np.char.add(np.char.add(text.astype(str), " "), vals.astype(str)).astype(object)
     tokens = np.full(n, "", dtype=object)
     for col, arr in item_attribute_tokens(items).items():
-        col_tok = np.array(["" if v is None else f"{col}={v}" for v in arr], dtype=object)
+        col_tok = (f"{col}=" + pd.Series(arr, dtype=object)).fillna("").to_numpy(dtype=object)
         tokens = np.char.add(np.char.add(tokens.astype(str), " "), col_tok.astype(str)).astype(object)
-    return [str(t).strip() for t in text], [str(t).strip() for t in tokens]
+    return (
+        pd.Series(text, dtype=object).astype(str).str.strip().tolist(),
+        pd.Series(tokens, dtype=object).astype(str).str.strip().tolist(),
+    )
 
 
 def purchase_mask(inter: pd.DataFrame) -> np.ndarray:
