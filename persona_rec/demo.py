@@ -177,7 +177,8 @@ def _section_recommendations(ctx: DemoContext) -> str:
             reco.insert(2, "name", reco["item_id"].map(names).astype(str).str.slice(0, 32))
         cols = [c for c in ("item_id", "name", "score", "source", "reason", "tags")
                 if c in reco.columns]
-        lines += ["", f"{label}: {uid!r}", format_table(reco[cols])]
+        shown = uid.item() if hasattr(uid, "item") else uid
+        lines += ["", f"{label}: {shown!r}", format_table(reco[cols])]
     return "\n".join(lines)
 
 

@@ -495,13 +495,18 @@ def _typecheck(node: _Node, text: str) -> None:
             stack.extend((a, False) for a in n.args)
 
 
+def _quoted(text: str, quote: str) -> str:
+    """Quote ``text`` the way the tokenizer reads it back (only ``\\`` and the quote escape)."""
+    return quote + text.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
+
+
 def _show(n: _Node) -> str:
     if isinstance(n, _Col):
-        return n.name if n.name.isidentifier() else f"`{n.name}`"
+        return n.name if n.name.isidentifier() else _quoted(n.name, "`")
     if isinstance(n, _Lit):
         if isinstance(n.value, bool):
             return "true" if n.value else "false"
-        return repr(n.value) if isinstance(n.value, str) else str(n.value)
+        return _quoted(n.value, "'") if isinstance(n.value, str) else str(n.value)
     if isinstance(n, _Call):
         return f"{n.func}({', '.join(_show(a) for a in n.args)})"
     if isinstance(n, _Arith):
@@ -943,7 +948,8 @@ def _check_condition_column(s: pd.Series, who: str = "", text: str = "") -> None
     """A bare column used as a condition must hold booleans."""
     ok = pdt.is_bool_dtype(s.dtype)
     if not ok and s.dtype == object:
-        ok = bool(s.dropna().map(lambda x: isinstance(x, (bool, np.bool_))).all())
+        vals = s.dropna()
+        ok = len(vals) == 0 or pdt.infer_dtype(vals, skipna=False) == "boolean"
     if not ok:
         where = f"{who} {text!r}: " if who else ""
         raise InvalidValueError(
@@ -984,7 +990,7 @@ def _check_literal_type(s: pd.Series, value: Any, who: str, text: str) -> None:
         )
     if s.dtype == object and isinstance(value, (int, float)) and not isinstance(value, bool):
         sample = s.dropna()
-        if len(sample) and sample.map(lambda x: isinstance(x, str)).all():
+        if len(sample) and pdt.infer_dtype(sample, skipna=False) == "string":
             raise InvalidValueError(
                 f"{who} {text!r} compares text column {s.name!r} with the number {value!r}."
             )

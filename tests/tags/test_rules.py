@@ -7,7 +7,7 @@ import string
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from persona_rec.exceptions import (
@@ -171,6 +171,8 @@ def test_code_never_runs(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=string.printable, max_size=40))
+@example("'\r'")  # a control character inside a string literal once broke the round trip
+@example("`a\\`b` == 'it\\'s'")
 def test_random_text_parses_or_raises_rule_syntax_error(text: str) -> None:
     try:
         r = parse_rule(text)
