@@ -172,7 +172,6 @@ def test_code_never_runs(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=string.printable, max_size=40))
 @example("'\r'")  # a control character inside a string literal once broke the round trip
-@example("`a\\`b` == 'it\\'s'")
 def test_random_text_parses_or_raises_rule_syntax_error(text: str) -> None:
     try:
         r = parse_rule(text)
