@@ -270,7 +270,7 @@ def select_audience(
                 limits[name] = int(q)
         seg_sorted = pd.Series(seg[order], dtype=object)
         rank_in_seg = seg_sorted.groupby(seg_sorted.fillna("__none__"), sort=False).cumcount().to_numpy()
-        lim = seg_sorted.map(lambda s: limits.get(s, np.inf)).to_numpy(dtype=np.float64)
+        lim = seg_sorted.map(limits).astype(np.float64).fillna(np.inf).to_numpy()
         order = order[rank_in_seg < lim]
         funnel["quotas"] = int(order.size)
 
