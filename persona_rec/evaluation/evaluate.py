@@ -160,7 +160,8 @@ def _groups(by: Any, split: Split, users: np.ndarray) -> pd.Series | None:
         groups = by.reindex(index)
         name = by.name if by.name is not None else "group"
     elif isinstance(by, Mapping):
-        groups = pd.Series([by.get(u, None) for u in users], index=index, dtype=object)
+        keys = pd.Index(list(by.keys()), dtype=object, tupleize_cols=False)
+        groups = pd.Series(list(by.values()), index=keys, dtype=object).reindex(index)
         name = "group"
     else:
         raise InvalidDtypeError(
