@@ -11,7 +11,10 @@ How it works
    the last and first occasion, personal interval and "due-ness"); item
    momentum (distinct users overall and in the last ``window_days``, trend,
    repeat rate, age); user activity (occasions, days since last, span, rate);
-   and the user's affinity to the item's top-level category.
+   the user's affinity to the item's top-level category; the attribute
+   model's score; and, on purchase logs, the calibrated probability of a
+   :class:`~persona_rec.models.RepurchaseRecommender` that the user buys a
+   past item again within ``window_days``.
 3. **A learned ranker** (gradient-boosted trees) turns those features into
    the probability that the user interacts with the item next. It is trained
    on an internal, time-respecting validation split of the training data, so
@@ -63,7 +66,7 @@ RANKER_FEATURES: tuple[str, ...] = (
     "ease", "ease_z", "ease_rank", "seen", "occasions", "decayed", "days_since_last",
     "days_since_first", "interval", "due", "u_occasions", "u_days_since_last", "u_items",
     "u_span", "u_rate", "i_users", "i_users_recent", "i_trend", "i_repeat", "i_age",
-    "cat_affinity", "attr_score",
+    "cat_affinity", "attr_score", "repurchase_prob",
 )
 
 #: Features that only mean something relative to a global "now". On
@@ -311,7 +314,8 @@ class PersonaRecommender(Recommender):
 
     def _candidates(self, state: _State, users: np.ndarray, active: np.ndarray,
                     weights: np.ndarray, include_seen: bool,
-                    attr: tuple[sp.csr_matrix, np.ndarray]) -> tuple[pd.DataFrame, np.ndarray]:
+                    attr: tuple[sp.csr_matrix, np.ndarray],
+                    repurchase: Any = None) -> tuple[pd.DataFrame, np.ndarray]:
         """Candidate pairs of ``users`` and their feature matrix."""
         n_items = state.history.shape[1]
         hist = state.history[users]
@@ -370,10 +374,24 @@ class PersonaRecommender(Recommender):
             state.as_of - state.i_first[c],
             self._cat_affinity(state, u, c),
             self._attr_score(attr, u, c),
+            self._repurchase_prob(repurchase, u, c, seen),
         ])
         if self.mode_ != "purchase_log":
             feats[:, _TIME_FEATURES] = np.nan  # see _TIME_FEATURES
         return pd.DataFrame({"u": u, "i": c, "row": r}), feats
+
+    @staticmethod
+    def _repurchase_prob(model: Any, u: np.ndarray, c: np.ndarray,
+                         seen: np.ndarray) -> np.ndarray:
+        """The repurchase model's probability of buying a past item again (NaN otherwise)."""
+        out = np.full(len(u), np.nan)
+        if model is None or not seen.any():
+            return out
+        users, inv = np.unique(u[seen], return_inverse=True)
+        scores = model._score(users, None)
+        vals = scores[inv, c[seen]]
+        out[seen] = np.where(np.isfinite(vals), vals, np.nan)
+        return out
 
     @staticmethod
     def _attr_score(attr: tuple[sp.csr_matrix, np.ndarray], u: np.ndarray,
@@ -455,7 +473,9 @@ class PersonaRecommender(Recommender):
             active, weights = self._fit_ease(hist_ds)
             state = _State(hist_ds, ref_day, self.window_days, self.half_life_days, item_l1)
             attr = self._fit_attr(hist_ds, state.history)
-            cand, x = self._candidates(state, users, active, weights, include_seen=True, attr=attr)
+            rep = self._fit_repurchase(hist_ds)
+            cand, x = self._candidates(state, users, active, weights, include_seen=True, attr=attr,
+                                       repurchase=rep)
             key = cand["u"].to_numpy() * n_items + cand["i"].to_numpy()
             # a "group" is one user in one window; n_labels feeds the ideal DCG
             group = cand["u"].to_numpy() + w * dataset.n_users
@@ -549,6 +569,16 @@ class PersonaRecommender(Recommender):
         self.popularity_ = np.where(pop > 0, pop, -np.inf)
         self.warm_user_features_, self.warm_weights_ = self._fit_attr(dataset,
                                                                      self._state.history)
+        self.repurchase_ = self._fit_repurchase(dataset)
+
+    def _fit_repurchase(self, dataset: Dataset) -> Any:
+        """A :class:`RepurchaseRecommender` on purchase logs (its probability is a feature)."""
+        if self.mode_ != "purchase_log":
+            return None
+        from .repurchase import RepurchaseRecommender
+
+        return RepurchaseRecommender(fill="none", horizon_days=self.window_days,
+                                     random_state=self.random_state).fit(dataset)
 
     def _fit_attr(self, dataset: Dataset,
                   history: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -578,7 +608,8 @@ class PersonaRecommender(Recommender):
         alpha = self.alpha_all_ if include_seen else self.alpha_new_
         cand, x = self._candidates(self._state, np.asarray(user_idx), self.ease_items_,
                                    self.ease_weights_, include_seen=include_seen,
-                                   attr=(self.warm_user_features_, self.warm_weights_))
+                                   attr=(self.warm_user_features_, self.warm_weights_),
+                                   repurchase=self.repurchase_)
         rows = cand["row"].to_numpy()
         blended = alpha * _group_z(ranker.decision_function(x), rows) \
             + (1 - alpha) * _group_z(x[:, RANKER_FEATURES.index("ease_z")], rows)
