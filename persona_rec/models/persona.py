@@ -567,10 +567,8 @@ class PersonaRecommender(Recommender):
         pop = self._state.i_users_recent if self.mode_ == "purchase_log" else self._state.i_users
         pop = np.where(pop > 0, pop, self._state.i_users * 1e-6)
         self.popularity_ = np.where(pop > 0, pop, -np.inf)
-        # ratings: regress on the rating weights (what users like, not just what they rated)
-        target = self._state.history if self.mode_ == "purchase_log" else \
-            dataset.get_user_item_matrix().astype(np.float64)
-        self.warm_user_features_, self.warm_weights_ = self._fit_attr(dataset, target)
+        self.warm_user_features_, self.warm_weights_ = self._fit_attr(dataset,
+                                                                     self._state.history)
         self.repurchase_ = self._fit_repurchase(dataset)
 
     def _fit_repurchase(self, dataset: Dataset) -> Any:
