@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["CATEGORY_SEPARATOR", "slugify", "category_parts"]
+import numpy as np
+import pandas as pd
+
+__all__ = ["CATEGORY_SEPARATOR", "slugify", "slugify_values", "category_parts"]
 
 #: Separator of the levels in an item ``category`` path.
 CATEGORY_SEPARATOR = " > "
@@ -75,3 +78,31 @@ def category_parts(path: Any, separators: str = ">") -> list[str]:
         text = text.replace(sep, separators[0])
     parts = (slugify(p) for p in text.split(separators[0])) if separators else iter([slugify(text)])
     return [p for p in parts if p]
+
+
+def slugify_values(values: Any) -> np.ndarray:
+    """Vectorised :func:`slugify` of an array of values; missing or empty slugs become ``None``.
+
+    Parameters
+    ----------
+    values : array-like
+        Any values; NaN/None/NA stay missing.
+
+    Returns
+    -------
+    numpy.ndarray of object
+
+    Examples
+    --------
+    >>> slugify_values(["Acme Co.", None, "&", 7]).tolist()
+    ['acme_co', None, None, '7']
+    """
+    s = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    ok = s.notna().to_numpy()
+    out = np.full(len(s), None, dtype=object)
+    if ok.any():
+        slugs = s[ok].astype(str).str.lower().str.replace(_SLUG_RE, "_", regex=True).str.strip("_")
+        slugs = slugs.to_numpy(dtype=object)
+        slugs[slugs == ""] = None
+        out[ok] = slugs
+    return out

@@ -6,15 +6,10 @@ from typing import Any
 
 import pandas as pd
 
+from .._text import slugify
 from ..columns import Columns
 
 __all__ = ["demo_section"]
-
-
-def _slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
 
 
 def demo_section(ctx: Any) -> str:
@@ -67,7 +62,7 @@ def demo_section(ctx: Any) -> str:
         l1 = items["category"].dropna().str.split(" > ").str[0]
         if top is not None and top.notna().any():
             slug = top.value_counts().index[0]
-            names = {_slug(c): c for c in l1.unique()}
+            names = {slugify(c): c for c in l1.unique()}
             label = names.get(slug, l1.value_counts().index[0])
         else:
             label = l1.value_counts().index[0]

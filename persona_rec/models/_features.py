@@ -16,13 +16,13 @@ Conventions
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._text import category_parts, slugify, slugify_values
 from ..columns import Columns
 from ..exceptions import InvalidParameterError, InvalidValueError
 
@@ -40,26 +40,13 @@ __all__ = [
     "purchase_mask",
 ]
 
-CATEGORY_SEPARATOR = " > "
 #: Text columns used for item documents, in order.
 TEXT_COLUMNS = ("title", "description", "name")
 #: Event values that count as a purchase.
 PURCHASE_EVENTS = ("purchase", "order")
 
-_SLUG_RE = re.compile(r"[^0-9a-z]+")
-
-
-def slug(text: Any) -> str:
-    """Lowercase ``text`` and join its alphanumeric runs with ``_``.
-
-    Examples
-    --------
-    >>> slug("Home & Garden")
-    'home_garden'
-    >>> slug("  Mugs ")
-    'mugs'
-    """
-    return _SLUG_RE.sub("_", str(text).lower()).strip("_")
+#: Slug of a text value (one definition for the package, see :mod:`persona_rec._text`).
+slug = slugify
 
 
 def category_levels(categories: pd.Series, max_levels: int = 3) -> list[np.ndarray]:
@@ -90,8 +77,7 @@ def category_levels(categories: pd.Series, max_levels: int = 3) -> list[np.ndarr
     uniq, inv = np.unique(np.where(pd.isna(values), "", values).astype(str), return_inverse=True)
     per_unique: list[list[str | None]] = []
     for path in uniq:
-        parts = [slug(p) for p in path.split(CATEGORY_SEPARATOR.strip())] if path else []
-        parts = [p for p in parts if p]
+        parts = category_parts(path)
         levels: list[str | None] = []
         for lvl in range(max_levels):
             levels.append("/".join(parts[: lvl + 1]) if len(parts) > lvl else None)
@@ -169,8 +155,7 @@ def item_attribute_tokens(items: pd.DataFrame, n_price_bands: int = 5) -> dict[s
                 cols[f"category_l{lvl}"] = arr
     if "brand" in items.columns:
         b = items["brand"].astype("string").to_numpy(dtype=object, na_value=None)
-        slugs = pd.Series(b, dtype=object).str.lower().str.replace(_SLUG_RE, "_", regex=True).str.strip("_")
-        cols["brand"] = slugs.where(slugs.notna() & (slugs != ""), None).to_numpy(dtype=object)
+        cols["brand"] = slugify_values(b)
     if Columns.PRICE in items.columns:
         cols["price_band"] = price_band_labels(items[Columns.PRICE], n_price_bands)
     return cols

@@ -8,7 +8,6 @@ codes per level, brand codes, item prices and price bands.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._text import category_parts, slugify, slugify_values
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidValueError
@@ -27,23 +27,6 @@ __all__ = ["ProfileContext", "slugify", "parse_as_of", "PURCHASE_EVENTS", "DAY_N
 PURCHASE_EVENTS: frozenset[str] = frozenset({"purchase", "order"})
 #: Nanoseconds in a day.
 DAY_NS = 86_400 * 10**9
-#: Separator of the levels in an item ``category`` path.
-CATEGORY_SEPARATOR = " > "
-
-_SLUG_RE = re.compile(r"[^0-9a-z]+")
-
-
-def slugify(value: Any) -> str:
-    """Lower-case ``value`` and replace each run of non-alphanumerics by ``_``.
-
-    Examples
-    --------
-    >>> slugify("Home & Garden")
-    'home_garden'
-    >>> slugify("  Mugs ")
-    'mugs'
-    """
-    return _SLUG_RE.sub("_", str(value).strip().lower()).strip("_")
 
 
 def parse_as_of(as_of: Any, name: str = "as_of") -> pd.Timestamp:
@@ -349,8 +332,7 @@ class ProfileContext:
         raw = attrs["category"]
         path_codes, uniques = pd.factorize(raw, use_na_sentinel=True)
         # a small loop over the distinct category paths (not over events or users)
-        split = [[slugify(p) for p in str(u).split(CATEGORY_SEPARATOR.strip())] for u in uniques]
-        split = [[p for p in parts if p] for parts in split]
+        split = [category_parts(u) for u in uniques]
         depth = max((len(s) for s in split), default=0)
         levels: list[Codes] = []
         for lvl in range(depth):
@@ -379,8 +361,7 @@ class ProfileContext:
         if "brand" not in attrs.columns:
             return None
         raw = attrs["brand"]
-        slugs = raw.map(lambda b: slugify(b) or None, na_action="ignore")
-        codes, names = pd.factorize(slugs, use_na_sentinel=True)
+        codes, names = pd.factorize(slugify_values(raw), use_na_sentinel=True)
         return Codes(codes.astype(np.int64), [str(n) for n in names])
 
     @cached_property
