@@ -90,6 +90,8 @@ def campaign_outcomes(
         ``[sent_at + window_days, sent_at + window_days + retention_days)``.
     sent_at : timestamp-like, optional
         Send time for every user when ``campaign`` has no ``sent_at`` column.
+        As in the Dataset, integers are epoch seconds and time-zone-aware
+        send times are converted to naive UTC.
     group_col : str, default "group"
         Column holding the arm label.
     purchase_events : sequence of str, default ("purchase", "order")
@@ -146,7 +148,16 @@ def campaign_outcomes(
         )
     out = pd.DataFrame({Columns.USER: camp[Columns.USER].to_numpy(), "group": camp[group_col].to_numpy()})
     raw_sent = camp["sent_at"] if sent_at is None else pd.Series([sent_at] * len(camp))
-    sent = pd.to_datetime(pd.Series(raw_sent.to_numpy()), errors="coerce")
+    raw_values = pd.Series(raw_sent.to_numpy())
+    # integers are epoch seconds, naive times are UTC (the Dataset's conventions); aware ones are converted
+    unit = "s" if raw_values.dtype.kind in "iuf" else None
+    try:
+        sent = pd.to_datetime(raw_values, errors="coerce", utc=True, unit=unit)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(
+            f"campaign['sent_at'] must hold valid timestamps, got {example_values(raw_sent)}."
+        ) from exc
+    sent = sent.dt.tz_localize(None)
     if sent.isna().any():
         bad = raw_sent[sent.isna().to_numpy()]
         raise InvalidValueError(
