@@ -30,6 +30,7 @@ import pandas as pd
 from .._validation import check_frame, check_int, check_number
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
+from ..profiles._context import parse_as_of
 from .send_time import segment_labels
 
 __all__ = ["AudienceTooSmallError", "select_audience"]
@@ -106,7 +107,8 @@ def select_audience(
     contact_window_days : float, default 7
         Length of the contact-cap window ending at ``as_of``.
     as_of : timestamp-like, optional
-        Campaign time (default: now, ``pandas.Timestamp.now()``).
+        Campaign time (default: now, in UTC); naive times are UTC, aware
+        ones are converted.
     allow_sensitive : bool, default False
         Whether ``expression`` may use sensitive tags (gender, age band ...).
     min_audience_size : int, default 50
@@ -222,14 +224,15 @@ def select_audience(
     funnel["exclusions"] = int(keep.sum())
 
     # 5. contact cap
-    when = pd.Timestamp.now() if as_of is None else pd.Timestamp(as_of)
+    when = pd.Timestamp.now(tz="UTC").tz_localize(None) if as_of is None else parse_as_of(as_of)
     if max_contacts is not None:
         cap = check_int(max_contacts, "max_contacts", minimum=1)
         if contact_history is None:
             raise InvalidParameterError("The 'max_contacts' parameter needs contact_history [user_id, timestamp].")
         hist = check_frame(contact_history, "contact_history", [Columns.USER, Columns.TIMESTAMP], allow_empty=True)
         window = check_number(contact_window_days, "contact_window_days", low=0.0, low_inclusive=False)
-        ts = pd.to_datetime(hist[Columns.TIMESTAMP], errors="coerce")
+        # naive times are UTC (the Dataset's convention); aware ones are converted
+        ts = pd.to_datetime(hist[Columns.TIMESTAMP], errors="coerce", utc=True).dt.tz_localize(None)
         if ts.isna().any():
             bad = hist.loc[ts.isna().to_numpy(), Columns.TIMESTAMP]
             raise InvalidValueError(

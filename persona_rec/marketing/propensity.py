@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._text import category_parts
+from ..profiles._context import parse_as_of
 from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
 from ..exceptions import EmptyInputError, InvalidDtypeError, InvalidValueError, UnknownIdError
@@ -271,7 +272,7 @@ def affinity_propensity(
     in_cat = category_item_mask(items["category"], category)
     inter = dataset.internal_interactions
     ts = inter[Columns.TIMESTAMP].to_numpy()
-    end = np.datetime64(pd.Timestamp(as_of)) if as_of is not None else ts.max() + np.timedelta64(1, "s")
+    end = parse_as_of(as_of).to_datetime64() if as_of is not None else ts.max() + np.timedelta64(1, "s")
     keep = ts < end
     if Columns.EVENT in inter.columns:
         keep &= inter[Columns.EVENT].astype(str).isin(list(purchase_events)).to_numpy()

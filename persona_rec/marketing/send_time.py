@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from .._validation import check_number
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, NotFittedError
+from ..profiles._context import parse_as_of
 
 __all__ = ["SendTimeModel", "segment_labels"]
 
@@ -145,7 +146,7 @@ class SendTimeModel:
         inter = dataset.internal_interactions
         mask = np.ones(len(inter), dtype=bool)
         if as_of is not None:
-            mask &= (inter[Columns.TIMESTAMP] < pd.Timestamp(as_of)).to_numpy()
+            mask &= (inter[Columns.TIMESTAMP] < parse_as_of(as_of)).to_numpy()
         if self.event_types is not None and Columns.EVENT in inter.columns:
             mask &= inter[Columns.EVENT].astype(str).isin(list(self.event_types)).to_numpy()
         u = inter["user_idx"].to_numpy()[mask]
