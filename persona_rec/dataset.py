@@ -791,6 +791,37 @@ class Dataset:
         m = sel[self._inter["item_idx"].to_numpy()]
         return self._with_inter(self._inter.loc[m if keep else ~m])
 
+    # ---------------------------------------------------------- persistence
+    def save(self, path: Any) -> Any:
+        """Write the Dataset to one ``.npz`` file (arrays + JSON header, no pickle).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Target file; ``.npz`` is appended when missing.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
+        from ._dataset_io import save_dataset
+
+        return save_dataset(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> Dataset:
+        """Load a Dataset written by :meth:`save` (``allow_pickle=False``).
+
+        Raises
+        ------
+        CorruptFileError
+            The file is unreadable, tampered with, or not a Dataset file.
+        """
+        from ._dataset_io import load_dataset
+
+        return load_dataset(path)
+
     # -------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
         """Key figures of the Dataset as a dict (used by the demo report)."""

@@ -65,6 +65,8 @@ class IdMap:
 
     def __init__(self, external_ids: Any) -> None:
         arr = _as_id_array(external_ids)
+        if arr.dtype.kind in "US":  # fixed-width strings (e.g. from a file): keep str objects
+            arr = arr.astype(object)
         index = pd.Index(arr)
         if len(arr) and index.hasnans:
             raise InvalidValueError("IdMap ids must not contain missing values (None/NaN).")
