@@ -123,6 +123,13 @@ def cooccurrence_rules(
 ) -> tuple[sp.csr_matrix, np.ndarray, int]:
     """Pair counts ``C = B.T @ B`` without the diagonal, pruned to ``>= min_count``.
 
+    Parameters
+    ----------
+    B : scipy.sparse.csr_matrix
+        Binary baskets x items matrix (see :func:`basket_matrix`).
+    min_count : int, default 2
+        Pairs seen together in fewer baskets are dropped.
+
     Returns
     -------
     (pairs, item_counts, n_baskets)

@@ -751,6 +751,24 @@ def expected_intervals(
     where ``k`` is the user's number of inter-order intervals, ``own_median``
     their median and ``population_median`` the median of all users'
     intervals (``default_interval_days`` when nobody has two orders).
+
+    Parameters
+    ----------
+    ctx : ProfileContext
+        Point-in-time context (orders before ``as_of``); results are cached on it.
+    prior_weight : float
+        Weight of the population median, in intervals.
+    default_interval_days : float
+        Population median used when no user has two orders.
+
+    Returns
+    -------
+    dict
+        Per-user arrays (internal user order): ``"expected"`` (days; NaN for
+        non-buyers), ``"own_median"`` (NaN without an interval),
+        ``"n_intervals"``, ``"first_t"`` / ``"last_t"`` (first and last
+        purchase in ns), ``"last_gap"`` (days between the last two orders),
+        ``"buyer"`` (bool); and ``"population_median"`` (float days).
     """
     key = ("expected_intervals", prior_weight, default_interval_days)
     cache = ctx.__dict__.setdefault("_cache", {})

@@ -514,6 +514,14 @@ class KMeansSegmenter:
 def kmeans_segments(profiles: Any, **options: Any) -> Segmentation:
     """Cluster ``profiles`` with ``KMeansSegmenter(**options)``; see that class.
 
+    Parameters
+    ----------
+    profiles : Profiles or pandas.DataFrame
+        What :meth:`KMeansSegmenter.fit` accepts.
+    **options
+        Keyword arguments of :class:`KMeansSegmenter` (``n_clusters``,
+        ``k_range``, ``features``, ``random_state``, ...).
+
     Returns
     -------
     Segmentation
