@@ -17,12 +17,15 @@ The main entry points::
 
 from __future__ import annotations
 
-from . import exceptions
+from . import datasets, evaluation, exceptions, marketing, models, profiles, segments, tags
 from .cleaning import CleaningReport
 from .columns import Columns
 from .dataset import DEFAULT_EVENT_WEIGHTS, Dataset, UserState
 from .identifiers import IdMap
+from .models import FallbackChain, Recommender
 from .models.persona import PersonaRecommender
+from .profiles import ProfileBuilder, Profiles
+from .tags import Tagger, Taxonomy, UserTags
 
 __version__ = "0.1.0"
 
@@ -31,9 +34,23 @@ __all__ = [
     "Columns",
     "Dataset",
     "DEFAULT_EVENT_WEIGHTS",
+    "FallbackChain",
     "IdMap",
     "PersonaRecommender",
+    "ProfileBuilder",
+    "Profiles",
+    "Recommender",
+    "Tagger",
+    "Taxonomy",
     "UserState",
+    "UserTags",
+    "datasets",
+    "evaluation",
     "exceptions",
+    "marketing",
+    "models",
+    "profiles",
+    "segments",
+    "tags",
     "__version__",
 ]
