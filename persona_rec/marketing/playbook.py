@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._text import slugify_values
 from .._validation import check_int, check_number
 from ..columns import Columns
 from ..exceptions import InvalidParameterError, InvalidValueError
@@ -376,9 +377,11 @@ class Playbook:
         if brands is None:
             return recs
         top = profiles.frame["top_brand"].reindex(pd.Index(users, dtype=object))
+        # profiles hold brand slugs ("acme_co"); compare them with the slugs of the item brands
+        brand_slugs = pd.Series(slugify_values(brands), index=brands.index, dtype=object)
         parts = []
         for brand, grp in pd.Series(users, dtype=object).groupby(top.to_numpy()):
-            pool = brands.index[brands == brand].to_numpy()
+            pool = brand_slugs.index[(brand_slugs == brand).to_numpy()].to_numpy()
             if pool.size:
                 parts.append(Playbook._recommend(model, grp.to_numpy(), {**kwargs, "items": pool}))
         done = set().union(*[set(p[Columns.USER]) for p in parts]) if parts else set()
