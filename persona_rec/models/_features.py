@@ -266,7 +266,8 @@ def with_identity(
         shape=(n, len(rows)),
     )
     out = sp.hstack([ident, features], format="csr", dtype=np.float32)
-    id_names = [f"{prefix}={x}" for x in np.asarray(external_ids, dtype=object)[rows]]
+    ids = pd.Series(np.asarray(external_ids, dtype=object)[rows], dtype=object).astype(str)
+    id_names = (f"{prefix}=" + ids).tolist()
     return out, id_names + list(names)
 
 
