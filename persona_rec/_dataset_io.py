@@ -9,7 +9,6 @@ or runs anything named in the file.
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from pathlib import Path
@@ -42,13 +41,10 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
         The file written.
     """
     from .dataset import Dataset
-    from .models.persistence import FORMAT, FORMAT_VERSION, _digest, _encode, _version
+    from .models.persistence import _encode, write_npz
 
     if not isinstance(dataset, Dataset):
         raise InvalidDtypeError(f"dataset must be a Dataset, got {type(dataset).__name__}.")
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_name(path.name + ".npz")
     arrays: dict[str, np.ndarray] = {}
     state = {
         "user_map": dataset.user_map,
@@ -59,9 +55,6 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
     }
     entries = {name: _encode(name, value, arrays) for name, value in state.items()}
     header = {
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "persona_rec_version": _version(),
         "kind": _KIND,
         "state": entries,
         "event_weights": dataset.event_weights,
@@ -71,14 +64,8 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
              "descriptions": r.descriptions}
             for r in dataset.cleaning_reports
         ],
-        "checksums": {k: _digest(v) for k, v in arrays.items()},
     }
-    arrays["__header__"] = np.asarray(json.dumps(header))
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
-    os.replace(tmp, path)
-    return path
+    return write_npz(path, header, arrays)
 
 
 def load_dataset(path: str | os.PathLike[str]) -> Dataset:

@@ -398,11 +398,33 @@ def save_model(model: Recommender, path: str | os.PathLike[str]) -> Path:
     pathlib.Path
         The file written.
     """
+    arrays: dict[str, np.ndarray] = {}
+    header = _model_header(model, arrays)
+    return write_npz(path, header, arrays)
+
+
+def write_npz(path: str | os.PathLike[str], header: dict[str, Any],
+              arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` and a JSON ``header`` (with format, version, checksums) atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Target file; ``.npz`` is appended when missing.
+    header : dict
+        JSON-serialisable description of the content (``format``, ``version``,
+        ``persona_rec_version`` and ``checksums`` are added).
+    arrays : dict of str to numpy.ndarray
+        Arrays without object dtype.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
-    arrays: dict[str, np.ndarray] = {}
-    header = _model_header(model, arrays)
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -413,7 +435,7 @@ def save_model(model: Recommender, path: str | os.PathLike[str]) -> Path:
     for key, arr in arrays.items():
         if arr.dtype.kind == "O":  # pragma: no cover - guarded by _encode
             raise InvalidDtypeError(f"array {key!r} has object dtype and cannot be saved safely.")
-    arrays["__header__"] = np.asarray(json.dumps(header))
+    arrays = {**arrays, "__header__": np.asarray(json.dumps(header))}
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
         np.savez_compressed(fh, **arrays)
