@@ -35,6 +35,7 @@ from .._text import slugify_values
 from .._validation import check_int, check_number
 from ..columns import Columns
 from ..exceptions import InvalidParameterError, InvalidValueError
+from .propensity import recommend_skip_unknown
 from .send_time import segment_labels
 
 __all__ = ["PlaybookRule", "Playbook", "TACTIC_DESCRIPTIONS"]
@@ -345,10 +346,7 @@ class Playbook:
 
     @staticmethod
     def _recommend(model: Any, users: np.ndarray, kwargs: dict[str, Any]) -> pd.DataFrame:
-        try:
-            return model.recommend(users, on_unknown="skip", **kwargs)
-        except TypeError:
-            return model.recommend(users, **kwargs)
+        return recommend_skip_unknown(model, users, **kwargs)
 
     def _item_pools(self, dataset: Any) -> dict[str, Any]:
         if dataset is None:

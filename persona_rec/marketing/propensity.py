@@ -13,6 +13,7 @@ Three sources, all returning a ``pandas.Series`` indexed by ``user_id``
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,10 +22,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._text import category_parts
-from ..profiles._context import parse_as_of
 from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
 from ..exceptions import EmptyInputError, InvalidDtypeError, InvalidValueError, UnknownIdError
+from ..profiles._context import parse_as_of
 
 __all__ = [
     "recommender_propensity",
@@ -32,6 +33,38 @@ __all__ = [
     "affinity_propensity",
     "category_item_mask",
 ]
+
+
+def recommend_skip_unknown(model: Any, user_ids: np.ndarray, **kwargs: Any) -> pd.DataFrame:
+    """Call ``model.recommend`` with ``on_unknown="skip"`` when its signature accepts it.
+
+    Duck-typed models without that option are called without it. The
+    signature is inspected rather than catching ``TypeError``, so a
+    ``TypeError`` raised inside ``recommend`` (for example
+    :class:`~persona_rec.exceptions.InvalidDtypeError`) is not mistaken for a
+    missing option and reaches the caller.
+
+    Parameters
+    ----------
+    model : Recommender or duck type
+        Anything with a ``recommend(user_ids, **kwargs)`` method.
+    user_ids : numpy.ndarray
+        External user ids.
+    **kwargs
+        Passed on to ``recommend``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        What ``recommend`` returns.
+    """
+    try:
+        params = inspect.signature(model.recommend).parameters
+    except (TypeError, ValueError):  # builtins or C extensions without a signature
+        params = {}
+    if "on_unknown" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        kwargs["on_unknown"] = "skip"
+    return model.recommend(user_ids, **kwargs)
 
 
 def _norm(path: Any) -> str:
@@ -149,10 +182,7 @@ def recommender_propensity(
         kwargs["items"] = items
     if category is not None:
         kwargs["item_filter"] = {"categories": category}
-    try:
-        reco = model.recommend(ids.to_numpy(), on_unknown="skip", **kwargs)
-    except TypeError:  # duck types without on_unknown
-        reco = model.recommend(ids.to_numpy(), **kwargs)
+    reco = recommend_skip_unknown(model, ids.to_numpy(), **kwargs)
     grouped = reco.groupby(reco[Columns.USER].astype(object))[Columns.SCORE]
     score = grouped.sum() if agg == "sum" else grouped.max()
     out = score.reindex(ids)
