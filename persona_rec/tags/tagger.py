@@ -285,9 +285,10 @@ class UserTags:
         Path
         """
         users = self._users
-        if users.dtype.kind in "iu":
+        kind = pd.api.types.infer_dtype(users, skipna=False) if len(users) else "empty"
+        if users.dtype.kind in "iu" or kind == "integer":  # also Python ints in an object array
             stored = users.astype(np.int64)
-        elif len(users) == 0 or all(isinstance(u, str) for u in users):
+        elif kind in ("string", "empty"):
             stored = users.astype(str) if len(users) else np.array([], dtype="<U1")
         else:
             raise InvalidDtypeError(
