@@ -38,6 +38,7 @@ __all__ = [
     "item_documents",
     "item_attribute_tokens",
     "purchase_mask",
+    "purchase_rows",
 ]
 
 #: Text columns used for item documents, in order.
@@ -320,6 +321,36 @@ def purchase_mask(inter: pd.DataFrame) -> np.ndarray:
     ev = inter[Columns.EVENT].astype("string").str.lower().to_numpy(dtype=object, na_value="")
     mask = np.isin(ev, PURCHASE_EVENTS)
     return mask
+
+
+def purchase_rows(inter: pd.DataFrame, use_purchases: bool = True) -> np.ndarray:
+    """Rows a purchase-based model reads: purchases, or every row when the log has none.
+
+    The choice is made once for the whole log (a schema question: does it
+    record purchases?), not per time window, so a window without purchases
+    in a log that has them yields no rows instead of falling back to views.
+
+    Parameters
+    ----------
+    inter : pandas.DataFrame
+        Interactions with an optional ``event`` column.
+    use_purchases : bool, default True
+        ``False`` keeps every row.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> inter = pd.DataFrame({"event": ["view", "purchase", "view"]})
+    >>> purchase_rows(inter).tolist(), purchase_rows(inter.iloc[[0, 2]]).tolist()
+    ([False, True, False], [True, True])
+    """
+    if not use_purchases:
+        return np.ones(len(inter), dtype=bool)
+    pm = purchase_mask(inter)
+    return pm if pm.any() else np.ones(len(inter), dtype=bool)
 
 
 def check_features_shape(x: sp.spmatrix, n_rows: int, what: str) -> sp.csr_matrix:

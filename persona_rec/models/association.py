@@ -37,7 +37,7 @@ from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
 from ..identifiers import _as_id_array
-from ._features import purchase_mask
+from ._features import purchase_rows
 from .base import Recommender
 from .repurchase import _check_bool
 
@@ -79,11 +79,7 @@ def basket_matrix(
     """
     from ..exceptions import MissingColumnError
 
-    keep = np.ones(len(inter), dtype=bool)
-    if use_purchases:
-        pm = purchase_mask(inter)
-        if pm.any():
-            keep = pm
+    keep = purchase_rows(inter, use_purchases)
     u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
     i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
     ts = inter[Columns.TIMESTAMP].to_numpy()[keep]

@@ -57,7 +57,7 @@ from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
-from ._features import purchase_mask
+from ._features import purchase_rows
 from ._threads import limit_blas_threads
 from .base import Recommender
 
@@ -133,10 +133,7 @@ def repurchase_features(
     """
     ts_all = inter[Columns.TIMESTAMP].to_numpy()
     keep = ts_all < np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
-    if use_purchases:
-        pm = purchase_mask(inter)
-        if (pm & keep).any():
-            keep &= pm
+    keep &= purchase_rows(inter, use_purchases)
     n_f = len(FEATURE_NAMES)
     if not keep.any():
         empty = np.zeros(0, dtype=np.int64)
@@ -235,10 +232,7 @@ def _labels(inter: pd.DataFrame, n_items: int, start: pd.Timestamp, end: pd.Time
     ts = inter[Columns.TIMESTAMP].to_numpy()
     m = (ts >= np.datetime64(start.to_datetime64(), "ns")) & (
         ts < np.datetime64(end.to_datetime64(), "ns"))
-    if use_purchases:
-        pm = purchase_mask(inter)
-        if (pm & m).any():
-            m &= pm
+    m &= purchase_rows(inter, use_purchases)
     later = np.unique(
         inter["user_idx"].to_numpy()[m].astype(np.int64) * n_items
         + inter["item_idx"].to_numpy()[m].astype(np.int64)
@@ -410,11 +404,7 @@ class RepurchaseRecommender(Recommender):
         out = np.full(n_items, -np.inf)
         if self.fill == "none":
             return out
-        keep = np.ones(len(inter), dtype=bool)
-        if self.use_purchases:
-            pm = purchase_mask(inter)
-            if pm.any():
-                keep = pm
+        keep = purchase_rows(inter, self.use_purchases)
         u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
         i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
         ts = inter[Columns.TIMESTAMP].to_numpy()[keep]
