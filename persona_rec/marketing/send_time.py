@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_number
+from .._validation import check_number, example_values
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, NotFittedError
+from ..exceptions import DuplicateIdError, InvalidDtypeError, NotFittedError
 from ..profiles._context import parse_as_of
 
 __all__ = ["SendTimeModel", "segment_labels"]
@@ -70,6 +70,11 @@ def segment_labels(segments: Any, user_ids: np.ndarray) -> np.ndarray:
         raise InvalidDtypeError(
             "segments must be a Segmentation, a Series indexed by user_id, a DataFrame "
             f"[user_id, segment] or a mapping, got {type(segments).__name__}."
+        )
+    if not series.index.is_unique:
+        dup = series.index[series.index.duplicated()]
+        raise DuplicateIdError(
+            f"segments must give one segment per user_id, got duplicate user id(s) {example_values(dup)}."
         )
     vals = series.astype(object).reindex(pd.Index(user_ids, dtype=object))
     vals = vals.where(vals.notna(), None)
