@@ -12,6 +12,7 @@ from .exceptions import (
     EmptyInputError,
     InvalidDtypeError,
     InvalidParameterError,
+    InvalidValueError,
     MissingColumnError,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "check_number",
     "check_choice",
     "example_values",
+    "as_timestamp",
 ]
 
 
@@ -138,3 +140,52 @@ def check_choice(value: Any, name: str, choices: Sequence[Any], *, owner: str = 
             f"The '{name}' parameter{where} must be one of {list(choices)}, got {value!r}."
         )
     return value
+
+
+def as_timestamp(value: Any, what: str) -> pd.Timestamp:
+    """Parse a point in time as a naive UTC ``pandas.Timestamp`` (ns).
+
+    Numbers are epoch **seconds**, as in :meth:`persona_rec.Dataset.from_frames`;
+    strings, datetimes and Timestamps are parsed by pandas; time-zone-aware
+    values are converted to UTC.
+
+    Parameters
+    ----------
+    value : Any
+        The point in time.
+    what : str
+        How to name it in the error message (e.g. ``"as_of"``).
+
+    Returns
+    -------
+    pandas.Timestamp
+
+    Raises
+    ------
+    InvalidValueError
+        ``value`` is a bool, missing, or cannot be parsed.
+
+    Examples
+    --------
+    >>> as_timestamp(0, "as_of")
+    Timestamp('1970-01-01 00:00:00')
+    >>> as_timestamp("2011-11-09T01:00+01:00", "at")
+    Timestamp('2011-11-09 00:00:00')
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidValueError(f"{what} must be a date/time, got {value!r}.")
+    try:
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            ts = pd.Timestamp(float(value), unit="s")
+        else:
+            ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidValueError(
+            f"{what} must be a date/time (e.g. '2011-12-01', a pandas.Timestamp or epoch "
+            f"seconds), got {value!r}."
+        ) from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise InvalidValueError(f"{what} must be a date/time, got a missing value {value!r}.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.as_unit("ns")

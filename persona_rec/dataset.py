@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._validation import check_frame, example_values
+from ._validation import as_timestamp, check_frame, example_values
 from .cleaning import CleaningReport
 from .columns import Columns
 from .exceptions import (
@@ -762,12 +762,7 @@ class Dataset:
         for bound, name in ((start, "start"), (end, "end")):
             if bound is None:
                 continue
-            try:
-                t = pd.Timestamp(bound)
-            except (ValueError, TypeError) as exc:
-                raise InvalidValueError(f"{name} must be a date/time, got {bound!r}.") from exc
-            if t.tzinfo is not None:
-                t = t.tz_convert("UTC").tz_localize(None)
+            t = as_timestamp(bound, name)
             mask &= (ts >= t).to_numpy() if name == "start" else (ts < t).to_numpy()
         return self._with_inter(self._inter.loc[mask])
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_int, check_number
+from .._validation import as_timestamp, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import (
@@ -113,17 +113,7 @@ def _check_fraction(value: Any, name: str, owner: str) -> float:
 
 
 def _timestamp(value: Any, name: str, owner: str) -> pd.Timestamp:
-    try:
-        t = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise InvalidValueError(
-            f"The '{name}' parameter of {owner} must be a date/time, got {value!r}."
-        ) from exc
-    if t is pd.NaT:
-        raise InvalidValueError(f"The '{name}' parameter of {owner} must be a date/time, got NaT.")
-    if t.tzinfo is not None:
-        t = t.tz_convert("UTC").tz_localize(None)
-    return t
+    return as_timestamp(value, f"The '{name}' parameter of {owner}")
 
 
 def _timedelta(value: Any, name: str, owner: str) -> pd.Timedelta:

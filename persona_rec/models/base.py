@@ -61,6 +61,7 @@ from ..exceptions import (
     EmptyInputError,
     InvalidDtypeError,
     InvalidParameterError,
+    InvalidValueError,
     NotFittedError,
     UnknownIdError,
 )
@@ -596,7 +597,7 @@ class Recommender:
                 if scores.dtype not in (np.float32, np.float64):
                     scores = scores.astype(np.float64)
                 if scores.shape != (len(u), n_items):
-                    raise ValueError(
+                    raise InvalidValueError(
                         f"{type(self).__name__} scoring hook returned shape {scores.shape}, "
                         f"expected {(len(u), n_items)}."
                     )

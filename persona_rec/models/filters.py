@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_number, example_values
-from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
+from .._text import category_parts
+from ..exceptions import (
+    InvalidDtypeError,
+    InvalidParameterError,
+    InvalidValueError,
+    MissingColumnError,
+    UnknownIdError,
+)
 from ..identifiers import IdMap
 
 __all__ = ["ItemFilter", "build_item_mask", "normalise_category"]
@@ -26,9 +33,10 @@ __all__ = ["ItemFilter", "build_item_mask", "normalise_category"]
 def normalise_category(path: Any) -> str:
     """Normalise a category path for prefix matching.
 
-    Both the display form ``"Home > Kitchen"`` and the slug form
-    ``"home/kitchen"`` map to ``"home/kitchen"``: parts are split on ``>`` or
-    ``/``, stripped and lower-cased; inner spaces are kept.
+    The display form ``"Home > Kitchen & Dining"`` and the slug form used by
+    profiles and tag ids (``"home/kitchen_dining"``) both map to
+    ``"home/kitchen_dining"``: levels are split on ``>`` or ``/`` and slugified
+    (:func:`persona_rec._text.category_parts`).
 
     Examples
     --------
@@ -36,10 +44,32 @@ def normalise_category(path: Any) -> str:
     'home/kitchen/mugs'
     >>> normalise_category("home/kitchen")
     'home/kitchen'
+    >>> normalise_category("Toys & Kids")
+    'toys_kids'
     """
-    text = str(path).replace(">", "/")
-    parts = [p.strip().lower() for p in text.split("/")]
-    return "/".join(p for p in parts if p)
+    return "/".join(category_parts(path, separators=">/"))
+
+
+_TRUE = {"true", "1", "yes", "y", "t", "1.0"}
+_FALSE = {"false", "0", "no", "n", "f", "0.0"}
+
+
+def _stock_flags(col: pd.Series, name: str) -> np.ndarray:
+    """In-stock flags from bools, 0/1 or yes/no/true/false strings (missing = False)."""
+    if col.dtype.kind == "b":
+        return col.to_numpy(dtype=bool)
+    if col.dtype.kind in "iuf":
+        return (col.fillna(0).to_numpy(dtype=np.float64) != 0)
+    text = col.dropna().astype(str).str.strip().str.lower()
+    bad = ~text.isin(_TRUE | _FALSE)
+    if bad.any():
+        raise InvalidValueError(
+            f"item attribute {name!r} must hold booleans, 0/1 or yes/no/true/false, "
+            f"got {text[bad].iloc[0]!r}."
+        )
+    flags = np.zeros(len(col), dtype=bool)
+    flags[col.notna().to_numpy()] = text.isin(_TRUE).to_numpy()
+    return flags
 
 
 def _as_str_list(value: Any, name: str) -> list[str]:
@@ -184,15 +214,22 @@ class ItemFilter:
             rule = "categories" if self.categories is not None else "exclude_categories"
             raw = self._column(attrs, self.category_column, rule)
             missing = raw.isna().to_numpy()
-            norm = np.asarray([normalise_category(v) for v in raw.fillna("")], dtype=object)
+            codes, uniques = pd.factorize(raw.fillna("").astype(str))
+            norm_u = pd.Series([normalise_category(v) for v in uniques], dtype=object)
 
             def under(paths: Sequence[str]) -> np.ndarray:
-                hit = np.zeros(len(norm), dtype=bool)
-                s = pd.Series(norm, dtype=object)
+                hit_u = np.zeros(len(norm_u), dtype=bool)
                 for p in paths:
                     q = normalise_category(p)
-                    hit |= ((s == q) | s.str.startswith(q + "/")).to_numpy(dtype=bool)
-                return hit
+                    here = ((norm_u == q) | norm_u.str.startswith(q + "/")).to_numpy(dtype=bool)
+                    if not here.any():
+                        tops = sorted({n.split("/")[0] for n in norm_u if n})
+                        raise UnknownIdError(
+                            f"ItemFilter: category {p!r} matches no item; top-level "
+                            f"categories are {tops[:20]}."
+                        )
+                    hit_u |= here
+                return hit_u[codes] if len(codes) else np.zeros(0, dtype=bool)
 
             if self.categories is not None:
                 keep &= under(self.categories) & ~missing
@@ -216,8 +253,8 @@ class ItemFilter:
             keep &= ok
         if self.in_stock is not None:
             col = self._column(attrs, self.stock_column, "in_stock")
-            flag = col.fillna(False).astype(bool).to_numpy()
             present = col.notna().to_numpy()
+            flag = _stock_flags(col, self.stock_column)
             keep &= (flag & present) if self.in_stock else (~flag & present)
         return keep
 

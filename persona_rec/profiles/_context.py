@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._text import category_parts, slugify, slugify_values
+from .._validation import as_timestamp
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidValueError
@@ -32,25 +33,14 @@ DAY_NS = 86_400 * 10**9
 def parse_as_of(as_of: Any, name: str = "as_of") -> pd.Timestamp:
     """Parse a point-in-time cut-off into a naive (UTC) ``pandas.Timestamp``.
 
+    Numbers are epoch seconds, as in the Dataset.
+
     Raises
     ------
     InvalidValueError
         ``as_of`` cannot be parsed as a date/time or is NaT.
     """
-    if isinstance(as_of, bool):
-        raise InvalidValueError(f"{name} must be a date/time, got {as_of!r}.")
-    try:
-        ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidValueError(
-            f"{name} must be a date/time (e.g. '2011-12-01' or a pandas.Timestamp), "
-            f"got {as_of!r}."
-        ) from exc
-    if ts is pd.NaT or pd.isna(ts):
-        raise InvalidValueError(f"{name} must be a date/time, got a missing value {as_of!r}.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.as_unit("ns")
+    return as_timestamp(as_of, name)
 
 
 def _order_codes(u: np.ndarray, t: np.ndarray, order_id: np.ndarray | None) -> np.ndarray:

@@ -72,3 +72,29 @@ def test_build_item_mask(attrs: pd.DataFrame) -> None:
     assert m.tolist() == [True, False, False, False, False]
     m = build_item_mask(imap, attrs, item_filter={"categories": "Home"}, exclude="a")
     assert m.tolist() == [False, True, False, False, False]
+
+
+def test_slug_forms_and_unknown_categories() -> None:
+    from persona_rec.exceptions import UnknownIdError
+
+    items = pd.DataFrame({"category": ["Toys & Kids > Games", "Kitchen > Mugs & Cups",
+                                       "Kitchen > Plates", None]})
+    keep = ItemFilter(categories=["toys_kids"]).mask(items)
+    assert keep.tolist() == [True, False, False, False]
+    keep = ItemFilter(categories=["kitchen/mugs_cups", "Toys & Kids"]).mask(items)
+    assert keep.tolist() == [True, True, False, False]
+    assert ItemFilter(exclude_categories=["kitchen"]).mask(items).tolist() == [
+        True, False, False, True]
+    with pytest.raises(UnknownIdError, match=r"category 'kitchn' matches no item; top-level "
+                                             r"categories are \['kitchen', 'toys_kids'\]"):
+        ItemFilter(categories=["kitchn"]).mask(items)
+
+
+def test_in_stock_parses_text_flags_strictly() -> None:
+    from persona_rec.exceptions import InvalidValueError
+
+    items = pd.DataFrame({"in_stock": ["yes", "no", "False", "1", None]})
+    assert ItemFilter(in_stock=True).mask(items).tolist() == [True, False, False, True, False]
+    assert ItemFilter(in_stock=False).mask(items).tolist() == [False, True, True, False, False]
+    with pytest.raises(InvalidValueError, match=r"'in_stock' must hold booleans.*got 'maybe'"):
+        ItemFilter(in_stock=True).mask(pd.DataFrame({"in_stock": ["yes", "maybe"]}))
