@@ -274,8 +274,9 @@ class SegmentPopularRecommender(Recommender):
             idx = s.index.get_indexer(user_ids)
             out = np.full(len(user_ids), None, dtype=object)
             ok = idx >= 0
-            vals = s.to_numpy(dtype=object)[idx[ok]]
-            out[ok] = [None if pd.isna(v) else str(v) for v in vals]
+            vals = pd.Series(s.to_numpy(dtype=object)[idx[ok]], dtype=object)
+            out[ok] = np.where(vals.notna().to_numpy(),
+                               vals.astype(str).to_numpy(dtype=object), None)
             return out
         attrs = dataset.user_attributes(include_sensitive=True)
         frame = attrs.reindex(pd.Index(user_ids, dtype=attrs.index.dtype))
@@ -296,7 +297,7 @@ class SegmentPopularRecommender(Recommender):
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         labels = self._labels(dataset.user_map.external_ids, dataset, profiles)
-        known = np.array([v is not None for v in labels], dtype=bool)
+        known = pd.notna(labels)
         codes = np.full(len(labels), -1, dtype=np.int64)
         if known.any():
             c, uniques = pd.factorize(pd.Series(labels[known], dtype=object))
@@ -341,8 +342,10 @@ class SegmentPopularRecommender(Recommender):
         )):
             labels = self._labels(dataset.user_map.to_external(user_idx), dataset, None)
             lut = pd.Index(self.segments_)
-            fresh = np.array([-1 if v is None else lut.get_indexer([v])[0] for v in labels])
-            codes = np.where(np.array([v is not None for v in labels]), fresh, codes)
+            present = pd.notna(labels)
+            fresh = np.full(len(labels), -1, dtype=np.int64)
+            fresh[present] = lut.get_indexer(labels[present])
+            codes = np.where(present, fresh, codes)
         return codes
 
     def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
