@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._text import category_parts
 from .._validation import check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset, UserState
@@ -94,6 +95,14 @@ def _csr_lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndar
 
 
 _ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _category_slugs(categories: pd.Series, levels: int | None = None) -> np.ndarray:
+    """Slug path (``"home/kitchen_dining"``, as in interest tag ids) per item; None if missing."""
+    codes, uniques = pd.factorize(categories, use_na_sentinel=True)
+    slugs = np.array([None] + ["/".join(category_parts(c)[:levels]) or None for c in uniques],
+                     dtype=object)
+    return slugs[codes + 1]
 
 
 def _group_z(values: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -297,9 +306,7 @@ class PersonaRecommender(Recommender):
         attrs = dataset.item_attributes()
         if "category" not in attrs.columns:
             return None
-        l1 = attrs["category"].astype("string").str.split(" > ").str[0].str.strip().str.lower()
-        codes, _ = pd.factorize(l1.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
-        return codes.astype(np.int64)
+        return pd.factorize(_category_slugs(attrs["category"], levels=1))[0].astype(np.int64)
 
     def _fit_ease(self, dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
         pop = np.bincount(dataset.internal_interactions["item_idx"].to_numpy(),
@@ -744,11 +751,10 @@ class PersonaRecommender(Recommender):
         attrs = self.item_attributes_
         item_cat = None
         if attrs is not None and "category" in attrs.columns:
-            item_cat = attrs["category"].astype("string").str.lower().str.replace(
-                r"\s*>\s*", "/", regex=True).str.replace(r"[^a-z0-9/]+", "_", regex=True)
+            item_cat = pd.Series(_category_slugs(attrs["category"]), dtype=object)
         by_user = frame.groupby(Columns.USER)[Columns.TAG].apply(list).to_dict()
         i = self.item_map_.to_internal(reco[Columns.ITEM].to_numpy(), strict=False)
-        cats = (item_cat.to_numpy(dtype=object, na_value="")[np.maximum(i, 0)]
+        cats = (item_cat.fillna("").to_numpy(dtype=object)[np.maximum(i, 0)]
                 if item_cat is not None else np.full(len(reco), "", dtype=object))
         users = reco[Columns.USER].to_numpy()
         # one short list per row; rows are few (k per user), so this stays cheap
