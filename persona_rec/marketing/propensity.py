@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._text import category_parts
+from .._text import category_item_mask
 from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
-from ..exceptions import EmptyInputError, InvalidDtypeError, InvalidValueError, UnknownIdError
+from ..exceptions import EmptyInputError, InvalidDtypeError, InvalidValueError
 from ..profiles._context import parse_as_of
 
 __all__ = [
@@ -65,71 +65,6 @@ def recommend_skip_unknown(model: Any, user_ids: np.ndarray, **kwargs: Any) -> p
     if "on_unknown" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()):
         kwargs["on_unknown"] = "skip"
     return model.recommend(user_ids, **kwargs)
-
-
-def _norm(path: Any) -> str:
-    """Slug path of a display (``"Toys & Kids > Games"``) or slug (``"toys_kids/games"``) category."""
-    return "/".join(category_parts(path, separators=">/"))
-
-
-def category_item_mask(item_categories: pd.Series, category: str | Sequence[str]) -> np.ndarray:
-    """Items whose category path equals or lies under ``category``.
-
-    Parameters
-    ----------
-    item_categories : pandas.Series
-        Category path per item (``"Home > Kitchen > Mugs"``; NaN allowed).
-    category : str or sequence of str
-        Path(s) to match, display (``"Toys & Kids > Games"``) or slug
-        (``"toys_kids/games"``, as in the tag ids) form, case-insensitive.
-        Both sides are compared as slug paths (see
-        :func:`persona_rec.profiles.slugify`).
-
-    Returns
-    -------
-    numpy.ndarray of bool
-
-    Raises
-    ------
-    InvalidValueError
-        ``category`` is empty or has no letter or digit.
-    UnknownIdError
-        A category matches no item (a typo would otherwise select nobody).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> cats = pd.Series(["Home > Kitchen", "Home", "Toys & Kids", None])
-    >>> category_item_mask(cats, "home").tolist()
-    [True, True, False, False]
-    >>> category_item_mask(cats, ["toys_kids", "Home > Kitchen"]).tolist()
-    [True, False, True, False]
-    """
-    cats = [category] if isinstance(category, str) else list(category)
-    if not cats:
-        raise InvalidValueError("category must name at least one category path, got [].")
-    values = pd.Series(item_categories, dtype=object)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    # one normalisation per distinct path, not per item
-    uniq_norm = pd.Series([_norm(v) if isinstance(v, str) else "" for v in uniques], dtype=object)
-    norm = np.append(uniq_norm.to_numpy(dtype=object), "")[np.where(codes < 0, len(uniques), codes)]
-    norm = pd.Series(norm, dtype=object)
-    out = np.zeros(len(values), dtype=bool)
-    for raw in cats:
-        c = _norm(raw)
-        if not c:
-            raise InvalidValueError(
-                f"category must name a category path with letters or digits, got {raw!r}."
-            )
-        hit = ((norm == c) | norm.str.startswith(c + "/")).to_numpy(dtype=bool)
-        if not hit.any():
-            known = sorted({p.split("/")[0] for p in uniq_norm if p})
-            raise UnknownIdError(
-                f"category {raw!r} (slug path {c!r}) matches no item's category; "
-                f"top-level categories are {known[:20]}."
-            )
-        out |= hit
-    return out
 
 
 def recommender_propensity(

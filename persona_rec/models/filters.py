@@ -17,13 +17,12 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_number, example_values
-from .._text import category_parts
+from .._text import category_item_mask, category_path
 from ..exceptions import (
     InvalidDtypeError,
     InvalidParameterError,
     InvalidValueError,
     MissingColumnError,
-    UnknownIdError,
 )
 from ..identifiers import IdMap
 
@@ -35,8 +34,7 @@ def normalise_category(path: Any) -> str:
 
     The display form ``"Home > Kitchen & Dining"`` and the slug form used by
     profiles and tag ids (``"home/kitchen_dining"``) both map to
-    ``"home/kitchen_dining"``: levels are split on ``>`` or ``/`` and slugified
-    (:func:`persona_rec._text.category_parts`).
+    ``"home/kitchen_dining"`` (:func:`persona_rec._text.category_path`).
 
     Examples
     --------
@@ -47,7 +45,7 @@ def normalise_category(path: Any) -> str:
     >>> normalise_category("Toys & Kids")
     'toys_kids'
     """
-    return "/".join(category_parts(path, separators=">/"))
+    return category_path(path)
 
 
 _TRUE = {"true", "1", "yes", "y", "t", "1.0"}
@@ -214,27 +212,10 @@ class ItemFilter:
             rule = "categories" if self.categories is not None else "exclude_categories"
             raw = self._column(attrs, self.category_column, rule)
             missing = raw.isna().to_numpy()
-            codes, uniques = pd.factorize(raw.fillna("").astype(str))
-            norm_u = pd.Series([normalise_category(v) for v in uniques], dtype=object)
-
-            def under(paths: Sequence[str]) -> np.ndarray:
-                hit_u = np.zeros(len(norm_u), dtype=bool)
-                for p in paths:
-                    q = normalise_category(p)
-                    here = ((norm_u == q) | norm_u.str.startswith(q + "/")).to_numpy(dtype=bool)
-                    if not here.any():
-                        tops = sorted({n.split("/")[0] for n in norm_u if n})
-                        raise UnknownIdError(
-                            f"ItemFilter: category {p!r} matches no item; top-level "
-                            f"categories are {tops[:20]}."
-                        )
-                    hit_u |= here
-                return hit_u[codes] if len(codes) else np.zeros(0, dtype=bool)
-
             if self.categories is not None:
-                keep &= under(self.categories) & ~missing
+                keep &= category_item_mask(raw, self.categories) & ~missing
             if self.exclude_categories is not None:
-                keep &= ~under(self.exclude_categories)
+                keep &= ~category_item_mask(raw, self.exclude_categories)
         if self.brands is not None or self.exclude_brands is not None:
             rule = "brands" if self.brands is not None else "exclude_brands"
             col = self._column(attrs, self.brand_column, rule).astype(object)
