@@ -50,7 +50,7 @@ import scipy.sparse as sp
 from .._text import category_parts
 from .._validation import check_int, check_number
 from ..columns import Columns
-from ..dataset import Dataset, UserState
+from ..dataset import Dataset
 from ..exceptions import InvalidParameterError, NotFittedError
 from ._features import user_attribute_features
 from ._threads import limit_blas_threads
@@ -459,16 +459,17 @@ class PersonaRecommender(Recommender):
         from sklearn.ensemble import HistGradientBoostingClassifier
         from threadpoolctl import threadpool_limits
 
-        inter = dataset.internal_interactions
         n_items = dataset.n_items
-        day = _day(inter[Columns.TIMESTAMP].to_numpy())
-        pair_day = np.unique((inter["user_idx"].to_numpy(np.int64) * n_items
-                              + inter["item_idx"].to_numpy()) * 100_000 + (day - day.min()))
-        pairs, n_days = np.unique(pair_day // 100_000, return_counts=True)
-        self.repeat_share_ = float((n_days >= 2).mean())
-        self.mode_ = "purchase_log" if self.repeat_share_ > self.repeat_threshold else "ratings"
         item_l1 = self._item_l1(dataset)
         self.item_l1_ = item_l1 if item_l1 is not None else np.zeros(0, dtype=np.int64)
+        day = _day(dataset.internal_interactions[Columns.TIMESTAMP].to_numpy())
+        self.as_of_day_ = int(day.max()) + 1
+        # statistics of all the data: used for scoring, and to tell the kind of data
+        self._state = _State(dataset, self.as_of_day_, self.window_days, self.half_life_days,
+                             item_l1)
+        # occasions holds each (user, item) pair's number of distinct days
+        self.repeat_share_ = float((self._state.occasions.data >= 2).mean())
+        self.mode_ = "purchase_log" if self.repeat_share_ > self.repeat_threshold else "ratings"
 
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         n_labels = np.zeros(0)
@@ -568,9 +569,6 @@ class PersonaRecommender(Recommender):
 
         # final components on all the data
         self.ease_items_, self.ease_weights_ = self._fit_ease(dataset)
-        self.as_of_day_ = int(day.max()) + 1
-        self._state = _State(dataset, self.as_of_day_, self.window_days, self.half_life_days,
-                             item_l1)
         pop = self._state.i_users_recent if self.mode_ == "purchase_log" else self._state.i_users
         pop = np.where(pop > 0, pop, self._state.i_users * 1e-6)
         self.popularity_ = np.where(pop > 0, pop, -np.inf)
@@ -651,19 +649,12 @@ class PersonaRecommender(Recommender):
         self._filter_seen = bool(kwargs.get("filter_seen", True))
         reco = super().recommend(user_ids, k=k, **kwargs)
         if len(reco) and self.is_fitted:
-            states = pd.Series(self._user_state_of(reco[Columns.USER].to_numpy()))
-            src = states.map({UserState.HOT: SOURCE_RANKER, UserState.WARM: SOURCE_ATTRIBUTES,
-                              UserState.COLD: SOURCE_POPULAR}).to_numpy()
-            reco[Columns.SOURCE] = np.where(reco[Columns.SOURCE] == self.name, src,
+            # state codes of the base class: 0 hot, 1 warm, 2 cold
+            _, state = self._user_states(reco[Columns.USER].to_numpy(), None)
+            src = np.array([SOURCE_RANKER, SOURCE_ATTRIBUTES, SOURCE_POPULAR], dtype=object)
+            reco[Columns.SOURCE] = np.where(reco[Columns.SOURCE] == self.name, src[state],
                                             reco[Columns.SOURCE])
         return reco
-
-    def _user_state_of(self, ids: np.ndarray) -> np.ndarray:
-        idx = self.user_map_.to_internal(ids, strict=False)
-        out = np.full(len(idx), UserState.COLD, dtype=object)
-        known = idx >= 0
-        out[known] = np.where(self.hot_users_[idx[known]], UserState.HOT, UserState.WARM)
-        return out
 
     # --------------------------------------------------------- explanations
     def explain(self, recommendations: pd.DataFrame, user_tags: Any = None,
