@@ -153,9 +153,13 @@ def _section_recommendations(ctx: DemoContext) -> str:
         "repeats allowed (filter_seen=False)",
         format_table(table),
         "",
-        f"PersonaRecommender: mode={persona.mode_}, ranker blend alpha={persona.alpha_all_} "
-        f"(repeats) / {persona.alpha_new_} (new items), tuned on "
-        f"{persona.validation_['windows']} internal window(s)",
+        f"PersonaRecommender: internal {persona.ranker_.validation_['kind']} split "
+        f"({persona.ranker_.validation_['label_users']} label users); serving "
+        f"{persona.ranker_.choice_.get('all', '-')} (repeats) / "
+        f"{persona.ranker_.choice_['new']} (new items)",
+        "internal NDCG@10 (guard): " + "; ".join(
+            f"{task}: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+            for task, scores in persona.ranker_.guard_.items()),
     ]
     train = split.train
     hot = train.user_map.external_ids[train.hot_user_mask()]
@@ -172,7 +176,8 @@ def _section_recommendations(ctx: DemoContext) -> str:
     examples.append(("a brand-new user", "new-customer-001"))
     for label, uid in examples:
         reco = persona.recommend([uid], k=3, filter_seen=False, on_unknown="fallback")
-        reco = persona.explain(reco, user_tags=ctx.results.get("user_tags"), item_names=names)
+        reco = persona.explain(reco, user_tags=ctx.results.get("user_tags"), item_names=names,
+                               filter_seen=False)
         if names is not None:
             reco.insert(2, "name", reco["item_id"].map(names).astype(str).str.slice(0, 32))
         cols = [c for c in ("item_id", "name", "score", "source", "reason", "tags")

@@ -20,6 +20,7 @@ from .popular import PopularRecommender, SegmentPopularRecommender
 
 # hybrid / side-information models (written by the models-hybrid helper)
 from .als_features import ALSFeaturesRecommender
+from .attributes import AttributeRecommender
 from .association import CoPurchaseRecommender, cooccurrence_rules
 from .content import ContentRecommender
 from .lightfm import LightFMRecommender
@@ -37,6 +38,7 @@ __all__ = [
     "BPRRecommender",
     "FallbackChain",
     "ALSFeaturesRecommender",
+    "AttributeRecommender",
     "CoPurchaseRecommender",
     "cooccurrence_rules",
     "ContentRecommender",

@@ -34,6 +34,7 @@ from ._features import (
     resolve_user_sources,
     user_side_features,
 )
+from ._request import RecommendRequest
 from ._threads import limit_blas_threads
 from .lightfm import _check_user_features
 from .matrix_factorization import ALSRecommender
@@ -222,8 +223,8 @@ class ALSFeaturesRecommender(ALSRecommender):
     def _trained_items(self) -> np.ndarray:
         return self.served_items_
 
-    def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, dataset)
+    def _score_warm(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, request)
         ok = fit_idx >= 0
         vecs = np.zeros((len(user_idx), self.user_factors_.shape[1]), dtype=np.float64)
         vecs[ok] = self.user_factors_[fit_idx[ok]]

@@ -38,6 +38,7 @@ from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
 from ..identifiers import _as_id_array
 from ._features import purchase_rows
+from ._request import RecommendRequest
 from .base import Recommender
 from .repurchase import _check_bool
 
@@ -367,13 +368,13 @@ class CoPurchaseRecommender(Recommender):
         return _explain_copurchase(self, recommendations)
 
     # -------------------------------------------------------------- scoring
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, dataset)
-        if dataset is None:
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, request)
+        if request.dataset is None:
             recent = self.recent_items_[fit_idx]
         else:
             # use the user's whole context history (normalised) as the basket
-            recent = self._history(user_idx, dataset).astype(np.float32)
+            recent = self._history(user_idx, request).astype(np.float32)
             recent.data[:] = 1.0
         s = (recent @ self._rule_scores).toarray().astype(np.float64)
         s[s <= 0] = -np.inf

@@ -13,9 +13,9 @@ small private hooks:
     ``item_popularity_`` (distinct users per item, used by
     ``on_unknown="fallback"``) and ``item_attributes_`` (item attributes
     aligned to ``item_map_``, used by ``item_filter=``).
-``_score(user_idx, dataset) -> ndarray (len(user_idx), n_items_)``
+``_score(user_idx, request) -> ndarray (len(user_idx), n_items_)``
     Scores for *hot* users (required when ``serves_hot``).
-``_score_warm(user_idx, dataset) -> ndarray (len(user_idx), n_items_)``
+``_score_warm(user_idx, request) -> ndarray (len(user_idx), n_items_)``
     Scores for *warm* (attribute-only) users (required when ``serves_warm``).
 ``_score_cold() -> ndarray (n_items_,)``
     One score vector shared by every *cold* (unknown) user (required when
@@ -23,16 +23,20 @@ small private hooks:
 ``_similar(item_idx) -> ndarray (len(item_idx), n_items_)``
     Item-to-item scores for :meth:`similar_items` (optional).
 ``_shared_scores() -> ndarray (n_items_,) or None`` and
-``_grouped_scores(user_idx, dataset) -> (codes, vectors) or None``
+``_grouped_scores(user_idx, request) -> (codes, vectors) or None``
     User-independent (or per-group) score vectors (optional; let ranking
     skip the per-user score matrix).
 ``_after_load()``
     Rebuild private helpers after :meth:`load` (optional).
 
-In the scoring hooks ``user_idx`` indexes ``self.user_map_`` when
-``dataset`` is None (the usual case), and ``dataset.user_map`` when the
-caller passed ``recommend(..., dataset=...)``; :meth:`_history` and
-:meth:`_fit_user_index` hide the difference. A score of ``-inf`` (or NaN)
+The hooks receive the call's :class:`~persona_rec.models._request.RecommendRequest`
+(``k``, ``filter_seen``, ``item_mask``, ``dataset`` and a per-call ``cache``):
+nothing of a call is stored on the model, so one fitted model serves
+concurrent ``recommend`` calls. In the scoring hooks ``user_idx`` indexes
+``self.user_map_`` when ``request.dataset`` is None (the usual case), and
+``request.dataset.user_map`` when the caller passed
+``recommend(..., dataset=...)``; :meth:`_history` and :meth:`_fit_user_index`
+hide the difference. A score of ``-inf`` (or NaN)
 means "no evidence, do not recommend": such items never appear in the output,
 so a user may receive fewer than ``k`` rows and a :class:`FallbackChain` fills
 the rest.
@@ -66,6 +70,7 @@ from ..exceptions import (
     UnknownIdError,
 )
 from ..identifiers import _as_id_array
+from ._request import RecommendRequest, as_request
 from .filters import ItemFilter, build_item_mask
 from .persistence import load_model, register_model, save_model
 
@@ -289,10 +294,10 @@ class Recommender:
         raise NotImplementedError(f"{type(self).__name__} must implement _fit.")
 
     # ---------------------------------------------------------- hooks
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not score hot users.")
 
-    def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+    def _score_warm(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not score warm users.")
 
     def _score_cold(self) -> np.ndarray:
@@ -310,7 +315,7 @@ class Recommender:
         return None
 
     def _grouped_scores(
-        self, user_idx: np.ndarray, dataset: Dataset | None
+        self, user_idx: np.ndarray, request: RecommendRequest
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """``(group code per user, score vector per group)`` or None (the default).
 
@@ -331,13 +336,18 @@ class Recommender:
         return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("_")}
 
     # ------------------------------------------------------ helpers for hooks
-    def _context_matrix(self, dataset: Dataset | None) -> sp.csr_matrix:
-        """Users x items history in the model's item space for the scoring context."""
+    def _context_matrix(self, request: RecommendRequest | Dataset | None) -> sp.csr_matrix:
+        """Users x items history in the model's item space for the scoring context.
+
+        Computed once per request (kept in ``request.cache``).
+        """
+        request = as_request(request)
+        dataset = request.dataset
         if dataset is None:
             return self.user_items_
-        cache = getattr(self, "_ctx_cache", None)
-        if cache is not None and cache[0] is dataset:
-            return cache[1]
+        cached = request.cache.get("context_matrix")
+        if cached is not None:
+            return cached
         m = dataset.get_user_item_matrix()
         if dataset.item_map != self.item_map_:
             remap = self.item_map_.to_internal(dataset.item_map.external_ids, strict=False)
@@ -357,15 +367,16 @@ class Recommender:
                 shape=(m.shape[0], len(self.item_map_)),
                 dtype=np.float32,
             )
-        self._ctx_cache = (dataset, m)
+        request.cache["context_matrix"] = m
         return m
 
-    def _history(self, user_idx: np.ndarray, dataset: Dataset | None) -> sp.csr_matrix:
+    def _history(self, user_idx: np.ndarray,
+                 request: RecommendRequest | Dataset | None) -> sp.csr_matrix:
         """CSR rows of the users' histories (summed weights) in the model's item space.
 
         ``user_idx`` entries of ``-1`` (cold users) give empty rows.
         """
-        m = self._context_matrix(dataset)
+        m = self._context_matrix(request)
         user_idx = np.asarray(user_idx, dtype=np.int64)
         if (user_idx >= 0).all():
             return m[user_idx]
@@ -375,8 +386,10 @@ class Recommender:
         out.eliminate_zeros()
         return out
 
-    def _fit_user_index(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+    def _fit_user_index(self, user_idx: np.ndarray,
+                        request: RecommendRequest | Dataset | None) -> np.ndarray:
         """Map context user indices to fit-time indices (``-1`` when unknown at fit)."""
+        dataset = as_request(request).dataset
         user_idx = np.asarray(user_idx, dtype=np.int64)
         if dataset is None:
             return user_idx
@@ -484,21 +497,14 @@ class Recommender:
             ids = np.asarray(pd.unique(ids), dtype=ids.dtype) if ids.dtype.kind != "O" \
                 else pd.unique(ids)
         mask = build_item_mask(self.item_map_, self.item_attributes_, items, exclude, item_filter)
-        self._ctx_cache = None
-        try:
-            return self._recommend(ids, k, bool(filter_seen), mask, on_unknown, dataset)
-        finally:
-            self._ctx_cache = None
+        request = RecommendRequest(k=k, filter_seen=bool(filter_seen), item_mask=mask,
+                                   dataset=dataset)
+        return self._recommend(ids, request, on_unknown)
 
-    def _recommend(
-        self,
-        ids: np.ndarray,
-        k: int,
-        filter_seen: bool,
-        mask: np.ndarray | None,
-        on_unknown: str,
-        dataset: Dataset | None,
-    ) -> pd.DataFrame:
+    def _recommend(self, ids: np.ndarray, request: RecommendRequest,
+                   on_unknown: str) -> pd.DataFrame:
+        k, filter_seen, mask, dataset = (request.k, request.filter_seen, request.item_mask,
+                                         request.dataset)
         idx, state = self._user_states(ids, dataset)
         served = self._served_states()[state]
         unserved = ~served
@@ -513,33 +519,32 @@ class Recommender:
             )
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] = []
         hooks = (
-            (0, lambda u: self._score(u, dataset)),
-            (1, lambda u: self._score_warm(u, dataset)),
+            (0, lambda u: self._score(u, request)),
+            (1, lambda u: self._score_warm(u, request)),
         )
         for code, fn in hooks:
             sel = np.flatnonzero(served & (state == code))
             if not len(sel):
                 continue
-            grouped = self._grouped_scores(idx[sel], dataset)
+            grouped = self._grouped_scores(idx[sel], request)
             if grouped is None:
-                parts.append(self._rank(sel, idx[sel], fn, k, filter_seen, mask, dataset)
-                             + (self.name,))
+                parts.append(self._rank(sel, idx[sel], fn, request) + (self.name,))
                 continue
             codes, vectors = grouped
             for g in np.unique(codes):  # loop over groups (segments), not users
                 sub = sel[codes == g]
-                parts.append(self._rank(sub, idx[sub], None, k, filter_seen, mask, dataset,
-                                        vector=vectors[g]) + (self.name,))
+                parts.append(self._rank(sub, idx[sub], None, request, vector=vectors[g])
+                             + (self.name,))
         sel = np.flatnonzero(served & (state == 2))
         if len(sel):
-            parts.append(self._rank(sel, idx[sel], None, k, filter_seen, mask, dataset,
-                                    vector=self._score_cold()) + (self.name,))
+            parts.append(self._rank(sel, idx[sel], None, request, vector=self._score_cold())
+                         + (self.name,))
         if unserved.any() and on_unknown == "fallback":
             sel = np.flatnonzero(unserved)
             pop = self.item_popularity_.astype(np.float64).copy()
             pop[pop <= 0] = -np.inf
-            parts.append(self._rank(sel, idx[sel], None, k, filter_seen, mask, dataset,
-                                    vector=pop) + (FALLBACK_SOURCE,))
+            parts.append(self._rank(sel, idx[sel], None, request, vector=pop)
+                         + (FALLBACK_SOURCE,))
         frame = self._assemble(ids, parts)
         if on_unknown == "skip":
             frame.attrs["unserved"] = ids[unserved].tolist()
@@ -550,13 +555,11 @@ class Recommender:
         positions: np.ndarray,
         user_idx: np.ndarray,
         score_fn: Any,
-        k: int,
-        filter_seen: bool,
-        mask: np.ndarray | None,
-        dataset: Dataset | None,
+        request: RecommendRequest,
         vector: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Top-k per user: returns (request positions, item indices, scores)."""
+        k, filter_seen, mask = request.k, request.filter_seen, request.item_mask
         n_items = len(self.item_map_)
         if vector is not None and (not filter_seen or (user_idx < 0).all()):
             # everyone shares one ranking: rank once, repeat
@@ -570,7 +573,7 @@ class Recommender:
             vec = np.where(np.isnan(vector), -np.inf, vector).astype(np.float64)
             if mask is not None:
                 vec[~mask] = -np.inf
-            hist_all = self._history(user_idx, dataset)
+            hist_all = self._history(user_idx, request)
             longest = int(np.diff(hist_all.indptr).max()) if len(user_idx) else 0
             n_cand = min(n_items, k + longest)
             order = np.lexsort((np.arange(n_items), -vec))
@@ -601,7 +604,7 @@ class Recommender:
                         f"{type(self).__name__} scoring hook returned shape {scores.shape}, "
                         f"expected {(len(u), n_items)}."
                     )
-            seen = self._history(u, dataset) if filter_seen else None
+            seen = self._history(u, request) if filter_seen else None
             p, it, sc = self._topk(scores, seen, k, mask)
             out_p.append(positions[start : start + batch][p])
             out_i.append(it)

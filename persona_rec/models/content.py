@@ -46,6 +46,7 @@ from .._validation import check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ._features import item_documents, normalize_rows
+from ._request import RecommendRequest
 from .base import Recommender
 from .repurchase import _check_bool
 
@@ -162,7 +163,7 @@ class ContentRecommender(Recommender):
         if need.any() and hot.any():
             F, _ = user_attribute_features(dataset, include_sensitive=self.include_sensitive)
             if F.shape[1]:
-                V = self._user_vectors_hot(np.flatnonzero(hot), None)
+                V = self._user_vectors_hot(np.flatnonzero(hot), RecommendRequest())
                 centroids = normalize_rows(sp.csr_matrix(F[hot].T @ V), "l2")
                 fill = sp.csr_matrix(sp.diags(need.astype(np.float32)) @ (F @ centroids))
                 out = out + fill
@@ -259,11 +260,11 @@ class ContentRecommender(Recommender):
         return np.where(nnz > 0, sums / np.maximum(nnz, 1), 0.0).astype(np.float32)
 
     # -------------------------------------------------------------- scoring
-    def _user_vectors_hot(self, user_idx: np.ndarray, dataset: Dataset | None) -> sp.csr_matrix:
-        if dataset is None:
+    def _user_vectors_hot(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
+        if request.dataset is None:
             hist = self.history_[np.asarray(user_idx, dtype=np.int64)]
         else:
-            hist = self._history(user_idx, dataset)
+            hist = self._history(user_idx, request)
         return normalize_rows(hist @ self.item_vectors_, "l2")
 
     def _cosine(self, users: sp.csr_matrix) -> np.ndarray:
@@ -271,11 +272,11 @@ class ContentRecommender(Recommender):
         s[s <= 0] = -np.inf  # no shared term: no evidence (also covers empty user vectors)
         return s
 
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        return self._cosine(self._user_vectors_hot(user_idx, dataset))
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        return self._cosine(self._user_vectors_hot(user_idx, request))
 
-    def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, dataset)
+    def _score_warm(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, request)
         rows = self.profile_vectors_[np.maximum(fit_idx, 0)]
         users = sp.csr_matrix(sp.diags((fit_idx >= 0).astype(np.float32)) @ rows)
         users.eliminate_zeros()
@@ -345,7 +346,7 @@ class ContentRecommender(Recommender):
         from ..identifiers import _as_id_array
 
         idx = self.user_map_.to_internal(_as_id_array(user_ids), what="user_id")
-        hot = self._user_vectors_hot(idx, None)
+        hot = self._user_vectors_hot(idx, RecommendRequest())
         warm = ~self.hot_users_[idx]
         pv = self.profile_vectors_[idx]
         out = sp.csr_matrix(sp.diags((~warm).astype(np.float32)) @ hot

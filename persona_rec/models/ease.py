@@ -11,6 +11,7 @@ from .._validation import check_number
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError, InvalidValueError
 from ._threads import limit_blas_threads
+from ._request import RecommendRequest
 from .base import Recommender
 
 __all__ = ["EASERecommender"]
@@ -101,8 +102,8 @@ class EASERecommender(Recommender):
         self.active_items_ = active.astype(np.int64)
         self.weights_ = b.astype(np.float32)
 
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        hist = self._history(user_idx, dataset)[:, self.active_items_]
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        hist = self._history(user_idx, request)[:, self.active_items_]
         if self.binary:
             hist = hist.copy()
             hist.data[:] = 1.0

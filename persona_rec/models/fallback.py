@@ -18,6 +18,7 @@ from ..exceptions import (
     UnknownIdError,
 )
 from ..identifiers import _as_id_array
+from ._request import RecommendRequest
 from .base import FALLBACK_SOURCE, ON_UNKNOWN, Recommender
 from .filters import ItemFilter, build_item_mask
 from .persistence import registered_models
@@ -210,12 +211,9 @@ class FallbackChain(Recommender):
                                    item_filter)
             pop = self.item_popularity_.astype(np.float64).copy()
             pop[pop <= 0] = -np.inf
-            self._ctx_cache = None
-            try:
-                part = self._rank(needy, idx[needy], None, k, bool(filter_seen), mask, dataset,
-                                  vector=pop)
-            finally:
-                self._ctx_cache = None
+            request = RecommendRequest(k=k, filter_seen=bool(filter_seen), item_mask=mask,
+                                       dataset=dataset)
+            part = self._rank(needy, idx[needy], None, request, vector=pop)
             rec = self._assemble(ids, [part + (FALLBACK_SOURCE,)])
             rec["_link"] = len(self.links_)
             pieces.append(rec)

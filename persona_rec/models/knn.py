@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from .._validation import check_choice, check_int, check_number
 from ..dataset import Dataset
 from ._threads import limit_blas_threads
+from ._request import RecommendRequest
 from .base import Recommender
 
 __all__ = ["ItemKNNRecommender"]
@@ -108,8 +109,8 @@ class ItemKNNRecommender(Recommender):
         sim.eliminate_zeros()
         self.similarity_ = sim
 
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        hist = self._history(user_idx, dataset)
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        hist = self._history(user_idx, request)
         if self.binary:
             hist = hist.copy()
             hist.data[:] = 1.0

@@ -54,6 +54,7 @@ from ._features import (
     user_side_features,
     with_identity,
 )
+from ._request import RecommendRequest
 from .base import Recommender
 from .repurchase import _check_bool
 
@@ -222,8 +223,8 @@ class LightFMRecommender(Recommender):
         self.served_items_ = np.diff(itf.indptr) > 0
 
     # -------------------------------------------------------------- scoring
-    def _score_users(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, dataset)
+    def _score_users(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, request)
         ok = fit_idx >= 0
         vecs = np.zeros((len(user_idx), self.no_components), dtype=np.float64)
         vecs[ok] = self.user_repr_[fit_idx[ok]]
@@ -233,11 +234,11 @@ class LightFMRecommender(Recommender):
         s[ok & ~self.served_users_[np.maximum(fit_idx, 0)]] = -np.inf
         return s
 
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        return self._score_users(user_idx, dataset)
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        return self._score_users(user_idx, request)
 
-    def _score_warm(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        return self._score_users(user_idx, dataset)
+    def _score_warm(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        return self._score_users(user_idx, request)
 
     def explain(self, recommendations: pd.DataFrame, n_features: int = 3) -> pd.DataFrame:
         """Add the user side features (profile columns, tags) that drive each row.

@@ -10,6 +10,7 @@ from .._validation import check_int, check_number
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
 from ._threads import limit_blas_threads
+from ._request import RecommendRequest
 from .base import Recommender
 
 __all__ = ["ALSRecommender", "BPRRecommender"]
@@ -39,15 +40,15 @@ class _FactorModel(Recommender):
         m = dataset.get_user_item_matrix(binary=getattr(self, "binary", False))
         return m
 
-    def _user_vectors(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, dataset)
+    def _user_vectors(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, request)
         out = np.full((len(user_idx), self.user_factors_.shape[1]), np.nan, dtype=np.float32)
         ok = fit_idx >= 0
         out[ok] = self.user_factors_[fit_idx[ok]]
         return out
 
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        vecs = self._user_vectors(user_idx, dataset)
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        vecs = self._user_vectors(user_idx, request)
         scores = vecs @ self.item_factors_.T  # float32, like the factors
         scores[np.isnan(vecs).any(axis=1)] = -np.inf
         scores[:, ~self._trained_items()] = -np.inf
@@ -155,26 +156,21 @@ class ALSRecommender(_FactorModel):
             model.fit(self._matrix(dataset), show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
-        self._model = model
 
-    def _after_load(self) -> None:
-        self._model = None
-
-    def _user_vectors(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        if dataset is None:
-            return super()._user_vectors(user_idx, dataset)
-        # fold in from the histories in `dataset`
-        if getattr(self, "_model", None) is None:
-            model = self._implicit()
-            model.user_factors = self.user_factors_
-            model.item_factors = self.item_factors_
-            self._model = model
-        hist = self._history(user_idx, dataset)
+    def _user_vectors(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        if request.dataset is None:
+            return super()._user_vectors(user_idx, request)
+        # fold in from the histories in `dataset` (a local solver: nothing of
+        # the call is stored on the model, so concurrent calls are safe)
+        model = self._implicit()
+        model.user_factors = self.user_factors_
+        model.item_factors = self.item_factors_
+        hist = self._history(user_idx, request)
         if self.binary:
             hist = hist.copy()
             hist.data[:] = 1.0
         with limit_blas_threads():
-            vecs = self._model.recalculate_user(np.arange(len(user_idx)), hist)
+            vecs = model.recalculate_user(np.arange(len(user_idx)), hist)
         vecs = np.asarray(vecs, dtype=np.float32).reshape(len(user_idx), -1)
         vecs[np.diff(hist.indptr) == 0] = np.nan  # no history: not served
         return vecs

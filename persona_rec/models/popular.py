@@ -12,6 +12,7 @@ from .._validation import check_choice, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
+from ._request import RecommendRequest
 from .base import Recommender
 
 __all__ = ["PopularRecommender", "SegmentPopularRecommender"]
@@ -110,7 +111,7 @@ class PopularRecommender(Recommender):
         v[v <= 0] = -np.inf
         return v
 
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
         return np.broadcast_to(self._vector(), (len(user_idx), len(self.scores_)))
 
     def _shared_scores(self) -> np.ndarray:
@@ -334,9 +335,10 @@ class SegmentPopularRecommender(Recommender):
         self.segment_scores_ = seg_scores
         self.global_scores_ = share
 
-    def _segment_codes(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, dataset)
+    def _segment_codes(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        fit_idx = self._fit_user_index(user_idx, request)
         codes = np.where(fit_idx >= 0, self.user_segment_[np.maximum(fit_idx, 0)], -1)
+        dataset = request.dataset
         if dataset is not None and (self._columns is None or all(
             c in dataset.user_attributes(include_sensitive=True).columns for c in self._columns
         )):
@@ -348,8 +350,8 @@ class SegmentPopularRecommender(Recommender):
             codes = np.where(present, fresh, codes)
         return codes
 
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        codes = self._segment_codes(user_idx, dataset)
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        codes = self._segment_codes(user_idx, request)
         out = np.repeat(self.global_scores_[None, :], len(codes), axis=0)
         has = codes >= 0
         if has.any():
@@ -362,9 +364,9 @@ class SegmentPopularRecommender(Recommender):
     _score_warm = _score
 
     def _grouped_scores(
-        self, user_idx: np.ndarray, dataset: Dataset | None
+        self, user_idx: np.ndarray, request: RecommendRequest
     ) -> tuple[np.ndarray, np.ndarray]:
-        codes = self._segment_codes(user_idx, dataset)
+        codes = self._segment_codes(user_idx, request)
         glob = self.global_scores_[None, :]
         if not self.global_fallback:
             glob = np.full_like(glob, -np.inf)

@@ -59,6 +59,7 @@ from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
 from ._features import purchase_rows
 from ._threads import limit_blas_threads
+from ._request import RecommendRequest
 from .base import Recommender
 
 __all__ = ["RepurchaseRecommender", "repurchase_features", "FEATURE_NAMES", "DEFAULT_WEIGHTS"]
@@ -497,21 +498,23 @@ class RepurchaseRecommender(Recommender):
         return recommendations.merge(info, on=[Columns.USER, Columns.ITEM], how="left")
 
     # -------------------------------------------------------------- scoring
-    def _score(self, user_idx: np.ndarray, dataset: Dataset | None) -> np.ndarray:
-        if dataset is None:
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        if request.dataset is None:
             mat = self.scores_
         else:
-            mat = self._context_scores(dataset)
+            mat = self._context_scores(request)
         rows = mat[np.asarray(user_idx, dtype=np.int64)]
         out = np.repeat(self.fill_scores_[None, :], rows.shape[0], axis=0)
         r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
         out[r, rows.indices] = rows.data
         return out
 
-    def _context_scores(self, dataset: Dataset) -> sp.csr_matrix:
-        cache = getattr(self, "_score_cache", None)
-        if cache is not None and cache[0] is dataset:
-            return cache[1]
+    def _context_scores(self, request: RecommendRequest) -> sp.csr_matrix:
+        """Pair scores of the request's dataset, computed once per recommend call."""
+        cached = request.cache.get("repurchase_scores")
+        if cached is not None:
+            return cached
+        dataset = request.dataset
         inter = dataset.internal_interactions
         remap = self.item_map_.to_internal(dataset.item_map.external_ids, strict=False)
         items = remap[inter["item_idx"].to_numpy()]
@@ -519,7 +522,7 @@ class RepurchaseRecommender(Recommender):
         inter = inter.loc[ok].assign(item_idx=items[ok])
         as_of = dataset.time_range[1] + pd.Timedelta(seconds=1)
         mat = self._pair_scores(inter, dataset.n_users, len(self.item_map_), as_of)
-        self._score_cache = (dataset, mat)
+        request.cache["repurchase_scores"] = mat
         return mat
 
 

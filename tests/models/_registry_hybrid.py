@@ -6,7 +6,10 @@ from persona_rec.models.als_features import ALSFeaturesRecommender
 from persona_rec.models.association import CoPurchaseRecommender
 from persona_rec.models.content import ContentRecommender
 from persona_rec.models.lightfm import LightFMRecommender
+from persona_rec.models.knn import ItemKNNRecommender
 from persona_rec.models.persona import PersonaRecommender
+from persona_rec.models.popular import PopularRecommender
+from persona_rec.models.ranking import CandidateGenerator, CandidateRankingModel, LGBMReranker
 from persona_rec.models.repurchase import RepurchaseRecommender
 
 MODELS = [
@@ -33,6 +36,9 @@ MODELS = [
     ("copurchase_user_baskets", lambda: CoPurchaseRecommender(min_count=1, basket="user",
                                                                    use_purchases=False)),
     ("repurchase", lambda: RepurchaseRecommender(min_positives=5)),
-    ("persona", lambda: PersonaRecommender(random_state=0, ranker_iterations=20,
-                                           n_candidates=30)),
+    ("persona", lambda: PersonaRecommender(random_state=0, n_candidates=30,
+                                           tune_generators=False)),
+    ("two_stage", lambda: CandidateRankingModel(
+        [CandidateGenerator(ItemKNNRecommender(), 20), CandidateGenerator(PopularRecommender(), 20)],
+        reranker=LGBMReranker(n_estimators=20))),
 ]

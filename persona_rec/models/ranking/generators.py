@@ -1,0 +1,185 @@
+"""Candidate generators: any fitted :class:`Recommender` proposes candidates.
+
+A :class:`CandidateGenerator` wraps an (unfitted) model, how many candidates
+it proposes per user and, optionally, a small grid of its own
+hyper-parameters that the two-stage model tunes on its internal validation
+split. Each generator contributes its top ``n_candidates`` items per user,
+and for every candidate of the union its score, its within-user z-score and
+its rank in the generator's own list (NaN when it did not propose the item)
+as features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..._validation import check_int
+from ...exceptions import InvalidDtypeError, InvalidParameterError
+from .._request import RecommendRequest
+from .._threads import limit_blas_threads
+from ..base import Recommender
+
+__all__ = ["CandidateGenerator", "dense_scores", "top_n", "ndcg_per_row"]
+
+
+class CandidateGenerator:
+    """One source of candidates for a two-stage model.
+
+    Parameters
+    ----------
+    model : Recommender
+        An unfitted model (it is cloned; the object passed is not modified).
+        It must score users with interactions (``serves_hot``).
+    n_candidates : int, default 100
+        Items it proposes per user.
+    name : str, optional
+        Label in features, the guard report and ``explain`` (default: the
+        model's ``name``).
+    param_grid : sequence of dict, optional
+        Parameter overrides tried on the internal validation split; the best
+        (by NDCG@10 of the generator alone) is kept. ``None``: the model's
+        own parameters only.
+
+    Examples
+    --------
+    >>> from persona_rec.models import ALSRecommender
+    >>> g = CandidateGenerator(ALSRecommender(), 50, param_grid=[{"regularization": 1.0}])
+    >>> g.name, [c["regularization"] for c in g.configs()]
+    ('als', [1.0])
+    """
+
+    def __init__(self, model: Recommender, n_candidates: int = 100, name: str | None = None,
+                 param_grid: Sequence[Mapping[str, Any]] | None = None) -> None:
+        if not isinstance(model, Recommender):
+            raise InvalidDtypeError(
+                f"CandidateGenerator: model must be a persona_rec Recommender, got "
+                f"{type(model).__name__}."
+            )
+        if not model.serves_hot:
+            raise InvalidParameterError(
+                f"CandidateGenerator: {type(model).__name__} does not score users with "
+                f"interactions (serves_hot=False), so it cannot propose candidates."
+            )
+        self.model = model
+        self.n_candidates = check_int(n_candidates, "n_candidates", minimum=1,
+                                      owner="CandidateGenerator")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise InvalidParameterError(
+                f"CandidateGenerator: name must be a non-empty str, got {name!r}.")
+        self.name = name or model.name
+        grid = [dict(p) for p in param_grid] if param_grid is not None else None
+        if grid is not None:
+            known = set(model.get_params())
+            for p in grid:
+                bad = sorted(set(p) - known)
+                if bad:
+                    raise InvalidParameterError(
+                        f"CandidateGenerator {self.name!r}: param_grid names unknown "
+                        f"parameter(s) {bad} of {type(model).__name__}; known: {sorted(known)}."
+                    )
+            if not grid:
+                raise InvalidParameterError(
+                    f"CandidateGenerator {self.name!r}: param_grid must not be empty.")
+        self.param_grid = grid
+
+    def configs(self) -> list[dict[str, Any]]:
+        """Full parameter dicts to try (the model's own when there is no grid)."""
+        base = self.model.get_params()
+        return [{**base, **p} for p in (self.param_grid or [{}])]
+
+    def build(self, params: Mapping[str, Any]) -> Recommender:
+        """An unfitted model with ``params``."""
+        return type(self.model)(**dict(params))
+
+    def __repr__(self) -> str:
+        return (f"CandidateGenerator({self.model!r}, n_candidates={self.n_candidates}, "
+                f"name={self.name!r}, param_grid={self.param_grid!r})")
+
+
+def dense_scores(model: Recommender, user_idx: np.ndarray) -> np.ndarray:
+    """Scores of fitted ``model`` for users (fit-data indices), ``-inf`` = no evidence.
+
+    Parameters
+    ----------
+    model : Recommender
+        A fitted model serving hot users.
+    user_idx : ndarray of int
+
+    Returns
+    -------
+    ndarray (len(user_idx), n_items) of float64
+    """
+    with limit_blas_threads():
+        s = np.asarray(model._score(np.asarray(user_idx, dtype=np.int64), RecommendRequest()),
+                       dtype=np.float64)
+    s = s.copy() if not s.flags.writeable else s
+    s[np.isnan(s)] = -np.inf
+    return s
+
+
+def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``n`` finite entries per row: ``(rows, cols)`` in rank order within each row.
+
+    Ties are broken by the lower column index.
+    """
+    n_rows, n_cols = scores.shape
+    n = min(n, n_cols)
+    if n == 0 or n_rows == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < n_cols else \
+        np.broadcast_to(np.arange(n_cols), (n_rows, n_cols)).copy()
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -vals), axis=1)
+    part = np.take_along_axis(part, order, axis=1)
+    vals = np.take_along_axis(vals, order, axis=1)
+    keep = np.isfinite(vals)
+    rows = np.broadcast_to(np.arange(n_rows)[:, None], part.shape)
+    return rows[keep].astype(np.int64), part[keep].astype(np.int64)
+
+
+_DISC = 1.0 / np.log2(np.arange(2, 2 + 512))
+
+
+def ndcg_per_row(rows: np.ndarray, hits: np.ndarray, n_rows: int, n_labels: np.ndarray,
+                 k: int = 10) -> np.ndarray:
+    """NDCG@k per row from ranked ``(rows, hit)`` pairs (rows sorted, rank order within).
+
+    Parameters
+    ----------
+    rows : ndarray of int
+        Row of each ranked entry, grouped by row in rank order.
+    hits : ndarray of bool
+        Whether the entry is relevant.
+    n_rows : int
+    n_labels : ndarray (n_rows,)
+        Relevant items per row (the ideal DCG uses ``min(n_labels, k)``).
+    k : int, default 10
+
+    Returns
+    -------
+    ndarray (n_rows,) of float; NaN where ``n_labels == 0``.
+    """
+    if len(rows):
+        starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1]
+        pos = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+        top = pos < k
+        dcg = np.bincount(rows[top], weights=np.where(hits[top], _DISC[pos[top]], 0.0),
+                          minlength=n_rows)
+    else:
+        dcg = np.zeros(n_rows)
+    ideal = np.r_[0.0, np.cumsum(_DISC[:k])]
+    nl = np.minimum(n_labels, k).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(nl > 0, dcg / ideal[nl], np.nan)
+
+
+def sparse_rows_mask(history: sp.csr_matrix, users: np.ndarray,
+                     scores: np.ndarray) -> None:
+    """Set ``scores[r, item] = -inf`` for every item in ``history[users[r]]`` (in place)."""
+    h = history[users]
+    r = np.repeat(np.arange(len(users)), np.diff(h.indptr))
+    scores[r, h.indices] = -np.inf

@@ -1,0 +1,633 @@
+"""The two-stage :class:`CandidateRankingModel`: generators -> features -> reranker -> guard.
+
+Fit, in order (every step logged on ``persona_rec.models.ranking``; progress
+bars with ``verbose=True``):
+
+1. **Describe the data** (:func:`~persona_rec.models.ranking.validation.data_kind`):
+   informative timestamps? purchase log (repeats) or ratings-like?
+2. **Internal split** (:func:`~persona_rec.models.ranking.validation.internal_split`):
+   a time window on purchase logs, a per-user random holdout when timestamps
+   tie or the data is ratings-like; label users sampled on large data.
+3. **Generators** are fitted on the split's history; each generator's
+   ``param_grid`` is tried and the configuration with the best NDCG@10 *of the
+   generator alone* on the label users is kept.
+4. **Candidates and features**: the union of every generator's top
+   ``n_candidates`` per label user, with generator scores/ranks and the named
+   feature sets computed at the split's reference time.
+5. **Reranker** trained by cross-fitting over ``n_folds`` disjoint folds of
+   label users (each fold model early-stops on held-out users of its own
+   training part); the fold models' average serves.
+6. **Guard**: the out-of-fold reranked lists are compared with every tuned
+   generator alone on the same label users (NDCG@10). The best is served --
+   the reranker only when it beats every generator. The comparison is kept in
+   ``guard_``.
+7. **Refit** the chosen generator configurations on all the data; feature
+   statistics are recomputed at the end of the data for serving.
+
+Two tasks are handled separately on purchase logs: ``filter_seen=True``
+("new": the user's own items excluded from candidates and labels) and
+``filter_seen=False`` ("all": repeats allowed). On ratings-like data only the
+"new" task is learned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..._progress import get_logger, progress
+from ..._validation import check_choice, check_int, check_number
+from ...columns import Columns
+from ...dataset import Dataset
+from ...exceptions import InvalidDtypeError, InvalidParameterError
+from .._request import RecommendRequest
+from ..base import Recommender
+from .features import FeatureContext, FeatureSet, make_feature_sets
+from .generators import CandidateGenerator, dense_scores, ndcg_per_row, sparse_rows_mask, top_n
+from .reranker import LGBMReranker, Reranker
+from .validation import data_kind, internal_split
+
+__all__ = ["CandidateRankingModel", "DEFAULT_FEATURE_SETS", "RERANK"]
+
+_log = get_logger(__name__)
+
+#: Feature sets used when none are given.
+DEFAULT_FEATURE_SETS: tuple[str, ...] = ("history", "user", "item", "profile_fit")
+#: ``choice_`` value when the reranked lists are served.
+RERANK = "rerank"
+_MODES = ("all", "new")
+
+
+def _batch_size(n_items: int, n_generators: int) -> int:
+    """Users per scoring batch: about 2**23 floats per generator score matrix."""
+    return int(max(1, (1 << 23) // max(1, n_items * max(1, n_generators) // 2)))
+
+
+class CandidateRankingModel(Recommender):
+    """Two-stage recommender: candidate generators, named feature sets, a reranker, a guard.
+
+    Parameters
+    ----------
+    generators : sequence of CandidateGenerator
+        Candidate sources (names must be unique).
+    feature_sets : sequence of str, default ``("history", "user", "item", "profile_fit")``
+        Named feature sets (see :mod:`persona_rec.models.ranking.features`):
+        any of ``history``, ``user``, ``item``, ``profile``, ``profile_fit``,
+        ``tags``. Generator scores and ranks are always features.
+    reranker : Reranker, optional
+        Default :class:`~persona_rec.models.ranking.reranker.LGBMReranker`
+        (lambdarank). Any :class:`~persona_rec.models.ranking.reranker.SklearnReranker`
+        works too (such a model cannot be saved).
+    validation : {"auto", "time", "random"}, default "auto"
+        Internal split (see :func:`~persona_rec.models.ranking.validation.internal_split`).
+    window_days : float, default 30
+        Label window of the time split and the "recent" feature window.
+    holdout_fraction : float, default 0.2
+        Share of each user's items held out by the random split.
+    max_train_users : int, default 10000
+        Label users sampled for the internal split on large data.
+    n_folds : int, default 3
+        Cross-fitting folds of the reranker (>= 2).
+    guard : bool, default True
+        Serve the best of reranker and single generators on the internal
+        split. ``False`` always serves the reranker (for experiments).
+    tune_generators : bool, default True
+        Try each generator's ``param_grid``.
+    use_sensitive : bool, default False
+        Whether sensitive attributes may enter profile features.
+    repeat_threshold : float, default 0.05
+        Repeat share above which the data counts as a purchase log.
+    random_state : int, default 0
+    verbose : bool, default False
+        Progress bars for the long steps.
+
+    Attributes
+    ----------
+    generators_ : list of Recommender
+        Fitted generator models (all data), in order.
+    generator_names_ : list of str
+    choice_ : dict
+        Task (``"new"``, ``"all"``) -> ``"rerank"`` or the name of the
+        generator served alone.
+    guard_ : dict
+        Task -> internal NDCG@10 of the reranker and of every generator.
+    tuning_ : dict
+        Generator -> tried parameters and their internal NDCG@10.
+    validation_ : dict
+        The internal split: kind, reason, sizes, data description.
+    feature_names_ : list of str
+
+    Examples
+    --------
+    >>> from persona_rec.datasets import synthetic
+    >>> from persona_rec.models import ItemKNNRecommender, PopularRecommender
+    >>> data = synthetic(n_users=300, n_items=120, n_events=12_000, random_state=0)
+    >>> model = CandidateRankingModel(
+    ...     [CandidateGenerator(ItemKNNRecommender(), 30),
+    ...      CandidateGenerator(PopularRecommender(), 30)],
+    ...     reranker=LGBMReranker(n_estimators=20)).fit(data.dataset)
+    >>> sorted(model.guard_["new"])
+    ['item_knn', 'popular', 'rerank']
+    """
+
+    serves_hot = True
+    serves_warm = False
+    serves_cold = False
+    default_name = "two_stage"
+
+    def __init__(
+        self,
+        generators: Sequence[CandidateGenerator],
+        feature_sets: Sequence[str] = DEFAULT_FEATURE_SETS,
+        reranker: Reranker | None = None,
+        validation: str = "auto",
+        window_days: float = 30.0,
+        holdout_fraction: float = 0.2,
+        max_train_users: int = 10_000,
+        n_folds: int = 3,
+        guard: bool = True,
+        tune_generators: bool = True,
+        use_sensitive: bool = False,
+        repeat_threshold: float = 0.05,
+        random_state: int = 0,
+        verbose: bool = False,
+    ) -> None:
+        owner = "CandidateRankingModel"
+        gens = list(generators) if not isinstance(generators, CandidateGenerator) else None
+        if not gens or not all(isinstance(g, CandidateGenerator) for g in gens):
+            raise InvalidParameterError(
+                f"The 'generators' parameter of {owner} must be a non-empty sequence of "
+                f"CandidateGenerator, got {generators!r}."
+            )
+        names = [g.name for g in gens]
+        if len(set(names)) != len(names):
+            raise InvalidParameterError(
+                f"{owner}: generator names must be unique, got {names}; pass name=... to "
+                f"CandidateGenerator."
+            )
+        if RERANK in names:
+            raise InvalidParameterError(f"{owner}: {RERANK!r} is reserved as a generator name.")
+        self.generators = gens
+        make_feature_sets(feature_sets)  # validates
+        self.feature_sets = tuple(feature_sets)
+        if reranker is not None and not isinstance(reranker, Reranker):
+            raise InvalidDtypeError(
+                f"The 'reranker' parameter of {owner} must be a Reranker (LGBMReranker or "
+                f"SklearnReranker), got {type(reranker).__name__}."
+            )
+        self.reranker = reranker
+        self.validation = check_choice(validation, "validation", ("auto", "time", "random"),
+                                       owner=owner)
+        self.window_days = check_number(window_days, "window_days", low=0,
+                                        low_inclusive=False, owner=owner)
+        self.holdout_fraction = check_number(holdout_fraction, "holdout_fraction", low=0, high=1,
+                                             low_inclusive=False, high_inclusive=False,
+                                             owner=owner)
+        self.max_train_users = check_int(max_train_users, "max_train_users", minimum=10,
+                                         owner=owner)
+        self.n_folds = check_int(n_folds, "n_folds", minimum=2, owner=owner)
+        for name, val in (("guard", guard), ("tune_generators", tune_generators),
+                          ("use_sensitive", use_sensitive), ("verbose", verbose)):
+            if not isinstance(val, (bool, np.bool_)):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {owner} must be a bool, got {val!r}.")
+        self.guard = bool(guard)
+        self.tune_generators = bool(tune_generators)
+        self.use_sensitive = bool(use_sensitive)
+        self.repeat_threshold = check_number(repeat_threshold, "repeat_threshold", low=0,
+                                             high=1, owner=owner)
+        self.random_state = check_int(random_state, "random_state", minimum=0, owner=owner)
+        self.verbose = bool(verbose)
+
+    # ------------------------------------------------------------ config
+    def _json_params(self) -> dict[str, Any]:
+        rr = self.reranker
+        if rr is not None and not isinstance(rr, LGBMReranker):
+            raise InvalidDtypeError(
+                f"{type(self).__name__} with a {type(rr).__name__} cannot be saved; only "
+                f"LGBMReranker models have a pickle-free file format."
+            )
+        params = self.get_params()
+        params["generators"] = [
+            {"class": type(g.model).__qualname__, "params": g.model._json_params(),
+             "n_candidates": g.n_candidates, "name": g.name, "param_grid": g.param_grid}
+            for g in self.generators
+        ]
+        params["feature_sets"] = list(self.feature_sets)
+        params["reranker"] = None if rr is None else rr.get_params()
+        return params
+
+    @classmethod
+    def _from_json_params(cls, params: dict[str, Any]) -> CandidateRankingModel:
+        from ..persistence import registered_models
+
+        params = dict(params)
+        gens = []
+        for g in params["generators"]:
+            klass = registered_models().get(g["class"])
+            if klass is None:
+                raise InvalidParameterError(f"unknown generator class {g['class']!r}.")
+            gens.append(CandidateGenerator(klass._from_json_params(g["params"]),
+                                           g["n_candidates"], g["name"], g["param_grid"]))
+        params["generators"] = gens
+        if params.get("reranker") is not None:
+            params["reranker"] = LGBMReranker(**params["reranker"])
+        return cls(**params)
+
+    def clone(self) -> CandidateRankingModel:
+        """An unfitted copy with the same configuration."""
+        return type(self)._from_json_params(self._json_params()) if (
+            self.reranker is None or isinstance(self.reranker, LGBMReranker)) else \
+            type(self)(**{**self.get_params(), "reranker": self.reranker.clone()})
+
+    def _make_reranker(self) -> Reranker:
+        base = self.reranker if self.reranker is not None else LGBMReranker(
+            random_state=self.random_state)
+        return base.clone()
+
+    # --------------------------------------------------------- candidates
+    def _batches(self, users: np.ndarray, n_items: int, desc: str) -> Any:
+        size = _batch_size(n_items, len(self.generators))
+        starts = range(0, len(users), size)
+        return progress(starts, verbose=self.verbose, desc=desc, total=len(starts)), size
+
+    def _candidates(self, models: list[Recommender], n_cands: list[int], users: np.ndarray,
+                    seen: sp.csr_matrix | None, label_keys: np.ndarray | None,
+                    n_items: int, desc: str) -> dict[str, Any]:
+        """Union of the generators' top-n for ``users`` with generator features.
+
+        Returns ``u, i`` (internal pairs, grouped by user in ``users`` order),
+        ``G`` (generator features) and, with ``label_keys``, ``hit`` and each
+        generator's own top-10 NDCG per user (``gen_ndcg``).
+        """
+        n_gen = len(models)
+        out_u, out_i, out_g, out_hit = [], [], [], []
+        gen_rows: list[list[np.ndarray]] = [[] for _ in range(n_gen)]
+        gen_hits: list[list[np.ndarray]] = [[] for _ in range(n_gen)]
+        it, size = self._batches(users, n_items, desc)
+        for start in it:
+            ub = users[start:start + size]
+            mats = [dense_scores(m, ub) for m in models]
+            if seen is not None:
+                for s in mats:
+                    sparse_rows_mask(seen, ub, s)
+            tops = [top_n(s, n) for s, n in zip(mats, n_cands)]
+            keys = np.unique(np.concatenate([r * n_items + c for r, c in tops]))
+            r, c = np.divmod(keys, n_items)
+            feats = np.empty((len(r), 3 * n_gen), dtype=np.float32)
+            cnt = np.bincount(r, minlength=len(ub)).astype(float)
+            for g, (s, (tr, tc)) in enumerate(zip(mats, tops)):
+                sc = s[r, c]
+                fin = np.isfinite(sc)
+                sc_f = np.where(fin, sc, 0.0)
+                n_f = np.bincount(r, weights=fin.astype(float), minlength=len(ub))
+                mean = np.bincount(r, weights=sc_f, minlength=len(ub)) / np.maximum(n_f, 1)
+                var = np.bincount(r, weights=np.where(fin, (sc_f - mean[r]) ** 2, 0.0),
+                                  minlength=len(ub)) / np.maximum(n_f, 1)
+                z = np.where(fin, (sc_f - mean[r]) / (np.sqrt(var[r]) + 1e-9), np.nan)
+                # rank in the generator's own list (1-based), NaN when not proposed
+                tk = tr * n_items + tc
+                starts_g = np.r_[0, np.flatnonzero(tr[1:] != tr[:-1]) + 1] if len(tr) else \
+                    np.zeros(0, dtype=np.int64)
+                pos = np.arange(len(tr)) - np.repeat(starts_g, np.diff(np.r_[starts_g, len(tr)]))
+                order = np.argsort(tk)
+                idx = np.searchsorted(tk[order], keys)
+                idx = np.minimum(idx, max(len(tk) - 1, 0))
+                found = (tk[order][idx] == keys) if len(tk) else np.zeros(len(keys), bool)
+                rank = np.where(found, pos[order][idx] + 1.0, np.nan) if len(tk) else \
+                    np.full(len(keys), np.nan)
+                feats[:, 3 * g] = np.where(fin, sc, np.nan)
+                feats[:, 3 * g + 1] = z
+                feats[:, 3 * g + 2] = rank
+                if label_keys is not None:
+                    gk = ub[tr] * n_items + tc
+                    gen_rows[g].append(tr + start)
+                    gen_hits[g].append(np.isin(gk, label_keys))
+            del cnt
+            gu = ub[r]
+            out_u.append(gu)
+            out_i.append(c)
+            out_g.append(feats)
+            if label_keys is not None:
+                out_hit.append(np.isin(gu * n_items + c, label_keys))
+        res: dict[str, Any] = {
+            "u": np.concatenate(out_u) if out_u else np.zeros(0, np.int64),
+            "i": np.concatenate(out_i) if out_i else np.zeros(0, np.int64),
+            "G": np.vstack(out_g) if out_g else np.zeros((0, 3 * n_gen), np.float32),
+        }
+        if label_keys is not None:
+            res["hit"] = np.concatenate(out_hit) if out_hit else np.zeros(0, bool)
+            res["gen_rows"] = [np.concatenate(x) if x else np.zeros(0, np.int64)
+                               for x in gen_rows]
+            res["gen_hits"] = [np.concatenate(x) if x else np.zeros(0, bool) for x in gen_hits]
+        return res
+
+    def _generator_feature_names(self, names: list[str]) -> list[str]:
+        return [f"{n}:{kind}" for n in names for kind in ("score", "z", "rank")]
+
+    def _feature_matrix(self, cand: dict[str, Any], states: list[dict[str, Any]],
+                        sets: list[FeatureSet]) -> tuple[np.ndarray, list[str]]:
+        blocks = [cand["G"]]
+        names: list[str] = []
+        for fs, st in zip(sets, states):
+            n, x = fs.transform(st, cand["u"], cand["i"])
+            blocks.append(x.astype(np.float32))
+            names.extend(n)
+        return np.hstack(blocks), names
+
+    # ------------------------------------------------------------- fitting
+    def _evaluate_alone(self, model: Recommender, users: np.ndarray, seen: sp.csr_matrix,
+                        label_keys: dict[str, np.ndarray], n_labels: dict[str, np.ndarray],
+                        n_items: int) -> dict[str, float]:
+        """Mean NDCG@10 of one generator alone per task on the label users."""
+        out = {}
+        for mode, keys in label_keys.items():
+            rows_l, hits_l = [], []
+            it, size = self._batches(users, n_items, "tuning")
+            for start in it:
+                ub = users[start:start + size]
+                s = dense_scores(model, ub)
+                if mode == "new":
+                    sparse_rows_mask(seen, ub, s)
+                r, c = top_n(s, 10)
+                rows_l.append(r + start)
+                hits_l.append(np.isin(ub[r] * n_items + c, keys))
+            nd = ndcg_per_row(np.concatenate(rows_l), np.concatenate(hits_l), len(users),
+                              n_labels[mode])
+            out[mode] = float(np.nanmean(nd)) if np.isfinite(nd).any() else float("nan")
+        return out
+
+    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+        n_items = dataset.n_items
+        kind = data_kind(dataset, self.repeat_threshold)
+        modes = ("all", "new") if kind["purchase_log"] else ("new",)
+        split = internal_split(dataset, method=self.validation, kind=kind,
+                               window_days=self.window_days,
+                               holdout_fraction=self.holdout_fraction,
+                               max_users=self.max_train_users, random_state=self.random_state)
+        _log.info("%s: %s split, %d label users, %d label pairs (%s)", type(self).__name__,
+                  split.kind, len(split.users), len(split.label_keys), split.info["reason"])
+        hist = split.history
+        seen = hist.get_user_item_matrix(binary=True)
+        users = split.users
+        lu, li = np.divmod(split.label_keys, n_items)
+        lab_seen = np.asarray(seen[lu, li]).ravel() > 0 if len(lu) else np.zeros(0, bool)
+        label_keys = {"all": split.label_keys, "new": split.label_keys[~lab_seen]}
+        label_keys = {m: label_keys[m] for m in modes}
+        pos_of = np.full(dataset.n_users, -1, dtype=np.int64)
+        pos_of[users] = np.arange(len(users))
+        n_labels = {m: np.bincount(pos_of[k // n_items], minlength=len(users)).astype(float)
+                    for m, k in label_keys.items()}
+
+        # 1) generators: tune on the internal split, keep the best fitted on history
+        primary = modes[0]
+        fitted, tuning, best_params = [], {}, []
+        for g in self.generators:
+            configs = g.configs() if self.tune_generators else g.configs()[:1]
+            best: tuple[float, Recommender, dict[str, Any], dict[str, Any]] | None = None
+            tried = []
+            for params in configs:
+                model = g.build(params).fit(hist)
+                score = self._evaluate_alone(model, users, seen, label_keys, n_labels, n_items)
+                override = {k: v for p in (g.param_grid or []) for k, v in params.items()
+                            if k in p}
+                tried.append({"params": override, **{f"ndcg_{m}": round(v, 5)
+                                                     for m, v in score.items()}})
+                key = score[primary] if np.isfinite(score[primary]) else -1.0
+                if best is None or key > best[0]:
+                    best = (key, model, params, override)
+            assert best is not None
+            _log.info("generator %s: best internal NDCG@10 %.4f with %s", g.name, best[0],
+                      best[3])
+            tuning[g.name] = tried
+            fitted.append(best[1])
+            best_params.append(best[2])
+        names = [g.name for g in self.generators]
+        n_cands = [g.n_candidates for g in self.generators]
+
+        # 2) feature states at the split's reference time
+        sets = make_feature_sets(self.feature_sets)
+        ctx = FeatureContext(hist, split.as_of, time_informative=kind["time_informative"],
+                             window_days=self.window_days, use_sensitive=self.use_sensitive)
+        states = [fs.state(ctx) for fs in sets]
+
+        # 3) per task: candidates, features, cross-fitted reranker, guard
+        rankers: dict[str, list[Reranker]] = {}
+        choice: dict[str, str] = {}
+        guard: dict[str, dict[str, float]] = {}
+        sizes: dict[str, dict[str, int]] = {}
+        feat_names: list[str] = []
+        for mode in modes:
+            cand = self._candidates(fitted, n_cands, users, seen if mode == "new" else None,
+                                    label_keys[mode], n_items, f"candidates ({mode})")
+            X, set_names = self._feature_matrix(cand, states, sets)
+            feat_names = self._generator_feature_names(names) + set_names
+            y = cand["hit"].astype(np.int8)
+            grp = pos_of[cand["u"]]
+            scores = {n: float(np.nanmean(ndcg_per_row(cand["gen_rows"][g], cand["gen_hits"][g],
+                                                       len(users), n_labels[mode])))
+                      if n_labels[mode].any() else float("nan")
+                      for g, n in enumerate(names)}
+            sizes[mode] = {"candidates": int(len(y)), "positives": int(y.sum()),
+                           "labels": int(n_labels[mode].sum()),
+                           "label_recall": round(float(y.sum() / max(n_labels[mode].sum(), 1)),
+                                                 4)}
+            models, oof = self._cross_fit(X, y, grp)
+            if models:
+                order = np.lexsort((-oof, grp))
+                nd = ndcg_per_row(grp[order], y[order].astype(bool), len(users), n_labels[mode])
+                scores[RERANK] = float(np.nanmean(nd))
+            else:
+                scores[RERANK] = float("nan")
+            guard[mode] = {k: round(v, 5) for k, v in scores.items()}
+            finite = {k: v for k, v in scores.items() if np.isfinite(v)}
+            if not self.guard and models:
+                choice[mode] = RERANK
+            elif finite:
+                # ties go to the simpler model (a generator alone)
+                best_name = max(finite, key=lambda k: (finite[k], k != RERANK))
+                choice[mode] = best_name if (best_name != RERANK or models) else names[0]
+            else:
+                choice[mode] = names[0]
+            rankers[mode] = models
+            _log.info("task %s: guard %s -> serving %s", mode, guard[mode], choice[mode])
+            del X, cand
+
+        # 4) refit generators on all the data; serving feature states at the end of the data
+        self.generators_ = [g.build(p).fit(dataset) for g, p in zip(self.generators,
+                                                                    best_params)]
+        self.generator_names_ = names
+        self.n_candidates_ = np.asarray(n_cands, dtype=np.int64)
+        end = dataset.internal_interactions[Columns.TIMESTAMP].to_numpy().max()
+        serve_ctx = FeatureContext(dataset, np.datetime64(end, "ns") + np.timedelta64(1, "s"),
+                                   time_informative=kind["time_informative"],
+                                   window_days=self.window_days,
+                                   use_sensitive=self.use_sensitive)
+        self._sets = sets
+        self._states = [fs.state(serve_ctx) for fs in sets] if any(
+            choice[m] == RERANK for m in modes) else [{} for _ in sets]
+        self._rankers = rankers
+        self.modes_ = list(modes)
+        self.choice_ = choice
+        self.guard_ = guard
+        self.tuning_ = tuning
+        self.feature_names_ = feat_names
+        self.validation_ = {**split.info, "tasks": sizes,
+                            "time_informative": kind["time_informative"],
+                            "purchase_log": kind["purchase_log"]}
+
+    def _cross_fit(self, X: np.ndarray, y: np.ndarray,
+                   grp: np.ndarray) -> tuple[list[Reranker], np.ndarray]:
+        """Reranker per fold (trained on the other folds), out-of-fold scores."""
+        oof = np.full(len(y), np.nan)
+        uniq = np.unique(grp)
+        pos_users = np.unique(grp[y > 0])
+        if len(pos_users) < 2 * self.n_folds or (y > 0).all():
+            return [], oof
+        rng = np.random.default_rng(self.random_state)
+        fold_of = rng.permutation(len(uniq)) % self.n_folds
+        fold = fold_of[np.searchsorted(uniq, grp)]
+        trainable = np.isin(grp, pos_users)
+        models: list[Reranker] = []
+        for f in progress(range(self.n_folds), verbose=self.verbose, desc="reranker folds"):
+            tr = (fold != f) & trainable
+            tr_users = np.unique(grp[tr])
+            es_users = rng.choice(tr_users, size=max(1, int(round(0.15 * len(tr_users)))),
+                                  replace=False)
+            es = tr & np.isin(grp, es_users)
+            fit = tr & ~es
+            model = self._make_reranker().fit(X[fit], y[fit], grp[fit], X[es], y[es], grp[es])
+            test = fold == f
+            oof[test] = model.predict(X[test])
+            models.append(model)
+        return models, oof
+
+    # ------------------------------------------------------------- scoring
+    def _mode(self, request: RecommendRequest) -> str:
+        return "all" if (not request.filter_seen and "all" in self.modes_) else "new"
+
+    def _rerank_scores(self, mode: str, cand: dict[str, Any]) -> np.ndarray:
+        X, _ = self._feature_matrix(cand, self._states, self._sets)
+        return np.mean([m.predict(X) for m in self._rankers[mode]], axis=0)
+
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        if request.dataset is not None:
+            raise InvalidParameterError(
+                f"{type(self).__name__} scores users from its fitted data; refit it on the "
+                f"newer Dataset instead of passing dataset= to recommend."
+            )
+        mode = self._mode(request)
+        chosen = self.choice_[mode]
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        if chosen != RERANK:
+            return dense_scores(self.generators_[self.generator_names_.index(chosen)], user_idx)
+        n_items = len(self.item_map_)
+        cand = self._candidates(self.generators_, list(self.n_candidates_), user_idx,
+                                self.user_items_ if request.filter_seen else None, None,
+                                n_items, "recommend")
+        s = self._rerank_scores(mode, cand)
+        pop = self.item_popularity_
+        out = np.where(pop > 0, -1.0 + pop / (pop.max() + 1.0), -np.inf)
+        out = np.repeat(out[None, :], len(user_idx), axis=0)
+        row = np.searchsorted(user_idx, cand["u"]) if np.all(np.diff(user_idx) > 0) else \
+            pd.Index(user_idx).get_indexer(cand["u"])
+        out[row, cand["i"]] = 1.5 + np.arctan(s) / np.pi  # candidates above the fill
+        return out
+
+    # ------------------------------------------------------------ explain
+    def explain(self, recommendations: pd.DataFrame, filter_seen: bool = True,
+                n_features: int = 3) -> pd.DataFrame:
+        """Which generators proposed each row and the features that pushed it up.
+
+        Parameters
+        ----------
+        recommendations : pandas.DataFrame
+            Output of :meth:`recommend` (``user_id``, ``item_id``).
+        filter_seen : bool, default True
+            The ``filter_seen`` the rows were produced with (selects the task).
+        n_features : int, default 3
+            Top positive feature contributions (LightGBM ``pred_contrib``) listed.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy with ``proposed_by`` (generator names, ``;``-joined) and
+            ``top_features`` (``name=+contribution`` ...; empty when a generator
+            was served alone or the row is not a candidate).
+        """
+        self._check_fitted()
+        reco = recommendations.copy()
+        reco["proposed_by"] = ""
+        reco["top_features"] = ""
+        if len(reco) == 0:
+            return reco
+        n_items = len(self.item_map_)
+        mode = "all" if (not filter_seen and "all" in self.modes_) else "new"
+        u = self.user_map_.to_internal(reco[Columns.USER].to_numpy(), strict=False)
+        i = self.item_map_.to_internal(reco[Columns.ITEM].to_numpy(), strict=False)
+        ok = (u >= 0) & (i >= 0)
+        users = np.unique(u[ok])
+        if not len(users):
+            return reco
+        cand = self._candidates(self.generators_, list(self.n_candidates_), users,
+                                self.user_items_ if filter_seen else None, None, n_items,
+                                "explain")
+        ck = cand["u"] * n_items + cand["i"]
+        order = np.argsort(ck)
+        q = u * n_items + i
+        pos = np.minimum(np.searchsorted(ck[order], q), max(len(ck) - 1, 0))
+        found = ok & (ck[order][pos] == q) if len(ck) else np.zeros(len(q), bool)
+        rows = order[pos[found]]
+        n_gen = len(self.generator_names_)
+        ranks = cand["G"][rows][:, 2::3][:, :n_gen]
+        names = np.asarray(self.generator_names_, dtype=object)
+        proposed = [";".join(names[np.isfinite(r)]) for r in ranks]  # k rows per user
+        col = reco.columns.get_loc("proposed_by")
+        reco.iloc[np.flatnonzero(found), col] = proposed
+        if self.choice_[mode] == RERANK and self._rankers.get(mode) and len(rows):
+            sub = {k: (v[rows] if isinstance(v, np.ndarray) else v) for k, v in cand.items()}
+            X, _ = self._feature_matrix(sub, self._states, self._sets)
+            contrib = np.mean([m.contributions(X) for m in self._rankers[mode]
+                               if hasattr(m, "contributions")], axis=0)[:, :-1]
+            top = np.argsort(-contrib, axis=1)[:, :n_features]
+            fn = np.asarray(self.feature_names_, dtype=object)
+            text = [", ".join(f"{fn[j]}={contrib[r, j]:+.3f}" for j in top[r]
+                              if contrib[r, j] > 0) for r in range(len(rows))]
+            reco.iloc[np.flatnonzero(found), reco.columns.get_loc("top_features")] = text
+        return reco
+
+    # -------------------------------------------------------- persistence
+    def _learned_state(self) -> dict[str, Any]:
+        state = super()._learned_state()
+        for mode, models in self._rankers.items():
+            state[f"rankers__{mode}_"] = np.asarray(
+                [m.to_text() for m in models] if models and all(
+                    getattr(m, "persistable", False) for m in models) else [], dtype=str)
+            if models and not all(getattr(m, "persistable", False) for m in models):
+                raise InvalidDtypeError(
+                    f"{type(self).__name__}: a {type(models[0]).__name__} reranker cannot be "
+                    f"saved; use LGBMReranker.")
+        for fs, st in zip(self._sets, self._states):
+            for key, val in st.items():
+                state[f"fstate__{fs.name}__{key}_"] = val
+        return state
+
+    def _after_load(self) -> None:
+        self._sets = make_feature_sets(self.feature_sets)
+        states: dict[str, dict[str, Any]] = {fs.name: {} for fs in self._sets}
+        rankers: dict[str, list[Reranker]] = {}
+        for key in list(vars(self)):
+            if key.startswith("fstate__"):
+                _, set_name, name = key[:-1].split("__", 2)
+                states[set_name][name] = getattr(self, key)
+                delattr(self, key)
+            elif key.startswith("rankers__"):
+                mode = key[len("rankers__"):-1]
+                rankers[mode] = [LGBMReranker.from_text(str(t)) for t in getattr(self, key)]
+                delattr(self, key)
+        self._states = [states[fs.name] for fs in self._sets]
+        self._rankers = rankers

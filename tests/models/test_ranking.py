@@ -1,0 +1,340 @@
+"""Two-stage pipeline units: data description, internal split, generators, feature sets,
+rerankers, the guard, persistence and concurrent serving."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from persona_rec import Dataset
+from persona_rec.datasets import synthetic
+from persona_rec.exceptions import (
+    InvalidDtypeError,
+    InvalidParameterError,
+    NotFittedError,
+)
+from persona_rec.models import (
+    ItemKNNRecommender,
+    PopularRecommender,
+    Recommender,
+    RepurchaseRecommender,
+)
+from persona_rec.models.ranking import (
+    RERANK,
+    CandidateGenerator,
+    CandidateRankingModel,
+    FeatureContext,
+    HistoryFeatures,
+    ItemFeatures,
+    LGBMReranker,
+    ProfileFitFeatures,
+    SklearnReranker,
+    TagFeatures,
+    UserFeatures,
+    data_kind,
+    internal_split,
+    make_feature_sets,
+)
+from persona_rec.models.ranking.generators import ndcg_per_row, top_n
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return synthetic(n_users=300, n_items=120, n_events=15_000, random_state=2)
+
+
+def _gens(n=30):
+    return [CandidateGenerator(ItemKNNRecommender(), n),
+            CandidateGenerator(PopularRecommender(), n)]
+
+
+@pytest.fixture(scope="module")
+def two_stage(shop):
+    return CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=40)).fit(
+        shop.dataset)
+
+
+# ------------------------------------------------------------- data description
+def test_data_kind_ties_and_repeats():
+    ts = pd.Timestamp("2024-01-01")
+    ev = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": list("abab" "a"), "timestamp": ts})
+    kind = data_kind(Dataset.from_frames(ev))
+    assert not kind["time_informative"]
+    assert kind["repeat_share"] == 0.0 and not kind["purchase_log"]
+    ev = pd.DataFrame({"user_id": [1] * 20, "item_id": ["a", "b"] * 10,
+                       "timestamp": pd.date_range("2024-01-01", periods=20, freq="D")})
+    kind = data_kind(Dataset.from_frames(ev))
+    assert kind["time_informative"] and kind["purchase_log"] and kind["repeat_share"] == 1.0
+
+
+def test_random_holdout_invariants(rng):
+    n = 60
+    user = np.repeat(np.arange(n), 10)
+    item = (user * 7 + np.tile(np.arange(10), n)) % 50
+    ev = pd.DataFrame({"user_id": user, "item_id": item, "timestamp": pd.Timestamp("2024-01-01")})
+    ds = Dataset.from_frames(ev)
+    sp_ = internal_split(ds, random_state=3)
+    assert sp_.kind == "random_holdout" and sp_.info["reason"].startswith("timestamps are not")
+    hist = sp_.history.get_user_item_matrix(binary=True)
+    lu, li = np.divmod(sp_.label_keys, ds.n_items)
+    assert np.asarray(hist[lu, li]).ravel().sum() == 0  # labels never in history
+    assert np.all(np.bincount(lu, minlength=n) == 2)  # 20% of 10 items per user
+    assert sp_.history.n_interactions + len(sp_.label_keys) == ds.n_interactions
+    again = internal_split(ds, random_state=3)
+    np.testing.assert_array_equal(again.label_keys, sp_.label_keys)
+    small = internal_split(ds, random_state=3, max_users=10)
+    assert len(small.users) == 10 and set(small.label_keys // ds.n_items) == set(small.users)
+
+
+def test_time_window_split(shop):
+    ds = shop.dataset
+    sp_ = internal_split(ds, window_days=30)
+    assert sp_.kind == "time_window"
+    hist_ts = sp_.history.internal_interactions["timestamp"].to_numpy()
+    assert hist_ts.max() < sp_.as_of
+    hist_users = sp_.history.hot_user_mask()
+    assert hist_users[sp_.users].all()  # label users have history
+
+
+# ----------------------------------------------------------------- generators
+def test_top_n_orders_and_breaks_ties_by_index():
+    s = np.array([[0.1, 0.9, 0.9, -np.inf], [np.inf * -1, 0.2, 0.3, 0.1]])
+    r, c = top_n(s, 3)
+    assert r.tolist() == [0, 0, 0, 1, 1, 1]
+    assert c.tolist() == [1, 2, 0, 2, 1, 3]
+
+
+def test_ndcg_per_row_matches_definition():
+    rows = np.array([0, 0, 1, 1])
+    hits = np.array([False, True, True, False])
+    nd = ndcg_per_row(rows, hits, 3, np.array([1, 2, 0]), k=10)
+    assert nd[0] == pytest.approx((1 / np.log2(3)) / 1.0)
+    assert nd[1] == pytest.approx(1.0 / (1.0 + 1 / np.log2(3)))
+    assert np.isnan(nd[2])
+
+
+def test_generator_validation():
+    with pytest.raises(InvalidDtypeError, match="must be a persona_rec Recommender"):
+        CandidateGenerator("als")
+    with pytest.raises(InvalidParameterError, match=r"unknown\s+parameter\(s\) \['factors'\]"):
+        CandidateGenerator(PopularRecommender(), param_grid=[{"factors": 3}])
+    from persona_rec.models import AttributeRecommender
+
+    with pytest.raises(InvalidParameterError, match="serves_hot=False"):
+        CandidateGenerator(AttributeRecommender())
+    with pytest.raises(InvalidParameterError, match="names must be unique"):
+        CandidateRankingModel([CandidateGenerator(PopularRecommender()),
+                               CandidateGenerator(PopularRecommender(window_days=3))])
+
+
+# --------------------------------------------------------------- feature sets
+@pytest.fixture(scope="module")
+def tiny():
+    ev = pd.DataFrame({
+        "user_id": [1, 1, 1, 2, 2, 3],
+        "item_id": ["a", "a", "b", "a", "c", "c"],
+        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-05", "2024-01-02",
+                                     "2024-01-03", "2024-01-20"]),
+        "event": "purchase", "quantity": 1, "price": [2.0, 2.0, 10.0, 2.0, 5.0, 5.0],
+    })
+    items = pd.DataFrame({"item_id": ["a", "b", "c"],
+                          "category": ["Home > Kitchen", "Home > Decor", "Toys"]})
+    ds = Dataset.from_frames(ev, items=items)
+    ctx = FeatureContext(ds, np.datetime64("2024-01-21"), time_informative=True)
+    return ds, ctx
+
+
+def _pairs(ds, pairs):
+    u = ds.user_map.to_internal([p[0] for p in pairs])
+    i = ds.item_map.to_internal([p[1] for p in pairs])
+    return u, i
+
+
+def test_history_features_exact(tiny):
+    ds, ctx = tiny
+    fs = HistoryFeatures()
+    names, x = fs.transform(fs.state(ctx), *_pairs(ds, [(1, "a"), (1, "c"), (2, "c")]))
+    f = dict(zip(names, x.T))
+    assert f["occasions"].tolist() == [2, 0, 1]
+    assert f["seen"].tolist() == [1, 0, 1]
+    assert f["days_since_last"][0] == pytest.approx(10.0)  # Jan 11 -> Jan 21
+    assert f["days_since_first"][0] == pytest.approx(20.0)
+    assert f["interval"][0] == pytest.approx(10.0)
+    assert f["due"][0] == pytest.approx(1.0)
+    assert np.isnan(f["days_since_last"][1])
+    # ties in time: time features are NaN, counts stay
+    flat = FeatureContext(ds, np.datetime64("2024-01-21"), time_informative=False)
+    names, x = fs.transform(fs.state(flat), *_pairs(ds, [(1, "a")]))
+    f = dict(zip(names, x.T))
+    assert f["occasions"][0] == 2 and np.isnan(f["days_since_last"][0])
+
+
+def test_user_and_item_features(tiny):
+    ds, ctx = tiny
+    names, x = UserFeatures().transform(UserFeatures().state(ctx), *_pairs(ds, [(1, "a")]))
+    f = dict(zip(names, x[0]))
+    assert f["u_occasions"] == 3 and f["u_items"] == 2 and f["u_days_since_last"] == 10.0
+    names, x = ItemFeatures().transform(ItemFeatures().state(ctx),
+                                        *_pairs(ds, [(1, "a"), (1, "c")]))
+    f = dict(zip(names, x.T))
+    assert np.expm1(f["i_users"]).round().tolist() == [2, 2]
+    assert f["i_repeat_rate"].tolist() == [0.5, 0.0]  # user 1 bought "a" on two days
+    assert np.expm1(f["i_price"]).round(6).tolist() == [2.0, 5.0]
+
+
+def test_profile_fit_uses_the_profile_affinities(tiny):
+    ds, ctx = tiny
+    fs = ProfileFitFeatures()
+    st = fs.state(ctx)
+    u, i = _pairs(ds, [(1, "b"), (1, "c"), (3, "c")])
+    names, x = fs.transform(st, u, i)
+    f = dict(zip(names, x.T))
+    aff, cats = ctx.profiles.affinities["category_l1"]
+    home = cats.index("home")
+    assert f["fit_category_l1"][0] == pytest.approx(aff[u[0], home])
+    assert f["fit_category_l1"][1] == 0.0 and f["fit_category_l1"][2] == pytest.approx(1.0)
+    assert f["fit_price_ratio"][2] == pytest.approx(0.0)  # user 3 pays what "c" costs
+
+
+def test_tag_features_interest_match(tiny):
+    ds, ctx = tiny
+    fs = TagFeatures()
+    names, x = fs.transform(fs.state(ctx), *_pairs(ds, [(3, "c"), (3, "a")]))
+    f = dict(zip(names, x.T))
+    assert f["tag_interest_match"].tolist() == [1.0, 0.0]  # user 3 only buys toys
+
+
+def test_make_feature_sets_errors():
+    with pytest.raises(InvalidParameterError, match="unknown name"):
+        make_feature_sets(["history", "nope"])
+    with pytest.raises(InvalidParameterError, match="sequence of names"):
+        make_feature_sets("history")
+
+
+# ------------------------------------------------------------------ rerankers
+def test_lgbm_reranker_text_round_trip_and_objectives(rng):
+    X = rng.normal(size=(600, 4))
+    y = (X[:, 1] + 0.3 * rng.normal(size=600) > 0.8).astype(int)
+    group = np.repeat(np.arange(60), 10)
+    for objective in ("binary", "lambdarank"):
+        r = LGBMReranker(objective=objective, n_estimators=30, min_child_samples=5).fit(
+            X, y, group)
+        assert np.corrcoef(r.predict(X), X[:, 1])[0, 1] > 0.5
+        again = LGBMReranker.from_text(r.to_text())
+        np.testing.assert_allclose(again.predict(X), r.predict(X))
+        assert r.contributions(X).shape == (600, 5)
+    with pytest.raises(NotFittedError):
+        LGBMReranker().predict(X)
+    with pytest.raises(InvalidParameterError, match="'objective'"):
+        LGBMReranker(objective="poisson")
+
+
+def test_sklearn_reranker_and_its_errors():
+    with pytest.raises(InvalidDtypeError, match="must have fit"):
+        SklearnReranker(object())
+    with pytest.raises(InvalidParameterError, match="one class only"):
+        SklearnReranker(LogisticRegression()).fit(np.zeros((4, 1)), np.zeros(4), np.zeros(4))
+
+
+# ----------------------------------------------------------------------- guard
+def test_guard_serves_the_generator_when_the_reranker_is_noise(shop):
+    """A reranker that orders candidates at random must lose to the generators."""
+    noise = SklearnReranker(DummyClassifier(strategy="uniform", random_state=0))
+    model = CandidateRankingModel(_gens(), reranker=noise).fit(shop.dataset)
+    for task, scores in model.guard_.items():
+        assert scores[RERANK] < max(v for k, v in scores.items() if k != RERANK)
+        assert model.choice_[task] != RERANK
+    # the served lists are exactly the chosen generator's
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:20]
+    chosen = model.choice_["new"]
+    gen = model.generators_[model.generator_names_.index(chosen)]
+    a = model.recommend(users, k=5)
+    b = gen.recommend(users, k=5)
+    assert a["item_id"].tolist() == b["item_id"].tolist()
+    unguarded = CandidateRankingModel(_gens(), reranker=noise, guard=False).fit(shop.dataset)
+    assert set(unguarded.choice_.values()) == {RERANK}
+
+
+def test_two_stage_recommends_and_records(two_stage, shop):
+    m = two_stage
+    assert m.validation_["kind"] == "time_window" and m.validation_["purchase_log"]
+    assert set(m.guard_) == {"all", "new"}
+    assert m.feature_names_[:3] == ["item_knn:score", "item_knn:z", "item_knn:rank"]
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:30]
+    reco = m.recommend(users, k=7)
+    assert (reco.groupby("user_id").size() == 7).all()
+
+
+def test_save_load_gives_the_same_recommendations(two_stage, shop, tmp_path):
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:40]
+    path = two_stage.save(tmp_path / "two_stage")
+    loaded = Recommender.load(path)
+    for fs in (True, False):
+        a = two_stage.recommend(users, k=5, filter_seen=fs)
+        b = loaded.recommend(users, k=5, filter_seen=fs)
+        pd.testing.assert_frame_equal(a, b)
+    assert loaded.guard_ == two_stage.guard_
+    with pytest.raises(InvalidDtypeError, match="cannot be saved"):
+        CandidateRankingModel(_gens(), reranker=SklearnReranker(
+            make_pipeline(SimpleImputer(), LogisticRegression()))).fit(shop.dataset).save(
+            tmp_path / "nope")
+
+
+def test_refit_is_deterministic(two_stage, shop):
+    again = CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=40)).fit(
+        shop.dataset)
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:40]
+    pd.testing.assert_frame_equal(two_stage.recommend(users, k=5), again.recommend(users, k=5))
+
+
+# --------------------------------------------------------- concurrent serving
+def _threaded(model, users, kwargs_list):
+    results: dict[int, pd.DataFrame] = {}
+    errors: list[BaseException] = []
+
+    def run(j, kw):
+        try:
+            results[j] = model.recommend(users, k=5, **kw)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(j, kw)) for j, kw in enumerate(kwargs_list)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
+
+
+@pytest.mark.parametrize("factory", [
+    lambda: PopularRecommender(),
+    lambda: ItemKNNRecommender(),
+    lambda: RepurchaseRecommender(min_positives=5),
+])
+def test_concurrent_recommend_with_mixed_requests(factory, shop):
+    model = factory().fit(shop.dataset)
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:60]
+    newer = shop.dataset
+    kwargs = [{"filter_seen": bool(j % 2), "dataset": newer if j % 3 == 0 else None}
+              for j in range(24)]
+    expected = {j: model.recommend(users, k=5, **kw) for j, kw in enumerate(kwargs)}
+    got = _threaded(model, users, kwargs)
+    for j in expected:
+        pd.testing.assert_frame_equal(got[j], expected[j])
+
+
+def test_concurrent_two_stage_with_mixed_filter_seen(two_stage, shop):
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:60]
+    kwargs = [{"filter_seen": bool(j % 2)} for j in range(24)]
+    expected = {j: two_stage.recommend(users, k=5, **kw) for j, kw in enumerate(kwargs)}
+    got = _threaded(two_stage, users, kwargs)
+    for j in expected:
+        pd.testing.assert_frame_equal(got[j], expected[j])
