@@ -202,7 +202,7 @@ def test_custom_builder_list_and_no_order_id(tiny_dataset):
     assert prof.frame.loc["a", "frequency"] == 3
     assert list(prof.frame.columns) == ["recency_days", "frequency", "monetary",
                                         "avg_order_value", "r_score", "f_score", "m_score",
-                                        "rfm_score"]
+                                        "rfm_score", "known_at_as_of"]
     assert set(prof.affinities) == set()
 
 
