@@ -314,29 +314,44 @@ class ProfileContext:
         same = u[1:] == u[:-1]
         return pd.DataFrame({"u": u[1:][same], "days": (t[1:] - t[:-1])[same] / DAY_NS})
 
-    @cached_property
-    def known_users(self) -> np.ndarray:
+    def known_users(self, listed_are_known: bool = False) -> np.ndarray:
         """Per user, whether the user existed at ``as_of`` (from data before ``as_of`` only).
 
-        True when the user has an event before ``as_of``, or is listed in the
-        users frame with a registration date (``registration_date`` /
-        ``signup_date`` / ``registered_at``) before ``as_of`` or without one
-        (an undated attribute row is taken as existing). False for users
-        seen only through events at or after ``as_of`` and for users who
-        register at or after ``as_of``.
+        True when the user has an event before ``as_of`` or a registration
+        date (``registration_date`` / ``signup_date`` / ``registered_at``)
+        before ``as_of``. A row of the users frame without such a date is no
+        evidence of existence at a past ``as_of`` (the users frame is usually
+        a snapshot of today), so it counts only with ``listed_are_known``
+        (used when profiles are built "now", after the last event).
+
+        Parameters
+        ----------
+        listed_are_known : bool, default False
+            Also count every user listed in the users frame (unless they
+            register at or after ``as_of``).
+
+        Returns
+        -------
+        numpy.ndarray of bool
         """
         before = np.bincount(self.events["u"], minlength=self.n_users) > 0
         ds = self.dataset
-        listed = pd.Index(ds.user_map.external_ids).isin(ds.users[Columns.USER])
         attrs = ds.user_attributes(include_sensitive=True)
         reg_col = next((c for c in ("registration_date", "signup_date", "registered_at")
                         if c in attrs.columns), None)
-        if reg_col is None:
-            return before | listed
-        reg = pd.to_datetime(attrs[reg_col], errors="coerce", utc=True).dt.tz_localize(None)
-        reg_ns = reg.astype("datetime64[ns]").to_numpy().view(np.int64)
-        registered_later = ~reg.isna().to_numpy() & (reg_ns >= self.as_of_ns)
-        return before | (listed & ~registered_later)
+        registered = np.zeros(self.n_users, dtype=bool)
+        registered_later = np.zeros(self.n_users, dtype=bool)
+        if reg_col is not None:
+            reg = pd.to_datetime(attrs[reg_col], errors="coerce", utc=True).dt.tz_localize(None)
+            reg_ns = reg.astype("datetime64[ns]").to_numpy().view(np.int64)
+            has_reg = ~reg.isna().to_numpy()
+            registered = has_reg & (reg_ns < self.as_of_ns)
+            registered_later = has_reg & ~registered
+        known = before | registered
+        if listed_are_known:
+            listed = pd.Index(ds.user_map.external_ids).isin(ds.users[Columns.USER])
+            known |= listed & ~registered_later
+        return known
 
     # ------------------------------------------------------------------ items
     @cached_property

@@ -551,6 +551,20 @@ class ProfileBuilder:
             as flat (a literal ``"/"`` in a name then stays part of it).
             Recorded in ``build_info["category_sep"]``.
 
+        Notes
+        -----
+        The bool column ``known_at_as_of`` marks the users who existed at
+        ``as_of``, judged from data before ``as_of`` only: an event, or a
+        registration date (``registration_date`` / ``signup_date`` /
+        ``registered_at``), before ``as_of``. With the default ``as_of``
+        (now) every user of the users frame also counts (unless registered
+        later); at an explicit ``as_of`` an undated users-frame row does not,
+        since such a frame is usually today's snapshot: give a registration
+        date to have attribute-only users tagged at a past ``as_of``. Users
+        not known at ``as_of`` keep their row but get no tags and do not
+        shape the ``quantile()`` thresholds of tag rules, so adding users
+        first seen later never changes the tags of the others.
+
         Returns
         -------
         Profiles
@@ -595,11 +609,12 @@ class ProfileBuilder:
             tables.update(part.tables)
             sensitive |= part.sensitive
         if KNOWN_COLUMN not in columns:
-            columns[KNOWN_COLUMN] = ctx.known_users
+            columns[KNOWN_COLUMN] = ctx.known_users(listed_are_known=as_of is None)
             docs[KNOWN_COLUMN] = (
-                "the user existed at as_of: an event or a registration date before as_of (or an "
-                "undated attribute-only user); False rows are users first seen later, kept so the "
-                "frame aligns with the Dataset, but they get no tags and shape no quantile()"
+                "the user existed at as_of: an event or a registration date before as_of (with "
+                "the default as_of, also every user of the users frame); False rows are users "
+                "first seen later, kept so the frame aligns with the Dataset, but they get no "
+                "tags and shape no quantile() threshold"
             )
         index = pd.Index(dataset.user_map.external_ids, name=Columns.USER)
         frame = pd.DataFrame(columns, index=index)

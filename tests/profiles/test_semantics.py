@@ -125,10 +125,23 @@ def _shop(with_late_users: bool) -> Dataset:
             for j in range(50):
                 rows.append((f"late{k}", f"i{j % 8}", T + pd.Timedelta(hours=j + 1), "purchase", 9.0))
         attrs.append({"user_id": "registers_later", "gender": "X", "registration_date": "2024-05-01"})
+        # a users frame exported today also lists later customers, without a date
+        attrs += [{"user_id": f"late{k}", "gender": "Y"} for k in range(10)]
     inter = pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp", "event", "price"])
     items = pd.DataFrame({"item_id": [f"i{k}" for k in range(8)],
                           "category": ["Home/Kitchen", "Home/Decor", "Garden", "Toys"] * 2})
     return Dataset.from_frames(inter, users=pd.DataFrame(attrs), items=items)
+
+
+def test_known_at_as_of_uses_only_data_before_as_of(tiny_dataset):
+    f = ProfileBuilder.default().build(tiny_dataset, as_of=AS_OF).frame
+    # c registers after as_of (2024-04-01); every other user has an event before it
+    assert f["known_at_as_of"].to_dict() == {u: u != "c" for u in f.index}
+    early = ProfileBuilder.default().build(tiny_dataset, as_of="2024-01-15").frame
+    assert set(early.index[early["known_at_as_of"]]) == {"a", "e", "f", "g"}
+    # built "now" (default as_of), every listed user counts unless registered later
+    now = ProfileBuilder.default().build(tiny_dataset).frame
+    assert not now.loc["c", "known_at_as_of"] and now["known_at_as_of"].sum() == len(now) - 1
 
 
 def test_later_users_do_not_change_tags_at_as_of():
@@ -140,6 +153,7 @@ def test_later_users_do_not_change_tags_at_as_of():
     assert set(p2.frame.index[late]) == {f"late{k}" for k in range(60)} | {"registers_later"}
     tax1, tax2 = Taxonomy.default(p1), Taxonomy.default(p2)
     assert tax1.tag_ids == tax2.tag_ids  # later users add no country/gender values either
+    assert "basic/gender/y" not in tax2.tag_ids
     t1 = Tagger(tax1).assign(p1).to_frame()
     t2 = Tagger(tax2).assign(p2).to_frame()
     pd.testing.assert_frame_equal(t1, t2)  # identical tags and confidences, no tag for late users
