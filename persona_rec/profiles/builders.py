@@ -61,6 +61,7 @@ COMPUTED_COLUMNS: frozenset[str] = frozenset({
 
 CATEGORY_CYCLE_COLUMNS = [
     "user_id", "category", "n_orders", "median_interval_days", "last_purchase", "next_purchase_date",
+    "days_overdue",
 ]
 
 
@@ -1017,8 +1018,10 @@ class RepurchaseBuilder(Builder):
 
     Per (user, category) at ``category_level`` (table ``category_cycles``):
     ``n_orders`` (orders containing the category), ``median_interval_days``,
-    ``last_purchase`` and ``next_purchase_date`` (last + median interval);
-    only pairs with at least ``min_orders`` orders are listed.
+    ``last_purchase``, ``next_purchase_date`` (last + median interval, when
+    at or after ``as_of``; NaT when it has passed) and ``days_overdue``
+    (days since that expected date passed; 0 when it has not; NaN without an
+    interval); only pairs with at least ``min_orders`` orders are listed.
 
     Parameters
     ----------
@@ -1083,6 +1086,7 @@ class RepurchaseBuilder(Builder):
             "median_interval_days": np.zeros(0),
             "last_purchase": np.zeros(0, dtype="datetime64[ns]"),
             "next_purchase_date": np.zeros(0, dtype="datetime64[ns]"),
+            "days_overdue": np.zeros(0),
         })
         if len(levels) < self.category_level:
             return empty
@@ -1118,11 +1122,13 @@ class RepurchaseBuilder(Builder):
         last = agg["last"].to_numpy()
         has = np.isfinite(med)
         nxt = last + _whole_seconds_ns(med)
+        ahead = _days(nxt - ctx.as_of_ns)
         return pd.DataFrame({
             "user_id": ctx.dataset.user_map.to_external(pairs // n_cat),
             "category": np.asarray(lv.names, dtype=object)[pairs % n_cat],
             "n_orders": agg["n_orders"].to_numpy().astype(np.int64),
             "median_interval_days": med,
             "last_purchase": last.astype("datetime64[ns]"),
-            "next_purchase_date": _to_datetime_ns(nxt, has),
+            "next_purchase_date": _to_datetime_ns(nxt, has & (ahead >= 0)),
+            "days_overdue": np.where(has, np.maximum(-ahead, 0.0), np.nan),
         })

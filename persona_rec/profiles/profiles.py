@@ -117,7 +117,8 @@ class Profiles:
         ``brand``, ``price_band``.
     category_cycles : pandas.DataFrame
         ``user_id, category, n_orders, median_interval_days, last_purchase,
-        next_purchase_date``.
+        next_purchase_date, days_overdue`` (``next_purchase_date`` is NaT once
+        it has passed; ``days_overdue`` says by how much).
     sensitive_columns : frozenset of str
         Frame columns left out of :meth:`features` and :meth:`export` unless
         ``include_sensitive=True``.

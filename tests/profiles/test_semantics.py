@@ -94,6 +94,18 @@ def test_next_purchase_date_never_lies_in_the_past(tiny_dataset):
     assert e["days_overdue"] == pytest.approx((AS_OF - expected) / pd.Timedelta(days=1), abs=1e-4)
 
 
+def test_category_cycles_say_overdue_too(tiny_dataset):
+    cyc = ProfileBuilder.default().build(tiny_dataset, as_of=AS_OF).category_cycles.set_index("user_id")
+    # a: home every 30 days, last 2024-01-31 10:00 -> expected 2024-03-01 10:00, after as_of
+    assert cyc.loc["a", "next_purchase_date"] == pd.Timestamp("2024-03-01 10:00")
+    assert cyc.loc["a", "days_overdue"] == 0.0
+    # e: garden on 2023-09-01 and 2023-10-01 -> expected 2023-10-31, long past
+    assert pd.isna(cyc.loc["e", "next_purchase_date"])
+    assert cyc.loc["e", "days_overdue"] == pytest.approx(
+        (AS_OF - pd.Timestamp("2023-10-31")) / pd.Timedelta(days=1))
+    assert (cyc["next_purchase_date"].dropna() >= AS_OF).all()
+
+
 def test_overdue_on_the_sample_is_explicit():
     prof = ProfileBuilder.default().build(load_sample())
     f = prof.frame
