@@ -724,15 +724,21 @@ class PriceSensitivityBuilder(Builder):
             period = p["t"] // int(self.period_days * DAY_NS)
             period = period - period.min()
         n_periods = int(period.max()) + 1 if len(period) else 1
-        key = (i * n_tiers + tier) * n_periods + period
-        g = pd.Series(paid[ok]).groupby(key[ok])
-        stats = pd.DataFrame({"n": g.size(), "median": g.median(), "max": g.max(),
-                              "n_prices": g.nunique()})
-        st = stats.reindex(key)
-        tier_med = st["median"].to_numpy()
-        tier_max = st["max"].to_numpy()
-        tier_ok = ((st["n"].to_numpy() >= self.min_item_sales)
-                   & (st["n_prices"].to_numpy() > 1)) if len(key) else np.zeros(0, dtype=bool)
+        # dense codes of the (item, tier, period) cells: per-cell statistics are then
+        # looked up by position instead of by hashing each line's key
+        cell, _ = pd.factorize((i * n_tiers + tier) * n_periods + period)
+        n_cells = int(cell.max()) + 1 if len(cell) else 0
+        g = pd.Series(paid[ok]).groupby(cell[ok])
+
+        def per_cell(values: pd.Series) -> np.ndarray:
+            out = np.full(n_cells, np.nan)
+            out[values.index.to_numpy()] = values.to_numpy(dtype=np.float64)
+            return out[cell]
+
+        tier_med = per_cell(g.median())
+        tier_max = per_cell(g.max())
+        # "more than one price" <=> min < max (cheaper than counting distinct prices)
+        tier_ok = (per_cell(g.size()) >= self.min_item_sales) & (per_cell(g.min()) < tier_max)
         list_price = ctx.item_list_price[i] if len(i) else np.zeros(0)
         has_list = np.isfinite(list_price)
         # tier list price: list price in the base tier, else the highest paid price in the
@@ -744,10 +750,12 @@ class PriceSensitivityBuilder(Builder):
         cat_of = leaf[i] if len(i) else np.zeros(0, dtype=np.int64)
         has_cat = ok & (cat_of >= 0)
         cat_ref = np.full(len(i), np.nan)
-        if has_cat.any():
+        need_cat = ~tier_ok & ~has_list  # the category median is only the last resort
+        if (has_cat & need_cat).any():
             ckey = cat_of * n_tiers + tier
             cmed = pd.Series(paid[has_cat]).groupby(ckey[has_cat]).median()
-            cat_ref = np.where(cat_of >= 0, cmed.reindex(ckey).to_numpy(), np.nan)
+            cat_ref[need_cat] = cmed.reindex(ckey[need_cat]).to_numpy()
+            cat_ref[cat_of < 0] = np.nan
         ref = np.where(tier_ok, tier_med, np.where(has_list, tier_list, cat_ref))
         tol = 1.0 - self.tolerance
         valid = ok & np.isfinite(ref)
