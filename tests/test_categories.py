@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import persona_rec
 from persona_rec import Dataset, Tagger, Taxonomy
+from persona_rec._text import slugify
 from persona_rec.categories import category_item_mask, category_parts, get_category_sep
 from persona_rec.exceptions import InvalidParameterError
 from persona_rec.marketing import affinity_propensity
@@ -106,3 +109,27 @@ def test_invalid_separator_is_a_typed_error(bad):
         persona_rec.set_category_sep(bad)
     with pytest.raises(InvalidParameterError, match="category_sep"):
         ItemFilter(categories="home", category_sep=bad)
+
+
+_LEVEL = st.text(alphabet="abcXYZ09 &-_.", min_size=1, max_size=12).filter(lambda t: slugify(t))
+
+
+@settings(max_examples=200, deadline=None)
+@given(levels=st.lists(_LEVEL, min_size=1, max_size=4),
+       sep=st.sampled_from([" > ", ">", "/", " / "]))
+def test_any_default_separator_gives_the_same_slug_path(levels, sep):
+    path = sep.join(levels)
+    assert category_parts(path) == [slugify(x) for x in levels]
+    # the path matches itself and each of its prefixes, in display and slug form
+    cats = pd.Series([path, "zzz unrelated"])
+    for k in range(1, len(levels) + 1):
+        prefix = " > ".join(levels[:k])
+        assert category_item_mask(cats, prefix).tolist() == [True, False]
+        slug = "/".join(slugify(x) for x in levels[:k])
+        assert category_item_mask(cats, slug).tolist() == [True, False]
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=st.text(alphabet="abc/ >&", min_size=1, max_size=15).filter(lambda t: slugify(t)))
+def test_flat_separator_keeps_one_level(name):
+    assert category_parts(name, sep=()) == [slugify(name)]
