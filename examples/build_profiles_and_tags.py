@@ -47,8 +47,9 @@ def main() -> None:
     user = frame.index[0]
     print(f"\ntags of user {user}:")
     print(user_tags.tags_of(user).round(2).head(12).to_string())
-    print("\nusers matching 'interest/kitchen & price_sensitive & !churned':",
-          len(user_tags.users_with("interest/kitchen & price_sensitive & !churned")))
+    # (wholesale tier prices are not discounts, so few sample customers are price sensitive)
+    print("\nusers matching 'interest/kitchen & novelty_seeker & !churned':",
+          len(user_tags.users_with("interest/kitchen & novelty_seeker & !churned")))
 
     # 3. RFM segments
     seg = rfm_segments(profiles)

@@ -18,6 +18,7 @@ The main entry points::
 from __future__ import annotations
 
 from . import datasets, evaluation, exceptions, marketing, models, profiles, segments, tags
+from .categories import get_category_sep, set_category_sep
 from .cleaning import CleaningReport
 from .columns import Columns
 from .dataset import DEFAULT_EVENT_WEIGHTS, Dataset, UserState
@@ -52,5 +53,7 @@ __all__ = [
     "profiles",
     "segments",
     "tags",
+    "get_category_sep",
+    "set_category_sep",
     "__version__",
 ]

@@ -2,23 +2,43 @@
 
 One definition of how a free-text value becomes a slug (``"Home & Garden"``
 -> ``"home_garden"``) and how an item ``category`` path
-(``"Home > Kitchen > Mugs"``) splits into levels, so that profile affinities,
-tag ids, model feature names and marketing category filters agree.
+(``"Home > Kitchen > Mugs"`` or ``"Home/Kitchen/Mugs"``) splits into levels,
+so that profile affinities, tag ids, model feature names, item filters and
+marketing category filters agree.
+
+Category separators
+-------------------
+By default both ``">"`` and ``"/"`` separate levels
+(:data:`DEFAULT_CATEGORY_SEP`): ``"Home > Kitchen > Mugs"`` and
+``"Home/Kitchen/Mugs"`` are the same path ``home/kitchen/mugs``. Every
+function that reads category paths takes ``category_sep=`` (``None`` = the
+package default, see :func:`set_category_sep`):
+
+- a string is one separator (``" > "``, ``"::"``, ``"|"`` ...);
+- a sequence of strings are several separators;
+- an empty sequence ``()`` means flat categories: no level splitting, so a
+  name with a literal ``"/"`` (``"CDs/DVDs"``) stays one category
+  (``cds_dvds``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 import pandas as pd
 
-from .exceptions import InvalidValueError, UnknownIdError
+from .exceptions import InvalidParameterError, InvalidValueError, UnknownIdError
 
 __all__ = [
     "CATEGORY_SEPARATOR",
+    "DEFAULT_CATEGORY_SEP",
+    "CategorySep",
+    "get_category_sep",
+    "set_category_sep",
+    "resolve_category_sep",
     "slugify",
     "slugify_values",
     "category_parts",
@@ -26,10 +46,111 @@ __all__ = [
     "category_item_mask",
 ]
 
-#: Separator of the levels in an item ``category`` path.
+#: Separator used when the package *writes* a display category path.
 CATEGORY_SEPARATOR = " > "
 
+#: Default separators of the levels of an item ``category`` path.
+DEFAULT_CATEGORY_SEP: tuple[str, ...] = (">", "/")
+
+#: A ``category_sep`` argument: None (package default), one separator, or several.
+CategorySep = Union[str, Sequence[str], None]
+
+_category_sep: tuple[str, ...] = DEFAULT_CATEGORY_SEP
+
 _SLUG_RE = re.compile(r"[^0-9a-z]+")
+
+
+def resolve_category_sep(sep: CategorySep = None, name: str = "category_sep") -> tuple[str, ...]:
+    """Validate a ``category_sep`` argument and return it as a tuple of separators.
+
+    Parameters
+    ----------
+    sep : str, sequence of str or None
+        ``None`` gives the package default (:func:`get_category_sep`); a
+        string is one separator; ``()`` means flat categories.
+    name : str, default "category_sep"
+        Argument name used in error messages.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    InvalidParameterError
+        A separator is not a non-empty string.
+
+    Examples
+    --------
+    >>> resolve_category_sep(" > ")
+    (' > ',)
+    >>> resolve_category_sep(())
+    ()
+    >>> resolve_category_sep("")
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.InvalidParameterError: The 'category_sep' parameter must be a non-empty string, a sequence of non-empty strings, () for flat categories or None for the default ('>', '/'), got ''.
+    """
+    if sep is None:
+        return _category_sep
+    seps = (sep,) if isinstance(sep, str) else sep
+    ok = isinstance(seps, (tuple, list)) and all(isinstance(x, str) and x for x in seps)
+    if not ok:
+        raise InvalidParameterError(
+            f"The {name!r} parameter must be a non-empty string, a sequence of non-empty strings, "
+            f"() for flat categories or None for the default {_category_sep}, got {sep!r}."
+        )
+    return tuple(dict.fromkeys(seps))
+
+
+def get_category_sep() -> tuple[str, ...]:
+    """The package-wide default category separators (``(">", "/")`` unless changed).
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> get_category_sep()
+    ('>', '/')
+    """
+    return _category_sep
+
+
+def set_category_sep(sep: CategorySep) -> tuple[str, ...]:
+    """Set the package-wide default category separators; return the previous ones.
+
+    The default applies wherever ``category_sep`` is not given (profiles, tags,
+    item filters, marketing category filters, model category features). Set it
+    once, before building profiles or fitting models, so that every part reads
+    the same hierarchy.
+
+    Parameters
+    ----------
+    sep : str, sequence of str or None
+        New default; ``None`` restores :data:`DEFAULT_CATEGORY_SEP`; ``()``
+        makes categories flat.
+
+    Returns
+    -------
+    tuple of str
+        The previous default (pass it back to restore).
+
+    Examples
+    --------
+    >>> previous = set_category_sep(" > ")
+    >>> category_parts("CDs/DVDs > Jazz")
+    ['cds_dvds', 'jazz']
+    >>> set_category_sep(previous)
+    (' > ',)
+    >>> category_parts("CDs/DVDs > Jazz")
+    ['cds', 'dvds', 'jazz']
+    """
+    global _category_sep
+    new = DEFAULT_CATEGORY_SEP if sep is None else resolve_category_sep(sep)
+    old, _category_sep = _category_sep, new
+    return old
 
 
 def slugify(value: Any) -> str:
@@ -59,16 +180,17 @@ def slugify(value: Any) -> str:
     return _SLUG_RE.sub("_", str(value).lower()).strip("_")
 
 
-def category_parts(path: Any, separators: str = ">") -> list[str]:
+def category_parts(path: Any, sep: CategorySep = None) -> list[str]:
     """Slugs of the levels of a category path, empty levels dropped.
 
     Parameters
     ----------
     path : Any
-        A path such as ``"Home > Kitchen > Mugs"`` (converted with ``str()``).
-    separators : str, default ">"
-        Each character splits levels; ``">/"`` also accepts the slug form
-        ``"home/kitchen"``.
+        A path such as ``"Home > Kitchen > Mugs"`` or ``"Home/Kitchen/Mugs"``
+        (converted with ``str()``).
+    sep : str, sequence of str or None, default None
+        Level separator(s); ``None`` is the package default (``">"`` and
+        ``"/"``), ``()`` keeps the path as one flat level.
 
     Returns
     -------
@@ -78,16 +200,26 @@ def category_parts(path: Any, separators: str = ">") -> list[str]:
     --------
     >>> category_parts("Home > Kitchen & Dining > Mugs")
     ['home', 'kitchen_dining', 'mugs']
-    >>> category_parts("home/kitchen_dining", separators=">/")
-    ['home', 'kitchen_dining']
+    >>> category_parts("Home/Kitchen/Mugs")
+    ['home', 'kitchen', 'mugs']
+    >>> category_parts("CDs/DVDs", sep=())
+    ['cds_dvds']
+    >>> category_parts("Music :: Jazz", sep="::")
+    ['music', 'jazz']
     >>> category_parts(" > ")
     []
     """
-    text = str(path)
-    for sep in separators[1:]:
-        text = text.replace(sep, separators[0])
-    parts = (slugify(p) for p in text.split(separators[0])) if separators else iter([slugify(text)])
-    return [p for p in parts if p]
+    return _split_slugs(str(path), resolve_category_sep(sep))
+
+
+def _split_slugs(text: str, seps: tuple[str, ...]) -> list[str]:
+    if seps:
+        for s in seps[1:]:
+            text = text.replace(s, seps[0])
+        raw = text.split(seps[0])
+    else:
+        raw = [text]
+    return [p for p in (slugify(x) for x in raw) if p]
 
 
 def slugify_values(values: Any) -> np.ndarray:
@@ -118,12 +250,33 @@ def slugify_values(values: Any) -> np.ndarray:
     return out
 
 
-def category_path(path: Any) -> str:
-    """Slug path of a display (``"Toys & Kids > Games"``) or slug (``"toys_kids/games"``) category."""
-    return "/".join(category_parts(path, separators=">/"))
+def category_path(path: Any, sep: CategorySep = None) -> str:
+    """Slug path (levels joined by ``/``, as in tag ids) of a category.
+
+    Parameters
+    ----------
+    path : Any
+        A display (``"Toys & Kids > Games"``) or slug (``"toys_kids/games"``) path.
+    sep : str, sequence of str or None, default None
+        Level separator(s) of the display form (see :func:`category_parts`).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> category_path("Toys & Kids > Games")
+    'toys_kids/games'
+    >>> category_path("Home/Kitchen/Mugs")
+    'home/kitchen/mugs'
+    """
+    return "/".join(category_parts(path, sep))
 
 
-def category_item_mask(item_categories: pd.Series, category: str | Sequence[str]) -> np.ndarray:
+def category_item_mask(
+    item_categories: pd.Series, category: str | Sequence[str], *, sep: CategorySep = None
+) -> np.ndarray:
     """Items whose category path equals or lies under ``category``.
 
     Parameters
@@ -134,7 +287,11 @@ def category_item_mask(item_categories: pd.Series, category: str | Sequence[str]
         Path(s) to match, display (``"Toys & Kids > Games"``) or slug
         (``"toys_kids/games"``, as in the tag ids) form, case-insensitive.
         Both sides are compared as slug paths (see
-        :func:`persona_rec.profiles.slugify`).
+        :func:`persona_rec.profiles.slugify`). The slug form with ``/`` is
+        accepted even when ``sep`` does not split on ``/``.
+    sep : str, sequence of str or None, default None
+        Level separator(s) of the item paths and of display-form queries
+        (see :func:`category_parts`); ``None`` is the package default.
 
     Returns
     -------
@@ -155,28 +312,38 @@ def category_item_mask(item_categories: pd.Series, category: str | Sequence[str]
     [True, True, False, False]
     >>> category_item_mask(cats, ["toys_kids", "Home > Kitchen"]).tolist()
     [True, False, True, False]
+    >>> flat = pd.Series(["CDs/DVDs", "Books"])
+    >>> category_item_mask(flat, "CDs/DVDs", sep=()).tolist()
+    [True, False]
     """
+    seps = resolve_category_sep(sep, "sep")
     cats = [category] if isinstance(category, str) else list(category)
     if not cats:
         raise InvalidValueError("category must name at least one category path, got [].")
     values = pd.Series(item_categories, dtype=object)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # one normalisation per distinct path, not per item
-    uniq_norm = pd.Series([category_path(v) if isinstance(v, str) else "" for v in uniques], dtype=object)
+    uniq_norm = pd.Series(
+        ["/".join(_split_slugs(v, seps)) if isinstance(v, str) else "" for v in uniques],
+        dtype=object,
+    )
     norm = np.append(uniq_norm.to_numpy(dtype=object), "")[np.where(codes < 0, len(uniques), codes)]
     norm = pd.Series(norm, dtype=object)
     out = np.zeros(len(values), dtype=bool)
+    query_seps = [seps] if "/" in seps else [seps, (*seps, "/")]
     for raw in cats:
-        c = category_path(raw)
-        if not c:
+        forms = list(dict.fromkeys("/".join(_split_slugs(str(raw), q)) for q in query_seps))
+        if not any(forms):
             raise InvalidValueError(
                 f"category must name a category path with letters or digits, got {raw!r}."
             )
-        hit = ((norm == c) | norm.str.startswith(c + "/")).to_numpy(dtype=bool)
+        hit = np.zeros(len(values), dtype=bool)
+        for c in (f for f in forms if f):
+            hit |= ((norm == c) | norm.str.startswith(c + "/")).to_numpy(dtype=bool)
         if not hit.any():
             known = sorted({p.split("/")[0] for p in uniq_norm if p})
             raise UnknownIdError(
-                f"category {raw!r} (slug path {c!r}) matches no item's category; "
+                f"category {raw!r} (slug path {forms[0]!r}) matches no item's category; "
                 f"top-level categories are {known[:20]}."
             )
         out |= hit

@@ -56,6 +56,40 @@ def _fmt(v: np.ndarray) -> np.ndarray:
     return np.char.mod("%.4g", np.asarray(v, dtype=np.float64)).astype(object)
 
 
+def _check_propensity(propensity: pd.Series) -> pd.Series:
+    """Propensity as float64, refusing non-numeric, NaN and infinite values (typed errors)."""
+    name = "propensity" + (f" (column {propensity.name!r})" if propensity.name is not None else "")
+    if propensity.dtype.kind in "iuf":
+        values = propensity.astype(np.float64)
+    elif propensity.dtype.kind == "b":
+        raise InvalidDtypeError(
+            f"{name} must hold numeric scores, got bool values; pass a score (e.g. a probability) "
+            "or use candidates= for a yes/no selection."
+        )
+    else:
+        values = pd.to_numeric(propensity, errors="coerce").astype(np.float64)
+        bad = propensity[values.isna().to_numpy() & propensity.notna().to_numpy()]
+        if len(bad):
+            ex = ", ".join(f"{u!r}: {v!r}" for u, v in list(bad.items())[:3])
+            raise InvalidDtypeError(
+                f"{name} must hold numeric scores, got {len(bad)} non-numeric value(s) of dtype "
+                f"{propensity.dtype}, e.g. {{{ex}}}."
+            )
+    v = values.to_numpy()
+    bad_mask = ~np.isfinite(v)
+    if bad_mask.any():
+        bad = values[bad_mask]
+        ex = ", ".join(f"{u!r}: {x}" for u, x in list(bad.items())[:3])
+        n_nan = int(np.isnan(v).sum())
+        raise InvalidValueError(
+            f"{name} must hold finite scores; got {int(bad_mask.sum())} non-finite value(s) "
+            f"({n_nan} NaN, {int(bad_mask.sum()) - n_nan} +/-inf), e.g. {{{ex}}}. An infinite score "
+            "would be ranked first or last whatever the others are; a NaN means the user was not "
+            "scored: drop those users (propensity.dropna()) or fill them explicitly."
+        )
+    return values
+
+
 def select_audience(
     user_tags: Any = None,
     *,
@@ -88,7 +122,10 @@ def select_audience(
     propensity : pandas.Series, optional
         Score per ``user_id`` (higher = more likely to respond), e.g. from
         :func:`~persona_rec.marketing.propensity.recommender_propensity`.
-        Users are ranked by it; without it, by their mean confidence over
+        Users are ranked by it; it must hold finite numbers (NaN, +/-inf and
+        non-numeric values raise; users absent from its index are simply not
+        scored and leave at the ``scored`` funnel step). Without it, users are
+        ranked by their mean confidence over
         the expression's tags (ties broken at random with ``random_state``).
     budget : int, optional
         Maximum audience size.
@@ -139,6 +176,11 @@ def select_audience(
         Fewer than ``min_audience_size`` users remain.
     InvalidParameterError
         Invalid budget, quota, cap or threshold.
+    InvalidDtypeError
+        ``propensity`` is not a Series or holds non-numeric (or bool) values.
+    InvalidValueError
+        ``propensity`` holds NaN or +/-inf (the message names the users and
+        values), or has duplicated user ids.
 
     Examples
     --------
@@ -209,7 +251,7 @@ def select_audience(
                 f"propensity index must hold unique user ids, got duplicates "
                 f"{propensity.index[propensity.index.duplicated()][:3].tolist()}."
             )
-        score = propensity.astype(np.float64).reindex(universe).to_numpy()
+        score = _check_propensity(propensity).reindex(universe).to_numpy()
         keep &= ~np.isnan(score)
         if min_score is not None:
             ms = check_number(min_score, "min_score")

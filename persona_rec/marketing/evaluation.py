@@ -30,7 +30,13 @@ import pandas as pd
 
 from .._validation import check_frame, check_number, example_values
 from ..columns import Columns
-from ..exceptions import DuplicateIdError, InvalidDtypeError, InvalidValueError, UnknownIdError
+from ..exceptions import (
+    DuplicateIdError,
+    InvalidDtypeError,
+    InvalidParameterError,
+    InvalidValueError,
+    UnknownIdError,
+)
 from .stats import (
     SRMResult,
     TestResult,
@@ -298,7 +304,10 @@ class ABReport:
     results : pandas.DataFrame
         One row per tested metric: ``test, effect, ci_low, ci_high,
         statistic, p_value, significant, estimate_treatment, estimate_control,
-        relative_effect, n_treatment, n_control``.
+        relative_effect, n_treatment, n_control, n_missing_treatment,
+        n_missing_control`` (``n_*`` count the users tested; ``n_missing_*``
+        the users left out because the value was missing, with
+        ``analyze_ab(..., dropna=True)``).
     tests : dict of str -> TestResult
         The same results as objects.
     srm : SRMResult
@@ -313,6 +322,13 @@ class ABReport:
     srm: SRMResult
     treatment: Any
     control: Any
+
+    def _missing_note(self, metric: str) -> str:
+        cols = ("n_missing_treatment", "n_missing_control")
+        if not set(cols) <= set(self.results.columns) or metric not in self.results.index:
+            return ""
+        mt, mc = (int(self.results.loc[metric, c]) for c in cols)
+        return f" ({mt} treatment / {mc} control value(s) missing, left out)" if mt or mc else ""
 
     def summary(self) -> str:
         """Return a short plain-text report."""
@@ -329,6 +345,7 @@ class ABReport:
                 f"({'n/a' if np.isnan(r.relative_effect) else format(r.relative_effect, '+.1%')}), "
                 f"{r.test} p={r.p_value:.3g}"
                 + (" *" if r.significant else "")
+                + self._missing_note(name)
             )
         return "\n".join(lines)
 
@@ -343,6 +360,7 @@ def analyze_ab(
     expected_ratio: float | Mapping[Any, float] | None = None,
     alpha: float = 0.05,
     alternative: str = "two-sided",
+    dropna: bool = False,
 ) -> ABReport:
     """A/B analysis of campaign outcomes.
 
@@ -368,6 +386,16 @@ def analyze_ab(
         Significance level.
     alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
         Direction of every test.
+    dropna : bool, default False
+        What to do with missing (NaN/None) outcome values. ``False`` raises
+        :class:`~persona_rec.exceptions.InvalidValueError` naming the metric
+        and the number of missing values per arm: a missing outcome is
+        neither a conversion nor a non-conversion, so guessing would bias the
+        estimate. ``True`` tests each metric on the users whose value is
+        known and reports how many were left out per arm in the result
+        columns ``n_missing_treatment`` / ``n_missing_control``. A numeric
+        metric missing for every user (e.g. ``revenue`` of data without
+        prices) is skipped in both modes.
 
     Returns
     -------
@@ -379,6 +407,26 @@ def analyze_ab(
         ``treatment`` or ``control`` is not a value of ``group_col``.
     MissingColumnError
         A requested metric column is absent.
+    InvalidValueError
+        A metric has missing values and ``dropna`` is False, or infinite values.
+    InvalidDtypeError
+        A binary metric holds values other than bool or 0/1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> out = pd.DataFrame({
+    ...     "group": ["treatment"] * 4 + ["control"] * 4,
+    ...     "converted": [1, 1, 0, np.nan, 1, 0, 0, 0],
+    ... })
+    >>> analyze_ab(out)
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.InvalidValueError: outcomes['converted'] has 1 missing value(s) (treatment: 1, control: 0), e.g. [nan]; ...
+    >>> rep = analyze_ab(out, dropna=True)
+    >>> rep.results.loc["converted", ["n_treatment", "n_missing_treatment", "n_control"]].tolist()
+    [3, 1, 4]
     """
     check_frame(outcomes, "outcomes", [group_col])
     labels = set(outcomes[group_col].unique().tolist())
@@ -394,26 +442,63 @@ def analyze_ab(
     check_frame(outcomes, "outcomes", list(metrics))
     sub = outcomes[outcomes[group_col].isin([treatment, control])]
     t_rows = sub[group_col] == treatment
+    if not isinstance(dropna, (bool, np.bool_)):
+        raise InvalidParameterError(f"The 'dropna' parameter of analyze_ab must be a bool, got {dropna!r}.")
     tests: dict[str, TestResult] = {}
+    missing: dict[str, tuple[int, int]] = {}
+    t_np = t_rows.to_numpy()
     for m in metrics:
         col = sub[m]
         binary = col.dtype.kind == "b" or m in _BINARY_METRICS
+        na = col.isna().to_numpy()
+        if not binary and col.dtype.kind not in "biuf" and not na.all():
+            num = pd.to_numeric(col, errors="coerce")
+            bad = col[num.isna().to_numpy() & ~na]
+            if len(bad):
+                raise InvalidDtypeError(
+                    f"outcomes[{m!r}] must be numeric (or bool), got {example_values(bad)}."
+                )
+            col = num
+        if na.all() and not binary:
+            continue  # e.g. revenue without any price: nothing to test
+        if na.any():
+            n_t, n_c = int((na & t_np).sum()), int((na & ~t_np).sum())
+            if not dropna:
+                raise InvalidValueError(
+                    f"outcomes[{m!r}] has {int(na.sum())} missing value(s) (treatment: {n_t}, "
+                    f"control: {n_c}), e.g. {col[na].head(3).tolist()}; a missing outcome is not a "
+                    "(non-)conversion. Fill them or pass dropna=True to test the known values "
+                    "(the left-out counts are reported)."
+                )
+            missing[m] = (n_t, n_c)
+        known = ~na
         if binary:
-            v = col.astype(bool).to_numpy()
+            vals = col[known]
+            if vals.dtype.kind != "b":
+                ok = vals.isin([0, 1, True, False]).to_numpy()
+                if not ok.all():
+                    raise InvalidDtypeError(
+                        f"outcomes[{m!r}] is a binary metric and must hold bool or 0/1 values, got "
+                        f"{example_values(vals[~ok])}."
+                    )
+            v = vals.astype(bool).to_numpy()
+            tk = t_np[known]
             tests[m] = two_proportion_ztest(
-                int(v[t_rows.to_numpy()].sum()),
-                int(t_rows.sum()),
-                int(v[~t_rows.to_numpy()].sum()),
-                int((~t_rows).sum()),
+                int(v[tk].sum()),
+                int(tk.sum()),
+                int(v[~tk].sum()),
+                int((~tk).sum()),
                 alpha=alpha,
                 alternative=alternative,
             )
         else:
             v = col.to_numpy(dtype=np.float64)
-            if np.isnan(v).all():
-                continue
+            if np.isinf(v).any():
+                raise InvalidValueError(
+                    f"outcomes[{m!r}] must hold finite numbers, got {example_values(col[np.isinf(v)])}."
+                )
             tests[m] = welch_ttest(
-                v[t_rows.to_numpy()], v[~t_rows.to_numpy()], alpha=alpha, alternative=alternative
+                v[known & t_np], v[known & ~t_np], alpha=alpha, alternative=alternative
             )
     results = pd.DataFrame([t.to_dict() for t in tests.values()], index=pd.Index(list(tests), name="metric"))
     results = results[
@@ -422,6 +507,8 @@ def analyze_ab(
             "estimate_treatment", "estimate_control", "relative_effect", "n_treatment", "n_control",
         ]
     ]
+    results["n_missing_treatment"] = [missing.get(m, (0, 0))[0] for m in results.index]
+    results["n_missing_control"] = [missing.get(m, (0, 0))[1] for m in results.index]
     counts = {treatment: int(t_rows.sum()), control: int((~t_rows).sum())}
     if expected_ratio is None:
         ratios: Mapping[Any, float] | None = None
@@ -465,8 +552,10 @@ def plot_qini(
 ) -> Path:
     """Save the Qini curves of one or more uplift scores as a PNG.
 
-    Draws each model's curve (legend shows its normalised Qini AUC), the
-    perfect ranking and the random-targeting diagonal.
+    Draws each model's curve (legend shows its normalised Qini AUC, or
+    "undefined" when :func:`~persona_rec.marketing.qini_auc` refuses the
+    outcomes, e.g. without any conversion), the perfect ranking and the
+    random-targeting diagonal.
 
     Parameters
     ----------
@@ -493,7 +582,11 @@ def plot_qini(
     ax.plot([0, xp[-1]], [0, qp[-1]], color="0.6", lw=1, ls=":", label="random")
     for name, s in scores.items():
         x, q = qini_curve(y, treatment, s)
-        ax.plot(x, q, lw=2, label=f"{name} (Qini coef. {qini_auc(y, treatment, s):.3f})")
+        try:
+            coef = f"{qini_auc(y, treatment, s):.3f}"
+        except InvalidValueError:  # no conversions to rank: the coefficient does not exist
+            coef = "undefined"
+        ax.plot(x, q, lw=2, label=f"{name} (Qini coef. {coef})")
     ax.set_xlabel("users targeted (ranked by score)")
     ax.set_ylabel("extra conversions (Qini)")
     ax.set_title(title)

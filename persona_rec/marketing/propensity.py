@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._text import category_item_mask
+from .._text import CategorySep, category_item_mask, resolve_category_sep
 from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
 from ..exceptions import EmptyInputError, InvalidDtypeError, InvalidValueError
@@ -76,6 +76,7 @@ def recommender_propensity(
     k: int = 10,
     filter_seen: bool = False,
     agg: str = "sum",
+    category_sep: CategorySep = None,
 ) -> pd.Series:
     """Propensity from a fitted recommender's scores.
 
@@ -98,6 +99,9 @@ def recommender_propensity(
         replenishment-heavy shops (re-buying is a purchase too).
     agg : {"sum", "max"}, default "sum"
         How the top-``k`` scores are combined.
+    category_sep : str, sequence of str or None, default None
+        Separator(s) of the category path levels (None: package default,
+        ``">"`` and ``"/"``; ``()``: flat categories).
 
     Returns
     -------
@@ -117,6 +121,8 @@ def recommender_propensity(
         kwargs["items"] = items
     if category is not None:
         kwargs["item_filter"] = {"categories": category}
+        if category_sep is not None:
+            kwargs["item_filter"]["category_sep"] = resolve_category_sep(category_sep)
     reco = recommend_skip_unknown(model, ids.to_numpy(), **kwargs)
     grouped = reco.groupby(reco[Columns.USER].astype(object))[Columns.SCORE]
     score = grouped.sum() if agg == "sum" else grouped.max()
@@ -135,6 +141,7 @@ def scores_propensity(
     item_categories: pd.Series | None = None,
     category: str | Sequence[str] | None = None,
     agg: str = "sum",
+    category_sep: CategorySep = None,
 ) -> pd.Series:
     """Propensity from a users x items score matrix.
 
@@ -152,6 +159,8 @@ def scores_propensity(
         Target category path(s).
     agg : {"sum", "max"}, default "sum"
         Aggregation over the target columns.
+    category_sep : str, sequence of str or None, default None
+        Separator(s) of the category path levels (None: package default).
 
     Returns
     -------
@@ -180,7 +189,8 @@ def scores_propensity(
     if category is not None:
         if item_categories is None:
             raise InvalidValueError("category needs item_categories (one path per item column).")
-        col &= category_item_mask(pd.Series(np.asarray(item_categories, dtype=object)), category)
+        col &= category_item_mask(pd.Series(np.asarray(item_categories, dtype=object)), category,
+                                  sep=category_sep)
     if not col.any():
         raise EmptyInputError(f"No item column matches items={items!r} / category={category!r}.")
     sub = mat[:, np.flatnonzero(col)]
@@ -199,6 +209,7 @@ def affinity_propensity(
     half_life_days: float = 90.0,
     purchase_events: Sequence[str] = ("purchase", "order"),
     activity_weight: float = 0.01,
+    category_sep: CategorySep = None,
 ) -> pd.Series:
     """Recency-weighted category affinity (no model needed).
 
@@ -221,6 +232,9 @@ def affinity_propensity(
         Event values that count (all events when there is no ``event`` column).
     activity_weight : float, default 0.01
         Weight of overall purchase recency/frequency.
+    category_sep : str, sequence of str or None, default None
+        Separator(s) of the category path levels (None: package default,
+        ``">"`` and ``"/"``; ``()``: flat categories).
 
     Returns
     -------
@@ -234,7 +248,7 @@ def affinity_propensity(
         raise InvalidValueError(
             f"dataset items need a 'category' column for affinity_propensity, got {list(items.columns)}."
         )
-    in_cat = category_item_mask(items["category"], category)
+    in_cat = category_item_mask(items["category"], category, sep=category_sep)
     inter = dataset.internal_interactions
     ts = inter[Columns.TIMESTAMP].to_numpy()
     end = parse_as_of(as_of).to_datetime64() if as_of is not None else ts.max() + np.timedelta64(1, "s")

@@ -187,8 +187,15 @@ def qini_auc(y: Any, treatment: Any, score: Any, *, normalize: bool = True) -> f
     Returns
     -------
     float
-        NaN when ``normalize`` is True and the perfect curve has no area
-        above the diagonal (no conversions at all).
+
+    Raises
+    ------
+    InvalidValueError
+        ``normalize`` is True and the coefficient is undefined: ``y`` is
+        constant (no conversion at all, or every user converted), so there
+        is no uplift for any ranking to find and nothing to normalise by.
+        The message gives the conversion counts per arm; ``normalize=False``
+        still returns the raw area.
 
     Examples
     --------
@@ -197,13 +204,22 @@ def qini_auc(y: Any, treatment: Any, score: Any, *, normalize: bool = True) -> f
     True
     """
     x, q = qini_curve(y, treatment, score)
-    xp, qp = perfect_qini_curve(y, treatment)
+    yy, tt = _binary(y, "y"), _binary(treatment, "treatment")
+    xp, qp = perfect_qini_curve(yy, tt)
     baseline = 0.5 * xp[-1] * qp[-1]
     actual = float(_trapz(q, x)) - baseline
     if not normalize:
         return actual
     perfect = float(_trapz(qp, xp)) - baseline
-    return actual / perfect if perfect > 0 else float("nan")
+    if yy.min() == yy.max() or not perfect > 0:
+        raise InvalidValueError(
+            "qini_auc(normalize=True) is undefined: 'y' has no variation to rank by "
+            f"({int((yy * tt).sum())} conversion(s) among {int(tt.sum())} treated and "
+            f"{int((yy * (1 - tt)).sum())} among {int((1 - tt).sum())} control users), so the "
+            "perfect ranking gives nothing to normalise by. Pass normalize=False for the raw "
+            "area, or evaluate on outcomes that vary."
+        )
+    return actual / perfect
 
 
 def uplift_auc(y: Any, treatment: Any, score: Any) -> float:

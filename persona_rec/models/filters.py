@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_number, example_values
-from .._text import category_item_mask, category_path
+from .._text import category_item_mask, category_path, resolve_category_sep
 from ..exceptions import (
     InvalidDtypeError,
     InvalidParameterError,
@@ -112,6 +112,10 @@ class ItemFilter:
     category_column, brand_column, price_column, stock_column : str
         Attribute column names (defaults ``"category"``, ``"brand"``,
         ``"price"``, ``"in_stock"``).
+    category_sep : str, sequence of str or None, default None
+        Separator(s) of the levels of the category paths; None uses the
+        package default (``">"`` and ``"/"``, see
+        :func:`persona_rec.set_category_sep`); ``()`` for flat categories.
 
     Examples
     --------
@@ -136,8 +140,11 @@ class ItemFilter:
     brand_column: str = "brand"
     price_column: str = "price"
     stock_column: str = "in_stock"
+    category_sep: str | tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.category_sep is not None:
+            object.__setattr__(self, "category_sep", resolve_category_sep(self.category_sep))
         for name in ("categories", "exclude_categories", "brands", "exclude_brands"):
             value = getattr(self, name)
             if value is not None:
@@ -213,9 +220,9 @@ class ItemFilter:
             raw = self._column(attrs, self.category_column, rule)
             missing = raw.isna().to_numpy()
             if self.categories is not None:
-                keep &= category_item_mask(raw, self.categories) & ~missing
+                keep &= category_item_mask(raw, self.categories, sep=self.category_sep) & ~missing
             if self.exclude_categories is not None:
-                keep &= ~category_item_mask(raw, self.exclude_categories)
+                keep &= ~category_item_mask(raw, self.exclude_categories, sep=self.category_sep)
         if self.brands is not None or self.exclude_brands is not None:
             rule = "brands" if self.brands is not None else "exclude_brands"
             col = self._column(attrs, self.brand_column, rule).astype(object)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._text import category_parts, slugify, slugify_values
+from .._text import CategorySep, category_parts, resolve_category_sep, slugify, slugify_values
 from .._validation import as_timestamp
 from ..columns import Columns
 from ..dataset import Dataset
@@ -166,6 +166,9 @@ class ProfileContext:
         The data.
     as_of : pandas.Timestamp
         Only events with ``timestamp < as_of`` are used.
+    category_sep : str, sequence of str or None, default None
+        Separator(s) of the levels of the item ``category`` path (None: the
+        package default, see :func:`persona_rec.set_category_sep`).
 
     Attributes
     ----------
@@ -174,9 +177,12 @@ class ProfileContext:
     as_of_ns : int
         ``as_of`` in nanoseconds since the epoch.
     n_users, n_items : int
+    category_sep : tuple of str
+        The resolved separators.
     """
 
-    def __init__(self, dataset: Dataset, as_of: pd.Timestamp) -> None:
+    def __init__(self, dataset: Dataset, as_of: pd.Timestamp,
+                 category_sep: CategorySep = None) -> None:
         if not isinstance(dataset, Dataset):
             raise InvalidDtypeError(
                 f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}; "
@@ -187,6 +193,7 @@ class ProfileContext:
         self.as_of_ns = int(as_of.value)
         self.n_users = dataset.n_users
         self.n_items = dataset.n_items
+        self.category_sep = resolve_category_sep(category_sep)
 
     # ----------------------------------------------------------------- events
     @cached_property
@@ -307,6 +314,45 @@ class ProfileContext:
         same = u[1:] == u[:-1]
         return pd.DataFrame({"u": u[1:][same], "days": (t[1:] - t[:-1])[same] / DAY_NS})
 
+    def known_users(self, listed_are_known: bool = False) -> np.ndarray:
+        """Per user, whether the user existed at ``as_of`` (from data before ``as_of`` only).
+
+        True when the user has an event before ``as_of`` or a registration
+        date (``registration_date`` / ``signup_date`` / ``registered_at``)
+        before ``as_of``. A row of the users frame without such a date is no
+        evidence of existence at a past ``as_of`` (the users frame is usually
+        a snapshot of today), so it counts only with ``listed_are_known``
+        (used when profiles are built "now", after the last event).
+
+        Parameters
+        ----------
+        listed_are_known : bool, default False
+            Also count every user listed in the users frame (unless they
+            register at or after ``as_of``).
+
+        Returns
+        -------
+        numpy.ndarray of bool
+        """
+        before = np.bincount(self.events["u"], minlength=self.n_users) > 0
+        ds = self.dataset
+        attrs = ds.user_attributes(include_sensitive=True)
+        reg_col = next((c for c in ("registration_date", "signup_date", "registered_at")
+                        if c in attrs.columns), None)
+        registered = np.zeros(self.n_users, dtype=bool)
+        registered_later = np.zeros(self.n_users, dtype=bool)
+        if reg_col is not None:
+            reg = pd.to_datetime(attrs[reg_col], errors="coerce", utc=True).dt.tz_localize(None)
+            reg_ns = reg.astype("datetime64[ns]").to_numpy().view(np.int64)
+            has_reg = ~reg.isna().to_numpy()
+            registered = has_reg & (reg_ns < self.as_of_ns)
+            registered_later = has_reg & ~registered
+        known = before | registered
+        if listed_are_known:
+            listed = pd.Index(ds.user_map.external_ids).isin(ds.users[Columns.USER])
+            known |= listed & ~registered_later
+        return known
+
     # ------------------------------------------------------------------ items
     @cached_property
     def item_attributes(self) -> pd.DataFrame:
@@ -322,7 +368,7 @@ class ProfileContext:
         raw = attrs["category"]
         path_codes, uniques = pd.factorize(raw, use_na_sentinel=True)
         # a small loop over the distinct category paths (not over events or users)
-        split = [category_parts(u) for u in uniques]
+        split = [category_parts(u, self.category_sep) for u in uniques]
         depth = max((len(s) for s in split), default=0)
         levels: list[Codes] = []
         for lvl in range(depth):

@@ -17,12 +17,12 @@ _EXAMPLE_COLUMNS = (
     "recency_days", "frequency", "monetary", "rfm_score", "active_days", "preferred_hour",
     "top_category", "top_category_l2", "top_price_band", "category_diversity",
     "price_sensitivity", "discount_share", "novelty_seeking", "lifecycle_stage",
-    "expected_interval_days", "next_purchase_date",
+    "expected_interval_days", "next_purchase_date", "days_to_next_purchase", "days_overdue",
 )
 
 
 def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return "-"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
@@ -54,7 +54,7 @@ def demo_section(dataset: Dataset, as_of: Any = None) -> tuple[Profiles, str]:
     ...                                                    "2024-01-10"])})
     >>> prof, text = demo_section(Dataset.from_frames(inter))
     >>> print(text.splitlines()[0])
-    User profiles: 2 users x 35 columns, as of 2024-01-20 00:00:01
+    User profiles: 2 users x 37 columns, as of 2024-01-20 00:00:01
     """
     prof = ProfileBuilder.default().build(dataset, as_of=as_of)
     f = prof.frame
@@ -81,6 +81,13 @@ def demo_section(dataset: Dataset, as_of: Any = None) -> tuple[Profiles, str]:
         }
         lines.append("  share of buyers with " + ", ".join(
             f"{k}: {v:.1%}" for k, v in shares.items()))
+        overdue = b["days_overdue"] > 0 if "days_overdue" in b.columns else None
+        if overdue is not None:
+            lines.append(
+                "  next order: {:,} buyers expected in a median {:.1f} days; {:,} overdue by a "
+                "median {:.1f} days (no past 'next' date is shown)".format(
+                    int((~overdue).sum()), b.loc[~overdue, "days_to_next_purchase"].median(),
+                    int(overdue.sum()), b.loc[overdue, "days_overdue"].median()))
     top = f["top_category"].value_counts().head(5)
     if len(top):
         lines.append("  most common top category: " + ", ".join(

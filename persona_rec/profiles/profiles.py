@@ -12,6 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
+from .._text import CategorySep
 from .._validation import check_int
 from ..columns import Columns
 from ..dataset import Dataset
@@ -33,7 +34,10 @@ from .builders import (
     RFMBuilder,
 )
 
-__all__ = ["Profiles", "ProfileBuilder", "FEATURE_BLOCKS"]
+__all__ = ["Profiles", "ProfileBuilder", "FEATURE_BLOCKS", "KNOWN_COLUMN"]
+
+#: Boolean profile column: the user existed at ``as_of`` (see :meth:`ProfileBuilder.build`).
+KNOWN_COLUMN = "known_at_as_of"
 
 _FORMAT_VERSION = 1
 _KIND = "persona_rec.Profiles"
@@ -68,7 +72,8 @@ _NUMERIC_SPEC: dict[str, tuple[str, str]] = {
     "novelty_seeking": ("behaviour", _LINEAR),
     "expected_interval_days": ("lifecycle", _LOG),
     "repurchase_interval_days": ("repurchase", _LOG),
-    "days_to_next_purchase": ("repurchase", _SIGNED_LOG),
+    "days_to_next_purchase": ("repurchase", _LOG),
+    "days_overdue": ("repurchase", _LOG),
     "account_age_days": ("demo", _LOG),
 }
 _CYCLIC_SPEC: dict[str, tuple[str, int]] = {
@@ -98,6 +103,11 @@ class Profiles:
     frame : pandas.DataFrame
         One row per user of the Dataset (``user_map`` order, users with
         events and attribute-only users), indexed by external ``user_id``.
+        The bool column ``known_at_as_of`` tells which users existed at
+        ``as_of``; users first seen later keep a row (so the frame aligns with
+        the Dataset) but get no tags and do not shape ``quantile()``
+        thresholds of tag rules, so adding them never changes the tags of the
+        users known at ``as_of``.
     as_of : pandas.Timestamp
         Only events strictly before this time were used.
     affinities : dict
@@ -107,7 +117,8 @@ class Profiles:
         ``brand``, ``price_band``.
     category_cycles : pandas.DataFrame
         ``user_id, category, n_orders, median_interval_days, last_purchase,
-        next_purchase_date``.
+        next_purchase_date, days_overdue`` (``next_purchase_date`` is NaT once
+        it has passed; ``days_overdue`` says by how much).
     sensitive_columns : frozenset of str
         Frame columns left out of :meth:`features` and :meth:`export` unless
         ``include_sensitive=True``.
@@ -208,8 +219,8 @@ class Profiles:
 
         Notes
         -----
-        Numeric columns: counts, amounts and durations are ``log1p``-ed
-        (``days_to_next_purchase`` sign-preserving), ``preferred_hour`` and
+        Numeric columns: counts, amounts and durations are ``log1p``-ed,
+        ``preferred_hour`` and
         ``preferred_weekday`` become sine/cosine pairs, then every numeric
         feature is standardised (zero mean, unit variance over users with a
         value) and missing values are set to 0 (the mean). Numeric user
@@ -469,6 +480,7 @@ class ProfileBuilder:
         novelty_window_days: float = 30.0,
         session_gap_minutes: float = 30.0,
         min_item_sales: int = 5,
+        quantity_tiers: Sequence[float] | None = None,
         min_brand_events: int = 3,
         price_band_min_items: int = 20,
         new_days: float = 30.0,
@@ -492,6 +504,9 @@ class ProfileBuilder:
             :class:`ActivityBuilder` session split without ``session_id``.
         min_item_sales : int
             :class:`PriceSensitivityBuilder` item reference threshold.
+        quantity_tiers : sequence of float, optional
+            :class:`PriceSensitivityBuilder` quantity-tier edges (default
+            :data:`~persona_rec.profiles.builders.QUANTITY_TIERS`).
         min_brand_events, price_band_min_items : int
             :class:`AffinityBuilder` options.
         new_days, at_risk_factor, churn_factor, churn_cap_days, prior_weight, default_interval_days
@@ -510,7 +525,7 @@ class ProfileBuilder:
             ActivityBuilder(session_gap_minutes=session_gap_minutes),
             AffinityBuilder(half_life_days=half_life_days, min_brand_events=min_brand_events,
                             price_band_min_items=price_band_min_items),
-            PriceSensitivityBuilder(min_item_sales=min_item_sales),
+            PriceSensitivityBuilder(min_item_sales=min_item_sales, quantity_tiers=quantity_tiers),
             NoveltyBuilder(window_days=novelty_window_days),
             LifecycleBuilder(new_days=new_days, at_risk_factor=at_risk_factor,
                              churn_factor=churn_factor, churn_cap_days=churn_cap_days,
@@ -521,7 +536,8 @@ class ProfileBuilder:
                               default_interval_days=default_interval_days),
         ])
 
-    def build(self, dataset: Dataset, as_of: Any = None) -> Profiles:
+    def build(self, dataset: Dataset, as_of: Any = None, *,
+              category_sep: CategorySep = None) -> Profiles:
         """Build profiles from the events strictly before ``as_of``.
 
         Parameters
@@ -529,6 +545,26 @@ class ProfileBuilder:
         dataset : Dataset
         as_of : datetime-like, optional
             Cut-off; default: the last event time + 1 second (all events).
+        category_sep : str, sequence of str or None, default None
+            Separator(s) of the levels of the item ``category`` path; None
+            uses the package default (``">"`` and ``"/"``, see
+            :func:`persona_rec.set_category_sep`); ``()`` treats categories
+            as flat (a literal ``"/"`` in a name then stays part of it).
+            Recorded in ``build_info["category_sep"]``.
+
+        Notes
+        -----
+        The bool column ``known_at_as_of`` marks the users who existed at
+        ``as_of``, judged from data before ``as_of`` only: an event, or a
+        registration date (``registration_date`` / ``signup_date`` /
+        ``registered_at``), before ``as_of``. With the default ``as_of``
+        (now) every user of the users frame also counts (unless registered
+        later); at an explicit ``as_of`` an undated users-frame row does not,
+        since such a frame is usually today's snapshot: give a registration
+        date to have attribute-only users tagged at a past ``as_of``. Users
+        not known at ``as_of`` keep their row but get no tags and do not
+        shape the ``quantile()`` thresholds of tag rules, so adding users
+        first seen later never changes the tags of the others.
 
         Returns
         -------
@@ -550,7 +586,7 @@ class ProfileBuilder:
             ts = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
         else:
             ts = parse_as_of(as_of)
-        ctx = ProfileContext(dataset, ts)
+        ctx = ProfileContext(dataset, ts, category_sep=category_sep)
         columns: dict[str, Any] = {}
         docs: dict[str, str] = {}
         affinities: dict[str, tuple[sp.csr_matrix, list[str]]] = {}
@@ -573,6 +609,14 @@ class ProfileBuilder:
             affinities.update(part.affinities)
             tables.update(part.tables)
             sensitive |= part.sensitive
+        if KNOWN_COLUMN not in columns:
+            columns[KNOWN_COLUMN] = ctx.known_users(listed_are_known=as_of is None)
+            docs[KNOWN_COLUMN] = (
+                "the user existed at as_of: an event or a registration date before as_of (with "
+                "the default as_of, also every user of the users frame); False rows are users "
+                "first seen later, kept so the frame aligns with the Dataset, but they get no "
+                "tags and shape no quantile() threshold"
+            )
         index = pd.Index(dataset.user_map.external_ids, name=Columns.USER)
         frame = pd.DataFrame(columns, index=index)
         cycles = tables.get("category_cycles")
@@ -584,6 +628,7 @@ class ProfileBuilder:
                          for b in self.builders],
             "seconds": timings,
             "n_events_used": ctx.n_events,
+            "category_sep": list(ctx.category_sep),
         }
         return Profiles(frame, as_of=ts, affinities=affinities, category_cycles=cycles,
                         sensitive_columns=sensitive, column_docs=docs, build_info=info)

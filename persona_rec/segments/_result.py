@@ -52,6 +52,7 @@ DEFAULT_DESCRIBE_COLUMNS: tuple[str, ...] = (
     "category_diversity",
     "expected_interval_days",
     "days_to_next_purchase",
+    "days_overdue",
 )
 
 

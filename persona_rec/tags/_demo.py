@@ -54,6 +54,6 @@ def demo_section(profiles: Any, *, top: int = 3, taxonomy: Taxonomy | None = Non
         "",
         table.to_string(index=False),
     ]
-    expr = "price_sensitive & !churned"
+    expr = "interest/kitchen & novelty_seeker & !churned"
     lines += ["", f"example audience {expr!r}: {int(ut.mask(expr).sum()):,} users"]
     return ut, "\n".join(lines)

@@ -48,9 +48,14 @@ def _quote(value: str) -> str:
 
 
 def _frame(profiles: Any) -> pd.DataFrame | None:
+    """The profile frame restricted to users known at as_of (they alone shape the taxonomy)."""
     if profiles is None:
         return None
-    return profiles if isinstance(profiles, pd.DataFrame) else profiles.frame
+    frame = profiles if isinstance(profiles, pd.DataFrame) else profiles.frame
+    known = frame.get("known_at_as_of")
+    if known is not None and known.dtype.kind == "b":
+        frame = frame[known.to_numpy()]
+    return frame
 
 
 def _value_tags(frame: pd.DataFrame | None, column: str, parent: str, label: str,

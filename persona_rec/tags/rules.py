@@ -25,7 +25,9 @@ Functions (the only callables; anything else is a syntax error):
   affinities of that kind (1 = strongest, ties share the best rank; null when
   the affinity is 0);
 * ``quantile(x)`` -- percentile rank of ``x`` among users where it is not
-  null, in (0, 1];
+  null, in (0, 1]; when the profiles have the bool column ``known_at_as_of``,
+  only users known at ``as_of`` are ranked (the others get null), so users
+  first seen later never move the thresholds;
 * ``coalesce(x, default)`` -- ``x`` with nulls replaced by ``default``;
 * ``abs(x)``, ``clip(x, low, high)``.
 
@@ -54,6 +56,7 @@ from ..exceptions import (
     RuleSyntaxError,
     UnknownIdError,
 )
+from ..profiles.profiles import KNOWN_COLUMN
 
 __all__ = ["Rule", "parse_rule", "RuleContext", "FUNCTIONS"]
 
@@ -573,6 +576,11 @@ class RuleContext:
         self.frame = frame
         self.n = len(frame)
         self.affinities: Mapping[str, Any] = affinities
+        known = frame.get(KNOWN_COLUMN)
+        #: Users known at the profiles' as_of (None: every row counts).
+        self.known_mask: np.ndarray | None = (
+            known.to_numpy(dtype=bool) if known is not None and known.dtype.kind == "b" else None
+        )
         self._value_pos: dict[str, dict[str, int]] = {}
         self._ranks: dict[str, sp.csc_matrix] = {}
         self._csc: dict[str, sp.csc_matrix] = {}
@@ -701,7 +709,11 @@ def _value(node: _Node, ctx: RuleContext) -> Any:
             return pd.Series(ctx.affinity_rank(node.args[0].value, node.args[1].value), index=ctx.frame.index)
         x = _value(node.args[0], ctx)
         if f == "quantile":
-            return _as_series(_numeric(x, ctx), ctx).rank(pct=True, method="average")
+            values = _as_series(_numeric(x, ctx), ctx)
+            known = ctx.known_mask
+            if known is not None:  # users first seen after as_of shape no threshold
+                values = values.where(known)
+            return values.rank(pct=True, method="average")
         if f == "coalesce":
             return _as_series(x, ctx).fillna(_value(node.args[1], ctx))
         if f == "abs":

@@ -567,6 +567,8 @@ class Tagger:
         Returns
         -------
         UserTags
+            Users whose ``known_at_as_of`` profile column is False (first
+            seen after the profiles' ``as_of``) keep a row without tags.
 
         Raises
         ------
@@ -589,6 +591,8 @@ class Tagger:
                 continue
             try:
                 hit = _cond(rule._root, ctx)
+                if ctx.known_mask is not None:  # users first seen after as_of get no tags
+                    hit = hit & ctx.known_mask
                 rows = np.flatnonzero(hit)
                 conf_src = tax.confidence_of(tid)
                 if isinstance(conf_src, Rule):

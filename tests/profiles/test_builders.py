@@ -168,7 +168,7 @@ def test_repurchase_cycle(prof):
                                                                 rel=1e-6)
     cyc = prof.category_cycles
     assert list(cyc.columns) == ["user_id", "category", "n_orders", "median_interval_days",
-                                 "last_purchase", "next_purchase_date"]
+                                 "last_purchase", "next_purchase_date", "days_overdue"]
     got = {(r.user_id, r.category): (r.n_orders, r.median_interval_days)
            for r in cyc.itertuples()}
     assert got == {("a", "home"): (2, 30.0), ("e", "garden"): (2, 30.0),
@@ -202,7 +202,7 @@ def test_custom_builder_list_and_no_order_id(tiny_dataset):
     assert prof.frame.loc["a", "frequency"] == 3
     assert list(prof.frame.columns) == ["recency_days", "frequency", "monetary",
                                         "avg_order_value", "r_score", "f_score", "m_score",
-                                        "rfm_score"]
+                                        "rfm_score", "known_at_as_of"]
     assert set(prof.affinities) == set()
 
 

@@ -255,7 +255,11 @@ def test_full_online_retail(online_retail_csv) -> None:
     f = prof.frame.reindex(ut.user_ids)
     counts = ut.counts().set_index("tag_id")["n_users"]
     assert ut.n_users == len(f) > 4000
-    assert counts["lifecycle"] == len(f)
+    # every user known at as_of gets a lifecycle tag; users first seen later get none
+    known = f["known_at_as_of"].to_numpy()
+    assert 0 < (~known).sum() < 0.2 * len(f)
+    assert counts["lifecycle"] == known.sum()
+    assert ut.matrix[np.flatnonzero(~known)].nnz == 0
     assert counts["high_value"] == (f["m_score"] >= 5).sum() > 0
     assert counts["churn_risk"] == (
         (f["lifecycle_stage"] == "at_risk")
