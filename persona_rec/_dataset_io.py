@@ -27,13 +27,13 @@ __all__ = ["save_dataset", "load_dataset"]
 _KIND = "dataset"
 _STATE = {"user_map": "idmap", "item_map": "idmap", "inter": "frame", "users": "frame",
           "items": "frame"}
-_REPORT = _p._Record({"frame": _p._STR, "n_input": _p._INT,
-                      "removed": _p._Map(_p._INT), "descriptions": _p._Map(_p._STR)})
-_BODY = _p._Record(
-    {"state": _p._Record({k: _p._ENTRY for k in _STATE}),
-     "event_weights": _p._Map(_p._T((int, float))),
-     "sensitive_columns": _p._List(_p._STR),
-     "cleaning_reports": _p._List(_REPORT)},
+_REPORT = _p.Record({"frame": _p.STR, "n_input": _p.COUNT,
+                      "removed": _p.MapOf(_p.COUNT), "descriptions": _p.MapOf(_p.STR)})
+_BODY = _p.Record(
+    {"state": _p.Record({k: _p.ENTRY for k in _STATE}),
+     "event_weights": _p.MapOf(_p.Typed((int, float))),
+     "sensitive_columns": _p.ListOf(_p.STR),
+     "cleaning_reports": _p.ListOf(_REPORT)},
     open=True,
 )
 

@@ -58,6 +58,9 @@ key, with another key, or an unsigned file with a key raises
 A signature proves who wrote the file, not that its content is sensible:
 loading still validates everything as above.
 
+This module is one cohesive unit, the file format (container, header
+schema, value codec and model state declarations), hence its length.
+
 Files written by persona_rec 0.1 (``format="persona_rec.model"``, version 1,
 and the earlier Profiles/UserTags layouts) are refused with a message saying
 so; rebuild them from the data (see ``docs/persistence.md``).
@@ -95,6 +98,18 @@ __all__ = [
     "MAX_EXPANSION",
     "SignatureError",
     "Learned",
+    "Schema",
+    "Typed",
+    "ListOf",
+    "MapOf",
+    "Record",
+    "AnyValue",
+    "STR",
+    "COUNT",
+    "BOOL",
+    "LABEL",
+    "ANY",
+    "ENTRY",
     "read_budget",
     "loads_json",
     "write_file",
@@ -192,10 +207,18 @@ def loads_json(text: str, what: str) -> Any:
 
 
 # ======================================================================= schema
-class _Schema:
-    """Tiny structural validator for JSON headers (types, enums, records, lists)."""
+class Schema:
+    """A structural rule for a JSON header field (see :class:`Record` for an example).
+
+    Header schemas are small trees of :class:`Typed`, :class:`ListOf`,
+    :class:`MapOf` and :class:`Record`; ``ENTRY`` checks one encoded value
+    (:func:`encode_value`). Each raises
+    :class:`~persona_rec.exceptions.CorruptFileError` naming the field, the
+    rule and the value.
+    """
 
     def check(self, value: Any, where: str) -> None:  # pragma: no cover - abstract
+        """Raise :class:`~persona_rec.exceptions.CorruptFileError` unless ``value`` fits."""
         raise NotImplementedError
 
 
@@ -204,7 +227,9 @@ def _type_name(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class _T(_Schema):
+class Typed(Schema):
+    """A JSON scalar of one of ``types`` (``bool`` is not an ``int`` here), optionally restricted."""
+
     types: tuple[type, ...]
     choices: tuple[Any, ...] | None = None
     minimum: int | None = None
@@ -227,8 +252,10 @@ class _T(_Schema):
 
 
 @dataclass(frozen=True)
-class _List(_Schema):
-    item: _Schema
+class ListOf(Schema):
+    """A JSON list whose items all fit ``item`` (and with ``length`` items, if given)."""
+
+    item: Schema
     length: int | None = None
 
     def check(self, value: Any, where: str) -> None:
@@ -243,8 +270,10 @@ class _List(_Schema):
 
 
 @dataclass(frozen=True)
-class _Map(_Schema):
-    value: _Schema
+class MapOf(Schema):
+    """A JSON object whose values all fit ``value`` (keys matching ``key``, if given)."""
+
+    value: Schema
     key: re.Pattern[str] | None = None
 
     def check(self, value: Any, where: str) -> None:
@@ -258,9 +287,20 @@ class _Map(_Schema):
 
 
 @dataclass(frozen=True)
-class _Record(_Schema):
-    required: Mapping[str, _Schema]
-    optional: Mapping[str, _Schema] = field(default_factory=dict)
+class Record(Schema):
+    """A JSON object with ``required`` and ``optional`` fields; others refused unless ``open``.
+
+    Examples
+    --------
+    >>> schema = Record({"state": MapOf(ENTRY), "n": COUNT})
+    >>> schema.check({"state": [], "n": 1}, "header")
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.CorruptFileError: header field header.state must be an object, got list [].
+    """
+
+    required: Mapping[str, Schema]
+    optional: Mapping[str, Schema] = field(default_factory=dict)
     open: bool = False
 
     def check(self, value: Any, where: str) -> None:
@@ -279,7 +319,9 @@ class _Record(_Schema):
                 s.check(value[k], f"{where}.{k}")
 
 
-class _Any(_Schema):
+class AnyValue(Schema):
+    """Any JSON value (free-form fields such as a model's config values)."""
+
     def check(self, value: Any, where: str) -> None:
         return None
 
@@ -289,33 +331,34 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_STR = _T((str,))
-_INT = _T((int,), minimum=0)
-_BOOL = _T((bool,))
-_NAME = _T((str, int, type(None)))
-_ANY = _Any()
+#: Common field rules: a string, a non-negative int, a bool, a frame label, anything.
+STR = Typed((str,))
+COUNT = Typed((int,), minimum=0)
+BOOL = Typed((bool,))
+LABEL = Typed((str, int, type(None)))
+ANY = AnyValue()
 _UNITS = ("D", "h", "m", "s", "ms", "us", "ns")
 
 # 1-D values (ids, index, columns): "enc" decides the rest
-_VALUES_SCHEMAS: dict[str, _Schema] = {
-    "num": _Record({"enc": _STR}),
-    "object_int": _Record({"enc": _STR}),
-    "object": _Record({"enc": _STR}),
-    "datetime": _Record({"enc": _STR, "unit": _T((str,), _UNITS)}, {"tz": _T((str, type(None)))}),
-    "timedelta": _Record({"enc": _STR, "unit": _T((str,), _UNITS)}),
-    "masked": _Record({"enc": _STR, "dtype": _STR}),
-    "string": _Record({"enc": _STR, "dtype": _STR}),
+_VALUES_SCHEMAS: dict[str, Schema] = {
+    "num": Record({"enc": STR}),
+    "object_int": Record({"enc": STR}),
+    "object": Record({"enc": STR}),
+    "datetime": Record({"enc": STR, "unit": Typed((str,), _UNITS)}, {"tz": Typed((str, type(None)))}),
+    "timedelta": Record({"enc": STR, "unit": Typed((str,), _UNITS)}),
+    "masked": Record({"enc": STR, "dtype": STR}),
+    "string": Record({"enc": STR, "dtype": STR}),
 }
 
 
-class _Values(_Schema):
+class _Values(Schema):
     def check(self, value: Any, where: str) -> None:
         if not isinstance(value, dict):
             raise CorruptFileError(f"header field {where} must be an object, got "
                                    f"{_type_name(value)} {_short(value)}.")
         enc = value.get("enc")
         if enc == "categorical":
-            _Record({"enc": _STR, "ordered": _BOOL, "categories": self}).check(value, where)
+            Record({"enc": STR, "ordered": BOOL, "categories": self}).check(value, where)
             return
         schema = _VALUES_SCHEMAS.get(enc) if isinstance(enc, str) else None
         if schema is None:
@@ -325,10 +368,10 @@ class _Values(_Schema):
 
 
 _VALUES = _Values()
-_COLUMN = _Record({"name": _NAME, "values": _VALUES})
+_COLUMN = Record({"name": LABEL, "values": _VALUES})
 
 
-class _Entry(_Schema):
+class _Entry(Schema):
     """Schema of one encoded value (see :func:`encode_value`)."""
 
     def check(self, value: Any, where: str) -> None:
@@ -343,27 +386,28 @@ class _Entry(_Schema):
         schema.check(value, where)
 
 
-_ENTRY = _Entry()
-_MODEL = _Record({"kind": _STR, "class": _STR, "module": _STR, "config": _Map(_ANY),
-                  "state": _Map(_ENTRY)})
-_ENTRY_SCHEMAS: dict[str, _Schema] = {
-    "none": _Record({"kind": _STR}),
-    "json": _Record({"kind": _STR, "value": _ANY}, {"tuple": _BOOL}),
-    "ndarray": _Record({"kind": _STR}),
-    "csr": _Record({"kind": _STR, "shape": _List(_INT, 2)}),
-    "values": _Record({"kind": _STR, "values": _VALUES}),
-    "idmap": _Record({"kind": _STR, "values": _VALUES}),
-    "frame": _Record({"kind": _STR, "index": _VALUES, "index_name": _NAME,
-                      "columns": _List(_COLUMN)}),
-    "series": _Record({"kind": _STR, "index": _VALUES, "index_name": _NAME,
-                       "name": _NAME, "values": _VALUES}),
+#: Rule for one encoded value (the dicts :func:`encode_value` returns).
+ENTRY = _Entry()
+_MODEL = Record({"kind": STR, "class": STR, "module": STR, "config": MapOf(ANY),
+                  "state": MapOf(ENTRY)})
+_ENTRY_SCHEMAS: dict[str, Schema] = {
+    "none": Record({"kind": STR}),
+    "json": Record({"kind": STR, "value": ANY}, {"tuple": BOOL}),
+    "ndarray": Record({"kind": STR}),
+    "csr": Record({"kind": STR, "shape": ListOf(COUNT, 2)}),
+    "values": Record({"kind": STR, "values": _VALUES}),
+    "idmap": Record({"kind": STR, "values": _VALUES}),
+    "frame": Record({"kind": STR, "index": _VALUES, "index_name": LABEL,
+                      "columns": ListOf(_COLUMN)}),
+    "series": Record({"kind": STR, "index": _VALUES, "index_name": LABEL,
+                       "name": LABEL, "values": _VALUES}),
     "model": _MODEL,
-    "model_list": _Record({"kind": _STR, "items": _List(_ENTRY)}),
+    "model_list": Record({"kind": STR, "items": ListOf(ENTRY)}),
 }
-_ENVELOPE = _Record(
-    {"format": _T((str,), (FORMAT,)), "version": _T((int,), (FORMAT_VERSION,)),
-     "kind": _T((str,), _KINDS), "persona_rec_version": _STR, "signed": _BOOL,
-     "checksums": _Map(_T((str,), pattern=_HEX64))},
+_ENVELOPE = Record(
+    {"format": Typed((str,), (FORMAT,)), "version": Typed((int,), (FORMAT_VERSION,)),
+     "kind": Typed((str,), _KINDS), "persona_rec_version": STR, "signed": BOOL,
+     "checksums": MapOf(Typed((str,), pattern=_HEX64))},
     open=True,
 )
 
@@ -1028,7 +1072,7 @@ def decode_value(name: str, entry: dict[str, Any], arrays: Mapping[str, np.ndarr
     CorruptFileError
         The entry or its arrays are malformed or inconsistent.
     """
-    _ENTRY.check(entry, name)
+    ENTRY.check(entry, name)
     try:
         return _decode(name, entry, arrays)
     except CorruptFileError:
@@ -1368,7 +1412,7 @@ def _build_model(entry: dict[str, Any], arrays: Mapping[str, np.ndarray], prefix
         [n for n in spec if n in state and n not in ("user_map_", "item_map_")]
     for attr in order:
         s, e = spec[attr], state[attr]
-        _ENTRY.check(e, f"{owner}.state.{attr}")
+        ENTRY.check(e, f"{owner}.state.{attr}")
         if s.kind != "any" and not _kind_ok(s, e["kind"]):
             raise CorruptFileError(f"{owner}.{attr} must be stored as {s.kind!r}, got "
                                    f"{e['kind']!r}.")

@@ -36,14 +36,14 @@ from .builders import (
 __all__ = ["Profiles", "ProfileBuilder", "FEATURE_BLOCKS"]
 
 _KIND = "profiles"
-_BODY = persistence._Record(
-    {"as_of": persistence._STR, "frame": persistence._ENTRY,
-     "category_cycles": persistence._ENTRY,
-     "affinities": persistence._Map(persistence._Record(
-         {"matrix": persistence._ENTRY, "values": persistence._List(persistence._STR)})),
-     "sensitive_columns": persistence._List(persistence._STR),
-     "column_docs": persistence._Map(persistence._STR),
-     "build_info": persistence._Map(persistence._ANY)},
+_BODY = persistence.Record(
+    {"as_of": persistence.STR, "frame": persistence.ENTRY,
+     "category_cycles": persistence.ENTRY,
+     "affinities": persistence.MapOf(persistence.Record(
+         {"matrix": persistence.ENTRY, "values": persistence.ListOf(persistence.STR)})),
+     "sensitive_columns": persistence.ListOf(persistence.STR),
+     "column_docs": persistence.MapOf(persistence.STR),
+     "build_info": persistence.MapOf(persistence.ANY)},
     open=True,
 )
 

@@ -28,11 +28,11 @@ from .taxonomy import LAYERS, Taxonomy
 __all__ = ["Tagger", "UserTags", "diff", "diff_users"]
 
 CONFIDENCE = "confidence"
-_BODY = persistence._Record(
-    {"matrix": persistence._ENTRY, "user_ids": persistence._ENTRY,
-     "tag_ids": persistence._List(persistence._STR),
-     "taxonomy": persistence._T((dict, type(None))),
-     "as_of": persistence._T((str, type(None)))},
+_BODY = persistence.Record(
+    {"matrix": persistence.ENTRY, "user_ids": persistence.ENTRY,
+     "tag_ids": persistence.ListOf(persistence.STR),
+     "taxonomy": persistence.Typed((dict, type(None))),
+     "as_of": persistence.Typed((str, type(None)))},
     open=True,
 )
 
