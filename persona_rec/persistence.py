@@ -449,7 +449,8 @@ def _digest(arr: np.ndarray) -> str:
     h = hashlib.sha256()
     h.update(str(arr.dtype.str).encode())
     h.update(str(arr.shape).encode())
-    h.update(np.ascontiguousarray(arr).tobytes())
+    data = arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
+    h.update(data.reshape(-1).view(np.uint8) if data.size and data.dtype.itemsize else b"")
     return h.hexdigest()
 
 

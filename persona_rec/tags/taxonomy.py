@@ -300,9 +300,9 @@ class Taxonomy:
         else:
             raise InvalidDtypeError(f"source must be JSON text or a Path, got {type(source).__name__}.")
         try:
-            d = persistence.loads_json(text, "The taxonomy JSON")
+            d = persistence.loads_json(text, "The taxonomy")
         except CorruptFileError as err:
-            raise _UnreadableTaxonomy(str(err).replace("is not valid JSON", "is invalid")) \
+            raise _UnreadableTaxonomy(str(err).replace("is not valid JSON", "JSON is invalid")) \
                 from None
         return cls.from_dict(d)
 
