@@ -75,8 +75,10 @@ import json
 import math
 import os
 import re
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -472,7 +474,7 @@ def _sign(key: bytes, header_text: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
-def npz_path(path: str | os.PathLike[str]) -> Path:
+def _npz_path(path: str | os.PathLike[str]) -> Path:
     """``path`` as a Path with ``.npz`` appended when it has another suffix."""
     path = Path(path)
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
@@ -515,7 +517,7 @@ def write_file(path: str | os.PathLike[str], kind: str, body: Mapping[str, Any],
         raise InvalidParameterError(f"The 'kind' parameter must be one of {list(_KINDS)}, "
                                     f"got {kind!r}.")
     secret = _check_key(key)
-    path = npz_path(path)
+    path = _npz_path(path)
     reserved = {"format", "version", "kind", "persona_rec_version", "signed", "checksums"}
     clash = sorted(reserved & set(body))
     if clash:
@@ -566,8 +568,7 @@ def write_file(path: str | os.PathLike[str], kind: str, body: Mapping[str, Any],
 
 _READ_ERRORS = (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, OverflowError,
                 NotImplementedError, RecursionError, UnicodeError, zipfile.BadZipFile,
-                zipfile.LargeZipFile, MemoryError, __import__("zlib").error,
-                __import__("struct").error)
+                zipfile.LargeZipFile, zlib.error, struct.error)
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
