@@ -748,21 +748,20 @@ def read_header(path: str | os.PathLike[str], kind: str = "model", *,
 
 # ========================================================================= values
 def _utf8(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes of ``strs`` concatenated, and the byte length of each."""
     enc = [s.encode("utf-8", "surrogatepass") for s in strs]
-    offsets = np.zeros(len(enc) + 1, dtype=np.int64)
-    if enc:
-        np.cumsum(np.fromiter(map(len, enc), dtype=np.int64, count=len(enc)), out=offsets[1:])
-    return np.frombuffer(b"".join(enc), dtype=np.uint8).copy(), offsets
+    lengths = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
+    return np.frombuffer(b"".join(enc), dtype=np.uint8).copy(), lengths
 
 
-def _from_utf8(blob: np.ndarray, offsets: np.ndarray, n: int) -> list[str]:
-    if blob.ndim != 1 or blob.dtype != np.uint8 or offsets.shape != (n + 1,) or \
-            offsets.dtype.kind not in "iu":
+def _from_utf8(blob: np.ndarray, lengths: np.ndarray, n: int) -> list[str]:
+    if blob.ndim != 1 or blob.dtype != np.uint8 or lengths.shape != (n,) or \
+            lengths.dtype.kind not in "iu":
         raise CorruptFileError("text arrays have the wrong dtype or shape.")
-    if n and (offsets[0] != 0 or offsets[-1] != len(blob) or (np.diff(offsets) < 0).any()):
-        raise CorruptFileError("text offsets are not increasing within the text.")
+    if n and (lengths.min() < 0 or int(lengths.sum()) != len(blob)):
+        raise CorruptFileError("text lengths do not add up to the stored text.")
     raw = blob.tobytes()
-    o = offsets.tolist()
+    o = np.concatenate([[0], np.cumsum(lengths)]).tolist()
     try:
         return [raw[o[i]:o[i + 1]].decode("utf-8", "surrogatepass") for i in range(n)]
     except UnicodeDecodeError as exc:
@@ -843,7 +842,7 @@ def _encode_values(name: str, values: Any, arrays: dict[str, np.ndarray]) -> dic
         arr = pd.array(values, dtype=dtype)
         missing = np.asarray(pd.isna(arr), dtype=bool)
         strs = ["" if m else str(v) for v, m in zip(arr, missing)]
-        arrays[f"{name}.s"], arrays[f"{name}.o"] = _utf8(strs)
+        arrays[f"{name}.s"], arrays[f"{name}.n"] = _utf8(strs)
         arrays[f"{name}.null"] = missing
         return {"enc": "string", "dtype": str(dtype) if str(dtype) in _STRING_DTYPES else "string"}
     if isinstance(dtype, pd.api.extensions.ExtensionDtype):
@@ -876,7 +875,7 @@ def _encode_values(name: str, values: Any, arrays: dict[str, np.ndarray]) -> dic
         return {"enc": "object_int"}
     codes, text = _object_codes(arr, repr(name))
     arrays[f"{name}.t"] = codes
-    arrays[f"{name}.s"], arrays[f"{name}.o"] = _utf8(text)
+    arrays[f"{name}.s"], arrays[f"{name}.n"] = _utf8(text)
     return {"enc": "object"}
 
 
@@ -933,13 +932,13 @@ def _decode_values(name: str, meta: dict[str, Any], arrays: Mapping[str, np.ndar
         if meta["dtype"] not in _STRING_DTYPES:
             raise CorruptFileError(f"unknown string dtype {meta['dtype']!r}.")
         null = _one_d(arrays, f"{name}.null", "b")
-        strs = _from_utf8(_get(arrays, f"{name}.s"), _get(arrays, f"{name}.o"), len(null))
+        strs = _from_utf8(_get(arrays, f"{name}.s"), _get(arrays, f"{name}.n"), len(null))
         obj = np.asarray(strs, dtype=object) if strs else np.empty(0, dtype=object)
         obj[null] = None
         return pd.array(obj, dtype=pd.api.types.pandas_dtype(meta["dtype"]))
     if enc == "object":
         codes = _one_d(arrays, f"{name}.t", "i")
-        text = _from_utf8(_get(arrays, f"{name}.s"), _get(arrays, f"{name}.o"), len(codes))
+        text = _from_utf8(_get(arrays, f"{name}.s"), _get(arrays, f"{name}.n"), len(codes))
         return _objects_from(codes, text)
     raise CorruptFileError(f"unknown value encoding {enc!r}.")  # pragma: no cover - schema
 
