@@ -841,7 +841,7 @@ def _encode_values(name: str, values: Any, arrays: dict[str, np.ndarray]) -> dic
     if isinstance(dtype, pd.StringDtype):
         arr = pd.array(values, dtype=dtype)
         missing = np.asarray(pd.isna(arr), dtype=bool)
-        strs = ["" if m else str(v) for v, m in zip(arr, missing)]
+        strs = arr.to_numpy(dtype=object, na_value="").tolist()
         arrays[f"{name}.s"], arrays[f"{name}.n"] = _utf8(strs)
         arrays[f"{name}.null"] = missing
         return {"enc": "string", "dtype": str(dtype) if str(dtype) in _STRING_DTYPES else "string"}
