@@ -112,6 +112,10 @@ def load_dataset(path: str | os.PathLike[str], *, key: bytes | str | None = None
             if col not in inter.columns:
                 raise CorruptFileError(f"the interactions lack column {col!r}.")
             inter[col] = inter[col].astype(np.int32)
+        for col, kinds in (("timestamp", "M"), ("weight", "f")):
+            if col in inter.columns and inter[col].dtype.kind not in kinds:
+                raise CorruptFileError(f"interaction column {col!r} has dtype "
+                                       f"{inter[col].dtype}.")
         for col, idmap in (("user_idx", state["user_map"]), ("item_idx", state["item_map"])):
             idx = inter[col].to_numpy()
             if len(idx) and (idx.min() < 0 or idx.max() >= len(idmap)):

@@ -230,7 +230,7 @@ def _type_name(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Typed(Schema):
-    """A JSON scalar of one of ``types`` (``bool`` is not an ``int`` here), optionally restricted."""
+    """A JSON scalar of one of ``types`` (``bool`` is no ``int`` here), optionally restricted."""
 
     types: tuple[type, ...]
     choices: tuple[Any, ...] | None = None
@@ -346,7 +346,8 @@ _VALUES_SCHEMAS: dict[str, Schema] = {
     "num": Record({"enc": STR}),
     "object_int": Record({"enc": STR}),
     "object": Record({"enc": STR}),
-    "datetime": Record({"enc": STR, "unit": Typed((str,), _UNITS)}, {"tz": Typed((str, type(None)))}),
+    "datetime": Record({"enc": STR, "unit": Typed((str,), _UNITS)},
+                       {"tz": Typed((str, type(None)))}),
     "timedelta": Record({"enc": STR, "unit": Typed((str,), _UNITS)}),
     "masked": Record({"enc": STR, "dtype": STR}),
     "string": Record({"enc": STR, "dtype": STR}),
@@ -365,7 +366,8 @@ class _Values(Schema):
         schema = _VALUES_SCHEMAS.get(enc) if isinstance(enc, str) else None
         if schema is None:
             raise CorruptFileError(f"header field {where}.enc must be one of "
-                                   f"{sorted([*_VALUES_SCHEMAS, 'categorical'])}, got {_short(enc)}.")
+                                   f"{sorted([*_VALUES_SCHEMAS, 'categorical'])}, got "
+                                   f"{_short(enc)}.")
         schema.check(value, where)
 
 
@@ -886,7 +888,8 @@ def _get(arrays: Mapping[str, np.ndarray], key: str) -> np.ndarray:
         raise CorruptFileError(f"array {key!r} is missing.") from None
 
 
-def _one_d(arrays: Mapping[str, np.ndarray], key: str, kinds: str, n: int | None = None) -> np.ndarray:
+def _one_d(arrays: Mapping[str, np.ndarray], key: str, kinds: str,
+           n: int | None = None) -> np.ndarray:
     arr = _get(arrays, key)
     if arr.ndim != 1 or arr.dtype.kind not in kinds:
         raise CorruptFileError(f"array {key!r} must be 1-D of kind {kinds!r}, got "
@@ -1187,7 +1190,7 @@ class Learned:
     @classmethod
     def array(cls, dtype: str, *shape: int | str | None, optional: bool = False,
               index_of: str | None = None, missing: int | None = None) -> Learned:
-        """A ``numpy.ndarray`` whose ``dtype.kind`` is in ``dtype`` (e.g. ``"f"``, ``"iu"``, ``"U"``).
+        """A ``numpy.ndarray`` whose ``dtype.kind`` is in ``dtype`` (``"f"``, ``"iu"``, ``"U"``...).
 
         ``index_of="items"`` (or another dimension name) requires integer
         values in ``[0, size)``; ``missing=-1`` also allows that marker.
@@ -1218,7 +1221,7 @@ class Learned:
 
     @classmethod
     def value(cls, *types: type, optional: bool = False) -> Learned:
-        """A JSON value of one of ``types`` (``int``, ``float``, ``str``, ``bool``, ``list``, ``dict``)."""
+        """A JSON value of one of ``types`` (``int``, ``float``, ``str``, ``bool``, ``list``...)."""
         return cls("json", "", (), tuple(types), optional=optional)
 
     @classmethod
