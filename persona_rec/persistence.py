@@ -61,9 +61,11 @@ loading still validates everything as above.
 This module is one cohesive unit, the file format (container, header
 schema, value codec and model state declarations), hence its length.
 
-Files written by persona_rec 0.1 (``format="persona_rec.model"``, version 1,
-and the earlier Profiles/UserTags layouts) are refused with a message saying
-so; rebuild them from the data (see ``docs/persistence.md``).
+Model and Dataset files written by persona_rec 0.1 (``format=
+"persona_rec.model"``, version 1) are still read: their checksums are verified,
+their values re-encoded, and the result goes through every check above. The
+0.1 Profiles and UserTags layouts are refused with a message saying so
+(rebuild them from the Dataset; see ``docs/persistence.md``).
 """
 
 from __future__ import annotations
@@ -700,12 +702,8 @@ def read_file(path: str | os.PathLike[str], kind: str, *, key: bytes | str | Non
             raise SignatureError(f"{path}: the signature does not match the key (wrong key, or "
                                  f"the file was modified).")
     header = loads_json(text, f"{path}: the header")
-    if isinstance(header, dict) and header.get("format") == "persona_rec.model":
-        raise CorruptFileError(
-            f"{path} was written by persona_rec 0.1 (format 'persona_rec.model', version "
-            f"{header.get('version')!r}); this version reads format {FORMAT!r} version "
-            f"{FORMAT_VERSION}. Rebuild the object and save it again."
-        )
+    if isinstance(header, dict) and header.get("format") == _V1_FORMAT:
+        header, members = _upgrade_v1(header, members, path)
     if isinstance(header, dict) and header.get("format") == FORMAT and \
             isinstance(header.get("version"), int) and header["version"] > FORMAT_VERSION:
         raise CorruptFileError(f"{path} has format version {header['version']}; this "
@@ -1131,6 +1129,136 @@ def _decode(name: str, entry: dict[str, Any], arrays: Mapping[str, np.ndarray]) 
 def _same_length(name: str, index: pd.Index, values: Any) -> None:
     if len(values) != len(index):
         raise CorruptFileError(f"{name!r} has {len(values)} values for {len(index)} index rows.")
+
+
+# ============================================================ 0.1 model files
+_V1_FORMAT = "persona_rec.model"
+
+
+def _v1_ids(arrays: Mapping[str, np.ndarray], prefix: str, meta: Mapping[str, Any]) -> np.ndarray:
+    """Decode ids written by 0.1 (``meta["ids"]``: int, str, float, object_int or mixed)."""
+    kind = meta["ids"]
+    v = _one_d(arrays, f"{prefix}v", "iufU")
+    if kind in ("int", "str", "float"):
+        return v
+    out = np.empty(len(v), dtype=object)
+    if kind == "object_int":
+        out[:] = [int(x) for x in v.tolist()]
+        return out
+    if kind == "mixed":
+        t = _one_d(arrays, f"{prefix}t", "iu", len(v))
+        out[:] = [x if flag else int(x) for x, flag in zip(v.tolist(), t.tolist())]
+        return out
+    raise CorruptFileError(f"unknown 0.1 id encoding {kind!r}.")
+
+
+def _v1_column(arrays: Mapping[str, np.ndarray], prefix: str, meta: Mapping[str, Any],
+               index: pd.Index) -> pd.Series:
+    """Decode one frame column written by 0.1 (same results as the 0.1 reader)."""
+    kind = meta["col"]
+    v = _one_d(arrays, f"{prefix}v", "biufUMm", len(index))
+    if kind in ("datetime", "timedelta"):
+        unit = meta.get("unit", "ns")
+        if unit not in _UNITS:
+            raise CorruptFileError(f"unknown time unit {unit!r}.")
+        base = "datetime64" if kind == "datetime" else "timedelta64"
+        return pd.Series(v.astype(np.int64).view(f"{base}[{unit}]"), index=index)
+    if kind == "numeric":
+        return pd.Series(v, index=index)
+    null = _one_d(arrays, f"{prefix}null", "b", len(index))
+    if kind in ("bool", "int"):
+        out = pd.Series(v.astype(object), index=index)
+        out[null] = None
+        return out if null.any() else out.astype(v.dtype)
+    if kind == "str":
+        out = pd.Series(v.astype(object), index=index)
+        out[null] = np.nan
+        return out.astype("category") if meta.get("categorical") else out
+    raise CorruptFileError(f"unknown 0.1 column kind {kind!r}.")
+
+
+def _v1_value(name: str, entry: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+              out: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Re-encode one 0.1 state entry (and its arrays) in the current format."""
+    kind = entry["kind"]
+    if kind in ("none", "json"):
+        return dict(entry)
+    if kind == "ndarray":
+        out[name] = _get(arrays, name)
+        return {"kind": "ndarray"}
+    if kind == "csr":
+        for part in ("data", "indices", "indptr"):
+            out[f"{name}.{part}"] = _get(arrays, f"{name}.{part}")
+        return {"kind": "csr", "shape": entry["shape"]}
+    if kind == "model":
+        return {"kind": "model", **_v1_model(entry["header"], arrays, out, f"{name}.")}
+    if kind == "model_list":
+        return {"kind": "model_list",
+                "items": [_v1_value(f"{name}.{i}", e, arrays, out)
+                          for i, e in enumerate(entry["items"])]}
+    if kind == "idmap":
+        return encode_value(name, IdMap(_v1_ids(arrays, f"{name}.", entry)), out)
+    if kind == "objarray":
+        return encode_value(name, _v1_ids(arrays, f"{name}.", entry), out)
+    if kind in ("frame", "series"):
+        index = pd.Index(_v1_ids(arrays, f"{name}.index.", entry["index"]),
+                         name=entry["index_name"])
+        cols = [_v1_column(arrays, f"{name}.c{i}.", c, index)
+                for i, c in enumerate(entry["columns"])]
+        if kind == "series":
+            if len(cols) != 1:
+                raise CorruptFileError(f"{name!r} is a series with {len(cols)} columns.")
+            return encode_value(name, cols[0].rename(entry.get("series_name")), out)
+        frame = pd.DataFrame(dict(enumerate(cols)), index=index)
+        frame.columns = [c["name"] for c in entry["columns"]]
+        return encode_value(name, frame, out)
+    raise CorruptFileError(f"unknown 0.1 state kind {kind!r} for {name!r}.")
+
+
+def _v1_model(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray],
+              out: dict[str, np.ndarray], prefix: str = "") -> dict[str, Any]:
+    return {"class": header["class"], "module": header.get("module", ""),
+            "config": header["config"],
+            "state": {attr: _v1_value(f"{prefix}{attr}", e, arrays, out)
+                      for attr, e in header["state"].items()}}
+
+
+def _upgrade_v1(header: dict[str, Any], members: dict[str, np.ndarray],
+                path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Turn a verified 0.1 model or Dataset file into the current header and arrays.
+
+    The 0.1 checksums are verified first; the result then goes through every
+    check of the current format (schema, declared state, shapes).
+    """
+    if header.get("version") != 1:
+        raise CorruptFileError(f"{path} has 0.1 format version {header.get('version')!r}.")
+    sums = header.get("checksums")
+    if not isinstance(sums, dict) or set(sums) != set(members):
+        raise CorruptFileError(f"{path}: the 0.1 checksums do not list the arrays.")
+    for name, arr in members.items():
+        if _digest(arr) != sums[name]:
+            raise CorruptFileError(f"{path}: checksum mismatch for array {name!r}.")
+    out: dict[str, np.ndarray] = {}
+    try:
+        if header.get("kind") == "dataset":
+            body = {k: header[k] for k in ("event_weights", "sensitive_columns",
+                                           "cleaning_reports")}
+            body["state"] = {k: _v1_value(k, e, members, out) for k, e in header["state"].items()}
+            kind = "dataset"
+        else:
+            body = _v1_model(header, members, out)
+            kind = "model"
+    except CorruptFileError as exc:
+        raise CorruptFileError(f"{path} (a persona_rec 0.1 file): {exc}") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
+        raise CorruptFileError(f"{path} is an unreadable persona_rec 0.1 file "
+                               f"({type(exc).__name__}: {exc}).") from None
+    _log.info("%s: read a persona_rec 0.1 %s file; save it again to write the current format.",
+              path, kind)
+    new = {"format": FORMAT, "version": FORMAT_VERSION, "kind": kind,
+           "persona_rec_version": str(header.get("persona_rec_version", "0.1")),
+           "signed": False, **body, "checksums": {k: _digest(v) for k, v in out.items()}}
+    return new, out
 
 
 # ===================================================================== models

@@ -38,6 +38,9 @@ from persona_rec.profiles import ProfileBuilder, Profiles
 from persona_rec.tags import Tagger, Taxonomy, UserTags
 
 
+_DATA = Path(__file__).parent / "data"
+
+
 # ----------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def small() -> dict[str, Any]:
@@ -94,18 +97,19 @@ def _fingerprint(path: Path, kind: str) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------- fuzzing
 def test_fuzz_flipped_bytes_and_truncation_raise_only_corrupt_file_error(small, models, tmp_path):
-    """Every saved file type, flipped at many positions and truncated at many lengths."""
+    """Every saved file type (and two 0.1 files), flipped at many positions and truncated."""
     rng = np.random.default_rng(20261127)
     objects = {k: small[k] for k in ("dataset", "profiles", "tags", "taxonomy")} | models
     kinds = {"dataset": "dataset", "profiles": "profiles", "tags": "user_tags",
              "taxonomy": "taxonomy"}
     outcomes = {"corrupt": 0, "loaded": 0}
-    for name, obj in objects.items():
-        path = obj.save(tmp_path / name)
+    files = [(name, obj.save(tmp_path / name), _loader(obj), kinds.get(name, "model"))
+             for name, obj in objects.items()]
+    files += [("v0_1_dataset", _DATA / "v0_1_dataset.npz", Dataset.load, "dataset"),
+              ("v0_1_chain", _DATA / "v0_1_chain.npz", Recommender.load, "model")]
+    for name, path, load, kind in files:
         good = path.read_bytes()
-        kind = kinds.get(name, "model")
         reference = _fingerprint(path, kind)
-        load = _loader(obj)
         n = len(good)
         flips = np.unique(np.r_[0, 1, n - 1, n - 22, rng.integers(0, n, 36)])
         cuts = np.unique(np.r_[0, 1, 30, n - 1, rng.integers(0, n, 14)])
@@ -473,3 +477,43 @@ def test_string_ids_survive_a_dataset_round_trip(tmp_path_factory, ids):
     back = Dataset.load(path)
     assert back.user_map.external_ids.tolist() == ds.user_map.external_ids.tolist()
     assert back.item_map.external_ids.tolist() == ds.item_map.external_ids.tolist()
+
+
+# ------------------------------------------------------------- 0.1 files
+
+def test_files_written_by_0_1_still_load():
+    """Fixtures written by persona_rec 0.1 (tiny literal data, mixed int/str ids)."""
+    ds = Dataset.load(_DATA / "v0_1_dataset.npz")
+    assert ds.user_map.external_ids.tolist() == [1, "1", "b", 2]
+    assert ds.item_map.external_ids.tolist() == [10, 11, "x"]
+    assert ds.n_interactions == 6
+    items = ds.items
+    assert items["category"].isna().tolist() == [False, True, False]
+    assert items["in_stock"].tolist()[0] is True and items["in_stock"].tolist()[1] is None
+    assert str(items["since"].dtype).startswith("datetime64[")
+    chain = Recommender.load(_DATA / "v0_1_chain.npz")
+    assert isinstance(chain, FallbackChain) and chain.link_names_ == ["ease", "popular"]
+    fresh = FallbackChain([EASERecommender(regularization=1.0), PopularRecommender()]).fit(ds)
+    ids = [1, "1", "b", 2, "new"]
+    pd.testing.assert_frame_equal(chain.recommend(ids, k=2, on_unknown="fallback"),
+                                  fresh.recommend(ids, k=2, on_unknown="fallback"))
+    with pytest.raises(SignatureError, match="is not signed"):
+        Recommender.load(_DATA / "v0_1_chain.npz", key="k")
+
+
+def test_tampered_0_1_file_is_refused(tmp_path):
+    with np.load(_DATA / "v0_1_chain.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    key = next(k for k in arrays if k.endswith("weights_"))
+    arrays[key] = arrays[key] * 2
+    np.savez(tmp_path / "t.npz", **arrays)
+    with pytest.raises(CorruptFileError, match="checksum mismatch for array"):
+        Recommender.load(tmp_path / "t.npz")
+    # a 0.1 header naming an undeclared attribute fails the current checks
+    header = json.loads(str(arrays["__header__"][()]))
+    header["state"]["recommend"] = {"kind": "json", "value": 1}
+    arrays["__header__"] = np.asarray(json.dumps(header))
+    arrays[key] = arrays[key] / 2
+    np.savez(tmp_path / "t2.npz", **arrays)
+    with pytest.raises(CorruptFileError, match=r"\['recommend'\], which are not declared"):
+        Recommender.load(tmp_path / "t2.npz")
