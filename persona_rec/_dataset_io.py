@@ -1,21 +1,21 @@
-"""Safe persistence of a :class:`~persona_rec.dataset.Dataset` (npz + JSON, no pickle).
+"""Dataset <-> file wiring on top of :mod:`persona_rec.persistence` (npz + JSON, no pickle).
 
-The file layout is the one of :mod:`persona_rec.models.persistence`: one
-``.npz`` whose ``__header__`` is JSON (format, version, kind ``"dataset"`` and
-a checksum per array) and typed arrays for the id maps, the interactions and
-the attribute frames. Loading uses ``allow_pickle=False`` and never imports
-or runs anything named in the file.
+The file holds the id maps, the interactions and the attribute frames as
+typed arrays, and the event weights, sensitive columns and cleaning reports
+in the JSON header (``kind="dataset"``). Loading never imports or runs
+anything named in the file; every problem raises
+:class:`~persona_rec.exceptions.CorruptFileError`.
 """
 
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import persistence as _p
 from .cleaning import CleaningReport
 from .exceptions import CorruptFileError, InvalidDtypeError
 
@@ -25,15 +25,29 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["save_dataset", "load_dataset"]
 
 _KIND = "dataset"
+_STATE = {"user_map": "idmap", "item_map": "idmap", "inter": "frame", "users": "frame",
+          "items": "frame"}
+_REPORT = _p.Record({"frame": _p.STR, "n_input": _p.COUNT,
+                      "removed": _p.MapOf(_p.COUNT), "descriptions": _p.MapOf(_p.STR)})
+_BODY = _p.Record(
+    {"state": _p.Record({k: _p.ENTRY for k in _STATE}),
+     "event_weights": _p.MapOf(_p.Typed((int, float))),
+     "sensitive_columns": _p.ListOf(_p.STR),
+     "cleaning_reports": _p.ListOf(_REPORT)},
+    open=True,
+)
 
 
-def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
+def save_dataset(dataset: Dataset, path: str | os.PathLike[str], *,
+                 key: bytes | str | None = None) -> Path:
     """Write ``dataset`` to ``path`` (``.npz`` is appended when missing).
 
     Parameters
     ----------
     dataset : Dataset
     path : str or path-like
+    key : bytes or str, optional
+        Secret for an HMAC-SHA256 signature.
 
     Returns
     -------
@@ -41,7 +55,6 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
         The file written.
     """
     from .dataset import Dataset
-    from .models.persistence import _encode, write_npz
 
     if not isinstance(dataset, Dataset):
         raise InvalidDtypeError(f"dataset must be a Dataset, got {type(dataset).__name__}.")
@@ -53,10 +66,8 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
         "users": dataset._users,  # noqa: SLF001 - same package
         "items": dataset._items,  # noqa: SLF001
     }
-    entries = {name: _encode(name, value, arrays) for name, value in state.items()}
-    header = {
-        "kind": _KIND,
-        "state": entries,
+    body = {
+        "state": {name: _p.encode_value(name, value, arrays) for name, value in state.items()},
         "event_weights": dataset.event_weights,
         "sensitive_columns": sorted(dataset.sensitive_columns),
         "cleaning_reports": [
@@ -65,10 +76,10 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str]) -> Path:
             for r in dataset.cleaning_reports
         ],
     }
-    return write_npz(path, header, arrays)
+    return _p.write_file(path, _KIND, body, arrays, key=key)
 
 
-def load_dataset(path: str | os.PathLike[str]) -> Dataset:
+def load_dataset(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Dataset:
     """Load a Dataset written by :func:`save_dataset`.
 
     Raises
@@ -79,20 +90,18 @@ def load_dataset(path: str | os.PathLike[str]) -> Dataset:
         The file is unreadable, tampered with, of another kind or version.
     """
     from .dataset import Dataset
-    from .models.persistence import _decode, _NpzView, read_header
 
     path = Path(path)
-    header = read_header(path)
-    if header.get("kind") != _KIND:
-        raise CorruptFileError(
-            f"{path} holds a {header.get('kind') or header.get('class')!r}, not a Dataset."
-        )
+    header, arrays = _p.read_file(path, _KIND, key=key)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            view = _NpzView(npz, header.get("checksums", {}), path)
-            state: dict[str, Any] = {
-                name: _decode(name, entry, view) for name, entry in header["state"].items()
-            }
+        _BODY.check(header, "header")
+        state: dict[str, Any] = {}
+        for name, want in _STATE.items():
+            entry = header["state"][name]
+            if entry["kind"] != want:
+                raise CorruptFileError(f"{name} must be stored as {want!r}, got "
+                                       f"{entry['kind']!r}.")
+            state[name] = _p.decode_value(name, entry, arrays)
         reports = [
             CleaningReport(r["frame"], int(r["n_input"]), dict(r["removed"]),
                            dict(r["descriptions"]))
@@ -100,10 +109,22 @@ def load_dataset(path: str | os.PathLike[str]) -> Dataset:
         ]
         inter = state["inter"].reset_index(drop=True)
         for col in ("user_idx", "item_idx"):
+            if col not in inter.columns:
+                raise CorruptFileError(f"the interactions lack column {col!r}.")
             inter[col] = inter[col].astype(np.int32)
-        if len(inter) and (inter["user_idx"].max() >= len(state["user_map"])
-                           or inter["item_idx"].max() >= len(state["item_map"])):
-            raise CorruptFileError(f"{path}: interaction indices exceed the id maps.")
+        for col, kinds in (("timestamp", "M"), ("weight", "f")):
+            if col in inter.columns and inter[col].dtype.kind not in kinds:
+                raise CorruptFileError(f"interaction column {col!r} has dtype "
+                                       f"{inter[col].dtype}.")
+        for col, idmap in (("user_idx", state["user_map"]), ("item_idx", state["item_map"])):
+            idx = inter[col].to_numpy()
+            if len(idx) and (idx.min() < 0 or idx.max() >= len(idmap)):
+                raise CorruptFileError(f"interaction column {col!r} holds indices outside the "
+                                       f"id map (size {len(idmap)}).")
+        for name, idmap in (("users", state["user_map"]), ("items", state["item_map"])):
+            frame = state[name]
+            if len(frame) and not frame.index.isin(idmap.external_ids).all():
+                raise CorruptFileError(f"the {name} frame has ids missing from the id map.")
         return Dataset(
             user_map=state["user_map"],
             item_map=state["item_map"],
@@ -114,7 +135,8 @@ def load_dataset(path: str | os.PathLike[str]) -> Dataset:
             sensitive_columns=frozenset(header["sensitive_columns"]),
             cleaning_reports=reports,
         )
-    except CorruptFileError:
-        raise
-    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise CorruptFileError(f"{path} is not a valid persona_rec Dataset file: {exc}") from exc
+    except CorruptFileError as exc:
+        raise CorruptFileError(f"{path} is not a valid persona_rec Dataset file: {exc}") from None
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError) as exc:
+        raise CorruptFileError(f"{path} is not a valid persona_rec Dataset file "
+                               f"({type(exc).__name__}: {exc}).") from None

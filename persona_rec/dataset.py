@@ -787,13 +787,18 @@ class Dataset:
         return self._with_inter(self._inter.loc[m if keep else ~m])
 
     # ---------------------------------------------------------- persistence
-    def save(self, path: Any) -> Any:
+    def save(self, path: Any, *, key: bytes | str | None = None) -> Any:
         """Write the Dataset to one ``.npz`` file (arrays + JSON header, no pickle).
+
+        See ``docs/persistence.md`` for the format and its guarantees.
 
         Parameters
         ----------
         path : str or path-like
             Target file; ``.npz`` is appended when missing.
+        key : bytes or str, optional
+            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
+            needs the same key.
 
         Returns
         -------
@@ -802,20 +807,29 @@ class Dataset:
         """
         from ._dataset_io import save_dataset
 
-        return save_dataset(self, path)
+        return save_dataset(self, path, key=key)
 
     @classmethod
-    def load(cls, path: Any) -> Dataset:
-        """Load a Dataset written by :meth:`save` (``allow_pickle=False``).
+    def load(cls, path: Any, *, key: bytes | str | None = None) -> Dataset:
+        """Load a Dataset written by :meth:`save` (no pickle, bounded memory).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file.
+        key : bytes or str, optional
+            The secret the file was signed with (required for signed files,
+            refused for unsigned ones).
 
         Raises
         ------
         CorruptFileError
-            The file is unreadable, tampered with, or not a Dataset file.
+            The file is unreadable, tampered with, not a Dataset file, or its
+            signature does not match ``key``.
         """
         from ._dataset_io import load_dataset
 
-        return load_dataset(path)
+        return load_dataset(path, key=key)
 
     # -------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from ._features import (
 from ._request import RecommendRequest
 from ._threads import limit_blas_threads
 from .lightfm import _check_user_features
+from ..persistence import Learned
 from .matrix_factorization import ALSRecommender
 from .repurchase import _check_bool
 
@@ -102,6 +103,17 @@ class ALSFeaturesRecommender(ALSRecommender):
     >>> ds.user_state([4]).tolist(), len(model.recommend([4], k=2))
     (['warm'], 2)
     """
+
+    learned_state = {
+        "user_coef_": Learned.array("f", "user_features", "factors"),
+        "user_intercept_": Learned.array("f", "factors"),
+        "user_feature_names_": Learned.array("U", "user_features"),
+        "user_features_": Learned.sparse("f", "users", "user_features"),
+        "item_coef_": Learned.array("f", "item_features", "factors"),
+        "item_intercept_": Learned.array("f", "factors"),
+        "item_feature_names_": Learned.array("U", "item_features"),
+        "served_items_": Learned.array("b", "items"),
+    }
 
     serves_hot = True
     serves_warm = True

@@ -38,6 +38,7 @@ from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
 from ..identifiers import _as_id_array
 from ._features import purchase_rows
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 from .repurchase import _check_bool
@@ -196,6 +197,13 @@ class CoPurchaseRecommender(Recommender):
     >>> model.recommend([3], k=2)["item_id"].tolist()
     ['sauce']
     """
+
+    learned_state = {
+        "pair_counts_": Learned.sparse("f", "items", "items"),
+        "item_counts_": Learned.array("f", "items"),
+        "n_baskets_": Learned.value(int),
+        "recent_items_": Learned.sparse("f", "users", "items"),
+    }
 
     serves_hot = True
     serves_warm = False

@@ -41,8 +41,10 @@ means "no evidence, do not recommend": such items never appear in the output,
 so a user may receive fewer than ``k`` rows and a :class:`FallbackChain` fills
 the rest.
 
-Learned state is every public attribute ending in ``_``; :meth:`save` stores
-it automatically (see :mod:`persona_rec.models.persistence`).
+Learned state is every public attribute ending in ``_``; each class declares
+it in ``learned_state`` (name -> :class:`~persona_rec.persistence.Learned`,
+added to its parents' declarations) and :meth:`save` stores exactly that (see
+:mod:`persona_rec.persistence` and ``docs/persistence.md``).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ from ..exceptions import (
 from ..identifiers import _as_id_array
 from ._request import RecommendRequest, as_request
 from .filters import ItemFilter, build_item_mask
-from .persistence import load_model, register_model, save_model
+from ..persistence import Learned, load_model, register_model, save_model
 
 __all__ = ["Recommender", "ON_UNKNOWN", "SIMILAR_ITEM", "FALLBACK_SOURCE"]
 
@@ -126,6 +128,16 @@ class Recommender:
     default_name: ClassVar[str] = ""
     #: Upper bound on the number of float scores held at once while ranking.
     batch_elements: ClassVar[int] = 1 << 22
+    #: Learned attributes set by :meth:`fit` (subclasses declare their own in
+    #: the same class attribute; the declarations are merged along the MRO).
+    learned_state: ClassVar[dict[str, Learned]] = {
+        "user_map_": Learned.id_map("users"),
+        "item_map_": Learned.id_map("items"),
+        "hot_users_": Learned.array("b", "users"),
+        "user_items_": Learned.sparse("biuf", "users", "items"),
+        "item_popularity_": Learned.array("f", "items"),
+        "item_attributes_": Learned.frame("items", optional=True),
+    }
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -740,36 +752,49 @@ class Recommender:
         )
 
     # ------------------------------------------------------------ persistence
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Path:
         """Save the fitted model to one ``.npz`` file (arrays + JSON header).
 
-        No pickle is used; see :mod:`persona_rec.models.persistence`.
+        No pickle is used; see :mod:`persona_rec.persistence`.
 
         Parameters
         ----------
         path : str or path-like
             Target file; ``.npz`` is appended when missing.
+        key : bytes or str, optional
+            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
+            needs the same key.
 
         Returns
         -------
         pathlib.Path
             The file written.
         """
-        return save_model(self, path)
+        return save_model(self, path, key=key)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Recommender:
+    def load(cls, path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Recommender:
         """Load a model saved with :meth:`save`.
 
         ``Recommender.load`` accepts any registered model;
         ``SomeModel.load`` additionally checks the stored class.
 
+        Parameters
+        ----------
+        path : str or path-like
+            The file.
+        key : bytes or str, optional
+            The secret the file was signed with (required for signed files,
+            refused for unsigned ones).
+
         Raises
         ------
         CorruptFileError
-            Unreadable, tampered or mismatched file.
+            Unreadable, tampered or mismatched file (a
+            :class:`~persona_rec.persistence.SignatureError` for signature
+            problems).
         """
-        return load_model(path, expected=cls)
+        return load_model(path, expected=cls, key=key)
 
 
 def _ranks(pos: np.ndarray) -> np.ndarray:

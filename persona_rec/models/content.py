@@ -46,6 +46,7 @@ from .._validation import check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ._features import item_documents, normalize_rows
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 from .repurchase import _check_bool
@@ -106,6 +107,13 @@ class ContentRecommender(Recommender):
     0        1      m2
     1        2      t2
     """
+
+    learned_state = {
+        "item_vectors_": Learned.sparse("f", "items", "terms"),
+        "terms_": Learned.array("U", "terms"),
+        "history_": Learned.sparse("f", "users", "items"),
+        "profile_vectors_": Learned.sparse("f", "users", "terms"),
+    }
 
     serves_hot = True
     serves_warm = True

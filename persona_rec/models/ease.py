@@ -11,6 +11,7 @@ from .._validation import check_number
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError, InvalidValueError
 from ._threads import limit_blas_threads
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 
@@ -54,6 +55,11 @@ class EASERecommender(Recommender):
        user_id item_id  rank
     0        3       b     1
     """
+
+    learned_state = {
+        "active_items_": Learned.array("i", "active_items", index_of="items"),
+        "weights_": Learned.array("f", "active_items", "active_items"),
+    }
 
     serves_hot = True
     serves_warm = False

@@ -18,6 +18,7 @@ from ..exceptions import (
     UnknownIdError,
 )
 from ..identifiers import _as_id_array
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import FALLBACK_SOURCE, ON_UNKNOWN, Recommender
 from .filters import ItemFilter, build_item_mask
@@ -99,6 +100,11 @@ class FallbackChain(Recommender):
     2     new       a     1   popular
     3     new       b     2   popular
     """
+
+    learned_state = {
+        "links_": Learned.models(),
+        "link_names_": Learned.value(list),
+    }
 
     default_name = "fallback_chain"
 

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from .._validation import check_choice, check_int, check_number
 from ..dataset import Dataset
 from ._threads import limit_blas_threads
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 
@@ -60,6 +61,8 @@ class ItemKNNRecommender(Recommender):
        user_id item_id  rank
     0        3       b     1
     """
+
+    learned_state = {"similarity_": Learned.sparse("f", "items", "items")}
 
     serves_hot = True
     serves_warm = False

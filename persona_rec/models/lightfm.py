@@ -54,6 +54,7 @@ from ._features import (
     user_side_features,
     with_identity,
 )
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 from .repurchase import _check_bool
@@ -127,6 +128,21 @@ class LightFMRecommender(Recommender):
        user_id item_id  rank
     0        3       b     1
     """
+
+    learned_state = {
+        "user_embeddings_": Learned.array("f", "user_features", "components"),
+        "user_feature_biases_": Learned.array("f", "user_features"),
+        "item_embeddings_": Learned.array("f", "item_features", "components"),
+        "item_feature_biases_": Learned.array("f", "item_features"),
+        "user_feature_names_": Learned.array("U", "user_features"),
+        "item_feature_names_": Learned.array("U", "item_features"),
+        "user_features_": Learned.sparse("f", "users", "user_features"),
+        "user_repr_": Learned.array("f", "users", "components"),
+        "item_repr_": Learned.array("f", "items", "components"),
+        "item_bias_": Learned.array("f", "items"),
+        "served_users_": Learned.array("b", "users"),
+        "served_items_": Learned.array("b", "items"),
+    }
 
     serves_hot = True
     serves_warm = True

@@ -10,6 +10,7 @@ from .._validation import check_int, check_number
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
 from ._threads import limit_blas_threads
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 
@@ -28,6 +29,11 @@ def _check_seed(value: Any, owner: str) -> int:
 
 class _FactorModel(Recommender):
     """Shared scoring for factor models: score = user_factors_ @ item_factors_.T."""
+
+    learned_state = {
+        "user_factors_": Learned.array("f", "users", "factors"),
+        "item_factors_": Learned.array("f", "items", "factors"),
+    }
 
     serves_hot = True
     serves_warm = False

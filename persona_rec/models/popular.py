@@ -12,6 +12,7 @@ from .._validation import check_choice, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 
@@ -92,6 +93,8 @@ class PopularRecommender(Recommender):
        user_id item_id  score  rank   source
     0        1       b    2.0     1  popular
     """
+
+    learned_state = {"scores_": Learned.array("f", "items")}
 
     serves_hot = True
     serves_warm = True
@@ -182,6 +185,13 @@ class SegmentPopularRecommender(Recommender):
     0        4       b    1.0     1  segment_popular
     1        4       c    1.0     2  segment_popular
     """
+
+    learned_state = {
+        "segments_": Learned.array("U", "segments"),
+        "user_segment_": Learned.array("i", "users", index_of="segments", missing=-1),
+        "segment_scores_": Learned.array("f", "segments", "items"),
+        "global_scores_": Learned.array("f", "items"),
+    }
 
     serves_hot = True
     serves_warm = True

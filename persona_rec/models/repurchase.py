@@ -59,6 +59,7 @@ from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
 from ._features import purchase_rows
 from ._threads import limit_blas_threads
+from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 
@@ -315,6 +316,18 @@ class RepurchaseRecommender(Recommender):
     >>> model.recommend([1], k=3, filter_seen=False)["item_id"].tolist()
     ['coffee', 'mug', 'filter']
     """
+
+    learned_state = {
+        "n_train_pairs_": Learned.value(int),
+        "n_train_positives_": Learned.value(int),
+        "coef_": Learned.array("f", "features"),
+        "intercept_": Learned.value(float),
+        "learned_": Learned.value(bool),
+        "feature_names_": Learned.value(list),
+        "as_of_": Learned.value(str),
+        "scores_": Learned.sparse("f", "users", "items"),
+        "fill_scores_": Learned.array("f", "items"),
+    }
 
     serves_hot = True
     serves_warm = False

@@ -16,8 +16,8 @@ from .._text import CategorySep
 from .._validation import check_int
 from ..columns import Columns
 from ..dataset import Dataset
+from .. import persistence
 from ..exceptions import CorruptFileError, InvalidDtypeError, InvalidParameterError
-from . import _io
 from ._context import ProfileContext, parse_as_of, slugify
 from .builders import (
     CATEGORY_CYCLE_COLUMNS,
@@ -39,8 +39,17 @@ __all__ = ["Profiles", "ProfileBuilder", "FEATURE_BLOCKS", "KNOWN_COLUMN"]
 #: Boolean profile column: the user existed at ``as_of`` (see :meth:`ProfileBuilder.build`).
 KNOWN_COLUMN = "known_at_as_of"
 
-_FORMAT_VERSION = 1
-_KIND = "persona_rec.Profiles"
+_KIND = "profiles"
+_BODY = persistence.Record(
+    {"as_of": persistence.STR, "frame": persistence.ENTRY,
+     "category_cycles": persistence.ENTRY,
+     "affinities": persistence.MapOf(persistence.Record(
+         {"matrix": persistence.ENTRY, "values": persistence.ListOf(persistence.STR)})),
+     "sensitive_columns": persistence.ListOf(persistence.STR),
+     "column_docs": persistence.MapOf(persistence.STR),
+     "build_info": persistence.MapOf(persistence.ANY)},
+    open=True,
+)
 
 #: Blocks of :meth:`Profiles.features`.
 FEATURE_BLOCKS: tuple[str, ...] = ("numeric", "categorical", "affinity")
@@ -345,13 +354,19 @@ class Profiles:
         return sp.hstack(mats, format="csr", dtype=np.float32), names
 
     # ---------------------------------------------------------- persistence
-    def save(self, path: str | Path) -> Path:
-        """Save to one ``.npz`` file (arrays + JSON metadata, no pickle).
+    def save(self, path: str | Path, *, key: bytes | str | None = None) -> Path:
+        """Save to one ``.npz`` file (arrays + JSON header, no pickle).
+
+        The format is the package's single file format (see
+        ``docs/persistence.md``): checksummed, written atomically.
 
         Parameters
         ----------
         path : str or Path
-            Target file (the ``.npz`` suffix is not added automatically).
+            Target file; ``.npz`` is appended when missing.
+        key : bytes or str, optional
+            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
+            needs the same key.
 
         Returns
         -------
@@ -360,59 +375,70 @@ class Profiles:
         arrays: dict[str, np.ndarray] = {}
         aff_meta = {}
         for j, (kind, (mat, values)) in enumerate(self.affinities.items()):
-            shape = _io.encode_csr(sp.csr_matrix(mat), f"aff{j}", arrays)
-            aff_meta[kind] = {"key": f"aff{j}", "shape": shape, "values": list(values)}
-        meta = {
-            "kind": _KIND,
-            "format_version": _FORMAT_VERSION,
+            aff_meta[str(kind)] = {
+                "matrix": persistence.encode_value(f"aff{j}", sp.csr_matrix(mat), arrays),
+                "values": [str(v) for v in values],
+            }
+        body = {
             "as_of": self.as_of.isoformat(),
-            "frame": _io.encode_frame(self.frame, "frame", arrays),
-            "category_cycles": _io.encode_frame(self.category_cycles, "cycles", arrays),
+            "frame": persistence.encode_value("frame", self.frame, arrays),
+            "category_cycles": persistence.encode_value("cycles", self.category_cycles, arrays),
             "affinities": aff_meta,
             "sensitive_columns": sorted(self.sensitive_columns),
             "column_docs": self.column_docs,
             "build_info": _jsonable(self.build_info),
         }
-        return _io.write_npz(path, meta, arrays)
+        return persistence.write_file(path, _KIND, body, arrays, key=key)
 
     @classmethod
-    def load(cls, path: str | Path) -> Profiles:
+    def load(cls, path: str | Path, *, key: bytes | str | None = None) -> Profiles:
         """Load profiles written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file.
+        key : bytes or str, optional
+            The secret the file was signed with (required for signed files,
+            refused for unsigned ones).
 
         Raises
         ------
         CorruptFileError
-            The file is not a Profiles file, is truncated or inconsistent.
+            The file is not a Profiles file, is truncated, inconsistent or its
+            signature does not match ``key``.
         FileNotFoundError
             ``path`` does not exist.
         """
-        z = _io.read_npz(path, _KIND, _FORMAT_VERSION)
+        header, arrays = persistence.read_file(path, _KIND, key=key)
         try:
-            meta = z.meta
-            frame = _io.decode_frame(meta["frame"], "frame", z)
-            cycles = _io.decode_frame(meta["category_cycles"], "cycles", z).reset_index(drop=True)
+            _BODY.check(header, "header")
+            frame = persistence.decode_value("frame", header["frame"], arrays)
+            cycles = persistence.decode_value("cycles", header["category_cycles"], arrays)
+            if not isinstance(frame, pd.DataFrame) or not isinstance(cycles, pd.DataFrame):
+                raise CorruptFileError("frame and category_cycles must be stored as frames.")
             affinities = {}
-            for kind, a in meta["affinities"].items():
-                mat = _io.decode_csr(a["shape"], a["key"], z)
-                if mat.shape[0] != len(frame) or mat.shape[1] != len(a["values"]):
+            for j, (kind, a) in enumerate(header["affinities"].items()):
+                if a["matrix"]["kind"] != "csr":
+                    raise CorruptFileError(f"affinity {kind!r} must be stored as 'csr'.")
+                mat = persistence.decode_value(f"aff{j}", a["matrix"], arrays)
+                if mat.shape != (len(frame), len(a["values"])):
                     raise CorruptFileError(
-                        f"{path}: affinity {kind!r} has shape {mat.shape}, expected "
+                        f"affinity {kind!r} has shape {mat.shape}, expected "
                         f"({len(frame)}, {len(a['values'])})."
                     )
                 affinities[kind] = (mat, list(a["values"]))
-            as_of = pd.Timestamp(meta["as_of"])
-            out = cls(frame, as_of=as_of, affinities=affinities, category_cycles=cycles,
-                      sensitive_columns=meta["sensitive_columns"],
-                      column_docs=meta["column_docs"], build_info=meta.get("build_info"))
-        except CorruptFileError:
-            raise
-        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            as_of = pd.Timestamp(header["as_of"])
+            return cls(frame, as_of=as_of, affinities=affinities,
+                       category_cycles=cycles.reset_index(drop=True),
+                       sensitive_columns=header["sensitive_columns"],
+                       column_docs=header["column_docs"], build_info=header["build_info"])
+        except CorruptFileError as exc:
+            raise CorruptFileError(f"{path} is an inconsistent Profiles file: {exc}") from None
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError) as exc:
             raise CorruptFileError(
                 f"{path} is an inconsistent Profiles file ({type(exc).__name__}: {exc})."
-            ) from exc
-        finally:
-            z.close()
-        return out
+            ) from None
 
 
 def _jsonable(obj: Any) -> Any:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .. import persistence
 from .._validation import check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
@@ -29,7 +28,13 @@ from .taxonomy import LAYERS, Taxonomy
 __all__ = ["Tagger", "UserTags", "diff", "diff_users"]
 
 CONFIDENCE = "confidence"
-_FORMAT_VERSION = 1
+_BODY = persistence.Record(
+    {"matrix": persistence.ENTRY, "user_ids": persistence.ENTRY,
+     "tag_ids": persistence.ListOf(persistence.STR),
+     "taxonomy": persistence.Typed((dict, type(None))),
+     "as_of": persistence.Typed((str, type(None)))},
+    open=True,
+)
 
 
 class UserTags:
@@ -270,15 +275,21 @@ class UserTags:
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path) -> Path:
-        """Write to one compressed ``.npz`` (arrays + JSON metadata, no pickle).
+    def save(self, path: str | Path, *, key: bytes | str | None = None) -> Path:
+        """Write to one compressed ``.npz`` (arrays + JSON header, no pickle).
 
         The taxonomy (if any) is stored with the tags, so :meth:`load` restores
         layers and sensitivity. User ids must be all integers or all strings.
+        The format is the package's single file format (see
+        ``docs/persistence.md``).
 
         Parameters
         ----------
         path : str or Path
+            Target file; ``.npz`` is appended when missing.
+        key : bytes or str, optional
+            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
+            needs the same key.
 
         Returns
         -------
@@ -289,67 +300,61 @@ class UserTags:
         if users.dtype.kind in "iu" or kind == "integer":  # also Python ints in an object array
             stored = users.astype(np.int64)
         elif kind in ("string", "empty"):
-            stored = users.astype(str) if len(users) else np.array([], dtype="<U1")
+            stored = users.astype(object)
         else:
             raise InvalidDtypeError(
                 "UserTags.save needs user ids that are all integers or all strings, got "
                 f"{example_values(u for u in users if not isinstance(u, str))}."
             )
-        meta = {
-            "kind": "persona_rec.UserTags",
-            "format_version": _FORMAT_VERSION,
-            "shape": [int(self.n_users), int(self.n_tags)],
-            "tag_ids": self._tags,
+        arrays: dict[str, np.ndarray] = {}
+        body = {
+            "matrix": persistence.encode_value("matrix", sp.csr_matrix(self._matrix), arrays),
+            "user_ids": persistence.encode_value("user_ids", stored, arrays),
+            "tag_ids": list(self._tags),
             "taxonomy": None if self._taxonomy is None else self._taxonomy.to_dict(),
             "as_of": None if self._as_of is None else str(pd.Timestamp(self._as_of)),
         }
-        path = Path(path)
-        with open(path, "wb") as fh:
-            np.savez_compressed(
-                fh, data=self._matrix.data, indices=self._matrix.indices, indptr=self._matrix.indptr,
-                user_ids=stored, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
-            )
-        return path
+        return persistence.write_file(path, "user_tags", body, arrays, key=key)
 
     @classmethod
-    def load(cls, path: str | Path) -> "UserTags":
+    def load(cls, path: str | Path, *, key: bytes | str | None = None) -> "UserTags":
         """Read a file written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file.
+        key : bytes or str, optional
+            The secret the file was signed with (required for signed files,
+            refused for unsigned ones).
 
         Raises
         ------
         CorruptFileError
-            The file is unreadable, of another kind or format version, or inconsistent.
+            The file is unreadable, of another kind or format version,
+            inconsistent, or its signature does not match ``key``.
         """
-        path = Path(path)
+        header, arrays = persistence.read_file(path, "user_tags", key=key)
         try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(z["meta"].tobytes().decode("utf-8"))
-                arrays = {k: z[k] for k in ("data", "indices", "indptr", "user_ids")}
-        except FileNotFoundError:
-            raise
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, EOFError) as exc:
-            raise CorruptFileError(
-                f"{path} is not a readable persona_rec UserTags file ({type(exc).__name__}: {exc})."
-            ) from None
-        if not isinstance(meta, dict) or meta.get("kind") != "persona_rec.UserTags":
-            raise CorruptFileError(f"{path} does not hold a persona_rec UserTags.")
-        if meta.get("format_version") != _FORMAT_VERSION:
-            raise CorruptFileError(
-                f"{path} has format_version {meta.get('format_version')!r}; this version reads "
-                f"{_FORMAT_VERSION}."
-            )
-        try:
-            m = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]),
-                              shape=tuple(meta["shape"]))
-            m.check_format(full_check=True)
-            tax = None if meta["taxonomy"] is None else Taxonomy.from_dict(meta["taxonomy"])
-            users = arrays["user_ids"]
+            _BODY.check(header, "header")
+            if header["matrix"]["kind"] != "csr":
+                raise CorruptFileError("the matrix must be stored as 'csr'.")
+            m = persistence.decode_value("matrix", header["matrix"], arrays)
+            users = np.asarray(persistence.decode_value("user_ids", header["user_ids"], arrays))
+            if users.ndim != 1 or m.shape != (len(users), len(header["tag_ids"])):
+                raise CorruptFileError(f"the matrix has shape {m.shape} for {len(users)} users "
+                                       f"and {len(header['tag_ids'])} tags.")
             if users.dtype.kind == "U":
                 users = users.astype(object)
-            as_of = None if meta["as_of"] is None else pd.Timestamp(meta["as_of"])
-            return cls(m, users, meta["tag_ids"], taxonomy=tax, as_of=as_of)
-        except (KeyError, TypeError, ValueError) as exc:
+            tax = None if header["taxonomy"] is None else Taxonomy.from_dict(header["taxonomy"])
+            as_of = None if header["as_of"] is None else pd.Timestamp(header["as_of"])
+            return cls(m, users, header["tag_ids"], taxonomy=tax, as_of=as_of)
+        except CorruptFileError as exc:
             raise CorruptFileError(f"{path} holds an inconsistent UserTags: {exc}") from None
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
+                RecursionError) as exc:
+            raise CorruptFileError(f"{path} holds an inconsistent UserTags "
+                                   f"({type(exc).__name__}: {exc}).") from None
 
     # ------------------------------------------------------------------ expressions
     def mask(self, expr: str | TagExpression, *, min_confidence: float = 0.0,

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import persistence
 from ..exceptions import (
+    CorruptFileError,
     InvalidDtypeError,
     InvalidValueError,
     MissingColumnError,
@@ -20,6 +22,12 @@ from .expressions import RESERVED_WORDS, TAG_ID_CHARS, is_valid_tag_id
 from .rules import Rule, RuleContext, parse_rule
 
 __all__ = ["LAYERS", "Tag", "Taxonomy"]
+
+
+
+class _UnreadableTaxonomy(TaxonomyError, CorruptFileError):
+    """Taxonomy JSON that cannot be parsed (caught by either parent class)."""
+
 
 #: The tag layers, in display order.
 LAYERS: tuple[str, ...] = ("basic", "behaviour", "interest", "preference", "value", "lifecycle")
@@ -271,21 +279,31 @@ class Taxonomy:
     def from_json(cls, source: str | Path) -> "Taxonomy":
         """Build from JSON text or a path to a JSON file.
 
+        JSON nested deeper than :data:`persona_rec.persistence.MAX_JSON_DEPTH`
+        is refused without being parsed.
+
         Raises
         ------
         TaxonomyError
-            The JSON is unreadable or describes an invalid taxonomy.
+            The JSON is unreadable or describes an invalid taxonomy (an
+            unreadable document raises an error that is also a
+            :class:`~persona_rec.exceptions.CorruptFileError`).
         """
         if isinstance(source, Path):
-            text = source.read_text(encoding="utf-8")
+            try:
+                text = source.read_text(encoding="utf-8")
+            except UnicodeDecodeError as err:
+                raise _UnreadableTaxonomy(f"The taxonomy file {source} is not UTF-8: {err}.") \
+                    from None
         elif isinstance(source, str):
             text = source
         else:
             raise InvalidDtypeError(f"source must be JSON text or a Path, got {type(source).__name__}.")
         try:
-            d = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise TaxonomyError(f"The taxonomy JSON is invalid: {err}.") from None
+            d = persistence.loads_json(text, "The taxonomy")
+        except CorruptFileError as err:
+            raise _UnreadableTaxonomy(str(err).replace("is not valid JSON", "JSON is invalid")) \
+                from None
         return cls.from_dict(d)
 
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
@@ -294,6 +312,53 @@ class Taxonomy:
         if path is not None:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text
+
+    def save(self, path: str | Path, *, key: bytes | str | None = None) -> Path:
+        """Write to the package's ``.npz`` file format (checksummed, optionally signed).
+
+        :meth:`to_json` writes a human-editable definition; this writes the
+        same definition in the format every persona_rec object uses (see
+        ``docs/persistence.md``), e.g. to sign it with ``key``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file; ``.npz`` is appended when missing.
+        key : bytes or str, optional
+            Secret used to sign the file with HMAC-SHA256.
+
+        Returns
+        -------
+        Path
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> tax = Taxonomy([{"id": "vip", "layer": "value", "rule": "monetary > 100"}])
+        >>> p = tax.save(os.path.join(tempfile.mkdtemp(), "tax"), key="secret")
+        >>> Taxonomy.load(p, key="secret") == tax
+        True
+        """
+        return persistence.write_file(path, "taxonomy", {"taxonomy": self.to_dict()}, {},
+                                      key=key)
+
+    @classmethod
+    def load(cls, path: str | Path, *, key: bytes | str | None = None) -> "Taxonomy":
+        """Read a file written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            ``path`` does not exist.
+        CorruptFileError
+            The file is unreadable, not a taxonomy, describes an invalid
+            taxonomy, or its signature does not match ``key``.
+        """
+        header, _ = persistence.read_file(path, "taxonomy", key=key)
+        try:
+            return cls.from_dict(header["taxonomy"])
+        except (KeyError, ValueError, TypeError, RecursionError) as err:
+            raise CorruptFileError(f"{path} holds an invalid taxonomy: {err}") from None
 
     def with_tags(self, tags: Iterable[Tag | Mapping[str, Any]], *, replace: bool = False,
                   version: str | None = None) -> "Taxonomy":

@@ -67,7 +67,7 @@ def test_mixed_ids_and_attributes_round_trip(mixed_ids: Dataset, tmp_path) -> No
 def test_header_contents(block_dataset: Dataset, tmp_path) -> None:
     path = ItemKNNRecommender("cosine", k_neighbours=5).fit(block_dataset).save(tmp_path / "k")
     header = read_header(path)
-    assert header["format"] == FORMAT and header["version"] == 1
+    assert header["format"] == FORMAT and header["version"] == 2 and header["kind"] == "model"
     assert header["class"] == "ItemKNNRecommender"
     assert header["config"]["k_neighbours"] == 5
     assert "similarity_" in header["state"]
@@ -127,7 +127,7 @@ def test_tampering_is_detected(block_dataset: Dataset, tmp_path) -> None:
     def other_format(header, arrays):
         header["format"] = "something.else"
 
-    with pytest.raises(CorruptFileError, match="expected 'persona_rec.model'"):
+    with pytest.raises(CorruptFileError, match="expected 'persona_rec'"):
         Recommender.load(_rewrite(path, tmp_path, other_format))
 
 

@@ -126,11 +126,13 @@ def test_corrupt_files_raise(tiny_dataset, tmp_path):
     truncated.write_bytes(good.read_bytes()[:200])
     with pytest.raises(CorruptFileError):
         Profiles.load(truncated)
-    other = tmp_path / "other.npz"
-    np.savez(other, __meta__=np.frombuffer(b'{"kind": "something.else"}', dtype=np.uint8))
-    with pytest.raises(CorruptFileError, match="holds 'something.else', expected kind "
-                                               "'persona_rec.Profiles'"):
+    other = tiny_dataset.save(tmp_path / "other.npz")
+    with pytest.raises(CorruptFileError, match="holds a 'dataset' file, not a Profiles"):
         Profiles.load(other)
+    old = tmp_path / "old.npz"
+    np.savez(old, __meta__=np.frombuffer(b'{"kind": "something.else"}', dtype=np.uint8))
+    with pytest.raises(CorruptFileError, match="written by persona_rec 0.1"):
+        Profiles.load(old)
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, __meta__=np.array([{"kind": "x"}], dtype=object))
     with pytest.raises(CorruptFileError):

@@ -287,7 +287,9 @@ def test_save_load_round_trip(profiles, tmp_path) -> None:
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(CorruptFileError, match="not a readable persona_rec UserTags file"):
         UserTags.load(tmp_path / "junk.npz")
-    np.savez(tmp_path / "other.npz", meta=np.frombuffer(b'{"kind": "x"}', dtype=np.uint8),
-             data=np.zeros(0), indices=np.zeros(0), indptr=np.zeros(1), user_ids=np.zeros(0))
-    with pytest.raises(CorruptFileError, match="does not hold a persona_rec UserTags"):
-        UserTags.load(tmp_path / "other.npz")
+    other = ut.taxonomy.save(tmp_path / "other.npz")
+    with pytest.raises(CorruptFileError, match="holds a 'taxonomy' file, not a UserTags"):
+        UserTags.load(other)
+    np.savez(tmp_path / "old.npz", meta=np.frombuffer(b'{"kind": "x"}', dtype=np.uint8))
+    with pytest.raises(CorruptFileError, match="written by persona_rec 0.1"):
+        UserTags.load(tmp_path / "old.npz")
