@@ -143,7 +143,7 @@ class PersonaRecommender(Recommender):
     ----------
     ranker_ : CandidateRankingModel
         The fitted two-stage model (``guard_``, ``choice_``, ``tuning_``,
-        ``validation_`` on it).
+        ``validation_`` on it); the first link of ``chain_``.
     chain_ : FallbackChain
         The served chain.
     generators_plan_ : dict
@@ -287,7 +287,6 @@ class PersonaRecommender(Recommender):
             use_sensitive=self.use_sensitive, tune_generators=self.tune_generators,
             random_state=self.random_state, verbose=self.verbose,
         ).fit(dataset, profiles)
-        self.ranker_ = ranker
         warm, warm_name, self.warm_guard_ = self._fit_warm(dataset)
         pop = PopularRecommender(window_days=self.window_days if kind["time_informative"]
                                  and kind["purchase_log"] else None).fit(dataset)
@@ -335,6 +334,12 @@ class PersonaRecommender(Recommender):
                  else SegmentPopularRecommender(model.segment_by, global_fallback=False))
         final.fit(dataset)
         return final, SOURCE_ATTRIBUTES if best == "attributes" else SOURCE_SEGMENT, scores
+
+    @property
+    def ranker_(self) -> CandidateRankingModel:
+        """The fitted two-stage model (the chain's first link)."""
+        self._check_fitted()
+        return self.chain_.links_[0]
 
     # ------------------------------------------------------------ serving
     def recommend(
