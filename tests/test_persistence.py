@@ -343,11 +343,13 @@ def test_strings_and_nullable_columns_round_trip_exactly(tmp_path):
 
 
 # ------------------------------------------------------------- declarations
-def test_every_model_except_the_flagship_declares_its_state():
+def test_every_model_declares_its_state_but_the_two_stage_pipeline():
+    # CandidateRankingModel's feature-state and reranker entries are named after its
+    # configured feature sets and tasks, so it saves in the checked undeclared mode
     undeclared = sorted(name for name, cls in registered_models().items()
                         if cls.__module__.startswith("persona_rec.models")
                         and not name.startswith("_") and learned_spec(cls) is None)
-    assert set(undeclared) <= {"PersonaRecommender"}
+    assert set(undeclared) <= {"CandidateRankingModel"}
 
 
 def test_undeclared_attribute_is_refused_at_save(small, tmp_path):

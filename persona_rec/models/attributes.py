@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from .._validation import check_number
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
+from ..persistence import Learned
 from ._features import user_attribute_features
 from ._request import RecommendRequest
 from ._threads import limit_blas_threads
@@ -54,6 +55,12 @@ class AttributeRecommender(Recommender):
        user_id item_id
     0        4       a
     """
+
+    learned_state = {
+        "user_features_": Learned.sparse("f", "users", "attribute_features"),
+        "weights_": Learned.array("f", None, "items"),
+        "feature_names_": Learned.value(list),
+    }
 
     serves_hot = False
     serves_warm = True

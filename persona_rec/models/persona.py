@@ -47,6 +47,7 @@ from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError, NotFittedError
+from ..persistence import Learned
 from .attributes import AttributeRecommender
 from .base import Recommender
 from .ease import EASERecommender
@@ -163,6 +164,13 @@ class PersonaRecommender(Recommender):
     >>> reco.columns.tolist()
     ['user_id', 'item_id', 'score', 'rank', 'source']
     """
+
+    learned_state = {
+        "chain_": Learned.model(),
+        "generators_plan_": Learned.value(dict),
+        "warm_guard_": Learned.value(dict),
+        "data_kind_": Learned.value(dict),
+    }
 
     serves_hot = True
     serves_warm = True
