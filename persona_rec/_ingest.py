@@ -31,6 +31,12 @@ from .exceptions import (
 )
 from .identifiers import IdMap
 
+
+def _py(value: Any) -> Any:
+    """A numpy scalar as its Python value (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 __all__ = ["ingest", "PURCHASE_EVENTS"]
 
 #: Event types that are purchases (quantity and price must be present on them).
@@ -241,8 +247,8 @@ def _check_kinds_match(a: _IdCheck, a_name: str, b: _IdCheck, b_name: str, col: 
     if a.kinds and b.kinds and not set(a.kinds) & set(b.kinds):
         ka, kb = sorted(a.kinds)[0], sorted(b.kinds)[0]
         raise InvalidDtypeError(
-            f"{a_name}['{col}'] holds {ka} ids (e.g. {a.kinds[ka]!r}) but {b_name}['{col}'] "
-            f"holds {kb} ids (e.g. {b.kinds[kb]!r}); 1 and '1' are different ids, so no row "
+            f"{a_name}['{col}'] holds {ka} ids (e.g. {_py(a.kinds[ka])!r}) but {b_name}['{col}'] "
+            f"holds {kb} ids (e.g. {_py(b.kinds[kb])!r}); 1 and '1' are different ids, so no row "
             f"would match. Convert one side, e.g. {b_name}['{col}'].astype("
             f"{'str' if ka == 'str' else repr('int64')})."
         )

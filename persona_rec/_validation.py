@@ -190,7 +190,9 @@ def as_timestamp(value: Any, what: str) -> pd.Timestamp:
     hint = "(e.g. '2011-12-01', a pandas.Timestamp or epoch seconds)"
     if isinstance(value, (bool, np.bool_)):
         raise InvalidValueError(f"{what} must be a date/time, got {value!r}.")
-    if value is None or (not isinstance(value, str) and np.ndim(value) != 0):
+    if value is None:
+        raise InvalidValueError(f"{what} must be a date/time, got a missing value None.")
+    if not isinstance(value, str) and np.ndim(value) != 0:
         raise InvalidValueError(f"{what} must be a single date/time {hint}, got {value!r}.")
     if isinstance(value, (pd.Timestamp, np.datetime64)) or (
         hasattr(value, "year") and hasattr(value, "month")

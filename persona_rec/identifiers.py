@@ -9,9 +9,15 @@ import numpy as np
 import pandas as pd
 
 from ._validation import example_values
-from .exceptions import DuplicateIdError, InvalidValueError, UnknownIdError
+from .exceptions import DuplicateIdError, InvalidDtypeError, InvalidValueError, UnknownIdError
 
-__all__ = ["IdMap"]
+
+def _py(value: Any) -> Any:
+    """A numpy scalar as its Python value (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+__all__ = ["IdMap", "check_ids"]
 
 
 def _as_id_array(ids: Any) -> np.ndarray:
@@ -28,6 +34,86 @@ def _as_id_array(ids: Any) -> np.ndarray:
             arr = np.empty(len(ids), dtype=object)
             arr[:] = ids
     return arr
+
+
+def check_ids(arr: np.ndarray, what: str = "id") -> dict[str, Any]:
+    """Check ids element-wise and return their kinds.
+
+    An id is a ``str`` or an ``int`` (numpy integers included, bools
+    excluded). Missing values (None, NaN, NaT), bools, floats (``17850.0``),
+    tuples, bytes and other objects are refused, so that ``True`` never
+    becomes user ``1`` and ``17850.0`` never becomes ``17850``.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        One-dimensional array of ids (see ``_as_id_array``).
+    what : str, default "id"
+        Name used in error messages (e.g. ``"user_id"``).
+
+    Returns
+    -------
+    dict
+        ``{"str": example, "int": example}`` for the kinds present.
+
+    Raises
+    ------
+    InvalidValueError
+        An id is missing.
+    InvalidDtypeError
+        An id is neither a str nor an int.
+
+    Examples
+    --------
+    >>> sorted(check_ids(np.array(["a", 3], dtype=object)))
+    ['int', 'str']
+    >>> check_ids(np.array([17850.0]), "user_id")
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.InvalidDtypeError: user_id must be str or int ids, got float values (e.g. [17850.0]); convert them, e.g. with int(...) or str(...).
+    """
+    kind = arr.dtype.kind
+    if len(arr) == 0:
+        return {}
+    if kind in "iu":
+        return {"int": arr[0]}
+    if kind in "US":
+        return {"str": arr[0]}
+    if kind != "O":
+        name = {"b": "bool", "f": "float", "c": "complex", "M": "datetime", "m": "timedelta"}
+        raise InvalidDtypeError(
+            f"{what} must be str or int ids, got {name.get(kind, str(arr.dtype))} values "
+            f"(e.g. {example_values(arr)}); convert them, e.g. with int(...) or str(...)."
+        )
+    inferred = pd.api.types.infer_dtype(arr, skipna=False)
+    if inferred == "string":
+        return {"str": arr[0]}
+    if inferred == "integer":
+        return {"int": arr[0]}
+    na = np.asarray(pd.isna(arr), dtype=bool)
+    if na.any():
+        raise InvalidValueError(
+            f"{what} must not be missing (None/NaN), got {example_values(arr[na])} "
+            f"at position(s) {np.flatnonzero(na)[:3].tolist()}."
+        )
+    types = pd.Series(arr, dtype=object).map(type).to_numpy()
+    codes, uniq = pd.factorize(types)
+    is_str = np.array([issubclass(t, str) for t in uniq])[codes]
+    is_int = np.array([issubclass(t, (int, np.integer)) and not issubclass(t, (bool, np.bool_))
+                       for t in uniq])[codes]
+    bad = ~is_str & ~is_int
+    if bad.any():
+        names = sorted({type(v).__name__ for v in arr[bad][:20]})
+        raise InvalidDtypeError(
+            f"{what} must be str or int ids, got {'/'.join(names)} value(s) "
+            f"(e.g. {example_values(arr[bad])}); convert them, e.g. with int(...) or str(...)."
+        )
+    out: dict[str, Any] = {}
+    if is_str.any():
+        out["str"] = arr[np.flatnonzero(is_str)[0]]
+    if is_int.any():
+        out["int"] = arr[np.flatnonzero(is_int)[0]]
+    return out
 
 
 class IdMap:
@@ -61,7 +147,7 @@ class IdMap:
     ['a']
     """
 
-    __slots__ = ("_external", "_index")
+    __slots__ = ("_external", "_index", "_kinds")
 
     def __init__(self, external_ids: Any) -> None:
         arr = _as_id_array(external_ids)
@@ -70,6 +156,7 @@ class IdMap:
         index = pd.Index(arr)
         if len(arr) and index.hasnans:
             raise InvalidValueError("IdMap ids must not contain missing values (None/NaN).")
+        self._kinds = check_ids(arr, "IdMap ids")
         if not index.is_unique:
             dup = index[index.duplicated()].unique()
             raise DuplicateIdError(
@@ -152,10 +239,25 @@ class IdMap:
         ------
         UnknownIdError
             If ``strict`` and an id is unknown.
+        InvalidValueError
+            An id is missing (None/NaN).
+        InvalidDtypeError
+            An id is not a str or int, or every id is of the other kind than
+            the map's ids (``"12583"`` asked of a map of int ids): such a
+            request would find nothing and silently serve fallbacks.
         """
         arr = _as_id_array(ids)
         if len(arr) == 0:
             return np.empty(0, dtype=np.int64)
+        kinds = check_ids(arr, what)
+        if kinds and self._kinds and not set(kinds) & set(self._kinds):
+            got, known = sorted(kinds)[0], sorted(self._kinds)[0]
+            raise InvalidDtypeError(
+                f"{what} holds {got} ids (e.g. {_py(kinds[got])!r}) but the known {what}s are "
+                f"{known} ids (e.g. {_py(self._kinds[known])!r}); {_py(kinds[got])!r} and "
+                f"{_py(self._kinds[known])!r} are different ids, so none would be found. Convert "
+                f"them, e.g. with {'int' if known == 'int' else 'str'}(...)."
+            )
         idx = self._index.get_indexer(arr).astype(np.int64, copy=False)
         if strict and (idx < 0).any():
             unknown = arr[idx < 0]

@@ -10,8 +10,9 @@ so a user with few events follows the segment's habit and a user with a
 long history follows their own (``history_weight = n_u / (n_u + prior_strength)``).
 Weekdays are treated the same way. ``p_s`` itself is shrunk towards the
 whole population's pattern with the same strength (empirical Bayes), so a
-tiny segment does not produce an arbitrary hour. Timestamps are taken to be
-in the audience's local time.
+tiny segment does not produce an arbitrary hour. Hours and weekdays are
+local: each event's own UTC offset or its user's ``timezone`` (kept by
+``Dataset.from_frames`` in ``utc_offset_min``), else the timestamp as given.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._time import local_time_ns
 from .._validation import check_number, example_values
 from ..columns import Columns
 from ..exceptions import DuplicateIdError, InvalidDtypeError, NotFittedError
@@ -155,7 +157,8 @@ class SendTimeModel:
         if self.event_types is not None and Columns.EVENT in inter.columns:
             mask &= inter[Columns.EVENT].astype(str).isin(list(self.event_types)).to_numpy()
         u = inter["user_idx"].to_numpy()[mask]
-        ts = pd.DatetimeIndex(inter[Columns.TIMESTAMP].to_numpy()[mask])
+        # local wall-clock time: the event's own UTC offset or its user's time zone
+        ts = pd.DatetimeIndex(local_time_ns(inter)[mask].view("datetime64[ns]"))
         n = dataset.n_users
         ones = np.ones(u.size, dtype=np.float32)
         self.hour_counts_ = sp.csr_matrix((ones, (u, ts.hour.to_numpy())), shape=(n, 24))
