@@ -10,6 +10,7 @@ categories. Row rules either collect every violation and raise once
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,7 @@ from .cleaning import CleaningReport
 from .columns import Columns
 from .exceptions import (
     DuplicateIdError,
+    DuplicateRowWarning,
     EmptyInputError,
     InvalidDtypeError,
     InvalidParameterError,
@@ -161,12 +163,11 @@ def _rename(frame: pd.DataFrame | None, columns: dict[str, str], name: str) -> p
 class _IdCheck:
     missing: np.ndarray
     bad_type: np.ndarray
-    has_nul: np.ndarray
     kinds: dict[str, Any]  # kind name -> an example value
 
 
 def _check_ids(series: pd.Series, frame: str, column: str) -> _IdCheck:
-    """Element-wise id checks: missing, wrong element type, NUL characters."""
+    """Element-wise id checks: missing and wrong element types; the kinds present."""
     dtype = series.dtype
     n = len(series)
     if isinstance(dtype, pd.CategoricalDtype):
@@ -179,11 +180,10 @@ def _check_ids(series: pd.Series, frame: str, column: str) -> _IdCheck:
 
         used = np.unique(codes[codes >= 0])
         kinds = cats.kinds if len(used) else {}
-        return _IdCheck(pick(cats.missing, True), pick(cats.bad_type, False),
-                        pick(cats.has_nul, False), kinds)
+        return _IdCheck(pick(cats.missing, True), pick(cats.bad_type, False), kinds)
     zeros = np.zeros(n, dtype=bool)
     if dtype.kind in "iu":
-        return _IdCheck(zeros, zeros, zeros, {"int": series.iloc[0]} if n else {})
+        return _IdCheck(zeros, zeros, {"int": series.iloc[0]} if n else {})
     is_string_dtype = isinstance(dtype, pd.StringDtype)
     if dtype.kind != "O" and not is_string_dtype:
         example = series.iloc[0] if n else None
@@ -210,11 +210,8 @@ def _check_ids(series: pd.Series, frame: str, column: str) -> _IdCheck:
         is_str = str_t[codes] & ~na
         is_int = int_t[codes] & ~na
     empty = zeros.copy()
-    has_nul = zeros.copy()
     if is_str.any():
-        sv = pd.Series(vals[is_str], dtype=object)
-        empty[is_str] = (sv == "").to_numpy()
-        has_nul[is_str] = sv.str.contains("\x00", regex=False).to_numpy(dtype=bool)
+        empty[is_str] = (pd.Series(vals[is_str], dtype=object) == "").to_numpy()
     missing = na | empty
     bad_type = ~missing & ~is_str & ~is_int
     kinds: dict[str, Any] = {}
@@ -223,7 +220,7 @@ def _check_ids(series: pd.Series, frame: str, column: str) -> _IdCheck:
         kinds["str"] = vals[np.flatnonzero(ok_str)[0]]
     if is_int.any():
         kinds["int"] = vals[np.flatnonzero(is_int)[0]]
-    return _IdCheck(missing, bad_type, has_nul, kinds)
+    return _IdCheck(missing, bad_type, kinds)
 
 
 def _apply_id_rules(rules: _RowRules, check: _IdCheck, ids: pd.Series, col: str) -> None:
@@ -234,12 +231,6 @@ def _apply_id_rules(rules: _RowRules, check: _IdCheck, ids: pd.Series, col: str)
         f"{col} must be a str or an int (not bool, float, tuple, bytes ...)",
         ids,
         error=InvalidDtypeError,
-    )
-    rules.apply(
-        f"nul_in_{col}",
-        check.has_nul,
-        f"{col} must not contain NUL characters ('\\x00')",
-        ids,
     )
 
 
@@ -634,6 +625,20 @@ def _duplicate_rule(rules: _RowRules, inter: pd.DataFrame, utc: np.ndarray,
         dup_kept = frame.astype(str).duplicated(keep="first").to_numpy()
     dup = np.zeros(len(keep), dtype=bool)
     dup[np.flatnonzero(keep)] = dup_kept
+    if not rules.clean:
+        # Strict mode keeps them (a log of second resolution can repeat a real event) but says
+        # so: they inflate frequency and monetary. clean=True drops and counts them.
+        if dup.any():
+            warnings.warn(
+                f"{rules.frame_name}: {int(dup.sum())} row(s) repeat an earlier row exactly "
+                f"(same value in every column; first at row {int(np.flatnonzero(dup)[0])}, e.g. "
+                f"{example_values(_dup_examples(inter, dup)[dup])}); they are kept as separate "
+                f"events and count twice in frequency and monetary. Pass clean=True to drop them "
+                f"(reported as 'duplicate_row').",
+                DuplicateRowWarning,
+                stacklevel=4,
+            )
+        return
     rules.apply(
         "duplicate_row",
         dup,

@@ -162,15 +162,14 @@ def _parse_strings(
     time_format: str | None,
     epoch_unit: str | None,
 ) -> ParsedTimes:
-    st = s.astype(object).where(s.notna(), None)
-    st = pd.Series(st.to_numpy(dtype=object), dtype=object)
-    is_str = st.map(lambda x: isinstance(x, str), na_action="ignore").fillna(False).astype(bool)
-    if not is_str.all() and st.notna().any():
-        other = st[st.notna() & ~is_str]
-        if len(other):
-            st = st.where(~(st.notna() & ~is_str), other.astype(str))
-    st = st.astype(object).where(st.notna(), None)
-    text = pd.Series(st.to_numpy(dtype=object), dtype=object).str.strip()
+    st = pd.Series(s.to_numpy(dtype=object), dtype=object)
+    st = st.where(st.notna(), None)
+    if pd.api.types.infer_dtype(st, skipna=True) != "string":  # datetimes, numbers ...: as text
+        is_str = st.map(lambda x: isinstance(x, str), na_action="ignore").fillna(False)
+        other = st.notna() & ~is_str.astype(bool)
+        if other.any():
+            st = st.where(~other, st[other].astype(str))
+    text = st.str.strip()
     present = (text.notna() & (text != "")).to_numpy()
     n = len(text)
     if not present.any():

@@ -193,7 +193,9 @@ def as_timestamp(value: Any, what: str) -> pd.Timestamp:
     if value is None:
         raise InvalidValueError(f"{what} must be a date/time, got a missing value None.")
     if not isinstance(value, str) and np.ndim(value) != 0:
-        raise InvalidValueError(f"{what} must be a single date/time {hint}, got {value!r}.")
+        raise InvalidValueError(f"{what} must be a date/time (one value) {hint}, got {value!r}.")
+    if not isinstance(value, str) and pd.isna(value):
+        raise InvalidValueError(f"{what} must be a date/time, got a missing value {value!r}.")
     if isinstance(value, (pd.Timestamp, np.datetime64)) or (
         hasattr(value, "year") and hasattr(value, "month")
     ):

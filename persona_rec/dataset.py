@@ -177,8 +177,9 @@ class Dataset:
             ``items`` frame is given); any other column is kept as is.
             Quantity and price may be missing on non-purchase events
             (views have no price). Repeated (user, item) rows are kept as
-            separate events (the matrix sums their weights) unless the rows
-            are exact duplicates (see ``clean``).
+            separate events (the matrix sums their weights); exact duplicate
+            rows are dropped with ``clean=True`` and kept with a
+            :class:`~persona_rec.exceptions.DuplicateRowWarning` otherwise.
         users : pandas.DataFrame, optional
             ``user_id`` plus attribute columns (age, gender, city, ...), one
             row per user. Users listed here without interactions are kept as
@@ -204,6 +205,10 @@ class Dataset:
             True the offending rows are dropped and counted per reason in
             :attr:`cleaning_reports` (exact duplicate rows, unparseable or
             out-of-range timestamps, missing or malformed ids, ...).
+            Exact duplicate rows are the one exception in strict mode: they
+            are kept (a second-resolution log can repeat a real event) with
+            a :class:`~persona_rec.exceptions.DuplicateRowWarning` giving
+            their count and examples.
         event_map : mapping of str to str, optional
             Renames event types before anything else, e.g.
             ``{"add_to_cart": "cart", "pageview": "view"}``. Unmapped types
@@ -245,7 +250,8 @@ class Dataset:
 
         *Ids.* Ids are str or int. Each element of an object column is
         checked: missing/empty ids, bools, floats (``17850.0``), tuples and
-        bytes are rule violations, and so are str ids containing ``"\\x00"``.
+        bytes are rule violations. Str ids are kept exactly, a trailing
+        ``"\\x00"`` included (``"a"`` and ``"a\\x00"`` are two ids).
         The interactions' ids must be of the same kind as the users'/items'
         ids (str vs int): a mismatch is an :class:`InvalidDtypeError` naming
         both frames.
@@ -266,8 +272,7 @@ class Dataset:
             item with two categories in the events' ``category``; or
             (``clean=False``) rows that break rules: missing id, unparseable or
             out-of-range timestamp, negative/non-finite/overflowing
-            quantity, price or weight, unknown event type, exact duplicate
-            row. The error carries every violation in ``err.violations`` and
+            quantity, price or weight, unknown event type. The error carries every violation in ``err.violations`` and
             is of the class of the first one.
         DuplicateIdError
             ``users`` or ``items`` lists an id twice (``clean=False``).

@@ -30,6 +30,7 @@ def _as_id_array(ids: Any) -> np.ndarray:
     else:
         ids = list(ids)
         arr = np.asarray(ids) if ids else np.asarray([], dtype=object)
+        # "U"/"S" arrays would strip trailing "\x00" ("a\x00" would become "a"): keep objects
         if arr.ndim != 1 or arr.dtype.kind not in "iuO":
             arr = np.empty(len(ids), dtype=object)
             arr[:] = ids
