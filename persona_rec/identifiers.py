@@ -243,29 +243,48 @@ class IdMap:
         InvalidValueError
             An id is missing (None/NaN).
         InvalidDtypeError
-            An id is not a str or int, or every id is of the other kind than
-            the map's ids (``"12583"`` asked of a map of int ids): such a
-            request would find nothing and silently serve fallbacks.
+            An id is not a str or int, or an unknown id is a known id written
+            as the other kind (``"12583"`` asked of a map of int ids that
+            holds ``12583``, or the reverse): it would otherwise be served
+            silently as an unknown id. Unknown ids of the other kind that
+            match nothing (``"new-customer-001"``) are simply unknown.
         """
         arr = _as_id_array(ids)
         if len(arr) == 0:
             return np.empty(0, dtype=np.int64)
-        kinds = check_ids(arr, what)
-        if kinds and self._kinds and not set(kinds) & set(self._kinds):
-            got, known = sorted(kinds)[0], sorted(self._kinds)[0]
-            raise InvalidDtypeError(
-                f"{what} holds {got} ids (e.g. {_py(kinds[got])!r}) but the known {what}s are "
-                f"{known} ids (e.g. {_py(self._kinds[known])!r}); {_py(kinds[got])!r} and "
-                f"{_py(self._kinds[known])!r} are different ids, so none would be found. Convert "
-                f"them, e.g. with {'int' if known == 'int' else 'str'}(...)."
-            )
+        check_ids(arr, what)
         idx = self._index.get_indexer(arr).astype(np.int64, copy=False)
+        if (idx < 0).any() and len(self._kinds) == 1:
+            self._check_wrong_kind(arr[idx < 0], what)
         if strict and (idx < 0).any():
             unknown = arr[idx < 0]
             raise UnknownIdError(
                 f"{len(unknown)} {what}(s) are not known, e.g. {example_values(unknown)}."
             )
         return idx
+
+    def _check_wrong_kind(self, unknown: np.ndarray, what: str) -> None:
+        """Refuse unknown ids that are known ids written as the other kind ("12583" vs 12583)."""
+        if "int" in self._kinds:
+            text = pd.Series(unknown[[isinstance(v, str) for v in unknown]], dtype=object)
+            text = text[text.str.fullmatch(r"\s*[+-]?\d{1,18}\s*")]
+            alt = text.astype(np.int64).to_numpy() if len(text) else np.empty(0, np.int64)
+            shown, kind, conv = text.to_numpy(), "str", "int"
+        else:
+            ints = [v for v in unknown if isinstance(v, (int, np.integer))
+                    and not isinstance(v, (bool, np.bool_))]
+            alt = np.asarray([str(v) for v in ints], dtype=object)
+            shown, kind, conv = np.asarray(ints, dtype=object), "int", "str"
+        if not len(alt):
+            return
+        hit = self._index.get_indexer(alt) >= 0
+        if hit.any():
+            raise InvalidDtypeError(
+                f"{int(hit.sum())} {what}(s) are {kind} ids whose {conv} form is a known "
+                f"{what}, e.g. {_py(shown[hit][0])!r} vs {_py(alt[hit][0])!r}; the known "
+                f"{what}s are {conv} ids and {_py(shown[hit][0])!r} != {_py(alt[hit][0])!r}, so "
+                f"the user would be served as unknown. Convert them with {conv}(...)."
+            )
 
     def to_external(self, internal: Any) -> np.ndarray:
         """Map internal indices back to external ids.

@@ -280,9 +280,11 @@ def test_recommend_refuses_missing_and_wrong_kind_ids():
     """Issue #10: recommend(["12583"]) on int ids served popularity; None and NaN were served."""
     inter = shop(user_id=[12583, 12583, 17850, 17850])
     model = PopularRecommender().fit(Dataset.from_frames(inter))
-    with pytest.raises(InvalidDtypeError, match=r"user_id holds str ids \(e.g. '12583'\) but the "
-                                                r"known user_ids are int ids"):
+    with pytest.raises(InvalidDtypeError, match=r"1 user_id\(s\) are str ids whose int form is a "
+                                                r"known user_id, e.g. '12583' vs 12583"):
         model.recommend(["12583"], k=2)
+    # a new customer with a str id is a cold user, not a type error
+    assert len(model.recommend(["new-customer-001"], k=2)) == 2
     with pytest.raises(InvalidValueError, match="must not be missing"):
         model.recommend(None, k=2)
     with pytest.raises((InvalidValueError, InvalidDtypeError)):
