@@ -507,7 +507,10 @@ def ingest(
             known_items = np.ones(n, dtype=bool)
         rules.apply("unknown_item", ~known_items, "item_id must be listed in items",
                     item_vals_all, error=UnknownIdError)
-    _duplicate_rule(rules, inter, times.utc, ev_cat)
+    # 17850.0 and True hash like 17850 and 1: share codes only when no such id is present
+    clean_ids = not any(id_checks[c].bad_type.any() for c in (cols.USER, cols.ITEM))
+    codes = _id_codes(inter) if clean_ids else None
+    _duplicate_rule(rules, inter, times.utc, ev_cat, codes)
 
     sink.raise_if_any()
     keep = rules.keep
@@ -523,10 +526,13 @@ def ingest(
     def take(values: Any) -> Any:
         return values if all_kept else values[keep]
 
-    user_vals = take(inter[cols.USER].to_numpy())
     item_vals = take(inter[cols.ITEM].to_numpy())
-    u_codes, u_uniques = pd.factorize(user_vals)
-    i_codes, i_uniques = pd.factorize(item_vals)
+    if codes is not None:  # reuse the factorisation of all rows: integer work only
+        u_codes, u_uniques = _refactorize(take(codes[0]), codes[1])
+        i_codes, i_uniques = _refactorize(take(codes[2]), codes[3])
+    else:
+        u_codes, u_uniques = pd.factorize(take(inter[cols.USER].to_numpy()))
+        i_codes, i_uniques = pd.factorize(item_vals)
     user_map = IdMap(np.asarray(u_uniques))
     item_map = IdMap(np.asarray(i_uniques))
     if users_df is not None:
@@ -604,12 +610,41 @@ def ingest(
     }
 
 
+def _id_codes(inter: pd.DataFrame) -> tuple[np.ndarray, Any, np.ndarray, Any] | None:
+    """Factorise the user and item columns once (None when a cell is unhashable)."""
+    try:
+        u = pd.factorize(inter[Columns.USER].to_numpy())
+        i = pd.factorize(inter[Columns.ITEM].to_numpy())
+    except TypeError:
+        return None
+    return u[0], u[1], i[0], i[1]
+
+
+def _refactorize(codes: np.ndarray, uniques: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of the kept rows, renumbered in order of first appearance, and their ids."""
+    new, order = pd.factorize(codes)
+    return new, np.asarray(uniques)[order]
+
+
 def _duplicate_rule(rules: _RowRules, inter: pd.DataFrame, utc: np.ndarray,
-                    ev_cat: pd.Categorical | None) -> None:
+                    ev_cat: pd.Categorical | None,
+                    codes: tuple[np.ndarray, Any, np.ndarray, Any] | None) -> None:
     """Exact duplicate rows (same values in every column, times compared in UTC)."""
     keep = rules.keep
     if keep.sum() < 2:
         return
+    # exact duplicates share (user, item, instant): check every column only for those rows
+    pos = np.flatnonzero(keep)
+    if codes is None:  # unhashable ids (reported by the id rules)
+        cand = pos
+    else:
+        key = pd.DataFrame({"u": codes[0][pos], "i": codes[2][pos],
+                            "t": utc.view(np.int64)[pos]}, copy=False)
+        cand = pos[key.duplicated(keep=False).to_numpy()]
+    if len(cand) < 2:
+        return
+    keep = np.zeros(len(keep), dtype=bool)
+    keep[cand] = True
     parts: dict[str, Any] = {}
     for col in inter.columns:
         if col == Columns.TIMESTAMP:

@@ -169,13 +169,68 @@ def _parse_strings(
         other = st.notna() & ~is_str.astype(bool)
         if other.any():
             st = st.where(~other, st[other].astype(str))
+    if time_format is None:
+        fast = _parse_iso_fast(st, what, dayfirst, epoch_unit)
+        if fast is not None:
+            return fast
+    return _parse_strings_slow(st, what, dayfirst, time_format, epoch_unit, allow_epoch=True)
+
+
+def _parse_iso_fast(
+    st: pd.Series, what: str, dayfirst: bool | None, epoch_unit: str | None
+) -> ParsedTimes | None:
+    """The common case in C: ISO strings without offsets; the rest goes the slow way.
+
+    Returns None when the column has offsets or nothing parses as ISO (then the
+    full rules run on every value).
+    """
+    try:
+        fast = pd.to_datetime(st, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError, OverflowError):  # offsets, possibly mixed
+        return None
+    if fast.dtype.kind != "M" or isinstance(fast.dtype, pd.DatetimeTZDtype):
+        return None
+    nat = fast.isna().to_numpy()
+    present = (st.notna() & (st != "")).to_numpy()
+    rest = nat & present
+    if rest.all() and rest.any():
+        return None
+    ns, oor = _to_ns(fast.to_numpy())
+    missing = ~present
+    if rest.any():
+        sub_text = st[rest]
+        sub = _parse_strings_slow(sub_text, what, dayfirst, None, epoch_unit, allow_epoch=False)
+        if sub.offset_min is not None:
+            aware = sub_text[~sub.missing]
+            raise InvalidValueError(
+                f"{what} mixes times with a UTC offset (e.g. {_examples(aware, 2)}) and "
+                f"without one (e.g. {_examples(st[~nat], 2)}): the zone of the bare ones cannot "
+                f"be guessed. Give every value an offset, or none (then every value is read as "
+                f"local wall-clock time; a users['timezone'] column can say each user's zone)."
+            )
+        ns[rest] = sub.utc.view(np.int64)
+        missing[rest] = sub.missing
+        oor[rest] = sub.out_of_range
+    return _finish(ns, None, missing, oor)
+
+
+def _parse_strings_slow(
+    st: pd.Series,
+    what: str,
+    dayfirst: bool | None,
+    time_format: str | None,
+    epoch_unit: str | None,
+    *,
+    allow_epoch: bool,
+) -> ParsedTimes:
+    st = st.reset_index(drop=True)
     text = st.str.strip()
     present = (text.notna() & (text != "")).to_numpy()
     n = len(text)
     if not present.any():
         return _finish(np.zeros(n, np.int64), None, np.ones(n, bool), np.zeros(n, bool))
     # a column of numbers written as text: epoch values
-    if time_format is None:
+    if time_format is None and allow_epoch:
         numeric = text[present].str.fullmatch(_NUMBER_RE).to_numpy(dtype=bool)
         if numeric.all():
             vals = np.full(n, np.nan)
