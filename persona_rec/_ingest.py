@@ -435,6 +435,28 @@ def ingest(
         raw_ts,
     )
 
+    given_offset = None
+    if cols.UTC_OFFSET in inter.columns:
+        off_col = inter[cols.UTC_OFFSET]
+        if off_col.dtype.kind not in "iuf":
+            raise InvalidDtypeError(
+                f"{name}['{cols.UTC_OFFSET}'] must hold minutes (numbers), got dtype "
+                f"{off_col.dtype}."
+            )
+        if times.offset_min is not None:
+            raise InvalidValueError(
+                f"{name} has both timestamps with UTC offsets and a '{cols.UTC_OFFSET}' column; "
+                f"give the local offset one way only."
+            )
+        ov = off_col.to_numpy(dtype=np.float64, na_value=np.nan)
+        rules.apply(
+            "bad_utc_offset",
+            ~np.isfinite(ov) | (ov != np.round(ov)) | (np.abs(ov) > 18 * 60),
+            f"{cols.UTC_OFFSET} must be whole minutes between -1080 and 1080",
+            ov,
+        )
+        given_offset = np.nan_to_num(ov).astype(np.int64)
+
     ev_cat: pd.Categorical | None = None
     if cols.EVENT in inter.columns:
         ev_cat = pd.Categorical(inter[cols.EVENT])
@@ -549,6 +571,8 @@ def ingest(
         cols.TIMESTAMP: utc,
     }
     offset = None if times.offset_min is None else take(times.offset_min).astype(np.int64)
+    if given_offset is not None:  # a Dataset's own interactions fed back in
+        offset = take(given_offset)
     if users_df is not None and cols.TIMEZONE in users_df.columns \
             and users_df[cols.TIMEZONE].notna().any():
         user_tz = users_df[cols.TIMEZONE].reindex(pd.Index(u_uniques)).to_numpy(dtype=object)

@@ -64,6 +64,15 @@ def test_shanghai_customer_gets_local_preferred_hour_from_users_timezone():
     assert best.loc["sh", "best_hour"] == 10
 
 
+def test_interactions_round_trip_keeps_local_offsets():
+    ds = Dataset.from_frames(shop(timestamp=["2024-03-30T10:00+01:00", "2024-04-02T10:00+02:00",
+                                             "2024-04-02T10:00+08:00", "2024-04-03T10:00+08:00"]))
+    again = Dataset.from_frames(ds.interactions.drop(columns="weight"))
+    pd.testing.assert_frame_equal(again.interactions, ds.interactions)
+    with pytest.raises(InvalidValueError, match="utc_offset_min must be whole minutes"):
+        Dataset.from_frames(shop(utc_offset_min=[0, 60, 30.5, 2000]))
+
+
 def test_users_timezone_follows_dst():
     inter = shop(user_id=["p"] * 4, timestamp=["2024-01-15 09:00", "2024-07-15 08:00",
                                                 "2024-01-16 09:00", "2024-07-16 08:00"])
