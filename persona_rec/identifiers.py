@@ -29,11 +29,13 @@ def _as_id_array(ids: Any) -> np.ndarray:
         arr = np.asarray([ids], dtype=object)
     else:
         ids = list(ids)
-        arr = np.asarray(ids) if ids else np.asarray([], dtype=object)
+        try:
+            arr = np.asarray(ids) if ids else np.asarray([], dtype=object)
+        except ValueError:  # ragged (tuples of several lengths): one object per id
+            arr = np.empty(0)
         # "U"/"S" arrays would strip trailing "\x00" ("a\x00" would become "a"): keep objects
         if arr.ndim != 1 or arr.dtype.kind not in "iuO":
-            arr = np.empty(len(ids), dtype=object)
-            arr[:] = ids
+            arr = np.fromiter(ids, dtype=object, count=len(ids))
     return arr
 
 
