@@ -129,13 +129,14 @@ def _check_mapping(value: Any, name: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise InvalidDtypeError(f"{name} must be a mapping of str to str, got {type(value).__name__}.")
+        raise InvalidDtypeError(
+            f"{name} must be a mapping of str to str, got {type(value).__name__}."
+        )
     bad = [(k, v) for k, v in value.items() if not isinstance(k, str) or not isinstance(v, str)
            or not v]
     if bad:
-        raise InvalidParameterError(
-            f"{name} must map str to non-empty str, got {example_values([f'{k!r}: {v!r}' for k, v in bad])}."
-        )
+        shown = example_values([f"{k!r}: {v!r}" for k, v in bad])
+        raise InvalidParameterError(f"{name} must map str to non-empty str, got {shown}.")
     return dict(value)
 
 

@@ -52,7 +52,10 @@ _OFFSET_RE = (
     r"(?P<off>[zZ]|UTC|GMT|utc|gmt|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2})?)$"
 )
 # A numeric day/month date with the year last: "05/03/2024", "5-3-24 10:00".
-_DM_RE = r"^(?P<a>\d{1,2})(?P<sep>[/.\- ])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})(?P<rest>(?:[ T].*)?)$"
+_DM_RE = (
+    r"^(?P<a>\d{1,2})(?P<sep>[/.\- ])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
+    r"(?P<rest>(?:[ T].*)?)$"
+)
 _NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 
 

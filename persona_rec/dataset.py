@@ -272,7 +272,8 @@ class Dataset:
             item with two categories in the events' ``category``; or
             (``clean=False``) rows that break rules: missing id, unparseable or
             out-of-range timestamp, negative/non-finite/overflowing
-            quantity, price or weight, unknown event type. The error carries every violation in ``err.violations`` and
+            quantity, price or weight, unknown event type. The error
+            carries every violation in ``err.violations`` and
             is of the class of the first one.
         DuplicateIdError
             ``users`` or ``items`` lists an id twice (``clean=False``).
@@ -299,7 +300,8 @@ class Dataset:
         ...                          clean=True)
         >>> print(ds.cleaning_reports[0])
         interactions: 4 rows in, 3 kept, 1 removed
-          - duplicate_row                        1  a row must not repeat an earlier row exactly (same value in every column); the first is kept
+          - duplicate_row                        1  a row must not repeat an earlier row
+            exactly (same value in every column); the first is kept
         >>> ds.interactions[["user_id", "timestamp", "event", "utc_offset_min"]]
           user_id           timestamp event  utc_offset_min
         0       a 2024-03-30 09:00:00  view              60
