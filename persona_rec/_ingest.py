@@ -183,8 +183,10 @@ def _check_ids(series: pd.Series, frame: str, column: str) -> _IdCheck:
         kinds = cats.kinds if len(used) else {}
         return _IdCheck(pick(cats.missing, True), pick(cats.bad_type, False), kinds)
     zeros = np.zeros(n, dtype=bool)
-    if dtype.kind in "iu":
-        return _IdCheck(zeros, zeros, {"int": series.iloc[0]} if n else {})
+    if dtype.kind in "iu":  # nullable Int64 may hold <NA>
+        na = series.isna().to_numpy()
+        first = np.flatnonzero(~na)
+        return _IdCheck(na, zeros, {"int": series.iloc[first[0]]} if len(first) else {})
     is_string_dtype = isinstance(dtype, pd.StringDtype)
     if dtype.kind != "O" and not is_string_dtype:
         example = series.iloc[0] if n else None
@@ -554,10 +556,10 @@ def ingest(
         u_codes, u_uniques = _refactorize(take(codes[0]), codes[1])
         i_codes, i_uniques = _refactorize(take(codes[2]), codes[3])
     else:
-        u_codes, u_uniques = pd.factorize(take(inter[cols.USER].to_numpy()))
-        i_codes, i_uniques = pd.factorize(item_vals)
-    user_map = IdMap(np.asarray(u_uniques))
-    item_map = IdMap(np.asarray(i_uniques))
+        u_codes, u_uniques = pd.factorize(take(inter[cols.USER]))
+        i_codes, i_uniques = pd.factorize(take(inter[cols.ITEM]))
+    user_map = IdMap(_plain(u_uniques))
+    item_map = IdMap(_plain(i_uniques))
     if users_df is not None:
         user_map = user_map.add_ids(users_df.index.to_numpy())
     if items_df is None and cols.CATEGORY in inter.columns:
@@ -638,17 +640,25 @@ def ingest(
 def _id_codes(inter: pd.DataFrame) -> tuple[np.ndarray, Any, np.ndarray, Any] | None:
     """Factorise the user and item columns once (None when a cell is unhashable)."""
     try:
-        u = pd.factorize(inter[Columns.USER].to_numpy())
-        i = pd.factorize(inter[Columns.ITEM].to_numpy())
+        u = pd.factorize(inter[Columns.USER])  # a Series: nullable Int64 keeps int uniques
+        i = pd.factorize(inter[Columns.ITEM])
     except TypeError:
         return None
     return u[0], u[1], i[0], i[1]
 
 
+def _plain(uniques: Any) -> np.ndarray:
+    """Factorize uniques as a plain numpy array (int64 for nullable ints, else object/int)."""
+    arr = np.asarray(uniques)
+    if arr.dtype.kind not in "iuO":
+        arr = np.asarray(uniques, dtype=object)
+    return arr
+
+
 def _refactorize(codes: np.ndarray, uniques: Any) -> tuple[np.ndarray, np.ndarray]:
     """Codes of the kept rows, renumbered in order of first appearance, and their ids."""
     new, order = pd.factorize(codes)
-    return new, np.asarray(uniques)[order]
+    return new, _plain(uniques)[order]
 
 
 def _duplicate_rule(rules: _RowRules, inter: pd.DataFrame, utc: np.ndarray,

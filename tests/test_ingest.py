@@ -274,6 +274,15 @@ def test_ids_never_merge_or_coerce(values):
             Dataset.from_frames(inter)
 
 
+def test_nullable_int_ids_with_missing_values():
+    ids = pd.array([12583, None, 17850, 17850], dtype="Int64")
+    with pytest.raises(InvalidValueError, match="user_id must not be missing"):
+        Dataset.from_frames(shop(user_id=ids))
+    ds = Dataset.from_frames(shop(user_id=ids), clean=True)
+    assert ds.cleaning_reports[0].removed == {"missing_user_id": 1}
+    assert sorted(ds.user_map.external_ids.tolist()) == [12583, 17850]
+
+
 def test_trailing_nul_ids_are_preserved_and_distinct():
     """Issue #10: ids ending in NUL lost it (numpy fixed-width strings strip trailing NULs)."""
     ds = Dataset.from_frames(shop(user_id=["u1", "u1\x00", "u2", "u2"]))
