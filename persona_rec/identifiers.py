@@ -29,13 +29,14 @@ def _as_id_array(ids: Any) -> np.ndarray:
         arr = np.asarray([ids], dtype=object)
     else:
         ids = list(ids)
-        try:
-            arr = np.asarray(ids) if ids else np.asarray([], dtype=object)
-        except ValueError:  # ragged (tuples of several lengths): one object per id
-            arr = np.empty(0)
-        # "U"/"S" arrays would strip trailing "\x00" ("a\x00" would become "a"): keep objects
-        if arr.ndim != 1 or arr.dtype.kind not in "iuO":
-            arr = np.fromiter(ids, dtype=object, count=len(ids))
+        # one object per id: numpy's own guess would turn [0, False] into ints, ragged tuples
+        # into an error and "a\x00" into "a" (fixed-width strings strip trailing NULs)
+        arr = np.fromiter(ids, dtype=object, count=len(ids))
+        if len(arr) and pd.api.types.infer_dtype(arr, skipna=False) == "integer":
+            try:
+                arr = arr.astype(np.int64)
+            except OverflowError:  # ints beyond int64 stay Python ints
+                pass
     return arr
 
 
