@@ -114,7 +114,9 @@ class SendTimeModel:
     --------
     >>> import pandas as pd
     >>> from persona_rec.dataset import Dataset
-    >>> ts = pd.to_datetime(["2024-01-01 20:00"] * 30 + ["2024-01-02 08:00"] + ["2024-01-03 09:00"] * 10)
+    >>> ts = (pd.date_range("2024-01-01 20:00", periods=30, freq="min").tolist()
+    ...       + [pd.Timestamp("2024-01-02 08:00")]
+    ...       + pd.date_range("2024-01-03 09:00", periods=10, freq="min").tolist())
     >>> inter = pd.DataFrame({"user_id": ["a"] * 30 + ["b"] + ["c"] * 10, "item_id": 1, "timestamp": ts})
     >>> ds = Dataset.from_frames(inter)
     >>> seg = {"a": "night_owls", "b": "night_owls", "c": "early"}
@@ -297,7 +299,7 @@ class SendTimeModel:
         >>> import pandas as pd
         >>> from persona_rec.dataset import Dataset
         >>> inter = pd.DataFrame({"user_id": ["a"] * 3, "item_id": 1,
-        ...     "timestamp": pd.to_datetime(["2024-01-05 19:10"] * 3)})  # a Friday
+        ...     "timestamp": pd.date_range("2024-01-05 19:10", periods=3, freq="min")})  # a Friday
         >>> m = SendTimeModel(prior_strength=0).fit(Dataset.from_frames(inter))
         >>> m.next_send_time(after="2024-03-04 10:30")["send_at"].iloc[0]  # a Monday
         Timestamp('2024-03-08 19:00:00')
