@@ -67,12 +67,20 @@ def check_frame(
         ``frame`` is not a DataFrame.
     MissingColumnError
         A required column is missing.
+    InvalidValueError
+        A column name appears more than once.
     EmptyInputError
         ``frame`` has no rows and ``allow_empty`` is False.
     """
     if not isinstance(frame, pd.DataFrame):
         raise InvalidDtypeError(
             f"{name} must be a pandas.DataFrame, got {type(frame).__name__}."
+        )
+    dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if dup:
+        raise InvalidValueError(
+            f"{name} has duplicate column name(s) {dup}; each column name must appear once "
+            f"(e.g. drop the copies with {name}.loc[:, ~{name}.columns.duplicated()])."
         )
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -145,9 +153,11 @@ def check_choice(value: Any, name: str, choices: Sequence[Any], *, owner: str = 
 def as_timestamp(value: Any, what: str) -> pd.Timestamp:
     """Parse a point in time as a naive UTC ``pandas.Timestamp`` (ns).
 
-    Numbers are epoch **seconds**, as in :meth:`persona_rec.Dataset.from_frames`;
-    strings, datetimes and Timestamps are parsed by pandas; time-zone-aware
-    values are converted to UTC.
+    Uses the same parser as :meth:`persona_rec.Dataset.from_frames`
+    (``persona_rec._time.parse_times``): numbers are epoch values whose unit
+    (s, ms, us, ns) is read from the magnitude; strings and datetimes with a
+    UTC offset or zone are converted to UTC; ambiguous day/month strings such
+    as ``"05/03/2024"`` are refused (write ``"2024-03-05"``).
 
     Parameters
     ----------
@@ -163,29 +173,44 @@ def as_timestamp(value: Any, what: str) -> pd.Timestamp:
     Raises
     ------
     InvalidValueError
-        ``value`` is a bool, missing, or cannot be parsed.
+        ``value`` is a bool, missing, cannot be parsed, is ambiguous, or is
+        outside the ``datetime64[ns]`` range (1677-09-22 .. 2262-04-11).
 
     Examples
     --------
     >>> as_timestamp(0, "as_of")
     Timestamp('1970-01-01 00:00:00')
+    >>> as_timestamp(1.7e12, "as_of")  # milliseconds, read from the magnitude
+    Timestamp('2023-11-14 22:13:20')
     >>> as_timestamp("2011-11-09T01:00+01:00", "at")
     Timestamp('2011-11-09 00:00:00')
     """
+    from ._time import parse_times
+
+    hint = "(e.g. '2011-12-01', a pandas.Timestamp or epoch seconds)"
     if isinstance(value, (bool, np.bool_)):
         raise InvalidValueError(f"{what} must be a date/time, got {value!r}.")
-    try:
-        if isinstance(value, (int, float, np.integer, np.floating)):
-            ts = pd.Timestamp(float(value), unit="s")
-        else:
-            ts = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidValueError(
-            f"{what} must be a date/time (e.g. '2011-12-01', a pandas.Timestamp or epoch "
-            f"seconds), got {value!r}."
-        ) from exc
-    if ts is pd.NaT or pd.isna(ts):
+    if value is None:
+        raise InvalidValueError(f"{what} must be a date/time, got a missing value None.")
+    if not isinstance(value, str) and np.ndim(value) != 0:
+        raise InvalidValueError(f"{what} must be a date/time (one value) {hint}, got {value!r}.")
+    if not isinstance(value, str) and pd.isna(value):
         raise InvalidValueError(f"{what} must be a date/time, got a missing value {value!r}.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.as_unit("ns")
+    if isinstance(value, (pd.Timestamp, np.datetime64)) or (
+        hasattr(value, "year") and hasattr(value, "month")
+    ):
+        series = pd.Series([value])
+    else:
+        series = pd.Series(np.asarray([value], dtype=object))
+    try:
+        parsed = parse_times(series, what)
+    except (InvalidValueError, InvalidDtypeError) as exc:
+        raise InvalidValueError(str(exc)) from exc
+    if parsed.out_of_range[0]:
+        raise InvalidValueError(
+            f"{what} must lie between 1677-09-22 and 2262-04-11 (the datetime64[ns] range), "
+            f"got {value!r}."
+        )
+    if parsed.missing[0]:
+        raise InvalidValueError(f"{what} must be a date/time {hint}, got {value!r}.")
+    return pd.Timestamp(parsed.utc[0]).as_unit("ns")

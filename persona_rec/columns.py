@@ -32,6 +32,14 @@ class Columns:
         Tag identifier in tag frames.
     SEGMENT : str
         Segment label.
+    UTC_OFFSET : str
+        Local time minus UTC in minutes (int16) per interaction; present
+        when the input carried zone information (offsets or a users
+        ``timezone`` column).
+    TIMEZONE : str
+        IANA time-zone name of a user (``"Asia/Shanghai"``) in the users frame.
+    CATEGORY : str
+        Item category path.
     """
 
     USER = "user_id"
@@ -46,6 +54,9 @@ class Columns:
     SOURCE = "source"
     TAG = "tag_id"
     SEGMENT = "segment"
+    UTC_OFFSET = "utc_offset_min"
+    TIMEZONE = "timezone"
+    CATEGORY = "category"
 
     #: Columns every recommendation frame has, in order.
     RECO = (USER, ITEM, SCORE, RANK)

@@ -9,15 +9,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._validation import as_timestamp, check_frame, example_values
+from ._validation import as_timestamp
 from .cleaning import CleaningReport
 from .columns import Columns
 from .exceptions import (
-    DuplicateIdError,
     InvalidDtypeError,
     InvalidParameterError,
     InvalidValueError,
-    UnknownIdError,
 )
 from .identifiers import IdMap
 
@@ -74,89 +72,6 @@ class UserState:
     HOT = "hot"
     WARM = "warm"
     COLD = "cold"
-
-
-_NUMERIC_OPTIONAL = (Columns.WEIGHT, Columns.QUANTITY, Columns.PRICE)
-
-
-def _check_id_dtype(series: pd.Series, frame: str, column: str) -> None:
-    kind = series.dtype.kind
-    if kind in "iu" or kind == "O" or isinstance(series.dtype, pd.StringDtype):
-        return
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return
-    example = series.iloc[0] if len(series) else None
-    raise InvalidDtypeError(
-        f"{frame}['{column}'] must hold str or int ids, got dtype {series.dtype} "
-        f"(e.g. {example!r}); convert it, e.g. with .astype('int64') or .astype(str)."
-    )
-
-
-def _missing_id_mask(series: pd.Series) -> np.ndarray:
-    mask = series.isna().to_numpy()
-    if series.dtype.kind == "O" or isinstance(series.dtype, pd.StringDtype):
-        values = series.to_numpy(dtype=object, na_value=None)
-        mask = mask | (values == "")
-    return mask
-
-
-def _to_datetime(series: pd.Series, frame: str) -> pd.Series:
-    """Convert a timestamp column to naive ``datetime64[ns]`` (NaT where unparseable)."""
-    col = Columns.TIMESTAMP
-    dtype = series.dtype
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return series.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
-    if dtype.kind == "M":
-        return series.astype("datetime64[ns]")
-    if dtype.kind == "b":
-        raise InvalidDtypeError(
-            f"{frame}['{col}'] must be datetime64, integer epoch seconds or date strings, "
-            f"got dtype bool."
-        )
-    if dtype.kind in "iuf":
-        values = series.to_numpy(dtype=np.float64)
-        out = pd.to_datetime(values, unit="s", errors="coerce")
-        return pd.Series(out, index=series.index).astype("datetime64[ns]")
-    # strings / objects: parse; failures become NaT and are reported by the caller
-    parsed = pd.to_datetime(series, errors="coerce", format="mixed")
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed.astype("datetime64[ns]")
-
-
-class _RowRules:
-    """Apply row rules: raise on the first violation, or drop and report."""
-
-    def __init__(self, frame_name: str, n_rows: int, clean: bool) -> None:
-        self.frame_name = frame_name
-        self.clean = clean
-        self.keep = np.ones(n_rows, dtype=bool)
-        self.report = CleaningReport(frame_name, n_rows)
-
-    def apply(
-        self,
-        reason: str,
-        bad: np.ndarray,
-        description: str,
-        examples: Any,
-        error: type[Exception] = InvalidValueError,
-    ) -> None:
-        bad = np.asarray(bad, dtype=bool) & self.keep
-        n_bad = int(bad.sum())
-        if n_bad == 0:
-            return
-        if not self.clean:
-            if isinstance(examples, (pd.Series, pd.Index)):
-                examples = examples.to_numpy()
-            shown = example_values(np.asarray(examples)[bad])
-            first_row = int(np.flatnonzero(bad)[0])
-            raise error(
-                f"{self.frame_name}: {n_bad} row(s) break the rule '{description}' "
-                f"(first at row {first_row}, e.g. {shown}). Fix the data or pass "
-                f"clean=True to drop them with a report."
-            )
-        self.keep &= ~bad
-        self.report.add(reason, n_bad, description)
 
 
 class Dataset:
@@ -240,23 +155,36 @@ class Dataset:
         event_weights: Mapping[str, float] | None = None,
         sensitive: Iterable[str] | None = None,
         clean: bool = False,
+        event_map: Mapping[str, str] | None = None,
+        columns: Mapping[str, str] | None = None,
+        dayfirst: bool | None = None,
+        time_format: str | None = None,
+        epoch_unit: str | None = None,
     ) -> Dataset:
         """Build a Dataset from interaction, user and item frames.
+
+        The rules (time, ids, numbers, cleaning) are documented with examples
+        in ``docs/data-model.md``; the short version is below.
 
         Parameters
         ----------
         interactions : pandas.DataFrame
             One row per event. Required columns: ``user_id``, ``item_id``
-            (str or int), ``timestamp`` (datetime64, integer/float epoch
-            seconds, or date strings). Optional: ``event`` (event type),
-            ``weight`` (finite, >= 0), ``quantity`` (>= 0), ``price`` (unit
-            price, >= 0), ``order_id`` and ``session_id``; any other column is
-            kept as is. Repeated (user, item) rows are kept as separate
-            events; the matrix sums their weights.
+            (str or int; see *Ids* below), ``timestamp`` (see *Time*).
+            Optional: ``event`` (event type), ``weight`` (finite, >= 0),
+            ``quantity`` (>= 0), ``price`` (unit price, >= 0), ``order_id``,
+            ``session_id`` and ``category`` (used as item attributes when no
+            ``items`` frame is given); any other column is kept as is.
+            Quantity and price may be missing on non-purchase events
+            (views have no price). Repeated (user, item) rows are kept as
+            separate events (the matrix sums their weights); exact duplicate
+            rows are dropped with ``clean=True`` and kept with a
+            :class:`~persona_rec.exceptions.DuplicateRowWarning` otherwise.
         users : pandas.DataFrame, optional
             ``user_id`` plus attribute columns (age, gender, city, ...), one
             row per user. Users listed here without interactions are kept as
-            attribute-only ("warm") users.
+            attribute-only ("warm") users. A ``timezone`` column of IANA
+            names (``"Asia/Shanghai"``) gives each user's local time.
         items : pandas.DataFrame, optional
             ``item_id`` plus attribute columns, one row per item. Recognised
             columns: ``category`` (a path such as ``"Home > Kitchen > Mugs"``),
@@ -272,239 +200,131 @@ class Dataset:
             present in ``users``/``items`` whose names are in
             :data:`DEFAULT_SENSITIVE_COLUMNS` (age, gender, zip, ...).
         clean : bool, default False
-            If False, any row that breaks a rule raises a typed error naming
-            the frame, column, rule and an example value. If True such rows
-            are dropped and counted in :attr:`cleaning_reports`.
+            If False, every broken row rule is collected and one typed error
+            lists them all (frame, rule, row count, first row, examples). If
+            True the offending rows are dropped and counted per reason in
+            :attr:`cleaning_reports` (exact duplicate rows, unparseable or
+            out-of-range timestamps, missing or malformed ids, ...).
+            Exact duplicate rows are the one exception in strict mode: they
+            are kept (a second-resolution log can repeat a real event) with
+            a :class:`~persona_rec.exceptions.DuplicateRowWarning` giving
+            their count and examples.
+        event_map : mapping of str to str, optional
+            Renames event types before anything else, e.g.
+            ``{"add_to_cart": "cart", "pageview": "view"}``. Unmapped types
+            are kept.
+        columns : mapping of str to str, optional
+            Renames your columns to persona_rec's, in all three frames, e.g.
+            ``{"customer": "user_id", "sku": "item_id", "ts": "timestamp"}``.
+        dayfirst : bool, optional
+            How to read numeric dates such as ``"05/03/2024"``: True for
+            day/month/year, False for month/day/year. Such dates are refused
+            without it (or ``time_format``).
+        time_format : str, optional
+            A ``strftime`` format for timestamp strings, e.g.
+            ``"%d/%m/%Y %H:%M"``.
+        epoch_unit : {"s", "ms", "us", "ns"}, optional
+            Unit of numeric timestamps. By default it is read from the
+            magnitude (below 1e11 seconds, below 1e14 milliseconds, below 1e17
+            microseconds, else nanoseconds); a column mixing magnitudes is
+            refused.
 
         Returns
         -------
         Dataset
 
+        Notes
+        -----
+        *Time.* Timestamps are stored as naive UTC ``datetime64[ns]``. Values
+        with a UTC offset (``"2024-03-01T10:00+01:00"``; mixed offsets across
+        a DST change are fine) or a time-zone-aware dtype are converted to
+        UTC and their offset is kept in an int16 ``utc_offset_min`` column
+        (local time minus UTC, in minutes). A users ``timezone`` column takes
+        precedence for that user's events: naive timestamps are then read as
+        UTC, and the offset is that of the user's zone at the event's instant
+        (DST included). Hour and weekday features (``preferred_hour``,
+        send-time choice) use local time = ``timestamp + utc_offset_min``.
+        Without any zone information naive timestamps are wall-clock times and
+        no offset column is added. A column mixing values with and without an
+        offset is refused.
+
+        *Ids.* Ids are str or int. Each element of an object column is
+        checked: missing/empty ids, bools, floats (``17850.0``), tuples and
+        bytes are rule violations. Str ids are kept exactly, a trailing
+        ``"\\x00"`` included (``"a"`` and ``"a\\x00"`` are two ids).
+        The interactions' ids must be of the same kind as the users'/items'
+        ids (str vs int): a mismatch is an :class:`InvalidDtypeError` naming
+        both frames.
+
         Raises
         ------
         InvalidDtypeError
-            A frame is not a DataFrame, or a column has the wrong dtype.
+            A frame is not a DataFrame, a column has the wrong dtype, id kinds
+            differ between frames, or (``clean=False``) an id element is a
+            bool/float/tuple.
         MissingColumnError
             A required column is missing.
         EmptyInputError
             ``interactions`` is empty (before or after cleaning).
         InvalidValueError
-            A row breaks a rule (``clean=False``): missing id, unparseable
-            timestamp, negative quantity/price/weight, unknown event type.
+            Duplicate column names; ambiguous day/month dates, offsets mixed
+            with bare times or mixed epoch magnitudes in ``timestamp``; an
+            item with two categories in the events' ``category``; or
+            (``clean=False``) rows that break rules: missing id, unparseable or
+            out-of-range timestamp, negative/non-finite/overflowing
+            quantity, price or weight, unknown event type. The error
+            carries every violation in ``err.violations`` and
+            is of the class of the first one.
         DuplicateIdError
             ``users`` or ``items`` lists an id twice (``clean=False``).
         UnknownIdError
             An interaction refers to an item absent from ``items``
             (``clean=False``).
+        InvalidParameterError
+            ``event_weights``, ``event_map``, ``columns``, ``dayfirst``,
+            ``time_format`` or ``epoch_unit`` is invalid.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> inter = pd.DataFrame({
+        ...     "customer": ["a", "a", "b", "b"],
+        ...     "sku": [1, 2, 1, 1],
+        ...     "ts": ["2024-03-30T10:00+01:00", "2024-04-02T10:00+02:00",
+        ...            "2024-04-02T10:00+08:00", "2024-04-02T10:00+08:00"],
+        ...     "event": ["view", "add_to_cart", "purchase", "purchase"],
+        ...     "quantity": [None, None, 1, 1], "price": [None, None, 9.5, 9.5],
+        ... })
+        >>> ds = Dataset.from_frames(inter, columns={"customer": "user_id", "sku": "item_id",
+        ...                          "ts": "timestamp"}, event_map={"add_to_cart": "cart"},
+        ...                          clean=True)
+        >>> print(ds.cleaning_reports[0])
+        interactions: 4 rows in, 3 kept, 1 removed
+          - duplicate_row                        1  a row must not repeat an earlier row
+            exactly (same value in every column); the first is kept
+        >>> ds.interactions[["user_id", "timestamp", "event", "utc_offset_min"]]
+          user_id           timestamp event  utc_offset_min
+        0       a 2024-03-30 09:00:00  view              60
+        1       a 2024-04-02 08:00:00  cart             120
+        2       b 2024-04-02 02:00:00  purchase             480
         """
-        cols = Columns
-        name = "interactions"
-        check_frame(interactions, name, cols.INTERACTIONS_REQUIRED)
-        if event_weights is None:
-            event_weights = DEFAULT_EVENT_WEIGHTS
-        for key, val in dict(event_weights).items():
-            if not isinstance(val, (int, float, np.integer, np.floating)) or isinstance(val, bool) \
-                    or not np.isfinite(val) or val < 0:
-                raise InvalidParameterError(
-                    f"event_weights[{key!r}] must be a finite number >= 0, got {val!r}."
-                )
-        if not isinstance(clean, bool):
-            raise InvalidDtypeError(f"clean must be a bool, got {clean!r}.")
+        from ._ingest import ingest
 
-        reports: list[CleaningReport] = []
-        users_df = cls._prepare_entities(users, "users", cols.USER, clean, reports)
-        items_df = cls._prepare_entities(items, "items", cols.ITEM, clean, reports)
-
-        inter = interactions
-        n = len(inter)
-        rules = _RowRules(name, n, clean)
-        _check_id_dtype(inter[cols.USER], name, cols.USER)
-        _check_id_dtype(inter[cols.ITEM], name, cols.ITEM)
-        for col in (cols.USER, cols.ITEM):
-            rules.apply(
-                f"missing_{col}",
-                _missing_id_mask(inter[col]),
-                f"{col} must not be missing or empty",
-                inter[col],
-            )
-        ts = _to_datetime(inter[cols.TIMESTAMP], name)
-        rules.apply(
-            "bad_timestamp",
-            ts.isna().to_numpy(),
-            "timestamp must be a parseable date/time",
-            inter[cols.TIMESTAMP],
+        parts = ingest(
+            interactions,
+            users,
+            items,
+            event_weights=DEFAULT_EVENT_WEIGHTS if event_weights is None else event_weights,
+            sensitive=sensitive,
+            clean=clean,
+            event_map=event_map,
+            columns=columns,
+            dayfirst=dayfirst,
+            time_format=time_format,
+            epoch_unit=epoch_unit,
+            sensitive_defaults=DEFAULT_SENSITIVE_COLUMNS,
         )
-        numeric: dict[str, np.ndarray] = {}
-        for col in _NUMERIC_OPTIONAL:
-            if col not in inter.columns:
-                continue
-            s = inter[col]
-            if s.dtype.kind not in "iuf" or s.dtype.kind == "b":
-                raise InvalidDtypeError(
-                    f"{name}['{col}'] must be numeric, got dtype {s.dtype} "
-                    f"(e.g. {s.iloc[0]!r})."
-                )
-            v = s.to_numpy(dtype=np.float64)
-            rules.apply(
-                f"bad_{col}",
-                ~np.isfinite(v) | (v < 0),
-                f"{col} must be a finite number >= 0",
-                v,
-            )
-            numeric[col] = v
-        ev_cat: pd.Categorical | None = None
-        if cols.EVENT in inter.columns:
-            ev_cat = pd.Categorical(inter[cols.EVENT])
-            if cols.WEIGHT not in inter.columns:
-                known_cat = np.array([c in event_weights for c in ev_cat.categories] + [False])
-                rules.apply(
-                    "unknown_event",
-                    ~known_cat[ev_cat.codes],  # code -1 (missing) maps to the trailing False
-                    f"event must be one of the event_weights keys {sorted(event_weights)}",
-                    np.asarray(ev_cat, dtype=object),
-                )
-        if items_df is not None:
-            item_vals = inter[cols.ITEM].to_numpy()
-            known_items = items_df.index.get_indexer(item_vals) >= 0
-            rules.apply(
-                "unknown_item",
-                ~known_items,
-                "item_id must be listed in items",
-                item_vals,
-                error=UnknownIdError,
-            )
-        keep = rules.keep
-        if clean:
-            reports.insert(0, rules.report)
-        if not keep.any():
-            from .exceptions import EmptyInputError
-
-            raise EmptyInputError(
-                f"{name} has no valid rows left after cleaning ({n} removed); "
-                f"see the cleaning report: {rules.report.removed}."
-            )
-        all_kept = bool(keep.all())
-
-        def take(values: Any) -> Any:
-            return values if all_kept else values[keep]
-
-        user_vals = take(inter[cols.USER].to_numpy())
-        item_vals = take(inter[cols.ITEM].to_numpy())
-        u_codes, u_uniques = pd.factorize(user_vals)
-        i_codes, i_uniques = pd.factorize(item_vals)
-        user_map = IdMap(np.asarray(u_uniques))
-        item_map = IdMap(np.asarray(i_uniques))
-        if users_df is not None:
-            user_map = user_map.add_ids(users_df.index.to_numpy())
-        if items_df is not None:
-            item_map = item_map.add_ids(items_df.index.to_numpy())
-
-        data: dict[str, Any] = {
-            "user_idx": u_codes.astype(np.int32),
-            "item_idx": i_codes.astype(np.int32),
-            cols.TIMESTAMP: take(ts.to_numpy()),
-        }
-        if cols.WEIGHT in numeric:
-            weight = take(numeric[cols.WEIGHT])
-        elif ev_cat is not None:
-            lut = np.array([event_weights.get(c, np.nan) for c in ev_cat.categories] + [np.nan])
-            weight = lut[take(ev_cat.codes)]
-        else:
-            weight = np.ones(len(u_codes))
-        data[cols.WEIGHT] = weight.astype(np.float32)
-        if ev_cat is not None:
-            data[cols.EVENT] = ev_cat if all_kept else ev_cat[keep].remove_unused_categories()
-        for col in (cols.QUANTITY, cols.PRICE):
-            if col in numeric:  # integer quantities stay integers
-                src = inter[col]
-                data[col] = take(src.to_numpy() if src.dtype.kind in "iu" else numeric[col])
-        reserved = set(cols.INTERACTIONS_REQUIRED) | {cols.WEIGHT, cols.EVENT, cols.QUANTITY,
-                                                     cols.PRICE}
-        for col in inter.columns:
-            if col not in reserved and col not in data:
-                data[col] = take(inter[col].to_numpy())
-        inter_df = pd.DataFrame(data, copy=False)
-
-        if users_df is None:
-            users_df = pd.DataFrame(index=pd.Index([], name=cols.USER))
-        if items_df is None:
-            items_df = pd.DataFrame(index=pd.Index([], name=cols.ITEM))
-        if sensitive is None:
-            sens = frozenset(
-                c for c in list(users_df.columns) + list(items_df.columns)
-                if str(c).lower() in DEFAULT_SENSITIVE_COLUMNS
-            )
-        else:
-            if isinstance(sensitive, str):
-                raise InvalidDtypeError(
-                    f"sensitive must be an iterable of column names, got the string {sensitive!r}."
-                )
-            sens = frozenset(sensitive)
-            unknown = sens - set(users_df.columns) - set(items_df.columns)
-            if unknown:
-                raise InvalidParameterError(
-                    f"sensitive names column(s) {sorted(unknown)} that are in neither users "
-                    f"nor items."
-                )
-        return cls(
-            user_map=user_map,
-            item_map=item_map,
-            inter=inter_df,
-            users=users_df,
-            items=items_df,
-            event_weights=event_weights,
-            sensitive_columns=sens,
-            cleaning_reports=reports,
-        )
-
-    @staticmethod
-    def _prepare_entities(
-        frame: pd.DataFrame | None,
-        name: str,
-        id_col: str,
-        clean: bool,
-        reports: list[CleaningReport],
-    ) -> pd.DataFrame | None:
-        """Validate a users/items frame and return it indexed by id."""
-        if frame is None:
-            return None
-        check_frame(frame, name, (id_col,), allow_empty=True)
-        _check_id_dtype(frame[id_col], name, id_col)
-        rules = _RowRules(name, len(frame), clean)
-        ids = frame[id_col]
-        rules.apply(
-            f"missing_{id_col}",
-            _missing_id_mask(ids),
-            f"{id_col} must not be missing or empty",
-            ids,
-        )
-        dup = ids.duplicated(keep="first").to_numpy()
-        rules.apply(
-            f"duplicate_{id_col}",
-            dup,
-            f"{id_col} must be unique (one row per {name[:-1]}); the first row is kept",
-            ids,
-            error=DuplicateIdError,
-        )
-        for col in (Columns.PRICE,):
-            if col in frame.columns:
-                s = frame[col]
-                if s.dtype.kind not in "iuf":
-                    raise InvalidDtypeError(
-                        f"{name}['{col}'] must be numeric, got dtype {s.dtype} "
-                        f"(e.g. {s.iloc[0] if len(s) else None!r})."
-                    )
-                v = s.to_numpy(dtype=np.float64)
-                rules.apply(
-                    f"bad_{col}",
-                    (v < 0) | np.isinf(v),
-                    f"{col} must be >= 0 (missing is allowed)",
-                    v,
-                )
-        if clean:
-            reports.append(rules.report)
-        out = frame.loc[rules.keep] if not rules.keep.all() else frame
-        return out.set_index(id_col)
+        return cls(**parts)
 
     # ------------------------------------------------------------ properties
     @property

@@ -20,6 +20,7 @@ __all__ = [
     "CorruptFileError",
     "TaxonomyError",
     "RuleSyntaxError",
+    "DuplicateRowWarning",
 ]
 
 
@@ -76,3 +77,7 @@ class TaxonomyError(PersonaRecError, ValueError):
 
 class RuleSyntaxError(PersonaRecError, ValueError):
     """A rule or tag expression cannot be parsed."""
+
+
+class DuplicateRowWarning(UserWarning):
+    """Exact duplicate input rows were kept (``clean=False``); ``clean=True`` drops and counts them."""

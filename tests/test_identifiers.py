@@ -71,3 +71,37 @@ def test_external_ids_read_only():
     m = IdMap.from_values([3, 4])
     with pytest.raises(ValueError):
         m.external_ids[0] = 9
+
+
+# ---------------------------------------------------------- issue #10: request ids
+junk = st.one_of(st.none(), st.booleans(), st.floats(allow_nan=True), st.tuples(st.integers()),
+                 st.binary(max_size=3))
+good = st.one_of(st.text(max_size=4), st.integers(-50, 50))
+
+
+@given(st.lists(good, min_size=1, max_size=20), st.lists(st.one_of(good, junk), min_size=1,
+                                                        max_size=10))
+def test_requests_are_checked_element_wise(known, request):
+    """Missing, bool, float, tuple and bytes ids are typed errors; str/int ids map exactly."""
+    from persona_rec.exceptions import InvalidDtypeError
+
+    m = IdMap.from_values(known)
+    bad = [v for v in request if not (isinstance(v, str) or (isinstance(v, int)
+                                                            and not isinstance(v, bool)))]
+    try:
+        idx = m.to_internal(request, strict=False)
+    except (InvalidValueError, InvalidDtypeError) as err:
+        if not bad:  # only the wrong-kind rule may refuse good ids
+            assert isinstance(err, InvalidDtypeError) and "form is a known" in str(err)
+        return
+    assert not bad
+    for v, i in zip(request, idx.tolist()):
+        if i >= 0:
+            back = m.to_external([i])[0]
+            back = back.item() if isinstance(back, np.generic) else back
+            assert type(back) is type(v) and back == v
+
+
+def test_trailing_nul_request_is_not_stripped():
+    m = IdMap.from_values(["a", "a\x00"])
+    assert m.to_internal(["a\x00", "a"]).tolist() == [1, 0]

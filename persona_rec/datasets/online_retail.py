@@ -201,7 +201,9 @@ def clean_online_retail(raw: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport
     dup[keep] = raw.loc[keep, list(RAW_COLUMNS)].duplicated(keep="first").to_numpy()
     report.add("duplicate", int(dup.sum()), CLEANING_RULES["duplicate"])
     keep &= ~dup
-    return raw.loc[keep].reset_index(drop=True), report
+    out = raw.loc[keep].reset_index(drop=True)
+    out.attrs["raw_row"] = np.flatnonzero(keep)  # positions in raw, for the Dataset's raw_row
+    return out, report
 
 
 def _first_mode(keys: pd.Series, values: pd.Series) -> pd.Series:
@@ -222,6 +224,10 @@ def _build(clean: pd.DataFrame, raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
             Columns.QUANTITY: clean["Quantity"].to_numpy(dtype=np.int64),
             Columns.PRICE: clean["UnitPrice"].to_numpy(dtype=np.float64),
             "order_id": clean["InvoiceNo"].to_numpy(dtype=object),
+            # two lines of one invoice may agree on every column above (they differ in the
+            # raw Description): the raw row number keeps them distinct, not exact duplicates
+            "raw_row": np.asarray(clean.attrs.get("raw_row", np.arange(len(clean))),
+                                  dtype=np.int64),
         }
     )
     # every customer of the raw file is a user, also those whose lines were all removed
@@ -279,7 +285,8 @@ def load_online_retail(
           (StockCode, str), ``timestamp`` (InvoiceDate, UK local time),
           ``event`` = ``"purchase"`` (weight 5 from the default event
           weights), ``quantity``, ``price`` (UnitPrice, GBP), ``order_id``
-          (InvoiceNo, str).
+          (InvoiceNo, str), ``raw_row`` (0-based row of the line in the raw
+          file; 2 pairs of lines agree on every other column).
         * users: every CustomerID of the raw file with its ``country`` (the
           most frequent one; 8 customers have two). Customers whose lines
           were all removed stay as attribute-only users.

@@ -400,6 +400,12 @@ def _generate(
     del line_user, line_item, view_t, cart_t, line_t, b_user, b_item, b_t
     secs = np.floor(t).astype(np.int64)
     del t
+    # The same item drawn twice for one order (or browse second) is two scans a second
+    # apart, not an exact copy: from_frames refuses exact duplicate rows.
+    key = pd.DataFrame({"u": user, "i": item, "s": secs, "e": ev, "q": quantity, "p": price,
+                        "o": order_id, "x": session}, copy=False)
+    secs = secs + key.groupby(list(key.columns), sort=False, dropna=False).cumcount().to_numpy()
+    del key
     order = np.argsort(secs, kind="stable")
     ts = (t0.to_datetime64().astype("datetime64[s]") + secs[order]).astype("datetime64[ns]")
     interactions = pd.DataFrame(

@@ -10,8 +10,9 @@ so a user with few events follows the segment's habit and a user with a
 long history follows their own (``history_weight = n_u / (n_u + prior_strength)``).
 Weekdays are treated the same way. ``p_s`` itself is shrunk towards the
 whole population's pattern with the same strength (empirical Bayes), so a
-tiny segment does not produce an arbitrary hour. Timestamps are taken to be
-in the audience's local time.
+tiny segment does not produce an arbitrary hour. Hours and weekdays are
+local: each event's own UTC offset or its user's ``timezone`` (kept by
+``Dataset.from_frames`` in ``utc_offset_min``), else the timestamp as given.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._time import local_time_ns
 from .._validation import check_number, example_values
 from ..columns import Columns
 from ..exceptions import DuplicateIdError, InvalidDtypeError, NotFittedError
@@ -112,7 +114,9 @@ class SendTimeModel:
     --------
     >>> import pandas as pd
     >>> from persona_rec.dataset import Dataset
-    >>> ts = pd.to_datetime(["2024-01-01 20:00"] * 30 + ["2024-01-02 08:00"] + ["2024-01-03 09:00"] * 10)
+    >>> ts = (pd.date_range("2024-01-01 20:00", periods=30, freq="min").tolist()
+    ...       + [pd.Timestamp("2024-01-02 08:00")]
+    ...       + pd.date_range("2024-01-03 09:00", periods=10, freq="min").tolist())
     >>> inter = pd.DataFrame({"user_id": ["a"] * 30 + ["b"] + ["c"] * 10, "item_id": 1, "timestamp": ts})
     >>> ds = Dataset.from_frames(inter)
     >>> seg = {"a": "night_owls", "b": "night_owls", "c": "early"}
@@ -155,7 +159,8 @@ class SendTimeModel:
         if self.event_types is not None and Columns.EVENT in inter.columns:
             mask &= inter[Columns.EVENT].astype(str).isin(list(self.event_types)).to_numpy()
         u = inter["user_idx"].to_numpy()[mask]
-        ts = pd.DatetimeIndex(inter[Columns.TIMESTAMP].to_numpy()[mask])
+        # local wall-clock time: the event's own UTC offset or its user's time zone
+        ts = pd.DatetimeIndex(local_time_ns(inter)[mask].view("datetime64[ns]"))
         n = dataset.n_users
         ones = np.ones(u.size, dtype=np.float32)
         self.hour_counts_ = sp.csr_matrix((ones, (u, ts.hour.to_numpy())), shape=(n, 24))
@@ -294,7 +299,7 @@ class SendTimeModel:
         >>> import pandas as pd
         >>> from persona_rec.dataset import Dataset
         >>> inter = pd.DataFrame({"user_id": ["a"] * 3, "item_id": 1,
-        ...     "timestamp": pd.to_datetime(["2024-01-05 19:10"] * 3)})  # a Friday
+        ...     "timestamp": pd.date_range("2024-01-05 19:10", periods=3, freq="min")})  # a Friday
         >>> m = SendTimeModel(prior_strength=0).fit(Dataset.from_frames(inter))
         >>> m.next_send_time(after="2024-03-04 10:30")["send_at"].iloc[0]  # a Monday
         Timestamp('2024-03-08 19:00:00')

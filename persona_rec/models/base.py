@@ -416,7 +416,7 @@ class Recommender:
             umap, hot = self.user_map_, self.hot_users_
         else:
             umap, hot = dataset.user_map, dataset.hot_user_mask()
-        idx = umap.to_internal(ids, strict=False)
+        idx = umap.to_internal(ids, strict=False, what="user_id")
         state = np.full(len(idx), 2, dtype=np.int8)
         known = idx >= 0
         state[known] = np.where(hot[idx[known]], 0, 1)

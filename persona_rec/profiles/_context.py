@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._text import CategorySep, category_parts, resolve_category_sep, slugify, slugify_values
+from .._time import local_time_ns
 from .._validation import as_timestamp
 from ..columns import Columns
 from ..dataset import Dataset
@@ -100,6 +101,12 @@ class _EventColumns(Mapping):
     def __getitem__(self, key: str) -> Any:
         if key in self._cache:
             return self._cache[key]
+        if key == "lt":  # local wall-clock time (ns): timestamp + utc_offset_min
+            if Columns.UTC_OFFSET not in self._df.columns:
+                return self["t"]
+            value = self._take(local_time_ns(self._df))
+            self._cache[key] = value
+            return value
         if key not in self._keys:
             raise KeyError(key)
         col = self._df[self._SOURCES[key]]

@@ -363,8 +363,10 @@ class ActivityBuilder(Builder):
     -----
     Columns: ``n_events``, ``active_days`` (distinct UTC calendar days with an
     event), ``n_sessions``, ``first_seen``/``last_seen`` (timestamps),
-    ``tenure_days`` (first_seen to as_of), ``preferred_hour`` (0-23, the hour
-    with most events, earliest on ties), ``preferred_weekday`` (0 = Monday),
+    ``tenure_days`` (first_seen to as_of), ``preferred_hour`` (0-23, the local
+    hour with most events, earliest on ties), ``preferred_weekday`` (0 = Monday,
+    local); local time is the event's own UTC offset or its user's
+    ``timezone`` (see ``Dataset.from_frames``), else the timestamp as given,
     ``view_share``/``cart_share``/``purchase_share`` (share of the user's
     events of each type) and ``view_to_purchase``/``cart_to_purchase``
     (purchase events per view / cart event). Without an ``event`` column the
@@ -409,8 +411,9 @@ class ActivityBuilder(Builder):
         last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
         np.minimum.at(first, u, t)
         np.maximum.at(last, u, t)
-        hour = (t // (3600 * 10**9)) % 24
-        weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
+        lt = ev["lt"]  # local wall-clock time: the event's own offset or its user's zone
+        hour = (lt // (3600 * 10**9)) % 24
+        weekday = (lt // DAY_NS + 3) % 7  # 1970-01-01 was a Thursday
         pref_hour = _full(n)
         pref_hour[has] = np.bincount(u * 24 + hour, minlength=n * 24).reshape(n, 24)[has].argmax(1)
         pref_wd = _full(n)
@@ -437,7 +440,7 @@ class ActivityBuilder(Builder):
             "first_seen": "time of the user's first event (timestamp)",
             "last_seen": "time of the user's last event before as_of (timestamp)",
             "tenure_days": "days from first_seen to as_of (days, float)",
-            "preferred_hour": "hour of day (0-23, data's local time) with most events; earliest on ties",
+            "preferred_hour": "local hour of day (0-23) with most events; earliest on ties",
             "preferred_weekday": "weekday with most events (0=Monday .. 6=Sunday)",
             "view_share": "share of the user's events that are views (0-1)",
             "cart_share": "share of the user's events that are add-to-cart (0-1)",
