@@ -25,6 +25,7 @@ from .builders import (
     RepurchaseBuilder,
     RFMBuilder,
 )
+from .predictive import BGNBD, GammaGamma, PredictiveBuilder
 from .profiles import FEATURE_BLOCKS, ProfileBuilder, Profiles
 
 __all__ = [
@@ -41,6 +42,9 @@ __all__ = [
     "NoveltyBuilder",
     "LifecycleBuilder",
     "RepurchaseBuilder",
+    "PredictiveBuilder",
+    "BGNBD",
+    "GammaGamma",
     "AGE_BANDS",
     "LIFECYCLE_STAGES",
     "PRICE_BANDS",
