@@ -313,3 +313,28 @@ def test_rfm_summary_counts_days_not_orders() -> None:
     assert s.loc["a"].tolist() == [2.0, 8.0, 9.0, 5.0, 5.0]
     assert s.loc["b"].tolist() == [0.0, 0.0, 2.0, 0.0, 1.0]
     assert rfm_summary(Dataset.from_frames(inter), as_of="2024-01-02").index.tolist() == ["a"]
+
+
+def test_predictive_tags(planted: tuple) -> None:
+    from persona_rec.tags import Tagger, Taxonomy
+
+    buys, truth, ds = planted
+    as_of = pd.Timestamp("2024-10-01")
+    prof = ProfileBuilder(ProfileBuilder.default().builders + [PredictiveBuilder()]).build(
+        ds, as_of)
+    tax = Taxonomy.default(prof)
+    assert tax["lifecycle/likely_churned"].rule == "p_alive < 0.3"
+    assert tax["value/high_potential_clv"].rule == "quantile(clv) >= 0.8"
+    ut = Tagger(tax).assign(prof)
+    churned = ut.users_with("lifecycle/likely_churned")
+    high = ut.users_with("value/high_potential_clv")
+    buyers = prof.frame.index[prof.frame["frequency"].notna()]
+    assert 0 < len(churned) < len(buyers) and len(high) == pytest.approx(0.2 * len(buyers), rel=0.05)
+    # planted truth: tagged "likely churned" users have mostly dropped out already
+    dead = truth["dropout"].notna() & (truth["dropout"] < as_of)
+    assert dead.reindex(churned).mean() > 0.8 > dead.reindex(buyers).mean()
+    # without predictive columns the default taxonomy is unchanged
+    plain = Taxonomy.default(ProfileBuilder.default().build(ds, as_of))
+    assert "lifecycle/likely_churned" not in plain and "value/high_potential_clv" not in plain
+    with pytest.raises(InvalidParameterError, match="likely_churned_threshold"):
+        Taxonomy.default(prof, likely_churned_threshold=0)
