@@ -66,6 +66,7 @@ PREDICTIVE_COLUMNS: tuple[str, ...] = ("p_alive", "expected_purchases", "expecte
 SUMMARY_COLUMNS: tuple[str, ...] = ("frequency", "t_x", "T", "monetary_value", "first_spend")
 
 _LOG_BOUND = 20.0  # log-parameters live in [-20, 20] during the search
+_NO_DROPOUT = 1e-5  # mean drop-out probability a / (a + b) below which BG/NBD is the NBD limit
 
 
 # ------------------------------------------------------------------ input checks
@@ -129,8 +130,15 @@ def _check_fit_size(n: int, min_customers: int, owner: str) -> None:
         )
 
 
-def _minimize(fun: Any, x0: np.ndarray, owner: str) -> tuple[np.ndarray, float, bool, str]:
-    """L-BFGS-B on log-parameters, polished by Nelder-Mead; returns (x, f, converged, message)."""
+def _minimize(fun: Any, x0: np.ndarray, owner: str,
+              lower_ok: tuple[int, ...] = ()) -> tuple[np.ndarray, float, list[int], str]:
+    """L-BFGS-B on log-parameters, polished by Nelder-Mead.
+
+    Returns ``(theta, f, at_lower, message)``; ``at_lower`` lists the indices
+    in ``lower_ok`` whose log-parameter ended at the lower search bound (a
+    limit of the model the caller reports). Any other bound, or a failure of
+    both optimisers, raises :class:`InvalidValueError`.
+    """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
     res = optimize.minimize(fun, x0, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9})
@@ -138,17 +146,22 @@ def _minimize(fun: Any, x0: np.ndarray, owner: str) -> tuple[np.ndarray, float, 
                                options={"xatol": 1e-8, "fatol": 1e-13, "maxiter": 8000,
                                         "maxfev": 16000})
     best = polish if polish.fun <= res.fun else res
-    at_bound = bool((np.abs(best.x) >= _LOG_BOUND - 1e-6).any())
-    converged = bool(polish.success or res.success) and not at_bound and np.isfinite(best.fun)
+    theta = np.clip(np.asarray(best.x), -_LOG_BOUND, _LOG_BOUND)
+    edge = np.abs(theta) >= _LOG_BOUND - 1.0
+    at_lower = [i for i in lower_ok if edge[i] and theta[i] < 0]
+    bad_edge = [i for i in np.flatnonzero(edge) if i not in at_lower]
+    converged = bool(polish.success or res.success) and not bad_edge and np.isfinite(best.fun)
     msg = f"L-BFGS-B: {res.message}; Nelder-Mead: {polish.message}"
-    if at_bound:
-        msg += f"; a log-parameter reached the search bound +-{_LOG_BOUND:g}"
+    if bad_edge:
+        msg += f"; log-parameter(s) {bad_edge} reached the search bound +-{_LOG_BOUND:g}"
     if not converged:
         raise InvalidValueError(
             f"{owner}.fit: maximum likelihood did not converge ({msg}); the data may not "
             f"identify the model (too few repeat customers?); try penalizer > 0."
         )
-    return np.asarray(best.x), float(best.fun), converged, msg
+    if at_lower:  # pin the flat direction to the bound so refits are reproducible
+        theta[at_lower] = -_LOG_BOUND
+    return theta, float(fun(theta)), at_lower, msg
 
 
 # ------------------------------------------------------------------------ BG/NBD
@@ -189,6 +202,14 @@ class BGNBD:
         Customers with ``frequency > 0``.
     fit_message_ : str
         The optimisers' status messages.
+    no_dropout_ : bool
+        True when the likelihood is maximised in the limit ``a -> 0`` (the
+        data show no drop-out: P(alive) ~ 1 for everyone and the model is the
+        NBD), detected as a mean drop-out probability ``a / (a + b) < 1e-5``.
+        ``a`` is then pinned to ``exp(-20)``; reported in
+        ``fit_message_`` and logged as a warning. This happens on real data
+        with strong seasonality or wholesale buyers (Online Retail, see
+        ``docs/predictive.md``); ``lifetimes`` raises a ConvergenceError there.
 
     Examples
     --------
@@ -266,9 +287,20 @@ class BGNBD:
 
         mean_rate = max(float(x.mean()), 1e-3) / float(tt.mean())
         x0 = np.log([1.0, 1.0 / mean_rate, 1.0, 1.0])
-        theta, _, _, msg = _minimize(nll, x0, "BGNBD")
+        theta, _, at_lower, msg = _minimize(nll, x0, "BGNBD", lower_ok=(2,))
+        # the a -> 0 limit is a flat valley: the optimiser stops anywhere along it once the
+        # mean drop-out probability a / (a + b) is negligible; pin it for reproducibility
+        a_, b_ = np.exp(theta[2]), np.exp(theta[3])
+        self.no_dropout_ = bool(at_lower) or bool(a_ / (a_ + b_) < _NO_DROPOUT)
+        if self.no_dropout_:
+            theta[2] = -_LOG_BOUND
         r, alpha, a, b = np.exp(theta)
         self.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
+        if self.no_dropout_:
+            msg += "; a -> 0: no drop-out identified, the model reduces to the NBD (P(alive) ~ 1)"
+            _log.warning("BGNBD: the likelihood is maximised as a -> 0 (no drop-out identified "
+                         "in the data): P(alive) is ~1 for every customer and expected "
+                         "purchases follow the NBD model")
         self.log_likelihood_ = float(w @ _bgnbd_loglik(theta, ux, utx, uT))
         self.n_customers_ = int(len(x))
         self.n_repeat_customers_ = int((x > 0).sum())
@@ -974,9 +1006,11 @@ class PredictiveBuilder(Builder):
         part = ProfilePart()
         part.columns.update({"p_alive": p_alive, "expected_purchases": expected,
                              "expected_spend": spend, "clv": clv})
+        nodrop = ("; no drop-out identified (a -> 0), so p_alive ~ 1: use expected_purchases"
+                  if bg.no_dropout_ else "")
         part.docs.update({
             "p_alive": f"BG/NBD probability the customer is still active (0-1; fitted {bgp} on "
-                       f"{bg.n_customers_} buyers, days; NaN: no purchase)",
+                       f"{bg.n_customers_} buyers, days{nodrop}; NaN: no purchase)",
             "expected_purchases": f"BG/NBD expected purchase days in the next "
                                   f"{self.horizon_days:g} days (count)",
             "expected_spend": f"Gamma-Gamma expected value of one purchase day (currency; "

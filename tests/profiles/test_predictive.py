@@ -338,3 +338,26 @@ def test_predictive_tags(planted: tuple) -> None:
     assert "lifecycle/likely_churned" not in plain and "value/high_potential_clv" not in plain
     with pytest.raises(InvalidParameterError, match="likely_churned_threshold"):
         Taxonomy.default(prof, likely_churned_threshold=0)
+
+
+def test_bgnbd_no_dropout_limit_is_reported() -> None:
+    # NBD data (nobody drops out): the likelihood is maximised as a -> 0
+    rng = np.random.default_rng(11)
+    n = 4000
+    lam = rng.gamma(0.7, 1 / 30.0, size=n)
+    T = rng.uniform(100, 300, size=n)
+    x = rng.poisson(lam * T).astype(float)
+    tx = np.where(x > 0, T * rng.beta(np.maximum(x, 1), 1.0), 0.0)  # max of x uniforms
+    m = BGNBD().fit(x, tx, T)
+    assert m.no_dropout_ and "no drop-out identified" in m.fit_message_
+    assert m.params_["a"] < 1e-6
+    assert m.params_["r"] == pytest.approx(0.7, rel=0.1)
+    assert m.params_["alpha"] == pytest.approx(30.0, rel=0.15)
+    np.testing.assert_allclose(m.p_alive(x, tx, T), 1.0, atol=1e-5)
+    # the NBD conditional expectation (r + x) / (alpha + T) * t
+    want = (m.params_["r"] + x) / (m.params_["alpha"] + T) * 90.0
+    np.testing.assert_allclose(m.expected_purchases(90.0, x, tx, T), want, rtol=1e-3)
+    assert BGNBD().fit(x, tx, T).params_ == m.params_
+    # planted drop-out is not mistaken for the limit
+    x2, tx2, T2 = sample_bgnbd(4000, r=0.7, alpha=30.0, a=0.8, b=2.5, T=T, random_state=2)
+    assert not BGNBD().fit(x2, tx2, T2).no_dropout_
