@@ -196,8 +196,16 @@ class TagValidation:
     n_users: int
     n_boot: int
 
-    def plot(self, ax: Any = None) -> Any:
+    def plot(self, ax: Any = None, tags: Sequence[str] | None = None) -> Any:
         """Horizontal bars of the lift per tag with the bootstrap interval (needs matplotlib).
+
+        Green: the interval lies above 1 (the claim holds); red otherwise.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+        tags : sequence of str, optional
+            Tags to show (default all rows of :attr:`table`).
 
         Returns
         -------
@@ -208,9 +216,16 @@ class TagValidation:
         except ImportError as exc:  # pragma: no cover - matplotlib is in the test extra
             raise ImportError("TagValidation.plot needs matplotlib: pip install "
                               "'persona-rec[plot]'.") from exc
-        t = self.table.iloc[::-1]
+        t = self.table
+        if tags is not None:
+            missing = [x for x in tags if x not in set(t["tag_id"])]
+            if missing:
+                raise UnknownIdError(f"TagValidation.plot: tag id(s) {missing[:3]} were not "
+                                     f"validated.")
+            t = t.set_index("tag_id").loc[list(tags)].reset_index()
+        t = t.iloc[::-1]
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, 0.35 * len(t) + 1.2))
+            _, ax = plt.subplots(figsize=(10, 0.32 * len(t) + 1.5))
         y = np.arange(len(t))
         err = np.vstack([t["lift"] - t["lift_low"], t["lift_high"] - t["lift"]])
         colors = np.where(t["claim_holds"], "tab:green", "tab:red")
@@ -219,6 +234,7 @@ class TagValidation:
         ax.set_yticks(y, [f"{a} -> {b}" for a, b in zip(t["tag_id"], t["outcome"])])
         ax.set_xlabel(f"lift in the next {self.window_days:g} days (95% bootstrap CI)")
         ax.set_title(f"Tag validation at {self.as_of.date()}")
+        ax.figure.tight_layout()
         return ax
 
 

@@ -115,3 +115,8 @@ def test_plot(run) -> None:
     res = validate_tags(tags, data.dataset, as_of, window_days=60, users=buyers, n_boot=50)
     ax = res.plot()
     assert len(ax.patches) == len(res.table)
+    ax = res.plot(tags=["price_sensitive", "churned"])
+    assert [x.get_text() for x in ax.get_yticklabels()] == [
+        "churned -> no_purchase", "price_sensitive -> discount_share"]
+    with pytest.raises(UnknownIdError, match="were not validated"):
+        res.plot(tags=["basic"])
