@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special
 from sklearn.metrics import roc_auc_score
 
@@ -361,3 +363,60 @@ def test_bgnbd_no_dropout_limit_is_reported() -> None:
     # planted drop-out is not mistaken for the limit
     x2, tx2, T2 = sample_bgnbd(4000, r=0.7, alpha=30.0, a=0.8, b=2.5, T=T, random_state=2)
     assert not BGNBD().fit(x2, tx2, T2).no_dropout_
+
+
+# --------------------------------------------------------------- properties
+def test_time_unit_invariance() -> None:
+    # days vs weeks: r, a, b unchanged, alpha scales by 7, predictions identical
+    x, tx, T = sample_bgnbd(3000, r=0.5, alpha=20.0, a=0.8, b=2.5, T=np.linspace(50, 300, 3000),
+                            random_state=5)
+    days = BGNBD().fit(x, tx, T)
+    weeks = BGNBD().fit(x, tx / 7, T / 7)
+    for k in ("r", "a", "b"):
+        assert weeks.params_[k] == pytest.approx(days.params_[k], rel=1e-4)
+    assert weeks.params_["alpha"] * 7 == pytest.approx(days.params_["alpha"], rel=1e-4)
+    np.testing.assert_allclose(weeks.expected_purchases(10, x, tx / 7, T / 7),
+                               days.expected_purchases(70, x, tx, T), rtol=1e-3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    r=st.floats(0.05, 5), alpha=st.floats(0.1, 200), a=st.floats(0.05, 5), b=st.floats(0.05, 10),
+    x=st.integers(0, 60), frac=st.floats(0, 1), T=st.floats(0.5, 500), t=st.floats(0.1, 400),
+)
+def test_prediction_properties(r, alpha, a, b, x, frac, T, t) -> None:
+    m = BGNBD()
+    m.params_ = {"r": r, "alpha": alpha, "a": a, "b": b}
+    tx = frac * T if x > 0 else 0.0
+    pa = m.p_alive([x], [tx], [T])[0]
+    assert 0 < pa <= 1
+    e1 = m.expected_purchases(t, [x], [tx], [T])[0]
+    e2 = m.expected_purchases(2 * t, [x], [tx], [T])[0]
+    assert np.isfinite(e1) and 0 <= e1 <= e2 * (1 + 1e-9) + 1e-12
+    # an alive customer buys at most at the posterior-mean rate: E <= P(alive) (r+x)/(alpha+T) t
+    assert e1 <= pa * (r + x) / (alpha + T) * t * (1 + 1e-6) + 1e-9
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning",
+                            "ignore:The 'mode.chained_assignment' option")
+def test_agrees_with_lifetimes_on_cdnow(cdnow: pd.DataFrame, cdnow_bg: BGNBD) -> None:
+    import lifetimes  # test extra: an ImportError fails the test, it does not skip
+    x, tx, T = (cdnow[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    lt = lifetimes.BetaGeoFitter().fit(x, tx, T)
+    for k in ("r", "alpha", "a", "b"):
+        assert cdnow_bg.params_[k] == pytest.approx(float(lt.params_[k]), rel=1e-4)
+    np.testing.assert_allclose(cdnow_bg.expected_purchases(39, x, tx, T),
+                               lt.conditional_expected_number_of_purchases_up_to_time(39, x, tx, T),
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(cdnow_bg.p_alive(x, tx, T),
+                               lt.conditional_probability_alive(x, tx, T), rtol=1e-4)
+
+
+def test_profiles_with_predictive_columns_round_trip(planted: tuple, tmp_path) -> None:
+    from persona_rec.profiles import Profiles
+
+    _, _, ds = planted
+    prof = ProfileBuilder([RFMBuilder(), PredictiveBuilder()]).build(ds, "2024-10-01")
+    back = Profiles.load(prof.save(tmp_path / "p.npz"))
+    pd.testing.assert_frame_equal(back.frame, prof.frame)
+    assert back.column_docs["clv"] == prof.column_docs["clv"]
