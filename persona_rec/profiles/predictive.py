@@ -131,13 +131,14 @@ def _check_fit_size(n: int, min_customers: int, owner: str) -> None:
 
 
 def _minimize(fun: Any, x0: np.ndarray, owner: str,
-              lower_ok: tuple[int, ...] = ()) -> tuple[np.ndarray, float, list[int], str]:
+              limit_ok: Any = None) -> tuple[np.ndarray, float, bool, str]:
     """L-BFGS-B on log-parameters, polished by Nelder-Mead.
 
-    Returns ``(theta, f, at_lower, message)``; ``at_lower`` lists the indices
-    in ``lower_ok`` whose log-parameter ended at the lower search bound (a
-    limit of the model the caller reports). Any other bound, or a failure of
-    both optimisers, raises :class:`InvalidValueError`.
+    Returns ``(theta, f, at_limit, message)``. A log-parameter ending at the
+    search bound raises :class:`InvalidValueError`, unless ``limit_ok(theta)``
+    says the solution is a known limit of the model (``at_limit`` is then
+    True and the caller pins and reports it). Failure of both optimisers
+    also raises.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
     res = optimize.minimize(fun, x0, method="L-BFGS-B", bounds=bounds,
@@ -147,21 +148,19 @@ def _minimize(fun: Any, x0: np.ndarray, owner: str,
                                         "maxfev": 16000})
     best = polish if polish.fun <= res.fun else res
     theta = np.clip(np.asarray(best.x), -_LOG_BOUND, _LOG_BOUND)
-    edge = np.abs(theta) >= _LOG_BOUND - 1.0
-    at_lower = [i for i in lower_ok if edge[i] and theta[i] < 0]
-    bad_edge = [i for i in np.flatnonzero(edge) if i not in at_lower]
-    converged = bool(polish.success or res.success) and not bad_edge and np.isfinite(best.fun)
+    at_limit = bool(limit_ok(theta)) if limit_ok is not None else False
+    edge = [int(i) for i in np.flatnonzero(np.abs(theta) >= _LOG_BOUND - 1.0)]
     msg = f"L-BFGS-B: {res.message}; Nelder-Mead: {polish.message}"
-    if bad_edge:
-        msg += f"; log-parameter(s) {bad_edge} reached the search bound +-{_LOG_BOUND:g}"
-    if not converged:
+    if at_limit:
+        return theta, float(best.fun), True, msg
+    if edge:
+        msg += f"; log-parameter(s) {edge} reached the search bound +-{_LOG_BOUND:g}"
+    if edge or not (polish.success or res.success) or not np.isfinite(best.fun):
         raise InvalidValueError(
             f"{owner}.fit: maximum likelihood did not converge ({msg}); the data may not "
             f"identify the model (too few repeat customers?); try penalizer > 0."
         )
-    if at_lower:  # pin the flat direction to the bound so refits are reproducible
-        theta[at_lower] = -_LOG_BOUND
-    return theta, float(fun(theta)), at_lower, msg
+    return theta, float(best.fun), False, msg
 
 
 # ------------------------------------------------------------------------ BG/NBD
@@ -205,8 +204,9 @@ class BGNBD:
     no_dropout_ : bool
         True when the likelihood is maximised in the limit ``a -> 0`` (the
         data show no drop-out: P(alive) ~ 1 for everyone and the model is the
-        NBD), detected as a mean drop-out probability ``a / (a + b) < 1e-5``.
-        ``a`` is then pinned to ``exp(-20)``; reported in
+        NBD), detected as a mean drop-out probability ``a / (a + b) < 1e-5``
+        (``a -> 0`` or ``b -> inf``). ``a`` is then pinned to ``exp(-20)`` and
+        ``b`` (not identified in this limit) to 1, and ``r, alpha`` are refitted; reported in
         ``fit_message_`` and logged as a warning. This happens on real data
         with strong seasonality or wholesale buyers (Online Retail, see
         ``docs/predictive.md``); ``lifetimes`` raises a ConvergenceError there.
@@ -287,18 +287,27 @@ class BGNBD:
 
         mean_rate = max(float(x.mean()), 1e-3) / float(tt.mean())
         x0 = np.log([1.0, 1.0 / mean_rate, 1.0, 1.0])
-        theta, _, at_lower, msg = _minimize(nll, x0, "BGNBD", lower_ok=(2,))
-        # the a -> 0 limit is a flat valley: the optimiser stops anywhere along it once the
-        # mean drop-out probability a / (a + b) is negligible; pin it for reproducibility
-        a_, b_ = np.exp(theta[2]), np.exp(theta[3])
-        self.no_dropout_ = bool(at_lower) or bool(a_ / (a_ + b_) < _NO_DROPOUT)
-        if self.no_dropout_:
-            theta[2] = -_LOG_BOUND
+
+        def no_dropout(th: np.ndarray) -> bool:
+            return bool(special.expit(th[2] - th[3]) < _NO_DROPOUT)  # a / (a + b)
+
+        theta, _, at_limit, msg = _minimize(nll, x0, "BGNBD", limit_ok=no_dropout)
+        self.no_dropout_ = at_limit
+        if at_limit:
+            # the mean drop-out probability a / (a + b) vanishes: the NBD limit, where b is
+            # not identified. Pin a = exp(-20), b = 1 and refit r, alpha (reproducible).
+            pinned = np.array([-_LOG_BOUND, 0.0])
+            rt, _, _, msg2 = _minimize(lambda th2: nll(np.concatenate([th2, pinned])),
+                                       theta[:2], "BGNBD")
+            theta = np.concatenate([rt, pinned])
+            msg += f"; refit of r, alpha at the limit: {msg2}"
         r, alpha, a, b = np.exp(theta)
         self.params_ = {"r": float(r), "alpha": float(alpha), "a": float(a), "b": float(b)}
         if self.no_dropout_:
-            msg += "; a -> 0: no drop-out identified, the model reduces to the NBD (P(alive) ~ 1)"
-            _log.warning("BGNBD: the likelihood is maximised as a -> 0 (no drop-out identified "
+            msg += ("; a / (a + b) -> 0: no drop-out identified, the model reduces to the NBD "
+                    "(P(alive) ~ 1)")
+            _log.warning("BGNBD: the likelihood is maximised as a / (a + b) -> 0 (no drop-out "
+                         "identified "
                          "in the data): P(alive) is ~1 for every customer and expected "
                          "purchases follow the NBD model")
         self.log_likelihood_ = float(w @ _bgnbd_loglik(theta, ux, utx, uT))
@@ -984,6 +993,14 @@ class PredictiveBuilder(Builder):
         if n_zero:
             _log.warning("PredictiveBuilder: %d customer(s) with zero mean repeat spend left out "
                          "of the Gamma-Gamma fit", n_zero)
+        if int(fit_rows.sum()) < self.min_customers:
+            raise InvalidValueError(
+                f"PredictiveBuilder: the Gamma-Gamma spend model needs at least min_customers="
+                f"{self.min_customers} repeat buyers with a known, positive spend; got "
+                f"{int(fit_rows.sum())} ({int(((x > 0) & ~known).sum())} repeat buyer(s) with a "
+                f"missing price, {n_zero} with zero spend). Give purchases a 'price' (event or "
+                f"item attribute)."
+            )
         gg = GammaGamma(penalizer=self.penalizer, min_customers=self.min_customers).fit(
             x[fit_rows], mv[fit_rows])
         n = ctx.n_users
@@ -1006,7 +1023,8 @@ class PredictiveBuilder(Builder):
         part = ProfilePart()
         part.columns.update({"p_alive": p_alive, "expected_purchases": expected,
                              "expected_spend": spend, "clv": clv})
-        nodrop = ("; no drop-out identified (a -> 0), so p_alive ~ 1: use expected_purchases"
+        nodrop = ("; no drop-out identified (a / (a + b) -> 0, NBD limit), so p_alive ~ 1: "
+                  "use expected_purchases"
                   if bg.no_dropout_ else "")
         part.docs.update({
             "p_alive": f"BG/NBD probability the customer is still active (0-1; fitted {bgp} on "

@@ -298,6 +298,18 @@ def test_builder_errors_no_purchases_and_same_day() -> None:
                              "price": 3.0})
     with pytest.raises(InvalidValueError, match="no customer has a repeat purchase"):
         ProfileBuilder([PredictiveBuilder()]).build(Dataset.from_frames(same_day), "2024-02-01")
+    # no price anywhere: the spend model cannot be fitted, and the error says why
+    buys, _ = simulate_btyd(300, r=0.6, alpha=25.0, a=0.8, b=2.5, random_state=1)
+    no_price = buys[["user_id", "timestamp"]].assign(item_id=1)
+    with pytest.raises(InvalidValueError, match="repeat buyer.* with a missing price"):
+        ProfileBuilder([PredictiveBuilder()]).build(Dataset.from_frames(no_price), "2024-10-01")
+    # a degenerate log (every customer exactly 2 repeat days): no interior optimum, typed error
+    rng = np.random.default_rng(0)
+    flat = pd.DataFrame({"user_id": np.repeat(np.arange(30), 3), "item_id": 1, "price": 1.0,
+                         "timestamp": pd.Timestamp("2024-01-01")
+                         + pd.to_timedelta(rng.integers(0, 30, 90), unit="D")})
+    with pytest.raises(InvalidValueError, match="did not converge"):
+        ProfileBuilder([PredictiveBuilder()]).build(Dataset.from_frames(flat), "2024-02-01")
     one = same_day[same_day["user_id"] == 0]
     with pytest.raises(InvalidValueError, match="min_customers=10"):
         ProfileBuilder([PredictiveBuilder()]).build(Dataset.from_frames(one), "2024-02-01")
