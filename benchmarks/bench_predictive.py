@@ -186,7 +186,7 @@ def main() -> None:
     for label, pen, horizon, (cx, ctx, cT) in runs:
         t_ours, bg = best_time(lambda: BGNBD(penalizer=pen).fit(cx, ctx, cT))
         p = bg.params_
-        note = " (a -> 0: no drop-out)" if bg.no_dropout_ else ""
+        note = " (NBD limit: no drop-out)" if bg.no_dropout_ else ""
         print(f"| {label} | {pen:g} | persona_rec{note} | {p['r']:.4f} | {p['alpha']:.3f} | "
               f"{p['a']:.4g} | {p['b']:.4f} | {bg.log_likelihood_:.2f} | {t_ours:.3f} | | |")
         try:
