@@ -39,7 +39,6 @@ from ..dataset import Dataset
 from ..exceptions import (
     EmptyInputError,
     InvalidDtypeError,
-    InvalidParameterError,
     InvalidValueError,
     NotFittedError,
 )
