@@ -25,6 +25,7 @@ from .builders import (
     RepurchaseBuilder,
     RFMBuilder,
 )
+from .incremental import IncrementalRFM
 from .predictive import BGNBD, GammaGamma, PredictiveBuilder
 from .profiles import FEATURE_BLOCKS, ProfileBuilder, Profiles
 
@@ -45,6 +46,7 @@ __all__ = [
     "PredictiveBuilder",
     "BGNBD",
     "GammaGamma",
+    "IncrementalRFM",
     "AGE_BANDS",
     "LIFECYCLE_STAGES",
     "PRICE_BANDS",
