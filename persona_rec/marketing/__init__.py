@@ -28,6 +28,7 @@ from .stats import (
 )
 from .playbook import TACTIC_DESCRIPTIONS, Playbook, PlaybookRule
 from .propensity import (
+    LearnedPropensity,
     affinity_propensity,
     category_item_mask,
     recommender_propensity,
@@ -42,6 +43,7 @@ __all__ = [
     "TACTIC_DESCRIPTIONS",
     "AudienceTooSmallError",
     "SendTimeModel",
+    "LearnedPropensity",
     "affinity_propensity",
     "category_item_mask",
     "recommender_propensity",

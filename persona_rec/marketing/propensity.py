@@ -8,7 +8,9 @@ Three sources, all returning a ``pandas.Series`` indexed by ``user_id``
   inside the category / item set;
 * :func:`scores_propensity` - a precomputed users x items score matrix;
 * :func:`affinity_propensity` - no model: recency-weighted count of the
-  user's past orders in the category (a strong, transparent baseline).
+  user's past orders in the category (a strong, transparent baseline);
+* :class:`LearnedPropensity` - a calibrated classifier of "buys (in the
+  category) in the next window" on profile features, trained time-respecting.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "scores_propensity",
     "affinity_propensity",
     "category_item_mask",
+    "LearnedPropensity",
 ]
 
 
@@ -269,3 +272,228 @@ def affinity_propensity(
     return pd.Series(
         score, index=pd.Index(dataset.user_map.external_ids, name=Columns.USER), name="propensity"
     )
+
+
+# ------------------------------------------------------------------ learned propensity
+_CALIBRATIONS = ("isotonic", "sigmoid")
+
+
+class LearnedPropensity:
+    """Calibrated P(purchase in the next window), optionally in a category, learned from profiles.
+
+    Time-respecting training: for a cut-off ``as_of`` and a window of ``w``
+    days, features are profiles built at ``as_of - w`` (only events before
+    it) and the label is "bought (an item of ``category``) in
+    ``[as_of - w, as_of)``"; :meth:`predict` then builds profiles at a later
+    cut-off (default the same ``as_of``) and scores ``[as_of, as_of + w)``.
+    Nothing after a cut-off is ever used. The classifier is wrapped in
+    scikit-learn's :class:`~sklearn.calibration.CalibratedClassifierCV`
+    (``cv`` stratified folds, no shuffling: the fit is deterministic), so
+    scores are probabilities; they feed
+    :func:`~persona_rec.marketing.select_audience` (``propensity=``).
+
+    Users scored: every user with at least one event before the cut-off
+    (attribute-only users have no behaviour to learn from and are not in
+    the result; ``select_audience`` drops users without a score).
+
+    Parameters
+    ----------
+    window_days : float, default 90
+    category : str or sequence of str, optional
+        Target category path(s) (display or slug form, see
+        :func:`category_item_mask`); default: any purchase.
+    C : float, default 1.0
+        Inverse L2 strength of the logistic regression on the standardised
+        profile features. (Gradient boosting was tried on Online Retail and
+        ranked worse, 0.64 vs 0.71 AUC, at 50x the time; see
+        ``docs/predictive.md``.)
+    calibration : {"isotonic", "sigmoid"}, default "isotonic"
+    cv : int, default 3
+        Calibration folds (>= 2).
+    builder : ProfileBuilder, optional
+        Profiles used as features; default ``ProfileBuilder.default()``. Add a
+        :class:`~persona_rec.profiles.PredictiveBuilder` for BG/NBD features.
+    blocks : sequence of str, default ("numeric", "categorical", "affinity")
+        Blocks of :meth:`Profiles.features`.
+
+    Attributes
+    ----------
+    feature_names_ : list of str
+    train_as_of_ : pandas.Timestamp
+        The feature date of the training set (``as_of - window_days``).
+    n_train_, n_positive_ : int
+    model_ : sklearn.calibration.CalibratedClassifierCV
+
+    Examples
+    --------
+    >>> from persona_rec.datasets import synthetic
+    >>> data = synthetic(n_users=400, n_items=80, n_events=15000, random_state=0)
+    >>> lp = LearnedPropensity(window_days=60).fit(data.dataset, as_of=data.end - pd.Timedelta(days=60))
+    >>> p = lp.predict(data.dataset)
+    >>> p.name, bool(p.between(0, 1).all())
+    ('propensity', True)
+    """
+
+    def __init__(
+        self,
+        window_days: float = 90.0,
+        *,
+        category: str | Sequence[str] | None = None,
+        C: float = 1.0,
+        calibration: str = "isotonic",
+        cv: int = 3,
+        builder: Any = None,
+        blocks: Sequence[str] = ("numeric", "categorical", "affinity"),
+    ) -> None:
+        own = "LearnedPropensity"
+        self.window_days = check_number(window_days, "window_days", low=0, low_inclusive=False,
+                                        owner=own)
+        if category is not None and not isinstance(category, (str, Sequence)):
+            raise InvalidDtypeError(
+                f"category of LearnedPropensity must be a str or a list of str, got "
+                f"{type(category).__name__}.")
+        self.category = category
+        self.C = check_number(C, "C", low=0, low_inclusive=False, owner=own)
+        self.calibration = check_choice(calibration, "calibration", _CALIBRATIONS, owner=own)
+        self.cv = check_int(cv, "cv", minimum=2, owner=own)
+        from ..profiles import ProfileBuilder
+
+        if builder is not None and not isinstance(builder, ProfileBuilder):
+            raise InvalidDtypeError(
+                f"builder of LearnedPropensity must be a ProfileBuilder, got "
+                f"{type(builder).__name__}.")
+        self.builder = builder
+        self.blocks = tuple(blocks)
+
+    def get_params(self) -> dict[str, Any]:
+        """Configuration as a dict."""
+        return {"window_days": self.window_days, "category": self.category,
+                "C": self.C, "calibration": self.calibration, "cv": self.cv,
+                "builder": self.builder, "blocks": self.blocks}
+
+    def __repr__(self) -> str:
+        return (f"LearnedPropensity(window_days={self.window_days!r}, "
+                f"category={self.category!r}, C={self.C!r}, "
+                f"calibration={self.calibration!r})")
+
+    # ---------------------------------------------------------------- internals
+    def _features(self, dataset: Any, cut: pd.Timestamp) -> tuple[Any, list[str], np.ndarray]:
+        from ..profiles import ProfileBuilder
+
+        builder = self.builder if self.builder is not None else ProfileBuilder.default()
+        prof = builder.build(dataset, as_of=cut)
+        x, names = prof.features(blocks=self.blocks)
+        inter = dataset.internal_interactions
+        ts = inter[Columns.TIMESTAMP].to_numpy()
+        seen = np.zeros(dataset.n_users, dtype=bool)
+        seen[inter["user_idx"].to_numpy()[ts < cut.to_datetime64()]] = True
+        return sp.csr_matrix(x)[np.flatnonzero(seen)], list(names), np.flatnonzero(seen)
+
+    def _labels(self, dataset: Any, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
+        """Per internal user: a purchase (in the category) in ``[start, end)``."""
+        inter = dataset.internal_interactions
+        ts = inter[Columns.TIMESTAMP].to_numpy()
+        keep = (ts >= start.to_datetime64()) & (ts < end.to_datetime64())
+        if Columns.EVENT in inter.columns:
+            keep &= inter[Columns.EVENT].astype(str).str.lower().isin(["purchase", "order"]) \
+                .to_numpy()
+        if self.category is not None:
+            items = dataset.item_attributes()
+            if "category" not in items.columns:
+                raise InvalidValueError(
+                    f"LearnedPropensity(category={self.category!r}) needs an item 'category' "
+                    f"column, got {list(items.columns)}.")
+            in_cat = category_item_mask(items["category"], self.category)
+            keep &= in_cat[inter["item_idx"].to_numpy()]
+        y = np.zeros(dataset.n_users, dtype=bool)
+        y[inter["user_idx"].to_numpy()[keep]] = True
+        return y
+
+    def _align(self, x: sp.csr_matrix, names: list[str]) -> sp.csr_matrix:
+        """Columns of ``x`` in ``feature_names_`` order (absent features are 0)."""
+        pos = {n: i for i, n in enumerate(self.feature_names_)}
+        src = np.array([i for i, n in enumerate(names) if n in pos], dtype=np.int64)
+        dst = np.array([pos[names[i]] for i in src], dtype=np.int64)
+        sel = sp.csr_matrix((np.ones(len(src)), (src, dst)),
+                            shape=(len(names), len(self.feature_names_)))
+        return sp.csr_matrix(x @ sel)
+
+    # ---------------------------------------------------------------- public
+    def fit(self, dataset: Any, as_of: Any) -> LearnedPropensity:
+        """Train on features at ``as_of - window_days`` and labels in ``[as_of - window_days, as_of)``.
+
+        Parameters
+        ----------
+        dataset : Dataset
+        as_of : datetime-like
+            End of the label window (no event at or after it is used).
+
+        Returns
+        -------
+        LearnedPropensity
+            ``self``, fitted.
+
+        Raises
+        ------
+        EmptyInputError
+            No user has an event before the feature date.
+        InvalidValueError
+            Fewer than ``cv`` users with (or without) a purchase in the label
+            window: the classes cannot be learned and calibrated.
+        """
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.linear_model import LogisticRegression
+
+        end = parse_as_of(as_of)
+        start = end - pd.Timedelta(days=self.window_days)
+        x, names, users = self._features(dataset, start)
+        if len(users) == 0:
+            raise EmptyInputError(
+                f"LearnedPropensity.fit: no user has an event before the feature date {start} "
+                f"(as_of={end} minus window_days={self.window_days:g}); move as_of later.")
+        y = self._labels(dataset, start, end)[users]
+        n_pos, n_neg = int(y.sum()), int((~y).sum())
+        if min(n_pos, n_neg) < self.cv:
+            raise InvalidValueError(
+                f"LearnedPropensity.fit: the label window [{start}, {end}) has {n_pos} user(s) "
+                f"who bought{' in ' + repr(self.category) if self.category else ''} and {n_neg} "
+                f"who did not; each class needs at least cv={self.cv}.")
+        self.feature_names_ = names
+        base = LogisticRegression(C=self.C, max_iter=2000)
+        self.model_ = CalibratedClassifierCV(base, method=self.calibration, cv=self.cv)
+        self.model_.fit(x, y)
+        self.train_as_of_ = start
+        self.n_train_ = len(users)
+        self.n_positive_ = n_pos
+        return self
+
+    def predict(self, dataset: Any, as_of: Any = None) -> pd.Series:
+        """P(purchase in ``[as_of, as_of + window_days)``) per user with an event before ``as_of``.
+
+        Parameters
+        ----------
+        dataset : Dataset
+        as_of : datetime-like, optional
+            Feature cut-off; default the last event + 1 second.
+
+        Returns
+        -------
+        pandas.Series
+            Named ``"propensity"``, indexed by ``user_id``, values in [0, 1].
+        """
+        if not hasattr(self, "model_"):
+            from ..exceptions import NotFittedError
+
+            raise NotFittedError(
+                "This LearnedPropensity is not fitted yet; call fit(dataset, as_of) first.")
+        if as_of is None:
+            cut = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
+        else:
+            cut = parse_as_of(as_of)
+        x, names, users = self._features(dataset, cut)
+        if len(users) == 0:
+            return pd.Series([], dtype=np.float64, name="propensity",
+                             index=pd.Index(dataset.user_map.external_ids[:0], name=Columns.USER))
+        proba = self.model_.predict_proba(self._align(x, names))[:, 1]
+        return pd.Series(proba, index=pd.Index(dataset.user_map.to_external(users),
+                                               name=Columns.USER), name="propensity")

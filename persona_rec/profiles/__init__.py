@@ -25,6 +25,8 @@ from .builders import (
     RepurchaseBuilder,
     RFMBuilder,
 )
+from .incremental import IncrementalRFM
+from .predictive import BGNBD, GammaGamma, PredictiveBuilder
 from .profiles import FEATURE_BLOCKS, ProfileBuilder, Profiles
 
 __all__ = [
@@ -41,6 +43,10 @@ __all__ = [
     "NoveltyBuilder",
     "LifecycleBuilder",
     "RepurchaseBuilder",
+    "PredictiveBuilder",
+    "BGNBD",
+    "GammaGamma",
+    "IncrementalRFM",
     "AGE_BANDS",
     "LIFECYCLE_STAGES",
     "PRICE_BANDS",

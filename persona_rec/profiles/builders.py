@@ -57,6 +57,7 @@ COMPUTED_COLUMNS: frozenset[str] = frozenset({
     "top_price_band", "brand_loyalty", "category_diversity", "price_sensitivity", "discount_share",
     "novelty_seeking", "lifecycle_stage", "expected_interval_days", "repurchase_interval_days",
     "next_purchase_date", "days_to_next_purchase", "days_overdue", "known_at_as_of",
+    "p_alive", "expected_purchases", "expected_spend", "clv",  # PredictiveBuilder (opt-in)
 })
 
 CATEGORY_CYCLE_COLUMNS = [

@@ -84,6 +84,10 @@ _NUMERIC_SPEC: dict[str, tuple[str, str]] = {
     "days_to_next_purchase": ("repurchase", _LOG),
     "days_overdue": ("repurchase", _LOG),
     "account_age_days": ("demo", _LOG),
+    "p_alive": ("predictive", _LINEAR),
+    "expected_purchases": ("predictive", _LOG),
+    "expected_spend": ("predictive", _LOG),
+    "clv": ("predictive", _LOG),
 }
 _CYCLIC_SPEC: dict[str, tuple[str, int]] = {
     "preferred_hour": ("activity:hour", 24),

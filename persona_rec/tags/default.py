@@ -87,6 +87,8 @@ def default_taxonomy_tags(
     novelty_threshold: float = 0.3,
     new_user_days: float = 30.0,
     max_attribute_values: int = 50,
+    likely_churned_threshold: float = 0.3,
+    high_clv_quantile: float = 0.8,
 ) -> list[Tag]:
     """Tags of the default e-commerce taxonomy.
 
@@ -112,6 +114,13 @@ def default_taxonomy_tags(
         ``new_user`` = first seen (or registered) at most this many days ago.
     max_attribute_values : int, default 50
         At most this many (most frequent) values of gender/country get a tag.
+    likely_churned_threshold : float, default 0.3
+        ``lifecycle/likely_churned`` = BG/NBD ``p_alive`` below this (only
+        when the profiles have ``p_alive``, see
+        :class:`~persona_rec.profiles.PredictiveBuilder`).
+    high_clv_quantile : float, default 0.8
+        ``value/high_potential_clv`` = percentile of ``clv`` at least this
+        (only when the profiles have ``clv``).
 
     Returns
     -------
@@ -133,6 +142,10 @@ def default_taxonomy_tags(
     nv = check_number(novelty_threshold, "novelty_threshold", low=0, high=1, owner="Taxonomy.default")
     nd = check_number(new_user_days, "new_user_days", low=0, owner="Taxonomy.default")
     max_vals = check_int(max_attribute_values, "max_attribute_values", minimum=0, owner="Taxonomy.default")
+    lc = check_number(likely_churned_threshold, "likely_churned_threshold", low=0, high=1,
+                      low_inclusive=False, owner="Taxonomy.default")
+    hq = check_number(high_clv_quantile, "high_clv_quantile", low=0, high=1, low_inclusive=False,
+                      owner="Taxonomy.default")
     frame = _frame(profiles)
     affinities = {} if profiles is None or isinstance(profiles, pd.DataFrame) else (
         getattr(profiles, "affinities", None) or {})
@@ -256,6 +269,11 @@ def default_taxonomy_tags(
     T.append(Tag("value/big_basket", "Big basket", parent="value",
                  description="top 20% average order value among buyers",
                  rule="quantile(avg_order_value) >= 0.8", confidence="quantile(avg_order_value)"))
+    if frame is not None and "clv" in frame.columns:
+        T.append(Tag("value/high_potential_clv", "High potential CLV", parent="value",
+                     description=f"predicted customer lifetime value (BG/NBD x Gamma-Gamma) in "
+                     f"the top {100 * (1 - hq):g}% of buyers",
+                     rule=f"quantile(clv) >= {hq:g}", confidence="quantile(clv)"))
 
     # ---------------------------------------------------------------- lifecycle
     T.append(Tag("lifecycle", "Lifecycle", layer="lifecycle",
@@ -280,4 +298,9 @@ def default_taxonomy_tags(
                  description="Users whose lifecycle stage is churned."))
     T.append(Tag("lifecycle/churned", "Churned (stage)", parent="churned",
                  description=_LIFECYCLE["churned"], rule='lifecycle_stage == "churned"'))
+    if frame is not None and "p_alive" in frame.columns:
+        T.append(Tag("lifecycle/likely_churned", "Likely churned", parent="churned",
+                     description=f"BG/NBD probability of still being an active customer below "
+                     f"{lc:g}; confidence = 1 - p_alive",
+                     rule=f"p_alive < {lc:g}", confidence="1 - p_alive"))
     return T
