@@ -20,6 +20,7 @@ __all__ = [
     "CorruptFileError",
     "TaxonomyError",
     "RuleSyntaxError",
+    "MissingDependencyError",
 ]
 
 
@@ -76,3 +77,11 @@ class TaxonomyError(PersonaRecError, ValueError):
 
 class RuleSyntaxError(PersonaRecError, ValueError):
     """A rule or tag expression cannot be parsed."""
+
+
+class MissingDependencyError(PersonaRecError, ImportError):
+    """An optional dependency (an extra such as ``[plot]``) is not installed.
+
+    The message names the feature, the missing module and the ``pip``
+    command that installs it.
+    """
