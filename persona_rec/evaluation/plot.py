@@ -216,7 +216,7 @@ def plot_comparison(
     ax.set_title(title if group == ALL_GROUP else f"{title} ({group})")
     tops = np.fmax(value.to_numpy(dtype=float), high.to_numpy(dtype=float))
     top = float(np.nanmax(tops)) if np.isfinite(tops).any() else 1.0
-    ax.set_ylim(0, max(top, 1e-9) * 1.25)
+    ax.set_ylim(0, max(top, 1e-9) * 1.35)
     ax.legend(fontsize="small", ncols=min(len(models), 4), loc="upper right")
     ax.spines[["top", "right"]].set_visible(False)
     if owned:
