@@ -227,7 +227,7 @@ def figure_to_svg(fig: Any, id_prefix: str) -> str:
     matplotlib = require_matplotlib("figure_to_svg")
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": id_prefix}):
-        fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
     svg = _ID.sub(lambda m: f'id="{id_prefix}-{m.group(1)}"', svg)
