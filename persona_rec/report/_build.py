@@ -190,7 +190,9 @@ def _tags_section(tags: UserTags | None, include_sensitive: bool, min_size: int 
         caption += f" {table.attrs['n_small_hidden']} tag(s) held by fewer than {min_size} users not shown."
     layers = tags.counts("layer", include_sensitive=include_sensitive)
     body = [_chart("chart-top-tags", fig, caption),
-            _table(layers, "table-tag-layers", {"share": _pct, "n_users": _count})]
+            _table(layers, "table-tag-layers", {
+                "share": lambda v: "" if charts.is_small(round(float(v) * tags.n_users), min_size) else _pct(v),
+                "n_users": lambda v: f"<{min_size}" if charts.is_small(v, min_size) else _count(v)})]
     return _section("section-tags", "Tags", body)
 
 
