@@ -200,6 +200,8 @@ def _no_date(suffix: str) -> dict[str, Any]:
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 _URL = re.compile(r"url\(#([^)]+)\)")
 _HREF = re.compile(r'href="#([^"]+)"')
 
@@ -207,8 +209,8 @@ _HREF = re.compile(r'href="#([^"]+)"')
 def figure_to_svg(fig: Any, id_prefix: str) -> str:
     """Render ``fig`` as an inline ``<svg>`` element for an HTML page.
 
-    Text stays text (``svg.fonttype = "none"``), there is no date in the
-    output, and every internal id (and reference to it) is prefixed with
+    Text stays text (``svg.fonttype = "none"``), the creator metadata and
+    comments are dropped (no date, no link), and every internal id (and reference to it) is prefixed with
     ``id_prefix`` so several figures can live in one document without id
     clashes.
 
@@ -230,6 +232,7 @@ def figure_to_svg(fig: Any, id_prefix: str) -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
+    svg = _COMMENT.sub("", _METADATA.sub("", svg))  # creator/licence metadata: links, not content
     svg = _ID.sub(lambda m: f'id="{id_prefix}-{m.group(1)}"', svg)
     svg = _URL.sub(lambda m: f"url(#{id_prefix}-{m.group(1)})", svg)
     svg = _HREF.sub(lambda m: f'href="#{id_prefix}-{m.group(1)}"', svg)

@@ -25,7 +25,6 @@ from ..columns import Columns
 from ..exceptions import (
     InvalidDtypeError,
     InvalidParameterError,
-    InvalidValueError,
     MissingColumnError,
 )
 from .metrics import Metric, _check_metrics, _max_k, calc_metrics_per_user

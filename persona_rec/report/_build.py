@@ -368,8 +368,13 @@ def build_report(
             f"The 'include_sensitive' parameter of build_report must be a bool, got {include_sensitive!r}."
         )
     min_size = charts.check_min_size(min_size, "build_report")
+    # validate every input before drawing anything
+    if evaluation is not None:
+        from ..evaluation.plot import comparison_frame
+
+        comparison_frame(evaluation)
     if campaign is not None:
-        charts.tactic_table(campaign, min_size=min_size)  # validate before drawing anything
+        charts.tactic_table(campaign, min_size=min_size)
     if audience is not None:
         charts.funnel_of(audience)
 

@@ -528,8 +528,8 @@ def tactic_table(plan: pd.DataFrame, *, min_size: int | None = DEFAULT_MIN_SIZE)
     shown = suppress_counts(counts, min_size)
     desc: Mapping[str, str] = {}
     if "description" in plan.columns:
-        desc = plan.drop_duplicates("tactic").set_index(plan.drop_duplicates("tactic")["tactic"].astype(str))[
-            "description"].astype(str).to_dict()
+        first = plan.drop_duplicates("tactic")
+        desc = dict(zip(first["tactic"].astype(str), first["description"].astype(str)))
     out = pd.DataFrame({"tactic": shown.index.astype(str), "n_users": shown.to_numpy(dtype=np.int64)})
     out["share"] = out["n_users"] / max(len(plan), 1)
     out["description"] = [desc.get(t, "") if t != SUPPRESSED else f"tactics with fewer than {min_size} users"

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._plotting import require_matplotlib
 from .._progress import get_logger
 from .._validation import check_int
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidParameterError, PersonaRecError
+from ._charts import check_min_size
 
 __all__ = ["MODEL_CHOICES", "report_from_dataset", "main_cli", "build_parser"]
 
@@ -105,10 +107,12 @@ def report_from_dataset(
 
     if not isinstance(dataset, Dataset):
         raise InvalidDtypeError(f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}.")
+    require_matplotlib("report_from_dataset")
     models = _check_models(models, "models")
     if campaign_model is not None:
         _check_models([campaign_model], "campaign_model")
     random_state = check_int(random_state, "random_state", minimum=0, owner="report_from_dataset")
+    check_min_size(min_size, "report_from_dataset")
 
     start = time.perf_counter()
     profiles = ProfileBuilder.default().build(dataset)
@@ -204,6 +208,11 @@ def main_cli(argv: Sequence[str] | None = None, *, args: argparse.Namespace | No
         models = [] if args.models.strip().lower() == "none" else [
             m.strip() for m in args.models.split(",") if m.strip()]
         campaign_model = None if args.campaign_model.strip().lower() == "none" else args.campaign_model.strip()
+        require_matplotlib("persona-rec report")
+        check_min_size(args.min_size, "persona-rec report")
+        _check_models(models, "--models")
+        if campaign_model is not None:
+            _check_models([campaign_model], "--campaign-model")
         start = time.perf_counter()
         if args.online_retail:
             from ..datasets import load_online_retail

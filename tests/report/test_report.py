@@ -82,6 +82,10 @@ def test_full_report_holds_every_chart_and_loads_nothing(full_report):
     assert doc.urls and all(u.startswith("#") or u.startswith("data:image/png;base64,") for u in doc.urls)
     assert not {"script", "link", "iframe", "img", "object", "embed"} & doc.tags
     assert "@import" not in full_report and "url(http" not in full_report
+    # the only absolute URLs left are SVG namespace names, which are never fetched
+    assert "https://" not in full_report
+    assert set(re.findall(r'[\w:]+="http://[^"]*"', full_report)) == {
+        'xmlns="http://www.w3.org/2000/svg"', 'xmlns:xlink="http://www.w3.org/1999/xlink"'}
     assert "Content-Security-Policy" in full_report and "default-src 'none'" in full_report
     assert "<title>Sample shop &lt;test&gt;</title>" in full_report  # escaped
     text = " ".join(doc.text)
@@ -208,7 +212,7 @@ def test_input_errors(sample_run, tmp_path, monkeypatch):
         build_report(p)
 
 
-def test_cli_report_bad_input_is_one_line(tmp_path, capsys):
+def test_cli_report_bad_input_is_one_line(tmp_path, capsys, monkeypatch):
     from persona_rec.cli import main
 
     assert main(["report", "--out", str(tmp_path / "r.txt")]) == 2
@@ -217,6 +221,14 @@ def test_cli_report_bad_input_is_one_line(tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "r.html"), "--models", "svd"]) == 2
     assert "unknown model(s) ['svd']; choose from ['ease', 'persona', 'popular', 'repurchase']" in \
         capsys.readouterr().err
+    assert main(["report", "--out", str(tmp_path / "r.html"), "--min-size", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "persona-rec report: error: The 'min_size' parameter of persona-rec report must be an int >= 1, got 0.\n")
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert main(["report", "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err == (
+        "persona-rec report: error: persona-rec report needs matplotlib, which is not installed; "
+        "install the plot extra: pip install 'persona-rec[plot]'.\n")
     assert not (tmp_path / "r.html").exists()
 
 
