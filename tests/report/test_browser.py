@@ -6,8 +6,10 @@ bar colour; the browser's DOM must hold every chart with its SVG; and the
 browser console must report no blocked request (the page's
 Content-Security-Policy would log any attempt to load something).
 
-Skipped when Chromium is missing, except under CI (``CI=true``, set by
-``.ci/run``, which installs it): there a missing browser fails the test.
+The browser tests are marked ``browser``. They skip when Chromium is missing,
+except under CI (``CI=true``, set by ``.ci/run``, which installs Chromium):
+there a missing browser fails them (``pytest.fail`` in the fixture, reported
+as an error, never as a skip).
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ import numpy as np
 import pytest
 
 from persona_rec.report import REPORT_CHARTS
-
-pytestmark = pytest.mark.browser
 
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,8 +44,8 @@ def _find_chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
+def _require_chromium() -> str:
+    """The browser's path; skip without one, but fail under CI (``CI=true``)."""
     path = _find_chromium()
     if path is None:
         msg = "Chromium is not installed (apt-get update && apt-get install -y chromium)"
@@ -53,6 +53,11 @@ def chromium() -> str:
             pytest.fail(f"CI is set and {msg}; .ci/run installs it before the tests")
         pytest.skip(msg)
     return path
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    return _require_chromium()
 
 
 def _run(chromium: str, workdir: Path, name: str, url: str, *args: str) -> subprocess.CompletedProcess:
@@ -108,6 +113,7 @@ def rendered(chromium, full_report, tmp_path_factory):  # chromium first: fail f
     return {"shot": shot, "shot_run": shot_run, "dom": dom_run.stdout, "dom_run": dom_run}
 
 
+@pytest.mark.browser
 def test_screenshot_is_not_blank_and_shows_charts(rendered):
     from matplotlib.image import imread
 
@@ -124,6 +130,7 @@ def test_screenshot_is_not_blank_and_shows_charts(rendered):
         assert float(img[top:top + 1000].std()) > 0.05, f"band {top}-{top + 1000} is blank"
 
 
+@pytest.mark.browser
 def test_browser_dom_holds_every_chart(rendered):
     dom = _Dom()
     dom.feed(rendered["dom"])
@@ -133,11 +140,13 @@ def test_browser_dom_holds_every_chart(rendered):
     assert all(dom.svg_children[cid] > 20 for cid in REPORT_CHARTS), dom.svg_children
 
 
+@pytest.mark.browser
 def test_browser_reports_no_blocked_request(rendered):
     for run in ("shot_run", "dom_run"):
         assert _console(rendered[run].stderr) == []
 
 
+@pytest.mark.browser
 def test_blocked_request_detector_works(chromium, tmp_path):
     """Control: a page that tries to load an external image is caught by the same check."""
     page = tmp_path / "bad.html"
@@ -147,3 +156,19 @@ def test_blocked_request_detector_works(chromium, tmp_path):
         '<body><img src="http://example.invalid/x.png"></body></html>', encoding="utf-8")
     run = _run(chromium, tmp_path, "bad", page.resolve().as_uri(), "--dump-dom")
     assert any("Content Security Policy" in line for line in _console(run.stderr))
+
+
+def test_missing_browser_fails_under_ci_and_skips_otherwise(monkeypatch, tmp_path):
+    monkeypatch.delenv("PERSONA_REC_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no browser on PATH
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set and Chromium is not installed"):
+        _require_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        _require_chromium()
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("CI", "true")
+    assert _require_chromium() == str(fake)
