@@ -163,10 +163,16 @@ def _segments_section(profiles: Profiles, tags: UserTags | None, segments: Segme
     else:
         body.append(_note("chart-segments-missing", "No segmentation given (pass segments=, e.g. "
                                                     "rfm_segments(profiles))."))
-    fig = charts.plot_rfm_map(profiles, segments, min_size=min_size)
-    body.append(_chart("chart-rfm-map", fig,
-                       "Users per recency (R) x frequency/monetary (FM) score cell; each cell is named by "
-                       "the RFM segment map, thick lines are segment borders."))
+    frame = profiles.frame
+    scored = [c for c in ("r_score", "f_score", "m_score") if c in frame.columns]
+    if len(scored) < 3 or not frame[scored].notna().all(axis=1).any():
+        body.append(_note("chart-rfm-map-missing", "No user has R, F and M scores (no purchases with "
+                                                   "prices): RFM map not drawn."))
+    else:
+        fig = charts.plot_rfm_map(profiles, segments, min_size=min_size)
+        body.append(_chart("chart-rfm-map", fig,
+                           "Users per recency (R) x frequency/monetary (FM) score cell; each cell is named "
+                           "by the RFM segment map, thick lines are segment borders."))
     return _section("section-segments", "Segments", body)
 
 

@@ -185,7 +185,7 @@ def plot_rfm_map(
     ax.set_xlabel(f"{x_name.upper()} score (5 = buys most often / spends most)")
     ax.set_ylabel("R score (5 = bought most recently)")
     n_none = int((~ok).sum())
-    ax.set_title(f"RFM map: {int(ok.sum()):,} users with purchases"
+    ax.set_title(f"RFM map: {int(ok.sum()):,} users with R and {x_name.upper()} scores"
                  + (f" ({n_none:,} without)" if n_none else ""))
     return _finish(fig, owned, path, owner, dpi)
 

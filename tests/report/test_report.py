@@ -243,3 +243,26 @@ def test_cli_entry_point_runs_in_a_fresh_process(tmp_path):
     doc = _parse(out.read_text(encoding="utf-8"))
     assert set(doc.chart_has_svg) == set(REPORT_CHARTS)
     assert "CLI run" in doc.text
+
+
+def test_events_only_data_gets_notes_not_empty_charts():
+    """No prices, no categories: the price, category and RFM charts become one-line notes."""
+    from persona_rec import Dataset
+    from persona_rec.profiles import ProfileBuilder
+    from persona_rec.segments import Segmentation
+    from persona_rec.tags import Tagger, Taxonomy
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    events = pd.DataFrame({
+        "user_id": rng.integers(0, 150, n), "item_id": rng.integers(0, 80, n), "event": "purchase",
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 200 * 86400, n), unit="s"),
+    })
+    profiles = ProfileBuilder.default().build(Dataset.from_frames(events))
+    tags = Tagger(Taxonomy.default(profiles)).assign(profiles)
+    heavy = np.where(profiles.frame["frequency"] > 20, "heavy", "light")
+    seg = Segmentation(pd.Series(heavy, index=profiles.frame.index), method="rules")
+    doc = _parse(build_report(profiles, tags, seg))
+    assert set(doc.chart_has_svg) == {"chart-segments", "chart-lifecycle-funnel", "chart-top-tags"}
+    assert {"chart-rfm-map-missing", "chart-price-bands-missing", "chart-categories-missing"} <= set(doc.ids)
+    assert "No item prices in the data" in " ".join(doc.text)
