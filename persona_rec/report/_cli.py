@@ -7,14 +7,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._plotting import require_matplotlib
 from .._progress import get_logger
 from .._validation import check_int
-from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidParameterError, PersonaRecError
-from ._charts import check_min_size
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..dataset import Dataset
 
 __all__ = ["MODEL_CHOICES", "report_from_dataset", "main_cli", "build_parser"]
 
@@ -98,12 +99,14 @@ def report_from_dataset(
     str
         The HTML page.
     """
+    from ..dataset import Dataset  # noqa: F811 - the runtime class for the check below
     from ..demo import DemoContext, _split_time
     from ..evaluation import NDCG, HitRate, Recall, compare, next_period_split
     from ..profiles import ProfileBuilder
     from ..segments import rfm_segments
     from ..tags import Tagger, Taxonomy
     from ._build import build_report
+    from ._charts import check_min_size
 
     if not isinstance(dataset, Dataset):
         raise InvalidDtypeError(f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}.")
@@ -199,6 +202,8 @@ def main_cli(argv: Sequence[str] | None = None, *, args: argparse.Namespace | No
     """
     if args is None:
         args = build_parser().parse_args(argv)
+    from ._charts import check_min_size
+
     try:
         out = Path(args.out)
         if out.suffix.lower() not in (".html", ".htm"):
