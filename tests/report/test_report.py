@@ -266,3 +266,12 @@ def test_events_only_data_gets_notes_not_empty_charts():
     assert set(doc.chart_has_svg) == {"chart-segments", "chart-lifecycle-funnel", "chart-top-tags"}
     assert {"chart-rfm-map-missing", "chart-price-bands-missing", "chart-categories-missing"} <= set(doc.ids)
     assert "No item prices in the data" in " ".join(doc.text)
+
+
+def test_every_public_name_resolves():
+    import persona_rec.report as report
+
+    assert sorted(report.__all__) == sorted(report._WHERE)
+    assert all(callable(getattr(report, name)) or name == "REPORT_CHARTS" for name in report.__all__)
+    with pytest.raises(AttributeError, match="has no attribute 'plot_everything'"):
+        report.plot_everything  # noqa: B018
