@@ -34,7 +34,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run on the full UCI Online Retail CSV (.csv or .csv.gz) instead of the sample",
     )
     demo.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
+    report = sub.add_parser("report", help="write a self-contained HTML report (needs the plot extra)")
+    from .report._cli import build_parser as _report_options
+
+    _report_options(report)
     args = parser.parse_args(argv)
+
+    if args.command == "report":
+        from .report._cli import main_cli as _report_main
+
+        return _report_main(args=args)
 
     if args.command == "demo":
         from .demo import run_demo

@@ -21,6 +21,7 @@ __all__ = [
     "TaxonomyError",
     "RuleSyntaxError",
     "DuplicateRowWarning",
+    "MissingDependencyError",
 ]
 
 
@@ -81,3 +82,11 @@ class RuleSyntaxError(PersonaRecError, ValueError):
 
 class DuplicateRowWarning(UserWarning):
     """Exact duplicate input rows were kept (``clean=False``); ``clean=True`` drops and counts them."""
+
+
+class MissingDependencyError(PersonaRecError, ImportError):
+    """An optional dependency (an extra such as ``[plot]``) is not installed.
+
+    The message names the feature, the missing module and the ``pip``
+    command that installs it.
+    """

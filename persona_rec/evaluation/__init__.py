@@ -24,6 +24,7 @@ from .metrics import (
     calc_metrics_per_user,
     item_features_from_dataset,
 )
+from .plot import comparison_frame, plot_comparison
 from .splitters import (
     Split,
     cold_item_split,
@@ -63,6 +64,8 @@ __all__ = [
     "evaluate_per_user",
     "recommend_for_split",
     "compare",
+    "comparison_frame",
+    "plot_comparison",
     "bootstrap_ci",
     "paired_test",
 ]

@@ -25,7 +25,6 @@ from ..columns import Columns
 from ..exceptions import (
     InvalidDtypeError,
     InvalidParameterError,
-    InvalidValueError,
     MissingColumnError,
 )
 from .metrics import Metric, _check_metrics, _max_k, calc_metrics_per_user
@@ -385,9 +384,11 @@ def compare(
     filter_seen : bool, optional
         Default ``split.filter_seen``.
     plot : str or Path, optional
-        Save a grouped bar chart (one group per metric, one bar per model) as
-        PNG at this path. Needs matplotlib (the ``plot``/``test`` extra); it
-        is imported only here, with the Agg backend.
+        Save a grouped bar chart (one group per metric, one bar per model) at
+        this path (``.png``, ``.svg`` or ``.pdf``), drawn by
+        :func:`~persona_rec.evaluation.plot_comparison` (which returns the
+        figure; call it on the returned table to draw into your own axes).
+        Needs matplotlib (the ``plot`` extra).
     recommend_kwargs : mapping, optional
         Extra arguments for ``recommend``.
 
@@ -404,6 +405,10 @@ def compare(
             f"models must be a non-empty mapping name -> model, got {type(models).__name__}."
         )
     metrics = _check_metrics(metrics)
+    if plot is not None:
+        from .._plotting import check_path
+
+        check_path(plot, "compare")
     rows = {}
     for name, model in models.items():
         res = evaluate(model, split, metrics, k=k, filter_seen=filter_seen,
@@ -416,36 +421,7 @@ def compare(
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
     if plot is not None:
-        _plot(table, [m.label for m in metrics], Path(plot))
+        from .plot import plot_comparison
+
+        plot_comparison(table, [m.label for m in metrics], path=plot)
     return table
-
-
-def _plot(table: pd.DataFrame, labels: list[str], path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - matplotlib is in the test extra
-        raise ImportError(
-            "compare(plot=...) needs matplotlib: pip install 'persona-rec[plot]'."
-        ) from exc
-    if not path.parent.exists():
-        raise InvalidValueError(f"plot: the folder {str(path.parent)!r} does not exist.")
-    n_models = len(table)
-    x = np.arange(len(labels))
-    width = 0.8 / max(n_models, 1)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(labels) + 2), 4.0))
-    try:
-        for j, (name, row) in enumerate(table.iterrows()):
-            ax.bar(x + (j - (n_models - 1) / 2) * width, row[labels].to_numpy(dtype=float),
-                   width, label=str(name))
-        ax.set_xticks(x)
-        ax.set_xticklabels(labels, rotation=30, ha="right")
-        ax.set_ylabel("value")
-        ax.set_title("Model comparison")
-        ax.legend(fontsize="small")
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-    finally:
-        plt.close(fig)

@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
 from .._validation import check_frame, check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
@@ -529,28 +530,17 @@ def analyze_ab(
 
 
 # ----------------------------------------------------------------------- plots
-def _figure(width: float, height: float) -> Any:
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Plotting needs matplotlib; install it with `pip install persona-rec[plot]`."
-        ) from err
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
 def plot_qini(
     y: Any,
     treatment: Any,
     scores: Mapping[str, Any] | Any,
-    path: str | Path,
+    path: str | Path | None = None,
     *,
+    ax: Any = None,
     title: str = "Qini curve",
-) -> Path:
-    """Save the Qini curves of one or more uplift scores as a PNG.
+    dpi: int = 100,
+) -> Any:
+    """Draw the Qini curves of one or more uplift scores; optionally save them.
 
     Draws each model's curve (legend shows its normalised Qini AUC, or
     "undefined" when :func:`~persona_rec.marketing.qini_auc` refuses the
@@ -563,20 +553,35 @@ def plot_qini(
         Outcome and treatment indicator.
     scores : array-like or mapping name -> array-like
         Uplift scores to compare.
-    path : str or Path
-        Output file (PNG).
+    path : str or Path, optional
+        Also write the figure (``.png``, ``.svg`` or ``.pdf``).
+    ax : matplotlib Axes, optional
+        Draw here instead of on a new figure.
     title : str, default "Qini curve"
-        Figure title.
+        Axes title.
+    dpi : int, default 100
+        Resolution of a written PNG.
 
     Returns
     -------
-    pathlib.Path
-        The written file.
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    MissingDependencyError
+        matplotlib is not installed (``pip install 'persona-rec[plot]'``).
     """
+    check_path(path, "plot_qini")
     if not isinstance(scores, Mapping):
         scores = {"model": scores}
-    fig = _figure(7, 5)
-    ax = fig.add_subplot(1, 1, 1)
+    if ax is None:
+        fig = new_figure("plot_qini", 7, 5)
+        ax = fig.add_subplot(1, 1, 1)
+        owned = True
+    else:
+        ax = check_axes(ax, "ax", "plot_qini")
+        fig = figure_of(ax)
+        owned = False
     xp, qp = perfect_qini_curve(y, treatment)
     ax.plot(xp, qp, color="0.4", lw=1, ls="--", label="perfect")
     ax.plot([0, xp[-1]], [0, qp[-1]], color="0.6", lw=1, ls=":", label="random")
@@ -592,39 +597,74 @@ def plot_qini(
     ax.set_title(title)
     ax.axhline(0, color="black", lw=0.5)
     ax.legend(loc="best", fontsize=9)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, format="png")
-    return path
+    if owned:
+        fig.tight_layout()
+    save_figure(fig, path, "plot_qini", dpi=dpi)
+    return fig
 
 
-def plot_ab_result(report: ABReport, path: str | Path, *, title: str | None = None) -> Path:
-    """Save an A/B report as a PNG: per metric, both arms and the effect with its CI.
+def plot_ab_result(
+    report: ABReport,
+    path: str | Path | None = None,
+    *,
+    ax: Any = None,
+    title: str | None = None,
+    dpi: int = 100,
+) -> Any:
+    """Draw an A/B report: per metric, both arms and the effect with its CI.
 
     Parameters
     ----------
     report : ABReport
         Output of :func:`analyze_ab`.
-    path : str or Path
-        Output file (PNG).
+    path : str or Path, optional
+        Also write the figure (``.png``, ``.svg`` or ``.pdf``).
+    ax : array of matplotlib Axes, optional
+        Draw here instead of on a new figure: two axes per tested metric
+        (arms, effect), row by row, e.g. ``fig.subplots(n_metrics, 2)``.
     title : str, optional
-        Figure title (default names the arms and the SRM verdict).
+        Figure title (default names the arms and the SRM verdict); set only
+        on a figure this function creates.
+    dpi : int, default 100
+        Resolution of a written PNG.
 
     Returns
     -------
-    pathlib.Path
-        The written file.
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InvalidParameterError
+        ``ax`` does not hold two axes per metric.
+    MissingDependencyError
+        matplotlib is not installed (``pip install 'persona-rec[plot]'``).
     """
+    check_path(path, "plot_ab_result")
     names = list(report.tests)
     n = max(len(names), 1)
-    fig = _figure(11, 1.4 + 1.3 * n)
+    if ax is None:
+        fig = new_figure("plot_ab_result", 11, 1.4 + 1.3 * n)
+        axes = [fig.add_subplot(n, 2, i + 1) for i in range(2 * len(names))]
+        owned = True
+    else:
+        axes = list(np.asarray(ax, dtype=object).ravel())
+        if len(axes) != 2 * len(names):
+            from ..exceptions import InvalidParameterError
+
+            raise InvalidParameterError(
+                f"The 'ax' parameter of plot_ab_result must hold 2 axes per tested metric "
+                f"({2 * len(names)} for {names}), got {len(axes)}."
+            )
+        axes = [check_axes(a, "ax", "plot_ab_result") for a in axes]
+        fig = figure_of(axes[0]) if axes else new_figure("plot_ab_result", 11, 1.4)
+        owned = False
     for i, name in enumerate(names):
         r = report.tests[name]
-        ax_l = fig.add_subplot(n, 2, 2 * i + 1)
+        ax_l = axes[2 * i]
         ax_l.barh([1, 0], [r.estimate_control, r.estimate_treatment], color=["0.6", "tab:blue"])
         ax_l.set_yticks([1, 0], [f"{report.control}", f"{report.treatment}"])
         ax_l.set_title(f"{name}: per-arm {'rate' if 'z-test' in r.test else 'mean'}", fontsize=9)
-        ax_r = fig.add_subplot(n, 2, 2 * i + 2)
+        ax_r = axes[2 * i + 1]
         color = "tab:green" if r.significant and r.effect > 0 else ("tab:red" if r.significant else "0.3")
         ax_r.errorbar(
             [r.effect], [0], xerr=[[r.effect - r.ci_low], [r.ci_high - r.effect]],
@@ -639,9 +679,9 @@ def plot_ab_result(report: ABReport, path: str | Path, *, title: str | None = No
             f"[{r.ci_low:+.3g}, {r.ci_high:+.3g}], p={r.p_value:.3g}",
             fontsize=8,
         )
-    verdict = "SRM mismatch!" if report.srm.mismatch else f"SRM ok (p={report.srm.p_value:.2g})"
-    fig.suptitle(title or f"A/B: {report.treatment} vs {report.control} - {verdict}", fontsize=11)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, format="png")
-    return path
+    if owned:
+        verdict = "SRM mismatch!" if report.srm.mismatch else f"SRM ok (p={report.srm.p_value:.2g})"
+        fig.suptitle(title or f"A/B: {report.treatment} vs {report.control} - {verdict}", fontsize=11)
+        fig.tight_layout()
+    save_figure(fig, path, "plot_ab_result", dpi=dpi)
+    return fig

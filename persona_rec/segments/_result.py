@@ -709,17 +709,22 @@ class Segmentation:
 
     def plot(
         self,
-        path: str | Path,
+        path: str | Path | None = None,
         profiles: Any = None,
         *,
+        ax: Any = None,
         columns: Sequence[str] | None = None,
         min_size: int | None = DEFAULT_MIN_SIZE,
         include_sensitive: bool = False,
         title: str | None = None,
-    ) -> Path:
-        """Save a PNG with segment sizes and a feature profile heatmap.
+    ) -> Any:
+        """Draw segment sizes and a feature profile heatmap; optionally save it.
 
-        See :func:`persona_rec.segments.plot_segments`.
+        See :func:`persona_rec.segments.plot_segments` (same arguments).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
         """
         from .plot import plot_segments
 
@@ -727,6 +732,7 @@ class Segmentation:
             self,
             path,
             profiles,
+            ax=ax,
             columns=columns,
             min_size=min_size,
             include_sensitive=include_sensitive,

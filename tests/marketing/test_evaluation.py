@@ -117,9 +117,35 @@ def test_unknown_users_have_zero_outcomes(rng):
 def test_plots_write_png(tmp_path, rng):
     ds, camp, _, _ = _campaign_world(rng, 3000)
     out = campaign_outcomes(camp, ds)
-    p = plot_ab_result(analyze_ab(out, metrics=["clicked", "converted", "revenue"]), tmp_path / "ab.png")
-    assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = analyze_ab(out, metrics=["clicked", "converted", "revenue"])
+    fig = plot_ab_result(report, tmp_path / "ab.png")
+    assert len(fig.axes) == 6
+    assert (tmp_path / "ab.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     t = (out["group"] == "treatment").to_numpy().astype(int)
     score = out["user_id"].to_numpy() % 7 + rng.random(len(out))
-    q = plot_qini(out["converted"].to_numpy().astype(int), t, {"random": score}, tmp_path / "qini.png")
-    assert q.stat().st_size > 10_000
+    y = out["converted"].to_numpy().astype(int)
+    plot_qini(y, t, {"random": score}, tmp_path / "qini.png")
+    assert (tmp_path / "qini.png").stat().st_size > 10_000
+
+
+def test_plots_draw_on_given_axes_without_writing(tmp_path, rng):
+    from matplotlib.figure import Figure
+
+    from persona_rec.exceptions import InvalidParameterError
+
+    ds, camp, _, _ = _campaign_world(rng, 1000)
+    out = campaign_outcomes(camp, ds)
+    report = analyze_ab(out, metrics=["clicked", "converted"])
+    host = Figure(figsize=(10, 5))
+    axes = host.subplots(2, 2)
+    assert plot_ab_result(report, ax=axes) is host
+    assert all(a.get_title() for a in axes.ravel())
+    with pytest.raises(InvalidParameterError, match=r"2 axes per tested metric \(4 for \['clicked', 'converted'\]\), got 2"):
+        plot_ab_result(report, ax=axes[0])
+    t = (out["group"] == "treatment").to_numpy().astype(int)
+    y = out["converted"].to_numpy().astype(int)
+    ax = Figure().subplots()
+    fig = plot_qini(y, t, {"a": rng.random(len(out)), "b": rng.random(len(out))}, ax=ax, title="mine")
+    assert fig is ax.figure and ax.get_title() == "mine"
+    assert len(ax.lines) == 5  # perfect, random, two models, zero line
+    assert list(tmp_path.iterdir()) == []
