@@ -113,9 +113,10 @@ def test_category_coverage(retail):
 def test_load_is_fast(online_retail_csv):
     import time
 
-    t = time.perf_counter()
+    # CPU time of this process, not wall time: a busy shared machine must not fail it
+    t = time.process_time()
     read_online_retail_raw(online_retail_csv)
-    assert time.perf_counter() - t < 5.0
+    assert time.process_time() - t < 5.0
 
 
 # ---------------------------------------------------------------- synthetic unit tests
