@@ -69,7 +69,7 @@ def check_reviews(reviews: pd.DataFrame, *, require_stars: bool = False) -> pd.D
     >>> check_reviews(r)
     Traceback (most recent call last):
     ...
-    persona_rec.exceptions.InvalidValueError: reviews column 'stars' must hold numbers in [1, 5] (or be missing); got [6.0].
+    persona_rec.exceptions.InvalidValueError: reviews column 'stars' must hold numbers in [1, 5] (or be missing); got [6].
     """
     cols = [Columns.USER, Columns.ITEM, Columns.TIMESTAMP, "text"] + (["stars"] if require_stars else [])
     check_frame(reviews, "reviews", cols)
@@ -100,7 +100,7 @@ def check_reviews(reviews: pd.DataFrame, *, require_stars: bool = False) -> pd.D
         if bad.any():
             raise InvalidValueError(
                 "reviews column 'stars' must hold numbers in [1, 5] (or be missing); got "
-                f"{example_values(out['stars'][bad].astype(float))}."
+                f"{example_values(out['stars'][bad])}."
             )
         if require_stars and stars.isna().any():
             raise InvalidValueError(f"reviews column 'stars' has {int(stars.isna().sum())} missing value(s).")
@@ -203,7 +203,7 @@ class SentimentModel:
 
 def _scores(r: pd.DataFrame, model: SentimentModel | None) -> np.ndarray:
     """Per review satisfaction in [0, 1]: (stars - 1) / 4, else the model's P(positive)."""
-    score = ((r["stars"] - 1) / 4).to_numpy(dtype=float)
+    score = np.array((r["stars"] - 1) / 4, dtype=float)  # a writable copy
     missing = np.isnan(score)
     if missing.any():
         if model is None:
@@ -393,7 +393,7 @@ def issue_topics(
 
 def feedback_taxonomy_tags(
     *,
-    detractor_below: float = 0.4,
+    detractor_below: float = 0.3,
     promoter_above: float = 0.85,
     min_reviews: int = 2,
 ) -> list[Tag]:
@@ -401,8 +401,9 @@ def feedback_taxonomy_tags(
 
     Parameters
     ----------
-    detractor_below : float, default 0.4
-        Mean satisfaction below this makes a detractor (about 2.6 stars).
+    detractor_below : float, default 0.3
+        Mean satisfaction below this makes a detractor (below 2.2 stars on
+        average; 0.4 also tags many satisfied users who hit one bad item).
     promoter_above : float, default 0.85
         Mean satisfaction at or above this makes a promoter (4.4 stars).
     min_reviews : int, default 2
