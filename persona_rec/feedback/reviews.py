@@ -114,8 +114,10 @@ class SentimentModel:
     """Rating-supervised review sentiment: TF-IDF (1-2 grams) + logistic regression.
 
     Trained on reviews that have stars: 4-5 stars = positive, 1-2 = negative,
-    3 stars are left out of training (ambiguous; the count is logged). Scores
-    any text with P(positive).
+    3 stars are left out of the classifier (ambiguous; the count is logged).
+    Scores any text with P(positive) (:meth:`predict_proba`) and with the
+    expected ``(stars - 1) / 4`` (:meth:`predict_score`, a ridge regression on
+    the same features, used for reviews without stars).
 
     Parameters
     ----------
@@ -129,6 +131,7 @@ class SentimentModel:
     ----------
     vectorizer_ : sklearn TfidfVectorizer
     classifier_ : sklearn LogisticRegression
+    regressor_ : sklearn Ridge
 
     Examples
     --------
@@ -171,14 +174,32 @@ class SentimentModel:
                 "SentimentModel.fit needs positive (4-5 stars) and negative (1-2 stars) reviews; "
                 f"got {int((label == 1).sum())} positive and {int((label == 0).sum())} negative."
             )
+        from sklearn.linear_model import Ridge
+
+        rated = stars.notna().to_numpy()
         vec = TfidfVectorizer(ngram_range=(1, 2), min_df=self.min_df, sublinear_tf=True,
                               max_features=self.max_features)
-        x = vec.fit_transform(reviews["text"].fillna("").astype(str).to_numpy()[use])
+        x = vec.fit_transform(reviews["text"].fillna("").astype(str).to_numpy()[rated])
         clf = LogisticRegression(C=self.C, max_iter=1000)
-        clf.fit(x, label[use])
+        clf.fit(x[use[rated]], label[use])
+        reg = Ridge(alpha=1.0)
+        reg.fit(x, ((stars[rated] - 1) / 4).to_numpy())
         self.vectorizer_ = vec
         self.classifier_ = clf
+        self.regressor_ = reg
         return self
+
+    def predict_score(self, texts: Any) -> np.ndarray:
+        """Expected satisfaction ``(stars - 1) / 4`` in [0, 1] for each text (ridge on the same TF-IDF).
+
+        On the scale of rated reviews, so it can stand in for missing stars
+        (P(positive) is not: a mildly negative 2-star text gets P close to 0).
+        """
+        if not hasattr(self, "regressor_"):
+            raise NotFittedError("SentimentModel is not fitted; call fit(reviews) first.")
+        arr = pd.Series(list(texts) if not isinstance(texts, pd.Series) else texts, dtype=object)
+        x = self.vectorizer_.transform(arr.fillna("").astype(str).to_numpy())
+        return np.clip(self.regressor_.predict(x), 0.0, 1.0)
 
     def predict_proba(self, texts: Any) -> np.ndarray:
         """P(positive) for each text."""
@@ -202,7 +223,7 @@ class SentimentModel:
 
 
 def _scores(r: pd.DataFrame, model: SentimentModel | None) -> np.ndarray:
-    """Per review satisfaction in [0, 1]: (stars - 1) / 4, else the model's P(positive)."""
+    """Per review satisfaction in [0, 1]: (stars - 1) / 4, else the model's predicted score."""
     score = np.array((r["stars"] - 1) / 4, dtype=float)  # a writable copy
     missing = np.isnan(score)
     if missing.any():
@@ -210,7 +231,7 @@ def _scores(r: pd.DataFrame, model: SentimentModel | None) -> np.ndarray:
             raise InvalidValueError(
                 f"{int(missing.sum())} review(s) have no stars; pass a fitted sentiment_model to score them."
             )
-        score[missing] = model.predict_proba(r["text"].to_numpy()[missing])
+        score[missing] = model.predict_score(r["text"].to_numpy()[missing])
     return score
 
 
