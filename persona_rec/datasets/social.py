@@ -9,9 +9,11 @@ untouched) and adds:
   community; ``n_influencers`` planted influencers attract a large share of all
   follows. Edges are ``follow`` (directed), ``friend`` (mutual) and a few
   ``share``/``referral`` events, each with a weight and a time;
-* **social purchases**: followers copy some purchases of the people they follow
-  (influencers more often), a few days later, with the usual view -> cart ->
-  purchase funnel; every copied line is listed in ``social_truth``;
+* **social purchases**: each influencer promotes (and buys) 3 items drawn
+  uniformly from the catalogue, so mostly long-tail items; followers adopt a
+  promoted item, or copy a past purchase of a regular user they follow, a few
+  days later, with the usual view -> cart -> purchase funnel; every copied line
+  is listed in ``social_truth``;
 * a **content catalogue** (articles, videos, posts) about the shop's categories,
   with text, tags and a target category;
 * **reviews** (text, 1-5 stars, time) of purchased lines: each user is a planted
@@ -175,8 +177,9 @@ def synthetic_social(
         How much more likely an influencer is to be followed than a typical
         user (regular users have log-normal fame with median 1).
     adoption_rate : float, default 0.2
-        Probability that a follower copies one purchase of an influencer it
-        follows (a quarter of this rate for a regular followee).
+        Probability that a follower adopts one promoted item of an influencer
+        it follows (a quarter of this rate for copying a regular followee's
+        past purchase).
     n_content : int, default 240
         Content pieces in the catalogue (>= 1).
     review_share : float, default 0.5
@@ -277,20 +280,41 @@ def synthetic_social(
     b_time = buy[Columns.TIMESTAMP].to_numpy()[order]
     cnt = np.bincount(b_user, minlength=n)
     first = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-    # a follower (follow or friend, both directions for friends) copies a purchase of a followee
+    # influencers promote a few catalogue items each (uniformly drawn, so mostly long-tail items):
+    # they buy them at a random time; followers adopt a promoted item a few days later
+    n_promo = 3
+    item_ids_all = item_truth.index.to_numpy()
+    promo_item = item_ids_all[rng.integers(item_ids_all.size, size=(n, n_promo))]
+    promo_time = (np.datetime64(t0) + (rng.random((n, n_promo)) * (days - 7) * _DAY).astype(
+        "timedelta64[s]"))
+    inf_rows = np.flatnonzero(influencer)
+    own_user = np.repeat(inf_rows, n_promo)
+    own_item = promo_item[inf_rows].ravel()
+    own_time = promo_time[inf_rows].ravel()
+    # a follower (follow or friend, both directions for friends) copies a purchase of a followee:
+    # a promoted item of an influencer, any past purchase of a regular user
     fol = np.concatenate([f_src, f_dst[mutual]])
     fee = np.concatenate([f_dst, f_src[mutual]])
-    rate = np.where(influencer[fee], adoption, adoption / 4)
-    take = (rng.random(fol.size) < rate) & (cnt[fee] > 0)
-    fol, fee = fol[take], fee[take]
-    j = first[fee] + (rng.random(fee.size) * cnt[fee]).astype(np.int64)
-    delay = np.rint((0.5 + rng.exponential(4.0, size=j.size)) * _DAY).astype("timedelta64[s]")
-    when = b_time[j] + delay
+    is_inf = influencer[fee]
+    rate = np.where(is_inf, adoption, adoption / 4)
+    take = (rng.random(fol.size) < rate) & (is_inf | (cnt[fee] > 0))
+    fol, fee, is_inf = fol[take], fee[take], is_inf[take]
+    j = first[fee] + (rng.random(fee.size) * np.maximum(cnt[fee], 1)).astype(np.int64)
+    j = np.minimum(j, max(b_item.size - 1, 0))
+    slot = rng.integers(n_promo, size=fee.size)
+    src_item = np.where(is_inf, promo_item[fee, slot], b_item[j] if b_item.size else 0)
+    src_time = np.where(is_inf, promo_time[fee, slot], b_time[j] if b_time.size else promo_time[fee, slot])
+    delay = np.rint((0.5 + rng.exponential(4.0, size=fee.size)) * _DAY).astype("timedelta64[s]")
+    when = src_time + delay
     ok = when < np.datetime64(t_end) - np.timedelta64(300, "s")
-    fol, fee, j, when = fol[ok], fee[ok], j[ok], when[ok]
+    fol, fee, when, s_items = fol[ok], fee[ok], when[ok], src_item[ok]
+    # the influencers' own purchases of their promoted items come first
+    fol = np.concatenate([own_user, fol])
+    fee = np.concatenate([np.full(own_user.size, -1), fee])
+    when = np.concatenate([own_time, when])
+    s_items = np.concatenate([own_item, s_items])
     m = fol.size
     item_price = items.set_index(Columns.ITEM)["price"]
-    s_items = b_item[j]
     next_order = (np.nanmax(inter["order_id"].to_numpy()) if inter["order_id"].notna().any() else 0) + 1
     next_session = int(inter["session_id"].max()) + 1
     triple = pd.DataFrame({
@@ -304,8 +328,9 @@ def synthetic_social(
                              np.repeat(next_order + np.arange(m, dtype=float), 3), np.nan),
         "session_id": np.repeat(next_session + np.arange(m), 3),
     })
-    social_truth = pd.DataFrame({Columns.USER: user_ids[fol], Columns.ITEM: s_items,
-                                 Columns.TIMESTAMP: when, "from_user": user_ids[fee]})
+    copied = fee >= 0
+    social_truth = pd.DataFrame({Columns.USER: user_ids[fol[copied]], Columns.ITEM: s_items[copied],
+                                 Columns.TIMESTAMP: when[copied], "from_user": user_ids[fee[copied]]})
     inter = pd.concat([inter.astype({"event": object}), triple], ignore_index=True)
     inter = inter.sort_values(Columns.TIMESTAMP, kind="stable").reset_index(drop=True)
     inter["event"] = inter["event"].astype("category")

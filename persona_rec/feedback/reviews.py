@@ -335,7 +335,7 @@ def issue_topics(
     sentiment_model: SentimentModel | None = None,
     negative_below: float = 0.5,
     max_df: float = 0.2,
-    min_df: int = 2,
+    min_df: int = 3,
     n_terms: int = 8,
     random_state: int | None = 0,
 ) -> IssueTopics:
@@ -359,8 +359,8 @@ def issue_topics(
         Reviews with a score below this are negative (1-2 stars).
     max_df : float, default 0.2
         Terms in more than this share of items' documents are ignored.
-    min_df : int, default 2
-        Terms in fewer items are ignored.
+    min_df : int, default 3
+        Terms in fewer items are ignored (one-off phrases make noise topics).
     n_terms : int, default 8
         Terms listed per topic.
     random_state : int or None, default 0
