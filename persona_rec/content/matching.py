@@ -216,10 +216,8 @@ class ContentMatcher:
             ok = (r >= 0) & (c >= 0)
             s[r[ok], c[ok]] = -np.inf
         kk = min(k, s.shape[1])
-        top = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+        top = np.argsort(-s, axis=1, kind="stable")[:, :kk]  # ties: catalogue order
         val = np.take_along_axis(s, top, axis=1)
-        order = np.argsort(-val, axis=1, kind="stable")
-        top, val = np.take_along_axis(top, order, axis=1), np.take_along_axis(val, order, axis=1)
         urow = np.repeat(np.arange(ids.size), kk)
         crow, score = top.ravel(), val.ravel()
         keep = score > self.min_score
