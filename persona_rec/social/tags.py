@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from .._validation import check_int, check_number
-from ..exceptions import InvalidDtypeError
+from ..exceptions import InvalidDtypeError, InvalidValueError
 from ..tags.taxonomy import Tag
 
-__all__ = ["social_taxonomy_tags"]
+__all__ = ["join_profile_columns", "social_taxonomy_tags"]
 
 
 def social_taxonomy_tags(
@@ -88,3 +90,49 @@ def social_taxonomy_tags(
                                 description=f"Member of community {cid} ({int(sizes[cid])} users).",
                                 rule=f"social_community == {cid}"))
     return tags
+
+
+def join_profile_columns(profiles: Any, *frames: pd.DataFrame) -> Any:
+    """Profiles with extra per-user columns (social or feedback features) joined onto the frame.
+
+    Users of ``profiles`` missing from a frame get NaN (a rule on a NaN column is
+    false, so they get no social/feedback tag); users only in a frame are left
+    out (profiles define the user base).
+
+    Parameters
+    ----------
+    profiles : Profiles
+        Built by :class:`~persona_rec.profiles.ProfileBuilder`.
+    *frames : pandas.DataFrame
+        Indexed by user id with unique ids and new column names.
+
+    Returns
+    -------
+    Profiles
+        A new object (the input is not modified) with the same affinities,
+        cycles and metadata.
+
+    Raises
+    ------
+    InvalidDtypeError
+        ``profiles`` has no ``frame`` or a frame is not a DataFrame.
+    InvalidValueError
+        A frame repeats a user id or a column name already present.
+    """
+    import copy
+
+    if not isinstance(getattr(profiles, "frame", None), pd.DataFrame):
+        raise InvalidDtypeError(f"profiles must be a Profiles, got {type(profiles).__name__}.")
+    frame = profiles.frame
+    for i, f in enumerate(frames):
+        if not isinstance(f, pd.DataFrame):
+            raise InvalidDtypeError(f"frames[{i}] must be a pandas.DataFrame, got {type(f).__name__}.")
+        if not f.index.is_unique:
+            raise InvalidValueError(f"frames[{i}] repeats user id(s) {f.index[f.index.duplicated()][:3].tolist()}.")
+        clash = sorted(set(f.columns) & set(frame.columns))
+        if clash:
+            raise InvalidValueError(f"frames[{i}] has column(s) {clash} that the profiles already hold.")
+        frame = frame.join(f.reindex(frame.index))
+    out = copy.copy(profiles)
+    out.frame = frame
+    return out
