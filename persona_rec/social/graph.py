@@ -211,6 +211,12 @@ class SocialGraph:
                     f"as_of/half_life_days need the edge time column {timestamp!r}, which edges lacks."
                 )
             ref = pd.Timestamp(as_of) if as_of is not None else ts.max()
+            if as_of is not None and ts.isna().any():
+                rows = np.flatnonzero(ts.isna().to_numpy())
+                raise InvalidValueError(
+                    f"edges column {timestamp!r} has {rows.size} missing time(s) (rows "
+                    f"{example_values(rows)}); with as_of every edge needs a time."
+                )
             if as_of is not None:
                 keep = (ts <= ref).to_numpy()
                 _log.info("SocialGraph.from_edges: %d of %d edges are after as_of=%s and left out",
@@ -293,6 +299,7 @@ class SocialGraph:
         d = check_number(damping, "damping", low=0, high=1, low_inclusive=False, high_inclusive=False,
                          owner="SocialGraph.pagerank")
         max_iter = check_int(max_iter, "max_iter", minimum=1, owner="SocialGraph.pagerank")
+        tol = check_number(tol, "tol", low=0, low_inclusive=False, owner="SocialGraph.pagerank")
         n = self.n_users
         if n == 0:
             return np.zeros(0)
@@ -327,6 +334,7 @@ class SocialGraph:
         numpy.ndarray of int
         """
         hops = check_int(hops, "hops", minimum=1, owner="SocialGraph.reach")
+        chunk_paths = check_int(chunk_paths, "chunk_paths", minimum=1, owner="SocialGraph.reach")
         if hops > 2:
             raise InvalidValueError(f"The 'hops' parameter of SocialGraph.reach must be 1 or 2, got {hops}.")
         a = self.influence.copy()

@@ -60,6 +60,8 @@ def test_as_of_and_half_life():
     assert g.influence[b, a] == pytest.approx(0.5 ** 1.9)
     with pytest.raises(InvalidValueError, match="time column"):
         SocialGraph.from_edges(_edges(), as_of="2024-01-01")
+    with pytest.raises(InvalidValueError, match="missing time"):
+        SocialGraph.from_edges(_edges(timestamp=["2024-01-01", None, "2024-01-02"]), as_of="2024-01-05")
 
 
 def test_pagerank_matches_the_dense_definition(rng):
