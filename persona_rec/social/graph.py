@@ -371,7 +371,7 @@ class SocialGraph:
         g = self._igraph(weighted=False) if graph is None else graph
         return np.asarray(g.coreness(), dtype=np.int64)
 
-    def communities(self, *, resolution: float = 1.0, n_iterations: int = -1,
+    def communities(self, *, resolution: float = 1.0, n_iterations: int = 2,
                     random_state: int | None = 0, graph: Any = None) -> np.ndarray:
         """Community label per user by Leiden (modularity, weighted; igraph).
 
@@ -383,8 +383,9 @@ class SocialGraph:
         ----------
         resolution : float, default 1.0
             Modularity resolution (higher = smaller communities).
-        n_iterations : int, default -1
-            Leiden iterations; negative = until stable.
+        n_iterations : int, default 2
+            Leiden iterations (igraph's default); negative = until stable
+            (slower on large graphs, same partition on the planted ones).
         random_state : int or None, default 0
             Seed of igraph's random number generator for this call.
         graph : igraph.Graph, optional
