@@ -17,9 +17,9 @@ referral    source referred target           source -> target
 i's posts reach j) in scipy.sparse; repeated edges between the same pair add
 their weights. Degree, weighted PageRank and 2-hop reach are vectorised sparse
 linear algebra (no extra dependency); k-core and community detection (Leiden)
-use python-igraph (the ``[social]`` extra), whose C core handles a 1M-node,
-10M-edge graph in seconds where networkx's pure-Python Louvain takes many
-minutes (see ``docs/social.md``).
+use python-igraph (the ``[social]`` extra), whose C core runs k-core in 1.5 s
+and Leiden in about 40 s of CPU on a 1M-node, 10M-edge graph, where networkx's
+pure-Python Louvain takes many minutes (see ``docs/social.md``).
 """
 
 from __future__ import annotations
