@@ -193,6 +193,12 @@ def _section_marketing(ctx: DemoContext) -> str:
     return demo_section(ctx)
 
 
+def _section_social(ctx: DemoContext) -> str:
+    from .social._demo import demo_section
+
+    return demo_section(ctx.random_state)
+
+
 #: The demo's sections, in order: (title, function).
 SECTIONS: list[tuple[str, Callable[[DemoContext], str]]] = [
     ("Dataset", _section_dataset),
@@ -202,6 +208,7 @@ SECTIONS: list[tuple[str, Callable[[DemoContext], str]]] = [
     ("Segments", _section_segments),
     ("Recommendations", _section_recommendations),
     ("Campaign plan", _section_marketing),
+    ("Social graph and feedback (synthetic)", _section_social),
 ]
 
 

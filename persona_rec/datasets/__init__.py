@@ -5,6 +5,8 @@
 * :func:`load_movielens_100k` - MovieLens 100K (never shipped; bring your own copy).
 * :func:`synthetic` / :func:`synthetic_frames` - seeded, realistic e-commerce logs
   with planted ground truth, scalable to 10M+ events.
+* :func:`synthetic_social` - the synthetic shop plus a follow graph, content
+  catalogue and reviews with planted influencers, communities and sentiment.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from .online_retail import (
 )
 from .sample import load_sample, sample_path
 from .synthetic import SyntheticData, synthetic, synthetic_frames
+from .social import SocialData, synthetic_social
 
 __all__ = [
     "CATEGORY_KEYWORDS",
     "CLEANING_RULES",
     "ML100K_GENRES",
+    "SocialData",
     "SyntheticData",
     "clean_online_retail",
     "load_movielens_100k",
@@ -36,4 +40,5 @@ __all__ = [
     "sample_path",
     "synthetic",
     "synthetic_frames",
+    "synthetic_social",
 ]

@@ -20,6 +20,9 @@ tag expression         tactic                  items
 ``novelty_seeker``     ``new_arrivals``        recommendations among the newest items
 (none)                 ``recommendations``     personal recommendations
 =====================  ======================  =====================================
+
+``Playbook.default(feedback=True)`` puts ``feedback/detractor`` ->
+``service_recovery`` (favourites, no offer) before all of these.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ TACTIC_DESCRIPTIONS: dict[str, str] = {
     "brand_exclusives": "Exclusive items of their favourite brand.",
     "new_arrivals": "New arrivals matched to their interests.",
     "recommendations": "Personalised recommendations.",
+    "service_recovery": "Service recovery for an unhappy customer: personal follow-up on their "
+                        "complaint (apology, fix, replacement) instead of a promotion.",
 }
 
 _ITEM_MODES = ("recommend", "favourites", "cheap", "new", "brand")
@@ -157,9 +162,21 @@ class Playbook:
                                       owner="Playbook")
 
     @classmethod
-    def default(cls) -> Playbook:
-        """The default e-commerce playbook (see the module docs)."""
-        return cls(list(_DEFAULT_RULES))
+    def default(cls, *, feedback: bool = False) -> Playbook:
+        """The default e-commerce playbook (see the module docs).
+
+        Parameters
+        ----------
+        feedback : bool, default False
+            Put ``feedback/detractor -> service_recovery`` first, so unhappy
+            customers (see :mod:`persona_rec.feedback`) get a service follow-up
+            with their favourites instead of a win-back offer or a discount.
+            The user tags must then include the ``feedback`` tags.
+        """
+        rules = list(_DEFAULT_RULES)
+        if feedback:
+            rules.insert(0, PlaybookRule("service_recovery", "feedback/detractor", items="favourites"))
+        return cls(rules)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form; :meth:`from_dict` restores it."""

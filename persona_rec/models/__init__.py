@@ -25,6 +25,7 @@ from .association import CoPurchaseRecommender, cooccurrence_rules
 from .content import ContentRecommender
 from .lightfm import LightFMRecommender
 from .repurchase import RepurchaseRecommender
+from .social import SocialRecommender  # "bought by people you follow" (needs a SocialGraph)
 
 __all__ = [
     "Recommender",
@@ -44,6 +45,7 @@ __all__ = [
     "ContentRecommender",
     "LightFMRecommender",
     "RepurchaseRecommender",
+    "SocialRecommender",
     "save_model",
     "load_model",
     "read_header",
