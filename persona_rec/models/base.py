@@ -43,7 +43,6 @@ it automatically (see :mod:`persona_rec.models.persistence`).
 
 from __future__ import annotations
 
-import inspect
 import os
 import warnings
 from collections.abc import Mapping
@@ -54,6 +53,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._params import ParamsMixin
 from .._validation import check_choice, check_int, example_values
 from ..columns import Columns
 from ..dataset import Dataset
@@ -79,7 +79,7 @@ SIMILAR_ITEM = "similar_item_id"
 FALLBACK_SOURCE = "fallback_popular"
 
 
-class Recommender:
+class Recommender(ParamsMixin):
     """Base class of every persona_rec recommender.
 
     Subclasses declare what they can serve with the class flags
@@ -132,29 +132,9 @@ class Recommender:
         """Label written in the ``source`` column."""
         return self.default_name or type(self).__name__
 
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
-
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor parameters (the model's configuration).
-
-        Returns
-        -------
-        dict
-            Parameter name -> value, such that ``type(self)(**params)``
-            builds an unfitted copy.
-        """
-        return {name: getattr(self, name) for name in self._param_names()}
-
     def get_config(self) -> dict[str, Any]:
         """Return ``{"class": <class name>, "params": get_params()}``."""
-        return {"class": type(self).__qualname__, "params": self.get_params()}
+        return {"class": type(self).__qualname__, "params": self.get_params(deep=False)}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Recommender:
@@ -196,13 +176,9 @@ class Recommender:
             )
         return cls(**dict(config))
 
-    def clone(self) -> Recommender:
-        """Return an unfitted copy with the same configuration."""
-        return type(self)(**self.get_params())
-
     def _json_params(self) -> dict[str, Any]:
         """Parameters as JSON values (override when a parameter is not JSON)."""
-        return self.get_params()
+        return self.get_params(deep=False)
 
     @classmethod
     def _from_json_params(cls, params: dict[str, Any]) -> Recommender:
@@ -210,7 +186,7 @@ class Recommender:
         return cls(**params)
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
         return f"{type(self).__name__}({params})"
 
     # -------------------------------------------------------------- fit

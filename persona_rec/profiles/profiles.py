@@ -12,6 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.preprocessing import StandardScaler
 
+from .._params import ParamsMixin
 from .._validation import check_int
 from ..columns import Columns
 from ..dataset import Dataset
@@ -418,7 +419,7 @@ def _jsonable(obj: Any) -> Any:
     return repr(obj)
 
 
-class ProfileBuilder:
+class ProfileBuilder(ParamsMixin):
     """Compose profile builders and build :class:`Profiles` at a point in time.
 
     Parameters
@@ -459,7 +460,7 @@ class ProfileBuilder:
             )
         if len(builders) == 0:
             raise InvalidParameterError("builders must hold at least one builder, got [].")
-        self.builders = list(builders)
+        self.builders = builders  # stored as given (scikit-learn's clone checks identity)
 
     @classmethod
     def default(
@@ -580,7 +581,7 @@ class ProfileBuilder:
             cycles = pd.DataFrame({c: [] for c in CATEGORY_CYCLE_COLUMNS})
         info = {
             "builders": [{"name": type(b).__name__,
-                          "params": b.get_params() if hasattr(b, "get_params") else {}}
+                          "params": b.get_params(deep=False) if hasattr(b, "get_params") else {}}
                          for b in self.builders],
             "seconds": timings,
             "n_events_used": ctx.n_events,
