@@ -36,7 +36,7 @@ class ParamsMixin:
     >>> from persona_rec.models import PopularRecommender
     >>> model = PopularRecommender(window_days=30)
     >>> model.set_params(by="weight").get_params()
-    {'window_days': 30, 'by': 'weight'}
+    {'window_days': 30.0, 'by': 'weight'}
     """
 
     @classmethod

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Sequence
 
 from ..exceptions import PersonaRecError
-from ._io import file_format
 from .commands import COMMANDS, Command, add_data_arguments
 
 __all__ = ["main", "build_parser"]
@@ -115,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _Progress(not args.quiet and args.command != "demo"):
         try:
             if getattr(args, "out", None):
+                from ._io import file_format
+
                 file_format(args.out, "--out")  # fail before any work
             return int(args._run(args))
         except (PersonaRecError, FileNotFoundError, IsADirectoryError, PermissionError) as err:

@@ -13,15 +13,19 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .._progress import get_logger
 from ..columns import Columns
-from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
-from ._io import load_dataset, parse_pairs, read_user_ids, write_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ..dataset import Dataset
+
+# pandas, the Dataset and the models are imported inside the commands, so that
+# ``persona-rec --help`` and ``--version`` answer at once
 
 __all__ = ["Command", "COMMANDS", "MODEL_NAMES", "make_model"]
 
@@ -76,6 +80,8 @@ def _add_as_of(parser: argparse.ArgumentParser) -> None:
 
 
 def _dataset(args: argparse.Namespace) -> Dataset:
+    from ._io import load_dataset, parse_pairs
+
     rename = parse_pairs(args.rename, "--rename")
     event_map = parse_pairs(args.event_map, "--event-map")
     ds = load_dataset(
@@ -101,6 +107,8 @@ def _user_tags(profiles: Any) -> Any:
 
 
 def _written(frame: pd.DataFrame, path: str, what: str) -> int:
+    from ._io import write_table
+
     out = write_table(frame, path)
     print(f"wrote {len(frame):,} {what} to {out}")
     return 0
@@ -254,6 +262,8 @@ def _recommend_args(p: argparse.ArgumentParser) -> None:
 
 def run_recommend(args: argparse.Namespace) -> int:
     """``persona-rec recommend``: ``user_id, item_id, score, rank, source``."""
+    from ._io import parse_pairs, read_user_ids
+
     ds = _dataset(args)
     model = make_model(args.model, args.random_state, parse_pairs(args.param, "--param"))
     if args.users_file:
@@ -310,6 +320,8 @@ def _evaluate_args(p: argparse.ArgumentParser) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """``persona-rec evaluate``: fit each model on the train period, score the test period."""
+    import pandas as pd
+
     from ..evaluation import NDCG, HitRate, Precision, Recall, compare, next_period_split
 
     ds = _dataset(args)

@@ -44,6 +44,7 @@ it automatically (see :mod:`persona_rec.models.persistence`).
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +55,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._params import ParamsMixin
+from .._progress import get_logger
 from .._validation import check_choice, check_int, example_values
 from ..columns import Columns
 from ..dataset import Dataset
@@ -70,6 +72,8 @@ from .filters import ItemFilter, build_item_mask
 from .persistence import load_model, register_model, save_model
 
 __all__ = ["Recommender", "ON_UNKNOWN", "SIMILAR_ITEM", "FALLBACK_SOURCE"]
+
+_log = get_logger(__name__)
 
 #: Allowed values of ``recommend(on_unknown=...)``.
 ON_UNKNOWN = ("raise", "fallback", "skip")
@@ -257,8 +261,12 @@ class Recommender(ParamsMixin):
         )
         attrs = dataset.item_attributes()
         self.item_attributes_ = attrs if attrs.shape[1] else None
+        _log.info("fitting %s on %s users x %s items (%s user-item pairs)", type(self).__name__,
+                  f"{matrix.shape[0]:,}", f"{matrix.shape[1]:,}", f"{matrix.nnz:,}")
+        start = time.perf_counter()
         self._fit(dataset, profiles)
         self._fitted = True
+        _log.info("fitted %s in %.1fs", type(self).__name__, time.perf_counter() - start)
         return self
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:  # pragma: no cover - abstract

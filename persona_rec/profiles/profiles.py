@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.preprocessing import StandardScaler
 
 from .._params import ParamsMixin
+from .._progress import get_logger, progress
 from .._validation import check_int
 from ..columns import Columns
 from ..dataset import Dataset
@@ -35,6 +35,8 @@ from .builders import (
 )
 
 __all__ = ["Profiles", "ProfileBuilder", "FEATURE_BLOCKS"]
+
+_log = get_logger(__name__)
 
 _FORMAT_VERSION = 1
 _KIND = "persona_rec.Profiles"
@@ -290,6 +292,8 @@ class Profiles:
         keep = finite.any(axis=0)
         z = np.zeros_like(x)
         if keep.any():
+            from sklearn.preprocessing import StandardScaler
+
             scaled = StandardScaler().fit_transform(x[:, keep])
             z[:, keep] = np.nan_to_num(scaled, nan=0.0)
         return sp.csr_matrix(z.astype(np.float32)), names
@@ -522,14 +526,20 @@ class ProfileBuilder(ParamsMixin):
                               default_interval_days=default_interval_days),
         ])
 
-    def build(self, dataset: Dataset, as_of: Any = None) -> Profiles:
+    def build(self, dataset: Dataset, as_of: Any = None, *,
+              verbose: bool | None = None) -> Profiles:
         """Build profiles from the events strictly before ``as_of``.
+
+        Each builder's duration is logged (logger ``persona_rec``, INFO).
 
         Parameters
         ----------
         dataset : Dataset
         as_of : datetime-like, optional
             Cut-off; default: the last event time + 1 second (all events).
+        verbose : bool, optional
+            Progress bar over the builders; default: the process-wide switch
+            (:func:`persona_rec.set_verbose`, off unless turned on).
 
         Returns
         -------
@@ -551,6 +561,8 @@ class ProfileBuilder(ParamsMixin):
             ts = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
         else:
             ts = parse_as_of(as_of)
+        _log.info("building profiles of %s users as of %s (%d builders)",
+                  f"{dataset.n_users:,}", ts, len(self.builders))
         ctx = ProfileContext(dataset, ts)
         columns: dict[str, Any] = {}
         docs: dict[str, str] = {}
@@ -558,11 +570,13 @@ class ProfileBuilder(ParamsMixin):
         tables: dict[str, pd.DataFrame] = {}
         sensitive: set[str] = set()
         timings: dict[str, float] = {}
-        for b in self.builders:
+        for b in progress(self.builders, verbose=verbose, desc="profiles"):
             t0 = time.perf_counter()
             part: ProfilePart = b.build(ctx)
             name = type(b).__name__
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+            _log.info("profiles: %s done in %.2fs (%d columns)", name,
+                      time.perf_counter() - t0, len(part.columns))
             clash = sorted(set(part.columns) & set(columns))
             if clash:
                 raise InvalidParameterError(
@@ -586,6 +600,8 @@ class ProfileBuilder(ParamsMixin):
             "seconds": timings,
             "n_events_used": ctx.n_events,
         }
+        _log.info("built profiles: %s users x %d columns from %s events in %.1fs",
+                  f"{len(frame):,}", frame.shape[1], f"{ctx.n_events:,}", sum(timings.values()))
         return Profiles(frame, as_of=ts, affinities=affinities, category_cycles=cycles,
                         sensitive_columns=sensitive, column_docs=docs, build_info=info)
 
