@@ -68,8 +68,20 @@ def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentPar
     return parser
 
 
+class _TqdmHandler(logging.Handler):
+    """Write log lines to stderr above any open tqdm bar (not through it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging must never break the command
+            self.handleError(record)
+
+
 class _Progress:
-    """Log INFO messages of the ``persona_rec`` logger to stderr and show progress bars."""
+    """Log INFO messages of the ``persona_rec`` logger to stderr; progress bars on a terminal."""
 
     def __init__(self, on: bool) -> None:
         self.on = on
@@ -79,12 +91,12 @@ class _Progress:
         if self.on:
             from .._progress import logger, set_verbose
 
-            self.handler = logging.StreamHandler(sys.stderr)
+            self.handler = _TqdmHandler()
             self.handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
             logger.addHandler(self.handler)
             self.level = logger.level
             logger.setLevel(logging.INFO)
-            set_verbose(True)
+            set_verbose(sys.stderr.isatty())  # bars on a terminal; plain lines in a log file
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -89,8 +89,8 @@ def _dataset(args: argparse.Namespace) -> Dataset:
         item_col=args.item_col, time_col=args.time_col, event_col=args.event_col,
         rename=rename, event_map=event_map, clean=args.clean,
     )
-    log.info("loaded %s: %d events, %d users, %d items", args.events, ds.n_interactions,
-             ds.n_users, ds.n_items)
+    log.info("loaded %s: %s events, %s users, %s items", args.events, f"{ds.n_interactions:,}",
+             f"{ds.n_users:,}", f"{ds.n_items:,}")
     return ds
 
 
@@ -264,8 +264,8 @@ def run_recommend(args: argparse.Namespace) -> int:
     """``persona-rec recommend``: ``user_id, item_id, score, rank, source``."""
     from ._io import parse_pairs, read_user_ids
 
-    ds = _dataset(args)
     model = make_model(args.model, args.random_state, parse_pairs(args.param, "--param"))
+    ds = _dataset(args)  # after the model: a bad --param fails before reading the data
     if args.users_file:
         users = read_user_ids(args.users_file, args.user_col, ds)
     else:
@@ -324,11 +324,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     from ..evaluation import NDCG, HitRate, Precision, Recall, compare, next_period_split
 
-    ds = _dataset(args)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     if not names:
         raise InvalidParameterError(f"--models must name at least one model, got {args.models!r}.")
     models = {n: make_model(n, args.random_state) for n in names}
+    ds = _dataset(args)
     split = next_period_split(ds, args.at, args.window,
                               filter_already_seen=not args.keep_seen)
     info = split.info
