@@ -38,7 +38,9 @@ def _encode_values(values: Any, key: str, arrays: dict[str, np.ndarray]) -> dict
     kinds = pd.Series(obj, dtype=object).map(type)
     is_int = kinds.isin([int, np.int64, np.int32]).to_numpy(dtype=bool)
     is_float = kinds.isin([float, np.float64, np.float32]).to_numpy(dtype=bool) & ~missing
-    text = pd.Series(obj, dtype=object).astype(str).to_numpy(dtype=str)
+    # numpy's object -> str cast (pandas 3.1's Series.astype(str).to_numpy(dtype=str)
+    # truncates every value to one character)
+    text = obj.astype(str)
     text[missing] = ""
     arrays[key] = text
     arrays[key + "__missing"] = missing.astype(bool)
