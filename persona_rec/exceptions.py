@@ -90,3 +90,34 @@ class MissingDependencyError(PersonaRecError, ImportError):
     The message names the feature, the missing module and the ``pip``
     command that installs it.
     """
+
+
+def require(module: str, extra: str, what: str) -> None:
+    """Raise :class:`MissingDependencyError` unless ``module`` can be imported.
+
+    Parameters
+    ----------
+    module : str
+        Top-level module name, e.g. ``"pyarrow"``.
+    extra : str
+        The persona-rec extra that installs it, e.g. ``"parquet"``.
+    what : str
+        What needs it, for the message.
+
+    Examples
+    --------
+    >>> require("numpy", "core", "this example")
+    >>> require("no_such_module_xyz", "demo", "Reading Parquet files")
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.MissingDependencyError: Reading Parquet files requires the optional dependency 'no_such_module_xyz', which is not installed; install it with: pip install "persona-rec[demo]"
+    """
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"{what} requires the optional dependency {module!r}, which is not installed; "
+            f"install it with: pip install \"persona-rec[{extra}]\""
+        ) from None

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._progress import get_logger, progress
 from .._validation import check_int, check_number
 from ..columns import Columns
 from ..exceptions import (
@@ -32,6 +33,8 @@ from .splitters import Split
 from .stats import bootstrap_ci
 
 __all__ = ["recommend_for_split", "evaluate", "evaluate_per_user", "compare"]
+
+_log = get_logger(__name__)
 
 #: Group label of users that ``by=`` gives no group.
 MISSING_GROUP = "(missing)"
@@ -109,6 +112,8 @@ def recommend_for_split(
     if fit:
         model.fit(split.train)
     t1 = time.perf_counter()
+    _log.info("recommending %d items to %s test users with %s", k,
+              f"{len(split.test_users):,}", type(model).__name__)
     reco = model.recommend(split.test_users, k=k, filter_seen=fs, **kwargs)
     t2 = time.perf_counter()
     if not isinstance(reco, pd.DataFrame):
@@ -370,8 +375,11 @@ def compare(
     filter_seen: bool | None = None,
     plot: str | Path | None = None,
     recommend_kwargs: Mapping[str, Any] | None = None,
+    verbose: bool | None = None,
 ) -> pd.DataFrame:
     """Fit and evaluate several models (or reco frames) on one split.
+
+    Each model's stages (fit, recommend) are logged (logger ``persona_rec``, INFO).
 
     Parameters
     ----------
@@ -391,6 +399,9 @@ def compare(
         Needs matplotlib (the ``plot`` extra).
     recommend_kwargs : mapping, optional
         Extra arguments for ``recommend``.
+    verbose : bool, optional
+        Progress bar over the models; default: the process-wide switch
+        (:func:`persona_rec.set_verbose`, off unless turned on).
 
     Returns
     -------
@@ -410,7 +421,11 @@ def compare(
 
         check_path(plot, "compare")
     rows = {}
-    for name, model in models.items():
+    _log.info("comparing %d models on %s test users", len(models),
+              f"{len(split.test_users):,}")
+    for name, model in progress(models.items(), verbose=verbose, desc="models",
+                                total=len(models)):
+        _log.info("evaluating %s", name)
         res = evaluate(model, split, metrics, k=k, filter_seen=filter_seen,
                        recommend_kwargs=recommend_kwargs)
         row = dict(zip(res["metric"], res["value"]))

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._params import ParamsMixin
 from .._validation import check_choice, check_int, check_number
 from ..columns import Columns
 from ..exceptions import (
@@ -72,8 +73,11 @@ __all__ = [
 
 
 # --------------------------------------------------------------------- base
-class Metric:
+class Metric(ParamsMixin):
     """Base class of every metric.
+
+    ``get_params``/``set_params`` follow scikit-learn (constructor arguments,
+    validated again by ``set_params``), so :func:`sklearn.base.clone` works.
 
     Subclasses set :attr:`per_user` (False for catalog-level metrics such as
     coverage) and :attr:`needs` (context such as ``"train"`` or

@@ -6,10 +6,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sstats
 
+from .._lazy import lazy_module
 from .._validation import check_choice, check_int, check_number
 from ..exceptions import EmptyInputError, InvalidDtypeError
+
+sstats = lazy_module("scipy.stats")  # imported on first use (slow to import)
 
 __all__ = ["bootstrap_ci", "paired_test"]
 

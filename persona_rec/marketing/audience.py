@@ -340,12 +340,14 @@ def select_audience(
     )
     if seg is not None:
         out[Columns.SEGMENT] = seg[order]
-    parts = reason[order].astype(str)
+    # object arrays: elementwise str concatenation works on every supported numpy
+    # (numpy < 2 has no "add" loop for fixed-width '<U' arrays)
+    parts = reason[order].astype(str).astype(object)
     n_total = max(int(keep.sum()), 1)
     pct = np.ceil(100 * out[Columns.RANK].to_numpy() / n_total).astype(int)
     if propensity is not None:
         what = f" for {label}" if label else ""
-        extra = "propensity" + what + " " + _fmt(score[order]) + " (top " + pct.astype(str) + "%)"
+        extra = "propensity" + what + " " + _fmt(score[order]) + " (top " + pct.astype(str).astype(object) + "%)"
     elif expression is not None:
         extra = "tag confidence " + _fmt(score[order])
     else:

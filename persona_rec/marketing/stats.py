@@ -18,10 +18,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
 
+from .._lazy import lazy_module
 from .._validation import check_choice, check_number
 from ..exceptions import InvalidParameterError, InvalidValueError
+
+# scipy.stats costs ~0.3 s to import: load it on first use
+optimize = lazy_module("scipy.optimize")
+stats = lazy_module("scipy.stats")
 
 __all__ = [
     "TestResult",

@@ -49,8 +49,8 @@ added to its parents' declarations) and :meth:`save` stores exactly that (see
 
 from __future__ import annotations
 
-import inspect
 import os
+import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -60,6 +60,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._params import ParamsMixin
+from .._progress import get_logger
 from .._validation import check_choice, check_int, example_values
 from ..columns import Columns
 from ..dataset import Dataset
@@ -78,6 +80,8 @@ from ..persistence import Learned, load_model, register_model, save_model
 
 __all__ = ["Recommender", "ON_UNKNOWN", "SIMILAR_ITEM", "FALLBACK_SOURCE"]
 
+_log = get_logger(__name__)
+
 #: Allowed values of ``recommend(on_unknown=...)``.
 ON_UNKNOWN = ("raise", "fallback", "skip")
 #: Column holding the neighbour in :meth:`Recommender.similar_items` output.
@@ -86,7 +90,7 @@ SIMILAR_ITEM = "similar_item_id"
 FALLBACK_SOURCE = "fallback_popular"
 
 
-class Recommender:
+class Recommender(ParamsMixin):
     """Base class of every persona_rec recommender.
 
     Subclasses declare what they can serve with the class flags
@@ -149,29 +153,9 @@ class Recommender:
         """Label written in the ``source`` column."""
         return self.default_name or type(self).__name__
 
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
-
-    def get_params(self) -> dict[str, Any]:
-        """Return the constructor parameters (the model's configuration).
-
-        Returns
-        -------
-        dict
-            Parameter name -> value, such that ``type(self)(**params)``
-            builds an unfitted copy.
-        """
-        return {name: getattr(self, name) for name in self._param_names()}
-
     def get_config(self) -> dict[str, Any]:
         """Return ``{"class": <class name>, "params": get_params()}``."""
-        return {"class": type(self).__qualname__, "params": self.get_params()}
+        return {"class": type(self).__qualname__, "params": self.get_params(deep=False)}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Recommender:
@@ -213,13 +197,9 @@ class Recommender:
             )
         return cls(**dict(config))
 
-    def clone(self) -> Recommender:
-        """Return an unfitted copy with the same configuration."""
-        return type(self)(**self.get_params())
-
     def _json_params(self) -> dict[str, Any]:
         """Parameters as JSON values (override when a parameter is not JSON)."""
-        return self.get_params()
+        return self.get_params(deep=False)
 
     @classmethod
     def _from_json_params(cls, params: dict[str, Any]) -> Recommender:
@@ -227,7 +207,7 @@ class Recommender:
         return cls(**params)
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
         return f"{type(self).__name__}({params})"
 
     # -------------------------------------------------------------- fit
@@ -298,8 +278,12 @@ class Recommender:
         )
         attrs = dataset.item_attributes()
         self.item_attributes_ = attrs if attrs.shape[1] else None
+        _log.info("fitting %s on %s users x %s items (%s user-item pairs)", type(self).__name__,
+                  f"{matrix.shape[0]:,}", f"{matrix.shape[1]:,}", f"{matrix.nnz:,}")
+        start = time.perf_counter()
         self._fit(dataset, profiles)
         self._fitted = True
+        _log.info("fitted %s in %.1fs", type(self).__name__, time.perf_counter() - start)
         return self
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:  # pragma: no cover - abstract

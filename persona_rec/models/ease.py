@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.linalg
 
 from .._validation import check_number
 from ..dataset import Dataset
@@ -102,6 +101,8 @@ class EASERecommender(Recommender):
         with limit_blas_threads():
             gram = (x.T @ x).toarray().astype(np.float64)
             gram[np.diag_indices_from(gram)] += self.regularization
+            import scipy.linalg
+
             p = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
         b = p / (-np.diag(p))[None, :]
         b[np.diag_indices_from(b)] = 0.0

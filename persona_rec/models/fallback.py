@@ -115,7 +115,8 @@ class FallbackChain(Recommender):
             raise InvalidParameterError(
                 f"The 'fit_links' parameter of FallbackChain must be a bool, got {fit_links!r}."
             )
-        self.models = list(models)
+        # a list is kept as given (scikit-learn's clone checks identity)
+        self.models = models if isinstance(models, list) else list(models)
         self.fit_links = fit_links
         self.serves_hot = any(m.serves_hot for _, m in links)
         self.serves_warm = any(m.serves_warm for _, m in links)

@@ -1,7 +1,10 @@
 """LightFM hybrid: factorisation over identity + side features (profiles, tags, item attributes).
 
 :class:`LightFMRecommender` wraps ``lightfm.LightFM`` (from the
-``rectools-lightfm`` distribution). A user (item) is represented by the sum
+``rectools-lightfm`` distribution, an optional dependency: install
+``persona-rec[lightfm]``, which builds from source and needs a C compiler;
+without it ``fit`` raises :class:`~persona_rec.exceptions.MissingDependencyError`).
+A user (item) is represented by the sum
 of the embeddings of its features, so users and items known only by their
 features are served too.
 
@@ -47,6 +50,7 @@ import scipy.sparse as sp
 
 from .._validation import check_choice, check_int, check_number
 from ..dataset import Dataset
+from ..exceptions import require
 from ._features import (
     item_attribute_features,
     normalize_rows,
@@ -65,8 +69,8 @@ _LOSSES = ("warp", "bpr", "warp-kos", "logistic")
 
 
 def _check_user_features(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        value = list(value)
+    if isinstance(value, tuple):
+        value = list(value)  # a list is kept as given (scikit-learn's clone checks identity)
     resolve_user_sources(value, object())  # validates names
     return value
 
@@ -207,6 +211,7 @@ class LightFMRecommender(Recommender):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
+        require("lightfm", "lightfm", "LightFMRecommender.fit")
         from lightfm import LightFM
 
         uf, un, itf, itn = self._feature_matrices(dataset, profiles)
@@ -322,4 +327,4 @@ class LightFMRecommender(Recommender):
         return s
 
     def _json_params(self) -> dict[str, Any]:
-        return self.get_params()
+        return self.get_params(deep=False)

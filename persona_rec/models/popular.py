@@ -240,7 +240,7 @@ class SegmentPopularRecommender(Recommender):
 
     # config round trip with a Series parameter
     def _json_params(self) -> dict[str, Any]:
-        params = self.get_params()
+        params = self.get_params(deep=False)
         if isinstance(self.segment_by, pd.Series):
             s = self.segment_by
             params["segment_by"] = {

@@ -107,7 +107,8 @@ def demo_section(dataset: Dataset, as_of: Any = None) -> tuple[Profiles, str]:
         cols = [c for c in _EXAMPLE_COLUMNS if c in f.columns]
         ex = prof.export().loc[[example, best], cols].T
         ex.columns = [f"user {example} (typical)", f"user {best} (top spender)"]
-        table = ex.map(_fmt).to_string()
+        # column-wise Series.map: DataFrame.map needs pandas >= 2.1
+        table = ex.apply(lambda col: col.map(_fmt)).to_string()
         lines.append("  example profiles:")
         lines += ["    " + row for row in table.splitlines()]
     return prof, "\n".join(lines)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._params import ParamsMixin
 from .._validation import check_int, check_number
 from ..exceptions import InvalidParameterError
 from ._context import DAY_NS, ProfileContext
@@ -91,23 +92,21 @@ class ProfilePart:
     sensitive: set[str] = field(default_factory=set)
 
 
-class Builder:
+class Builder(ParamsMixin):
     """Base class of profile builders: store configuration, build a part.
 
     Subclasses implement :meth:`build`; ``__init__`` only stores (validated)
     configuration, so a builder can be reused across datasets and as-of dates.
+    ``get_params``/``set_params`` follow scikit-learn (see
+    :class:`~persona_rec._params.ParamsMixin`).
     """
 
     def build(self, ctx: ProfileContext) -> ProfilePart:  # pragma: no cover - abstract
         """Compute this builder's columns from the shared context."""
         raise NotImplementedError
 
-    def get_params(self) -> dict[str, Any]:
-        """Configuration of the builder as a dict (JSON-able)."""
-        return {k.rstrip("_"): v for k, v in vars(self).items() if not k.startswith("_")}
-
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
         return f"{type(self).__name__}({args})"
 
 

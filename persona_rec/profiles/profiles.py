@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.preprocessing import StandardScaler
 
 from .._text import CategorySep
+from .._params import ParamsMixin
+from .._progress import get_logger, progress
 from .._validation import check_int
 from ..columns import Columns
 from ..dataset import Dataset
@@ -50,6 +51,8 @@ _BODY = persistence.Record(
      "build_info": persistence.MapOf(persistence.ANY)},
     open=True,
 )
+
+_log = get_logger(__name__)
 
 #: Blocks of :meth:`Profiles.features`.
 FEATURE_BLOCKS: tuple[str, ...] = ("numeric", "categorical", "affinity")
@@ -313,6 +316,8 @@ class Profiles:
         keep = finite.any(axis=0)
         z = np.zeros_like(x)
         if keep.any():
+            from sklearn.preprocessing import StandardScaler
+
             scaled = StandardScaler().fit_transform(x[:, keep])
             z[:, keep] = np.nan_to_num(scaled, nan=0.0)
         return sp.csr_matrix(z.astype(np.float32)), names
@@ -459,7 +464,7 @@ def _jsonable(obj: Any) -> Any:
     return repr(obj)
 
 
-class ProfileBuilder:
+class ProfileBuilder(ParamsMixin):
     """Compose profile builders and build :class:`Profiles` at a point in time.
 
     Parameters
@@ -500,7 +505,7 @@ class ProfileBuilder:
             )
         if len(builders) == 0:
             raise InvalidParameterError("builders must hold at least one builder, got [].")
-        self.builders = list(builders)
+        self.builders = builders  # stored as given (scikit-learn's clone checks identity)
 
     @classmethod
     def default(
@@ -567,8 +572,11 @@ class ProfileBuilder:
         ])
 
     def build(self, dataset: Dataset, as_of: Any = None, *,
-              category_sep: CategorySep = None) -> Profiles:
+              category_sep: CategorySep = None,
+              verbose: bool | None = None) -> Profiles:
         """Build profiles from the events strictly before ``as_of``.
+
+        Each builder's duration is logged (logger ``persona_rec``, INFO).
 
         Parameters
         ----------
@@ -581,6 +589,10 @@ class ProfileBuilder:
             :func:`persona_rec.set_category_sep`); ``()`` treats categories
             as flat (a literal ``"/"`` in a name then stays part of it).
             Recorded in ``build_info["category_sep"]``.
+
+        verbose : bool, optional
+            Progress bar over the builders; default: the process-wide switch
+            (:func:`persona_rec.set_verbose`, off unless turned on).
 
         Notes
         -----
@@ -616,6 +628,8 @@ class ProfileBuilder:
             ts = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
         else:
             ts = parse_as_of(as_of)
+        _log.info("building profiles of %s users as of %s (%d builders)",
+                  f"{dataset.n_users:,}", ts, len(self.builders))
         ctx = ProfileContext(dataset, ts, category_sep=category_sep)
         columns: dict[str, Any] = {}
         docs: dict[str, str] = {}
@@ -623,11 +637,13 @@ class ProfileBuilder:
         tables: dict[str, pd.DataFrame] = {}
         sensitive: set[str] = set()
         timings: dict[str, float] = {}
-        for b in self.builders:
+        for b in progress(self.builders, verbose=verbose, desc="profiles"):
             t0 = time.perf_counter()
             part: ProfilePart = b.build(ctx)
             name = type(b).__name__
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - t0
+            _log.info("profiles: %s done in %.2fs (%d columns)", name,
+                      time.perf_counter() - t0, len(part.columns))
             clash = sorted(set(part.columns) & set(columns))
             if clash:
                 raise InvalidParameterError(
@@ -654,12 +670,14 @@ class ProfileBuilder:
             cycles = pd.DataFrame({c: [] for c in CATEGORY_CYCLE_COLUMNS})
         info = {
             "builders": [{"name": type(b).__name__,
-                          "params": b.get_params() if hasattr(b, "get_params") else {}}
+                          "params": b.get_params(deep=False) if hasattr(b, "get_params") else {}}
                          for b in self.builders],
             "seconds": timings,
             "n_events_used": ctx.n_events,
             "category_sep": list(ctx.category_sep),
         }
+        _log.info("built profiles: %s users x %d columns from %s events in %.1fs",
+                  f"{len(frame):,}", frame.shape[1], f"{ctx.n_events:,}", sum(timings.values()))
         return Profiles(frame, as_of=ts, affinities=affinities, category_cycles=cycles,
                         sensitive_columns=sensitive, column_docs=docs, build_info=info)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .. import persistence
+from .._progress import get_logger, progress
 from .._validation import check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
@@ -26,6 +28,8 @@ from .rules import Rule, RuleContext, _cond
 from .taxonomy import LAYERS, Taxonomy
 
 __all__ = ["Tagger", "UserTags", "diff", "diff_users"]
+
+_log = get_logger(__name__)
 
 CONFIDENCE = "confidence"
 _BODY = persistence.Record(
@@ -560,14 +564,19 @@ class Tagger:
             kids[index[p]].append(index[t])
         return kids
 
-    def assign(self, profiles: Any) -> UserTags:
+    def assign(self, profiles: Any, *, verbose: bool | None = None) -> UserTags:
         """Tag every user of ``profiles``.
+
+        Start and end are logged (logger ``persona_rec``, INFO).
 
         Parameters
         ----------
         profiles : Profiles or pandas.DataFrame
             Anything with ``.frame`` (indexed by user id) and optionally
             ``.affinities``/``.sensitive_columns``/``.as_of``; or a frame.
+        verbose : bool, optional
+            Progress bar over the tags; default: the process-wide switch
+            (:func:`persona_rec.set_verbose`, off unless turned on).
 
         Returns
         -------
@@ -589,8 +598,12 @@ class Tagger:
             )
         tax.validate(profiles)
         n_users, n_tags = ctx.n, len(tax)
+        _log.info("tagging %s users with %d tags (taxonomy %s)", f"{n_users:,}", n_tags,
+                  tax.version)
+        start = time.perf_counter()
         own: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for j, tid in enumerate(tax.tag_ids):
+        for j, tid in progress(enumerate(tax.tag_ids), verbose=verbose, desc="tags",
+                               total=n_tags):
             rule = tax.rule_of(tid)
             if rule is None:
                 continue
@@ -630,5 +643,7 @@ class Tagger:
         vals = np.concatenate([final[j][1] for j in range(n_tags)]) if n_tags else empty[1]
         cols = np.repeat(np.arange(n_tags), [len(final[j][0]) for j in range(n_tags)])
         m = sp.csr_matrix((vals, (rows, cols)), shape=(n_users, n_tags), dtype=np.float32)
+        _log.info("tagged %s users: %s assignments in %.1fs", f"{n_users:,}", f"{m.nnz:,}",
+                  time.perf_counter() - start)
         return UserTags(m, ctx.frame.index.to_numpy(), tax.tag_ids, taxonomy=tax,
                         as_of=getattr(profiles, "as_of", None))

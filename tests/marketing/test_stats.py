@@ -126,8 +126,9 @@ def test_sample_size_means_matches_statsmodels(mde, sd, kw, expected):
 def test_power_matches_statsmodels():
     assert power_proportions(0.10, 0.12, 3841) == pytest.approx(0.8006540434999158, rel=1e-10)
     assert power_proportions(0.10, 0.12, 2000, ratio=1.5) == pytest.approx(0.6012096739335964, rel=1e-10)
-    assert power_means(0.5, 1.0, 64) == pytest.approx(0.8014595579222542, rel=1e-9)
-    assert power_means(0.25, 1.0, 100, ratio=2.0) == pytest.approx(0.5298043621056179, rel=1e-9)
+    # the non-central t of older scipy (the declared floor) agrees to ~1e-8 only
+    assert power_means(0.5, 1.0, 64) == pytest.approx(0.8014595579222542, rel=1e-7)
+    assert power_means(0.25, 1.0, 100, ratio=2.0) == pytest.approx(0.5298043621056179, rel=1e-7)
     # power grows with n and equals alpha-ish under no effect
     assert power_proportions(0.1, 0.1, 1000) == pytest.approx(0.05)
 

@@ -36,10 +36,21 @@ def model_cases() -> list[tuple[str, Any, dict[str, Any]]]:
     return out
 
 
+def _needs_missing_extra(factory: Any) -> list[Any]:
+    """skipif mark for a LightFM case when the [lightfm] extra is not installed."""
+    from persona_rec.models import LightFMRecommender
+
+    if not isinstance(factory(), LightFMRecommender):
+        return []
+    return [pytest.mark.skipif(importlib.util.find_spec("lightfm") is None,
+                               reason="rectools-lightfm (persona-rec[lightfm]) not installed")]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "model_case" in metafunc.fixturenames:
         cases = model_cases()
-        metafunc.parametrize("model_case", cases, ids=[c[0] for c in cases])
+        params = [pytest.param(c, id=c[0], marks=_needs_missing_extra(c[1])) for c in cases]
+        metafunc.parametrize("model_case", params)
 
 
 N_BLOCKS = 4

@@ -8,12 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona_rec import Columns, Dataset
-from persona_rec.datasets import synthetic
-from persona_rec.exceptions import InvalidParameterError
-from persona_rec.models.lightfm import LightFMRecommender
+# the [lightfm] extra; the minimum-versions environment of .ci/run runs without it
+pytest.importorskip("lightfm", reason="rectools-lightfm (persona-rec[lightfm]) not installed")
 
-from .conftest import block_of  # type: ignore[import-not-found]
+from persona_rec import Columns, Dataset  # noqa: E402
+from persona_rec.datasets import synthetic  # noqa: E402
+from persona_rec.exceptions import InvalidParameterError  # noqa: E402
+from persona_rec.models.lightfm import LightFMRecommender  # noqa: E402
+
+from .conftest import block_of  # type: ignore[import-not-found]  # noqa: E402
 
 
 def _recall(model: Any, test: pd.DataFrame, k: int = 10) -> float:
@@ -146,3 +149,17 @@ def test_explain_names_profile_features(block_dataset: Dataset, block_profiles: 
     assert not exp["top_features"].str.contains("user_id=").any()
     warm = exp[exp[Columns.USER] == "w2_0"]["top_features"]
     assert warm.str.contains("region").all()  # attribute-only: served by region
+
+
+def test_missing_lightfm_is_a_typed_error(monkeypatch: pytest.MonkeyPatch,
+                                          block_dataset: Dataset) -> None:
+    import sys
+
+    from persona_rec.exceptions import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "lightfm", None)  # as if not installed
+    with pytest.raises(MissingDependencyError, match=r"persona-rec\[lightfm\]"):
+        LightFMRecommender(no_components=4, epochs=1).fit(block_dataset)
+    with pytest.raises(ImportError):  # subclasses the builtin
+        LightFMRecommender(no_components=4, epochs=1).fit(block_dataset)
+

@@ -1,0 +1,158 @@
+"""Command-line entry point: ``persona-rec`` (also ``python -m persona_rec``).
+
+Subcommands read events (and optional user/item attribute files) as CSV or
+Parquet and write CSV or Parquet; see ``docs/cli.md``. Exit status: 0 on
+success, 2 for bad input or arguments (one line on stderr, naming the
+problem; ``--debug`` shows the traceback), 1 for an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from ..exceptions import PersonaRecError
+from .commands import COMMANDS, Command, add_data_arguments
+
+__all__ = ["main", "build_parser"]
+
+#: Exit status for bad input or arguments (also what argparse uses).
+EXIT_USAGE = 2
+#: Exit status for an unexpected error.
+EXIT_FAILURE = 1
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _add_common(parser: argparse.ArgumentParser, top: bool) -> None:
+    default = False if top else argparse.SUPPRESS  # a sub-command must not reset the top value
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show the full traceback on errors")
+    parser.add_argument("--quiet", "-q", action="store_true", default=default,
+                        help="no progress messages or bars on stderr")
+
+
+def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:
+    """The ``persona-rec`` argument parser (one sub-parser per :class:`Command`).
+
+    Parameters
+    ----------
+    commands : sequence of Command
+        Subcommands to offer (default: all).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog="persona-rec",
+        description="User profiles, tags, segments, recommendations and audiences for "
+                    "e-commerce data, from CSV or Parquet files.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _add_common(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for cmd in commands:
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        if cmd.reads_events:
+            add_data_arguments(p)
+        cmd.add_arguments(p)
+        _add_common(p, top=False)
+        p.set_defaults(_run=cmd.run)
+    return parser
+
+
+class _TqdmHandler(logging.Handler):
+    """Write log lines to stderr above any open tqdm bar (not through it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging must never break the command
+            self.handleError(record)
+
+
+class _Progress:
+    """Log INFO messages of the ``persona_rec`` logger to stderr; progress bars on a terminal."""
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+        self.handler: logging.Handler | None = None
+
+    def __enter__(self) -> _Progress:
+        if self.on:
+            from .._progress import logger, set_verbose
+
+            self.handler = _TqdmHandler()
+            self.handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
+            logger.addHandler(self.handler)
+            self.level = logger.level
+            logger.setLevel(logging.INFO)
+            set_verbose(sys.stderr.isatty())  # bars on a terminal; plain lines in a log file
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handler is not None:
+            from .._progress import logger, set_verbose
+
+            logger.removeHandler(self.handler)
+            logger.setLevel(self.level)
+            set_verbose(False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``persona-rec`` command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 success, 2 bad input or arguments, 1 unexpected error.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    with _Progress(not args.quiet and args.command != "demo"):
+        try:
+            if getattr(args, "out", None):
+                from ._io import file_format
+
+                file_format(args.out, "--out")  # fail before any work
+            return int(args._run(args))
+        except (PersonaRecError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
+            if args.debug:
+                raise
+            print(f"persona-rec {args.command}: error: {_one_line(err)}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:  # pragma: no cover - interactive
+            print("persona-rec: interrupted", file=sys.stderr)
+            return 130
+        except Exception as err:  # noqa: BLE001 - the CLI's last resort
+            if args.debug:
+                raise
+            print(f"persona-rec {args.command}: unexpected {type(err).__name__}: "
+                  f"{_one_line(err)} (rerun with --debug for the traceback)", file=sys.stderr)
+            return EXIT_FAILURE
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err) if not isinstance(err, OSError) or not err.strerror else (
+        f"{err.strerror}: {err.filename!r}" if err.filename else str(err))
+    # library messages name Python arguments; point at the command-line option instead
+    text = text.replace("pass clean=True", "pass --clean")
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""scikit-learn parameter protocol on profile builders and metrics (models: tests/models)."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from sklearn.base import clone
+
+import persona_rec.evaluation.metrics as metrics_module
+import persona_rec.profiles.builders as builders_module
+from persona_rec._params import ParamsMixin
+from persona_rec.evaluation import AUC, NDCG, PopularityBias, Recall
+from persona_rec.exceptions import InvalidParameterError
+from persona_rec.profiles import ProfileBuilder
+from persona_rec.profiles.builders import AffinityBuilder, Builder, LifecycleBuilder
+
+BUILDERS = [c for _, c in inspect.getmembers(builders_module, inspect.isclass)
+            if issubclass(c, Builder) and c is not Builder]
+METRICS = [c for _, c in inspect.getmembers(metrics_module, inspect.isclass)
+           if issubclass(c, metrics_module.Metric) and c.__module__ == metrics_module.__name__
+           and "k" in inspect.signature(c.__init__).parameters]
+
+
+@pytest.mark.parametrize("cls", BUILDERS, ids=lambda c: c.__name__)
+def test_every_builder_clones(cls: type) -> None:
+    builder = cls()
+    copy = clone(builder)
+    assert type(copy) is cls and copy is not builder
+    assert copy.get_params() == builder.get_params()
+
+
+@pytest.mark.parametrize("cls", METRICS, ids=lambda c: c.__name__)
+def test_every_metric_clones(cls: type) -> None:
+    metric = cls(k=5)
+    copy = clone(metric)
+    assert type(copy) is cls and copy.label == metric.label
+    assert copy.get_params() == metric.get_params()
+
+
+def test_builder_set_params_validates_and_keeps_self() -> None:
+    builder = AffinityBuilder(half_life_days=30)
+    assert builder.set_params(min_brand_events=5) is builder
+    assert builder.get_params() == {"half_life_days": 30.0, "min_brand_events": 5,
+                                    "price_band_min_items": 20, "n_levels": 3}
+    with pytest.raises(InvalidParameterError, match="half_life_days"):
+        builder.set_params(half_life_days=-1)
+    assert builder.half_life_days == 30.0  # unchanged after the rejected value
+    with pytest.raises(InvalidParameterError, match="'nope' is not a parameter"):
+        builder.set_params(nope=1)
+
+
+def test_metric_set_params_changes_label_and_validates() -> None:
+    metric = Recall(k=10)
+    metric.set_params(k=5, normalize="min")
+    assert metric.label == "Recall@5(min)"
+    with pytest.raises(InvalidParameterError, match="normalize"):
+        metric.set_params(normalize="max")
+    with pytest.raises(InvalidParameterError, match="'k'"):
+        NDCG(k=3).set_params(k=0)
+    assert AUC(n_negatives=50, random_state=1).get_params() == {
+        "k": None, "catalog": None, "n_negatives": 50, "random_state": 1}
+    assert set(PopularityBias(k=5).get_params()) == {"k", "train", "measure", "head_fraction"}
+
+
+def test_profile_builder_clone_copies_its_builders() -> None:
+    pb = ProfileBuilder.default(half_life_days=45)
+    copy = clone(pb)
+    assert [type(b) for b in copy.builders] == [type(b) for b in pb.builders]
+    assert all(a is not b for a, b in zip(copy.builders, pb.builders))
+    assert copy.builders[3].half_life_days == 45.0
+
+
+class _Outer(ParamsMixin):
+    """A parameter object holding another one, to check the ``__`` routing."""
+
+    def __init__(self, inner: LifecycleBuilder, scale: float = 1.0) -> None:
+        if scale <= 0:
+            raise InvalidParameterError(f"scale must be > 0, got {scale}.")
+        self.inner = inner
+        self.scale = scale
+
+
+def test_deep_params_and_nested_set_params() -> None:
+    outer = _Outer(LifecycleBuilder(new_days=10))
+    deep = outer.get_params(deep=True)
+    assert deep["inner__new_days"] == 10.0 and deep["scale"] == 1.0
+    assert "inner__new_days" not in outer.get_params(deep=False)
+    outer.set_params(inner__new_days=20, scale=2.0)
+    assert outer.inner.new_days == 20.0 and outer.scale == 2.0
+    with pytest.raises(InvalidParameterError, match="new_days"):
+        outer.set_params(inner__new_days=-5)
+    with pytest.raises(InvalidParameterError, match="no nested parameters"):
+        outer.set_params(scale__x=1)
+    copy = clone(outer)
+    assert copy.inner is not outer.inner and copy.inner.new_days == 20.0
