@@ -36,6 +36,7 @@ the features that pushed it up and the user's matching profile tags.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -97,12 +98,13 @@ def _segment_candidates(dataset: Dataset, use_sensitive: bool) -> dict[str, pd.S
                 continue
         cols[col] = s
     out = {c: v for c, v in cols.items()}
-    if len(cols) >= 2:
-        names = list(cols)[:3]
-        combo = cols[names[0]]
-        for c in names[1:]:
-            combo = combo + " | " + cols[c]
-        out[" x ".join(names)] = combo
+    names = list(cols)[:4]
+    for size in (2, 3):  # pairs and triples of the first few columns
+        for combo_names in combinations(names, size):
+            combo = cols[combo_names[0]]
+            for c in combo_names[1:]:
+                combo = combo + " | " + cols[c]
+            out[" x ".join(combo_names)] = combo
     return out
 
 
@@ -316,25 +318,32 @@ class PersonaRecommender(Recommender):
             candidates[f"segment:{name}"] = SegmentPopularRecommender(seg, global_fallback=False)
         hot = np.flatnonzero(dataset.hot_user_mask())
         rng = np.random.default_rng(self.random_state)
-        held = np.sort(rng.choice(hot, size=max(1, min(5000, len(hot) // 5)), replace=False))
-        inter = dataset.internal_interactions
-        keep = ~np.isin(inter["user_idx"].to_numpy(), held)
-        train = dataset.filter_interactions(keep)
-        truth = dataset.get_user_item_matrix(binary=True)[held]
-        n_labels = np.diff(truth.indptr).astype(float)
-        scores: dict[str, float] = {}
-        fitted: dict[str, Recommender] = {}
+        # k-fold over (a sample of) users with interactions, each fold treated as
+        # attribute-only: every candidate is scored on the same held-out users
+        sample = np.sort(rng.choice(hot, size=min(len(hot), 10_000), replace=False))
+        fold = rng.permutation(len(sample)) % 5
+        inter_users = dataset.internal_interactions["user_idx"].to_numpy()
+        truth_all = dataset.get_user_item_matrix(binary=True)
+        ndcg: dict[str, list[np.ndarray]] = {name: [] for name in candidates}
         from ._request import RecommendRequest
 
-        for name, model in candidates.items():
-            m = model.clone() if not isinstance(model, SegmentPopularRecommender) else model
-            m.fit(train)
-            s = np.asarray(m._score_warm(held, RecommendRequest()), dtype=np.float64)
-            s[np.isnan(s)] = -np.inf
-            r, c = top_n(s, 10)
-            hits = np.asarray(truth[r, c]).ravel() > 0
-            scores[name] = round(float(np.nanmean(ndcg_per_row(r, hits, len(held), n_labels))), 5)
-            fitted[name] = m
+        for f in range(5 if len(sample) >= 10 else 0):
+            held = sample[fold == f]
+            train = dataset.filter_interactions(~np.isin(inter_users, held))
+            truth = truth_all[held]
+            n_labels = np.diff(truth.indptr).astype(float)
+            for name, model in candidates.items():
+                m = model.clone() if not isinstance(model, SegmentPopularRecommender) else \
+                    SegmentPopularRecommender(model.segment_by, global_fallback=False)
+                m.fit(train)
+                s = np.asarray(m._score_warm(held, RecommendRequest()), dtype=np.float64)
+                s[np.isnan(s)] = -np.inf
+                r, c = top_n(s, 10)
+                hits = np.asarray(truth[r, c]).ravel() > 0
+                nd = ndcg_per_row(r, hits, len(held), n_labels)
+                ndcg[name].append(np.nan_to_num(nd, nan=0.0)[n_labels > 0])
+        scores = {name: round(float(np.concatenate(v).mean()), 5) if v else 0.0
+                  for name, v in ndcg.items()}
         best = max(scores, key=lambda k: scores[k])
         _log.info("PersonaRecommender warm guard: %s -> %s", scores, best)
         model = candidates[best]

@@ -125,8 +125,8 @@ class LGBMReranker(Reranker):
         self.random_state = check_int(random_state, "random_state", minimum=0, owner=owner)
         self.n_jobs = check_int(n_jobs, "n_jobs", minimum=1, owner=owner)
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters."""
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters (``deep`` is accepted for scikit-learn's ``clone``)."""
         return {k: getattr(self, k) for k in (
             "objective", "n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample",
             "colsample_bytree", "reg_lambda", "early_stopping_rounds", "random_state", "n_jobs")}
