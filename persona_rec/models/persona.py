@@ -199,8 +199,7 @@ class PersonaRecommender(Recommender):
             from .ranking import make_feature_sets
 
             make_feature_sets(feature_sets)
-            feature_sets = tuple(feature_sets)
-        self.feature_sets = feature_sets
+        self.feature_sets = feature_sets  # as given (scikit-learn's clone checks identity)
         self.n_candidates = None if n_candidates is None else check_int(
             n_candidates, "n_candidates", minimum=1, owner=owner)
         self.max_ease_items = check_int(max_ease_items, "max_ease_items", minimum=0, owner=owner)

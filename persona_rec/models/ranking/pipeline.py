@@ -171,9 +171,10 @@ class CandidateRankingModel(Recommender):
             )
         if RERANK in names:
             raise InvalidParameterError(f"{owner}: {RERANK!r} is reserved as a generator name.")
-        self.generators = gens
+        # stored as given (scikit-learn's clone checks identity)
+        self.generators = generators if isinstance(generators, (list, tuple)) else gens
         make_feature_sets(feature_sets)  # validates
-        self.feature_sets = tuple(feature_sets)
+        self.feature_sets = feature_sets
         if reranker is not None and not isinstance(reranker, Reranker):
             raise InvalidDtypeError(
                 f"The 'reranker' parameter of {owner} must be a Reranker (LGBMReranker or "
