@@ -220,7 +220,7 @@ class PersonaRecommender(Recommender):
         self.verbose = bool(verbose)
 
     def _json_params(self) -> dict[str, Any]:
-        params = self.get_params()
+        params = self.get_params(deep=False)
         if params["feature_sets"] is not None:
             params["feature_sets"] = list(params["feature_sets"])
         return params

@@ -13,6 +13,7 @@ from .._validation import check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidParameterError
+from ..persistence import Learned
 from .base import Recommender
 
 __all__ = ["SocialRecommender"]
@@ -53,6 +54,11 @@ class SocialRecommender(Recommender):
     0     bob       y     1
     1     bob       x     2
     """
+
+    learned_state = {
+        "followees_": Learned.sparse("f", "users", "users"),
+        "events_matrix_": Learned.sparse("biuf", "users", "items"),
+    }
 
     serves_hot = True
     serves_warm = True

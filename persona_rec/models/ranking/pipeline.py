@@ -212,7 +212,7 @@ class CandidateRankingModel(Recommender):
                 f"{type(self).__name__} with a {type(rr).__name__} cannot be saved; only "
                 f"LGBMReranker models have a pickle-free file format."
             )
-        params = self.get_params()
+        params = self.get_params(deep=False)
         params["generators"] = [
             {"class": type(g.model).__qualname__, "params": g.model._json_params(),
              "n_candidates": g.n_candidates, "name": g.name, "param_grid": g.param_grid}
