@@ -18,9 +18,10 @@ bars with ``verbose=True``):
    label users (each fold model early-stops on held-out users of its own
    training part); the fold models' average serves.
 6. **Guard**: the out-of-fold reranked lists are compared with every tuned
-   generator alone on the same label users (NDCG@10). The best is served --
-   the reranker only when it beats every generator. The comparison is kept in
-   ``guard_``.
+   generator alone on the same label users (NDCG@10). The reranker is served
+   only when its paired gain over the best generator exceeds one standard
+   error of the per-user differences; otherwise the best generator is served
+   alone. The comparison is kept in ``guard_``.
 7. **Refit** the chosen generator configurations on all the data; feature
    statistics are recomputed at the end of the data for serving.
 
@@ -429,10 +430,8 @@ class CandidateRankingModel(Recommender):
             feat_names = self._generator_feature_names(names) + set_names
             y = cand["hit"].astype(np.int8)
             grp = pos_of[cand["u"]]
-            scores = {n: float(np.nanmean(ndcg_per_row(cand["gen_rows"][g], cand["gen_hits"][g],
-                                                       len(users), n_labels[mode])))
-                      if n_labels[mode].any() else float("nan")
-                      for g, n in enumerate(names)}
+            per_user = {n: ndcg_per_row(cand["gen_rows"][g], cand["gen_hits"][g], len(users),
+                                        n_labels[mode]) for g, n in enumerate(names)}
             sizes[mode] = {"candidates": int(len(y)), "positives": int(y.sum()),
                            "labels": int(n_labels[mode].sum()),
                            "label_recall": round(float(y.sum() / max(n_labels[mode].sum(), 1)),
@@ -440,20 +439,20 @@ class CandidateRankingModel(Recommender):
             models, oof = self._cross_fit(X, y, grp)
             if models:
                 order = np.lexsort((-oof, grp))
-                nd = ndcg_per_row(grp[order], y[order].astype(bool), len(users), n_labels[mode])
-                scores[RERANK] = float(np.nanmean(nd))
-            else:
+                per_user[RERANK] = ndcg_per_row(grp[order], y[order].astype(bool), len(users),
+                                                n_labels[mode])
+            has = n_labels[mode] > 0
+            scores = {k: float(np.mean(v[has])) if has.any() else float("nan")
+                      for k, v in per_user.items()}
+            if RERANK not in scores:
                 scores[RERANK] = float("nan")
             guard[mode] = {k: round(v, 5) for k, v in scores.items()}
-            finite = {k: v for k, v in scores.items() if np.isfinite(v)}
-            if not self.guard and models:
+            gen_scores = {k: v for k, v in scores.items() if k != RERANK and np.isfinite(v)}
+            best_gen = max(gen_scores, key=lambda k: gen_scores[k]) if gen_scores else names[0]
+            choice[mode] = best_gen
+            if models and (not self.guard or self._reranker_wins(
+                    per_user[RERANK][has], per_user[best_gen][has] if gen_scores else None)):
                 choice[mode] = RERANK
-            elif finite:
-                # ties go to the simpler model (a generator alone)
-                best_name = max(finite, key=lambda k: (finite[k], k != RERANK))
-                choice[mode] = best_name if (best_name != RERANK or models) else names[0]
-            else:
-                choice[mode] = names[0]
             rankers[mode] = models
             _log.info("task %s: guard %s -> serving %s", mode, guard[mode], choice[mode])
             del X, cand
@@ -480,6 +479,21 @@ class CandidateRankingModel(Recommender):
         self.validation_ = {**split.info, "tasks": sizes,
                             "time_informative": kind["time_informative"],
                             "purchase_log": kind["purchase_log"]}
+
+    @staticmethod
+    def _reranker_wins(rerank: np.ndarray, best: np.ndarray | None) -> bool:
+        """Whether the reranker beats the best generator beyond noise.
+
+        Paired over label users: the mean NDCG@10 gain must exceed one standard
+        error of the per-user differences, so on few users a near-tie goes to
+        the simpler model (the generator alone).
+        """
+        if best is None:
+            return True
+        d = rerank - best
+        if len(d) < 2:
+            return bool(d.mean() > 0) if len(d) else False
+        return bool(d.mean() > d.std(ddof=1) / np.sqrt(len(d)))
 
     def _cross_fit(self, X: np.ndarray, y: np.ndarray,
                    grp: np.ndarray) -> tuple[list[Reranker], np.ndarray]:

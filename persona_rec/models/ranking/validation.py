@@ -10,9 +10,14 @@ honest depends on the data:
   of the last window. This is the "next period" task a shop serves.
 * **random holdout** -- when timestamps tie (one date for every row, no real
   time column) or the data is ratings-like: a random ``holdout_fraction`` of
-  each user's distinct items (users with at least ``min_user_items``) are the
-  labels, the rest is history. A "latest interactions" split would be
+  each user's interactions (users with at least ``min_user_items`` distinct
+  items) are the labels, the rest is history; a held-out purchase of an item
+  bought before stays a repeat label. A "latest interactions" split would be
   meaningless when timestamps tie.
+
+On a small purchase log whose last window holds fewer than ``min_label_users``
+returning users, the window is widened (x2, then x3) before falling back to
+the random holdout.
 
 On large data the label users are a random sample of ``max_users`` users
 (history keeps every user, so generators still learn from everyone).
@@ -175,41 +180,46 @@ def internal_split(
         method == "auto" and kind["time_informative"] and kind["purchase_log"])
     if want_time:
         end = ts.max()
-        start = end - np.timedelta64(int(window_days * DAY_NS), "ns")
-        hist = ts < start
-        lab = ~hist
         hist_users = np.zeros(dataset.n_users, dtype=bool)
-        hist_users[u[hist]] = True
-        lab_users = np.unique(u[lab])
-        lab_users = lab_users[hist_users[lab_users]]
+        # small shops: widen the window (x2, x3) until enough users return in it
+        for mult in (1, 2, 3):
+            days = window_days * mult
+            start = end - np.timedelta64(int(days * DAY_NS), "ns")
+            hist = ts < start
+            hist_users[:] = False
+            hist_users[u[hist]] = True
+            lab_users = np.unique(u[~hist])
+            lab_users = lab_users[hist_users[lab_users]]
+            if len(lab_users) >= min_label_users:
+                break
         if len(lab_users) >= min_label_users or method == "time":
-            keep_lab = lab & hist_users[u]
+            keep_lab = ~hist & hist_users[u]
             out = (hist, keys[keep_lab], start, "time_window")
             reason = ("purchase log with informative timestamps: the last "
-                      f"{window_days:g} days are the labels")
+                      f"{days:g} days are the labels")
         else:
-            reason = (f"the last {window_days:g} days hold only {len(lab_users)} returning "
+            reason = (f"the last {window_days * 3:g} days hold only {len(lab_users)} returning "
                       f"users (< {min_label_users}); random holdout instead")
     if out is None:
-        # distinct pairs per user; hold out a random share of each user's pairs
-        pairs, inverse = np.unique(keys, return_inverse=True)
-        pu = pairs // n_items
-        n_per_user = np.bincount(pu, minlength=dataset.n_users)
-        order = np.lexsort((rng.random(len(pairs)), pu))
-        starts = np.r_[0, np.cumsum(n_per_user)[:-1]]
-        pos = np.empty(len(pairs), dtype=np.int64)
-        pos[order] = np.arange(len(pairs)) - starts[pu[order]]
-        n_lab = np.where(n_per_user >= min_user_items,
-                         np.maximum(1, np.round(n_per_user * holdout_fraction)), 0)
-        is_lab_pair = pos < n_lab[pu]
-        hist = ~is_lab_pair[inverse]
+        # hold out a random share of each user's interactions (rows): on purchase logs
+        # a held-out purchase of an item also bought earlier stays a repeat label
+        n_rows = np.bincount(u, minlength=dataset.n_users)
+        n_items_user = np.bincount(np.unique(keys) // n_items, minlength=dataset.n_users)
+        order = np.lexsort((rng.random(len(u)), u))
+        starts = np.r_[0, np.cumsum(n_rows)[:-1]]
+        pos = np.empty(len(u), dtype=np.int64)
+        pos[order] = np.arange(len(u)) - starts[u[order]]
+        n_lab = np.where(n_items_user >= min_user_items,
+                         np.maximum(1, np.round(n_rows * holdout_fraction)), 0)
+        is_lab = pos < n_lab[u]
+        hist = ~is_lab
         as_of = ts.max() + np.timedelta64(1, "s") if len(ts) else np.datetime64(0, "ns")
-        out = (hist, pairs[is_lab_pair], as_of, "random_holdout")
+        out = (hist, keys[is_lab], as_of, "random_holdout")
         if not reason:
             reason = ("timestamps are not informative" if not kind["time_informative"]
                       else "ratings-like data (few repeats)" if not kind["purchase_log"]
                       else "random holdout requested")
-            reason += f": a random {holdout_fraction:g} of each user's items are the labels"
+        reason += f": a random {holdout_fraction:g} of each user's interactions are the labels"
     hist, label_keys, as_of, split_kind = out
     label_keys = np.unique(label_keys)
     users = np.unique(label_keys // n_items)
