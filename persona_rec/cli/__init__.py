@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with _Progress(not args.quiet and args.command != "demo"):
         try:
-            if getattr(args, "out", None):
+            if getattr(args, "out", None) and args.command != "report":  # report: HTML
                 from ._io import file_format
 
                 file_format(args.out, "--out")  # fail before any work

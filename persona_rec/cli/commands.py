@@ -371,7 +371,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def _report_args(parser: argparse.ArgumentParser) -> None:
     from ..report._cli import build_parser
 
-    build_parser(parser)
+    build_parser(parser)  # --debug/--quiet are the CLI's shared options
 
 
 def run_report(args: argparse.Namespace) -> int:

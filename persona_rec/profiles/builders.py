@@ -702,14 +702,21 @@ class PriceSensitivityBuilder(Builder):
                     f"The 'quantity_tiers' parameter of {own} must be a non-empty list of strictly "
                     f"increasing positive numbers (lower edges of the tiers), got {quantity_tiers!r}."
                 )
-            quantity_tiers = edges
-        self.quantity_tiers = list(QUANTITY_TIERS) if quantity_tiers is None else quantity_tiers
+        # stored as given (scikit-learn's clone checks identity); edges in _tier_edges
+        self.quantity_tiers = quantity_tiers
+
+    def _tier_edges(self) -> list[float]:
+        """Lower tier edges in use (the default pack sizes when ``quantity_tiers`` is None)."""
+        if self.quantity_tiers is None:
+            return [float(e) for e in QUANTITY_TIERS]
+        qt = self.quantity_tiers
+        return [float(e) for e in (qt if isinstance(qt, (list, tuple, np.ndarray)) else [qt])]
 
     def tiers(self, quantity: np.ndarray) -> np.ndarray:
         """Quantity tier (0, 1, ...) of each purchase line; missing quantities are tier 0."""
         q = np.asarray(quantity, dtype=np.float64)
         q = np.where(np.isfinite(q), q, 0.0)
-        t = np.searchsorted(np.asarray(self.quantity_tiers, dtype=np.float64), q, side="right") - 1
+        t = np.searchsorted(np.asarray(self._tier_edges(), dtype=np.float64), q, side="right") - 1
         return np.maximum(t, 0).astype(np.int64)
 
     def build(self, ctx: ProfileContext) -> ProfilePart:
@@ -772,7 +779,7 @@ class PriceSensitivityBuilder(Builder):
             with np.errstate(invalid="ignore", divide="ignore"):
                 return np.where(d > 0, k / d, np.nan)
 
-        tiers_doc = f"tier lower edges {[float(e) for e in self.quantity_tiers]}"
+        tiers_doc = f"tier lower edges {self._tier_edges()}"
         period = ("all purchases" if self.period_days is None
                   else f"{self.period_days:g}-day period")
         part = ProfilePart()

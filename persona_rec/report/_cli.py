@@ -158,6 +158,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     -------
     argparse.ArgumentParser
     """
+    standalone = parser is None
     if parser is None:
         parser = argparse.ArgumentParser(
             prog="persona-rec report",
@@ -179,7 +180,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--include-sensitive", action="store_true",
                         help="show sensitive attributes and tags (age, gender, ...)")
     parser.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    if standalone:  # the persona-rec command adds its shared --debug itself
+        parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 

@@ -149,7 +149,9 @@ def test_raw_sample_needs_clean_then_works(tmp_path: Path) -> None:
     res = run("recommend", raw, *cols, "--model", "popular", "--out", str(tmp_path / "r.csv"))
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
-    assert lines[-1].startswith("persona-rec recommend: error: interactions: 30154 row(s)")
+    # strict mode names every broken rule in one message
+    assert lines[-1].startswith("persona-rec recommend: error: ")
+    assert "interactions: 30154 row(s)" in lines[-1]
     assert "pass --clean" in lines[-1] and "Traceback" not in res.stderr
     res = run("recommend", raw, *cols, "--clean", "--model", "popular", "--k", "2",
               "--out", str(tmp_path / "r.csv"), "-q")

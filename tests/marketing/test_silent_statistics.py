@@ -131,5 +131,6 @@ def test_qini_auc_without_variation_raises(y):
 def test_plot_qini_labels_undefined_coefficient(tmp_path: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        path = plot_qini([0] * 6, [1, 1, 1, 0, 0, 0], np.arange(6.0), tmp_path / "q.png")
-    assert path.stat().st_size > 0
+        fig = plot_qini([0] * 6, [1, 1, 1, 0, 0, 0], np.arange(6.0), tmp_path / "q.png")
+    assert (tmp_path / "q.png").stat().st_size > 0
+    assert fig is not None  # plot helpers return the Figure (the path is optional)
