@@ -1,0 +1,28 @@
+"""Scale-out on Apache Spark (install with ``pip install "persona-rec[spark]"``).
+
+The same definitions as the single-machine path, evaluated by Spark where the
+data lives:
+
+- :class:`SparkEvents`: events (+ users, items) validated with the rules and
+  typed errors of :meth:`persona_rec.Dataset.from_frames`;
+- :func:`build_profiles`: the default profile builders as Spark aggregations;
+- :func:`local_session`: a loopback-only local session for tests and laptops.
+
+See ``docs/scale.md``.
+"""
+
+from __future__ import annotations
+
+try:  # pragma: no cover - exercised only without the extra
+    import pyspark  # noqa: F401
+except ImportError as exc:  # pragma: no cover
+    raise ImportError(
+        "persona_rec.spark needs pyspark: pip install \"persona-rec[spark]\" "
+        "(and a Java 17+ runtime)."
+    ) from exc
+
+from ._session import LOOPBACK_CONF, local_session
+from .events import SparkEvents
+from .profiles import SparkProfiles, build_profiles
+
+__all__ = ["LOOPBACK_CONF", "SparkEvents", "SparkProfiles", "build_profiles", "local_session"]
