@@ -6,6 +6,9 @@ data lives:
 - :class:`SparkEvents`: events (+ users, items) validated with the rules and
   typed errors of :meth:`persona_rec.Dataset.from_frames`;
 - :func:`build_profiles`: the default profile builders as Spark aggregations;
+- :class:`SparkALS`: Spark MLlib ALS with top-k frames and export to
+  :class:`persona_rec.models.ALSRecommender`;
+- :func:`rfm_segments`: RFM segments from the Spark profiles;
 - :func:`local_session`: a loopback-only local session for tests and laptops.
 
 See ``docs/scale.md``.
@@ -22,7 +25,10 @@ except ImportError as exc:  # pragma: no cover
     ) from exc
 
 from ._session import LOOPBACK_CONF, local_session
+from .als import SparkALS
 from .events import SparkEvents
 from .profiles import SparkProfiles, build_profiles
+from .segments import rfm_segments
 
-__all__ = ["LOOPBACK_CONF", "SparkEvents", "SparkProfiles", "build_profiles", "local_session"]
+__all__ = ["LOOPBACK_CONF", "SparkALS", "SparkEvents", "SparkProfiles", "build_profiles", "local_session",
+           "rfm_segments"]
