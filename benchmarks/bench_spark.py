@@ -100,15 +100,18 @@ def main() -> None:
     from persona_rec.profiles import ProfileBuilder
     from persona_rec.spark import SparkEvents, build_profiles, local_session
 
-    spark = local_session("local[2]", shuffle_partitions=8, driver_memory=args.driver_memory)
+    spark = local_session("local[2]", shuffle_partitions=8, driver_memory=args.driver_memory,
+                          conf={"spark.sql.adaptive.enabled": "false"})
     rows = []
     for n in args.events:
         tmp = Path(tempfile.mkdtemp(prefix="persona_rec_bench_spark_"))
         inter, users, items, _ = synthetic_frames(int(n * args.users_per_event), 5_000, n,
                                                   random_state=0)
-        inter.to_parquet(tmp / "events.parquet")
-        users.to_parquet(tmp / "users.parquet")
-        items.to_parquet(tmp / "items.parquet")
+        # Spark reads microsecond timestamps (pandas writes nanoseconds by default)
+        opts = {"coerce_timestamps": "us", "allow_truncated_timestamps": True}
+        inter.to_parquet(tmp / "events.parquet", **opts)
+        users.to_parquet(tmp / "users.parquet", **opts)
+        items.to_parquet(tmp / "items.parquet", **opts)
         n_users = len(users)
         del inter, users, items
         gc.collect()

@@ -17,8 +17,10 @@ __all__ = ["SparkALS"]
 
 def _index(frame: Any, col: str, out: str) -> Any:
     """Distinct ids of ``col`` numbered 0..n-1 by Spark (``zipWithIndex``, no driver vocabulary)."""
+    from pyspark.sql import types as T
+
     ids = frame.select(col).distinct()
-    schema = ids.schema.add(out, "int")
+    schema = T.StructType([*ids.schema.fields, T.StructField(out, T.IntegerType(), False)])
     rdd = ids.rdd.zipWithIndex().map(lambda row_i: (*row_i[0], int(row_i[1])))
     return ids.sparkSession.createDataFrame(rdd, schema)
 

@@ -508,9 +508,11 @@ def _affinity(ctx: _Ctx, b: AffinityBuilder, p: Any, levels: Any,
 
     kinds: dict[str, Any] = {}
     n_levels = b.n_levels
-    depth = 0
-    if levels is not None:
-        depth = levels.agg(F.max("level")).first()[0] or 0
+    depth, n_l1 = 0, 0
+    if levels is not None:  # one small job: deepest level, number of level-1 categories
+        row = levels.agg(F.max("level"), F.countDistinct(
+            F.when(F.col("level") == 1, F.col("name")))).first()
+        depth, n_l1 = int(row[0] or 0), int(row[1] or 0)
     for lvl in range(1, max(n_levels, depth) + 1):
         if levels is not None and lvl <= depth:
             kinds[f"category_l{lvl}"] = name_keys(levels.where(F.col("level") == lvl))
@@ -538,10 +540,6 @@ def _affinity(ctx: _Ctx, b: AffinityBuilder, p: Any, levels: Any,
         k = long.where(F.col("kind") == kind)
         summary = summary.join(_argmax_name(k, "affinity", out), _U, "left")
     # diversity: entropy of the level-1 row / log(number of level-1 categories)
-    if levels is not None:
-        n_l1 = levels.where(F.col("level") == 1).select("name").distinct().count()
-    else:
-        n_l1 = 0
     import math
 
     pv = F.col("affinity").cast("double")

@@ -12,6 +12,8 @@ from persona_rec.exceptions import InvalidParameterError, NotFittedError
 from persona_rec.models import ALSRecommender
 from persona_rec.spark import SparkALS, SparkEvents
 
+pytestmark = pytest.mark.spark
+
 
 def _ndcg(result: pd.DataFrame) -> float:
     row = result[(result["group"] == "all") & (result["metric"] == "NDCG@10")]

@@ -17,6 +17,8 @@ from persona_rec.exceptions import (
 )
 from persona_rec.spark import SparkEvents
 
+pytestmark = pytest.mark.spark
+
 
 def _frames():
     inter = pd.DataFrame({

@@ -13,6 +13,8 @@ from persona_rec.profiles import ProfileBuilder
 from persona_rec.segments.rfm import RFMSegmentMap
 from persona_rec.spark import SparkEvents, build_profiles, rfm_segments
 
+pytestmark = pytest.mark.spark
+
 _spec = importlib.util.spec_from_file_location("_spark_conftest_or",
                                                Path(__file__).with_name("conftest.py"))
 _mod = importlib.util.module_from_spec(_spec)

@@ -17,6 +17,8 @@ from persona_rec.profiles import ProfileBuilder
 from persona_rec.profiles.builders import RFMBuilder
 from persona_rec.spark import SparkEvents, build_profiles
 
+pytestmark = pytest.mark.spark
+
 _HERE = Path(__file__).parent
 
 
