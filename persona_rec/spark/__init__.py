@@ -11,18 +11,11 @@ data lives:
 - :func:`rfm_segments`: RFM segments from the Spark profiles;
 - :func:`local_session`: a loopback-only local session for tests and laptops.
 
-See ``docs/scale.md``.
+The modules import pyspark only when called, so this package imports (and its
+docstrings are collected) without the extra. See ``docs/scale.md``.
 """
 
 from __future__ import annotations
-
-try:  # pragma: no cover - exercised only without the extra
-    import pyspark  # noqa: F401
-except ImportError as exc:  # pragma: no cover
-    raise ImportError(
-        "persona_rec.spark needs pyspark: pip install \"persona-rec[spark]\" "
-        "(and a Java 17+ runtime)."
-    ) from exc
 
 from ._session import LOOPBACK_CONF, local_session
 from .als import SparkALS

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..exceptions import InvalidDtypeError
 
-__all__ = ["local_session", "require_spark_frame", "LOOPBACK_CONF"]
+__all__ = ["local_session", "require_spark_frame", "require_pyspark", "LOOPBACK_CONF"]
 
 #: Settings that keep a local session on the loopback interface, in UTC, without a UI.
 LOOPBACK_CONF: dict[str, str] = {
@@ -18,6 +18,17 @@ LOOPBACK_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
+
+
+def require_pyspark() -> None:
+    """Raise a clear ImportError when pyspark (the ``spark`` extra) is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            'persona_rec.spark needs pyspark: pip install "persona-rec[spark]" '
+            "(and a Java 17+ runtime)."
+        ) from exc
 
 
 def local_session(
@@ -51,6 +62,7 @@ def local_session(
     -------
     pyspark.sql.SparkSession
     """
+    require_pyspark()
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -68,6 +80,7 @@ def local_session(
 
 def require_spark_frame(frame: Any, name: str) -> Any:
     """Check that ``frame`` is a ``pyspark.sql.DataFrame`` (typed error otherwise)."""
+    require_pyspark()
     from pyspark.sql import DataFrame
 
     if not isinstance(frame, DataFrame):
