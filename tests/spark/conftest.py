@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("pyspark", reason="pyspark is not installed (extra 'spark')")
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from persona_rec.models import ALSRecommender
 from persona_rec.spark import SparkALS, SparkEvents
 
 pytestmark = pytest.mark.spark
+pytest.importorskip("pyspark", reason="pyspark is not installed (extra 'spark')")
 
 
 def _ndcg(result: pd.DataFrame) -> float:

@@ -18,6 +18,7 @@ from persona_rec.exceptions import (
 from persona_rec.spark import SparkEvents
 
 pytestmark = pytest.mark.spark
+pytest.importorskip("pyspark", reason="pyspark is not installed (extra 'spark')")
 
 
 def _frames():

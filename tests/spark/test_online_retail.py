@@ -14,6 +14,7 @@ from persona_rec.segments.rfm import RFMSegmentMap
 from persona_rec.spark import SparkEvents, build_profiles, rfm_segments
 
 pytestmark = pytest.mark.spark
+pytest.importorskip("pyspark", reason="pyspark is not installed (extra 'spark')")
 
 _spec = importlib.util.spec_from_file_location("_spark_conftest_or",
                                                Path(__file__).with_name("conftest.py"))

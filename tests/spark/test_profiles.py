@@ -18,6 +18,7 @@ from persona_rec.profiles.builders import RFMBuilder
 from persona_rec.spark import SparkEvents, build_profiles
 
 pytestmark = pytest.mark.spark
+pytest.importorskip("pyspark", reason="pyspark is not installed (extra 'spark')")
 
 _HERE = Path(__file__).parent
 
