@@ -122,15 +122,21 @@ class _Ctx:
         self.as_of_us = -((-int(as_of.value)) // 1000)
         inter = ev.interactions.withColumn("tu", F.unix_micros(F.col(Columns.TIMESTAMP)))
         self.all_events = inter
-        self.events = inter.where(F.col("tu") < F.lit(self.as_of_us)).persist()
+        self._cached: list[Any] = []
         self.has_event = Columns.EVENT in inter.columns
-        self.users = self._users().persist()
-        self.items = self._items().persist()
-        self._cached = [self.events, self.users, self.items]
+        self.events = self.keep(inter.where(F.col("tu") < F.lit(self.as_of_us)))
+        self.users = self.keep(self._users())
+        self.items = self.keep(self._items())
 
     def keep(self, df: Any) -> Any:
-        """Persist an intermediate frame read by several builders (released by ``release``)."""
-        df = df.persist()
+        """Materialise an intermediate frame and cut its lineage (``localCheckpoint``).
+
+        Builders join a dozen frames that all derive from the same inputs; without
+        cutting the lineage the logical plan grows with every join (the analyser
+        then runs out of driver memory on the full Online Retail file). The
+        checkpoint lives on the executors; ``release`` drops it.
+        """
+        df = df.localCheckpoint(eager=True)
         self._cached.append(df)
         return df
 
@@ -830,7 +836,7 @@ def build_profiles(
             continue
         if not isinstance(b, DemographicBuilder):
             order += names
-        frame = frame.join(part, _U, "left")
+        frame = frame.join(ctx.keep(part), _U, "left")
     # builder docs: reuse the pandas docs where the pandas builder states them
     frame = frame.select(_U, *order)
     if ActivityBuilder in bs:
