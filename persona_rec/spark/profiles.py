@@ -655,9 +655,13 @@ def _expected(ctx: _Ctx, p: Any, prior_weight: float, default_days: float) -> An
     pop = float(pop_row[0]) if pop_row[0] is not None else float(default_days)
     own = iv.groupBy(_U).agg(F.count(F.lit(1)).cast("double").alias("_k"),
                              F.median("days").alias("_own"))
+    # gap between the last two orders in time order (one window, so tied times give 0 as in
+    # the sorted pandas arrays)
     w_desc = Window.partitionBy(_U).orderBy(F.col("ot").desc())
-    last2 = (o.withColumn("_r", F.row_number().over(w_desc)).where(F.col("_r") == 1)
-             .select(_U, _days(F.col("ot") - F.col("_prev")).alias("last_gap")))
+    ranked = o.withColumn("_r", F.row_number().over(w_desc)).where(F.col("_r") <= 2)
+    last2 = ranked.groupBy(_U).agg(
+        _days(F.max(F.when(F.col("_r") == 1, F.col("ot")))
+              - F.max(F.when(F.col("_r") == 2, F.col("ot")))).alias("last_gap"))
     per_user = o.groupBy(_U).agg(F.min("ot").alias("first_t"))
     last_t = p.groupBy(_U).agg(F.max("tu").alias("last_t"))
     df = per_user.join(last_t, _U).join(own, _U, "left").join(last2, _U, "left")
