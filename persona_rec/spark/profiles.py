@@ -761,9 +761,11 @@ def build_profiles(
     Returns
     -------
     SparkProfiles
-        Lazy Spark frames; nothing is computed for the profile frame until an
-        action runs (a few small aggregates, e.g. the population median
-        interval, are computed eagerly).
+        Spark frames. The shared intermediate frames and each builder's part
+        are computed during the call and kept on the executors
+        (``localCheckpoint``, released by :meth:`SparkProfiles.unpersist`);
+        only scalars (the population median interval, the number of level-1
+        categories, the deepest category level) reach the driver.
 
     Raises
     ------
