@@ -27,7 +27,7 @@ from ..exceptions import (
     MissingColumnError,
     UnknownIdError,
 )
-from ._session import require_spark_frame
+from ._session import require_pyspark, require_spark_frame
 
 __all__ = ["SparkEvents", "ROW_ORDER"]
 
@@ -252,6 +252,7 @@ class SparkEvents:
         DuplicateIdError, UnknownIdError
             As :meth:`persona_rec.Dataset.from_frames`.
         """
+        require_pyspark()
         from pyspark.sql import functions as F
 
         cols = Columns
