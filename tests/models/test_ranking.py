@@ -338,3 +338,21 @@ def test_concurrent_two_stage_with_mixed_filter_seen(two_stage, shop):
     got = _threaded(two_stage, users, kwargs)
     for j in expected:
         pd.testing.assert_frame_equal(got[j], expected[j])
+
+
+def test_history_features_over_more_than_100000_days():
+    """Occasions stay distinct when events span >100,000 days (0.1 packed days into a key)."""
+    ev = pd.DataFrame({
+        "user_id": [1, 1, 1, 2],
+        "item_id": ["a", "a", "b", "a"],
+        "timestamp": pd.to_datetime(["1700-01-01", "2200-01-01", "2200-01-02", "1950-06-01"]),
+    })
+    ds = Dataset.from_frames(ev)
+    ctx = FeatureContext(ds, np.datetime64("2200-02-01"), time_informative=True)
+    fs = HistoryFeatures()
+    names, x = fs.transform(fs.state(ctx), *_pairs(ds, [(1, "a"), (1, "b"), (2, "a")]))
+    f = dict(zip(names, x.T))
+    assert f["occasions"].tolist() == [2, 1, 1]
+    days_1700_2200 = (pd.Timestamp("2200-01-01") - pd.Timestamp("1700-01-01")).days
+    assert days_1700_2200 > 100_000
+    assert f["interval"][0] == pytest.approx(days_1700_2200)
