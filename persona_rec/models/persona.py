@@ -408,7 +408,8 @@ class PersonaRecommender(Recommender):
             recommended item's category (``interest/...``) and the user's
             value/lifecycle tags.
         item_names : pandas.Series, optional
-            item_id -> display name used in reasons (e.g. titles).
+            Accepted for compatibility with 0.1; the v2 reasons name generators
+            and features, not items.
         filter_seen : bool, default True
             The ``filter_seen`` the rows were produced with.
 
@@ -441,8 +442,6 @@ class PersonaRecommender(Recommender):
         reason[src == SOURCE_ATTRIBUTES] = "popular with users who share your attributes"
         reason[src == SOURCE_SEGMENT] = "popular in your segment"
         reason[(src == SOURCE_POPULAR) | (src == "fallback_popular")] = "popular right now"
-        if item_names is not None:
-            del item_names  # names are not needed for these reasons
         reco["reason"] = reason
         reco["tags"] = self._row_tags(reco, user_tags)
         return reco

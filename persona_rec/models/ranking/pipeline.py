@@ -281,7 +281,6 @@ class CandidateRankingModel(Recommender):
             keys = np.unique(np.concatenate([r * n_items + c for r, c in tops]))
             r, c = np.divmod(keys, n_items)
             feats = np.empty((len(r), 3 * n_gen), dtype=np.float32)
-            cnt = np.bincount(r, minlength=len(ub)).astype(float)
             for g, (s, (tr, tc)) in enumerate(zip(mats, tops)):
                 sc = s[r, c]
                 fin = np.isfinite(sc)
@@ -309,7 +308,6 @@ class CandidateRankingModel(Recommender):
                     gk = ub[tr] * n_items + tc
                     gen_rows[g].append(tr + start)
                     gen_hits[g].append(np.isin(gk, label_keys))
-            del cnt
             gu = ub[r]
             out_u.append(gu)
             out_i.append(c)
