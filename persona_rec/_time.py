@@ -26,6 +26,8 @@ Rules (documented for users in ``docs/data-model.md``):
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,8 +331,22 @@ def _parse_strings_slow(
                 local[retry] = extra.astype("datetime64[us]").to_numpy()
     if local.dtype.kind != "M":
         local = pd.to_datetime(local, errors="coerce")
-    ns_local, oor = _to_ns(local.to_numpy())
-    missing = ~present | bad_offset | (np.isnat(local.to_numpy()) & ~oor)
+    loc = local.to_numpy()
+    still = todo & np.isnat(loc)
+    if still.any() and fmt is None:
+        # pandas < 3 parses into nanoseconds and turns ISO dates outside 1677-2262 into
+        # NaT; numpy reads them, so they are reported as out of range, not unparseable
+        loc = loc.astype("datetime64[us]")
+        for value in pd.unique(body[still]):
+            if not re.match(r"^\s*\d{4}-\d{2}-\d{2}", str(value)):
+                continue  # only ISO dates with a four-digit year
+            try:
+                stamp = np.datetime64(str(value).strip().replace(" ", "T"), "us")
+            except (ValueError, TypeError, OverflowError):
+                continue
+            loc[still & (body == value).to_numpy(bool)] = stamp
+    ns_local, oor = _to_ns(loc)
+    missing = ~present | bad_offset | (np.isnat(loc) & ~oor)
     if offset is None:
         return _finish(ns_local, None, missing, oor)
     ok = ~missing & ~oor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -102,6 +103,10 @@ def test_requests_are_checked_element_wise(known, request):
             assert type(back) is type(v) and back == v
 
 
+@pytest.mark.skipif(
+    int(np.__version__.split(".")[0]) < 2 or int(pd.__version__.split(".")[0]) < 3,
+    reason="NUL-terminated ids and exact nullable-string round trips need numpy >= 2 and "
+           "pandas >= 3 (docs/data-model.md, 'Ids'); older versions strip the trailing NULs")
 def test_trailing_nul_request_is_not_stripped():
     m = IdMap.from_values(["a", "a\x00"])
     assert m.to_internal(["a\x00", "a"]).tolist() == [1, 0]
