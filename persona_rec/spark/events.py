@@ -9,6 +9,8 @@ most three example values reach the driver.
 
 from __future__ import annotations
 
+from ._parity import warn_parity
+
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -255,6 +257,7 @@ class SparkEvents:
         require_pyspark()
         from pyspark.sql import functions as F
 
+        warn_parity("persona_rec.spark.SparkEvents.from_frames")
         cols = Columns
         name = "interactions"
         _check_frame(interactions, name, cols.INTERACTIONS_REQUIRED)

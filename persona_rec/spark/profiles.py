@@ -16,6 +16,8 @@ Missing values are SQL ``null`` where pandas has ``NaN``/``NaT``/``None``.
 
 from __future__ import annotations
 
+from ._parity import warn_parity
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -782,6 +784,7 @@ def build_profiles(
             f"events must be a persona_rec.spark.SparkEvents, got {type(events).__name__}; "
             f"build one with SparkEvents.from_frames(...)."
         )
+    warn_parity("persona_rec.spark.build_profiles")
     bs = _builders(builder)
     if as_of is None:
         last = events.interactions.agg(F.max(F.unix_micros(F.col(Columns.TIMESTAMP)))).first()[0]
