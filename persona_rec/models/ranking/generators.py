@@ -124,21 +124,13 @@ def dense_scores(model: Recommender, user_idx: np.ndarray) -> np.ndarray:
 def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Top ``n`` finite entries per row: ``(rows, cols)`` in rank order within each row.
 
-    Ties are broken by the lower column index.
+    Ties are broken by the lower column index (the ranking engine of
+    :class:`~persona_rec.models.Recommender`, which also settles ties at the cut).
     """
-    n_rows, n_cols = scores.shape
-    n = min(n, n_cols)
-    if n == 0 or n_rows == 0:
+    if scores.shape[0] == 0 or min(n, scores.shape[1]) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, n - 1, axis=1)[:, :n] if n < n_cols else \
-        np.broadcast_to(np.arange(n_cols), (n_rows, n_cols)).copy()
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
-    part = np.take_along_axis(part, order, axis=1)
-    vals = np.take_along_axis(vals, order, axis=1)
-    keep = np.isfinite(vals)
-    rows = np.broadcast_to(np.arange(n_rows)[:, None], part.shape)
-    return rows[keep].astype(np.int64), part[keep].astype(np.int64)
+    rows, cols, _ = Recommender._topk(scores, None, n, None)
+    return rows.astype(np.int64), cols.astype(np.int64)
 
 
 _DISC = 1.0 / np.log2(np.arange(2, 2 + 512))
