@@ -24,7 +24,7 @@ from .attributes import AttributeRecommender
 from .association import CoPurchaseRecommender, cooccurrence_rules
 from .content import ContentRecommender
 from .lightfm import LightFMRecommender
-from .repurchase import RepurchaseRecommender
+from .repurchase import BuyAgainRecommender, RepurchaseRecommender
 from .social import SocialRecommender  # "bought by people you follow" (needs a SocialGraph)
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "ContentRecommender",
     "LightFMRecommender",
     "RepurchaseRecommender",
+    "BuyAgainRecommender",
     "SocialRecommender",
     "save_model",
     "load_model",

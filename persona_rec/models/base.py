@@ -26,6 +26,11 @@ small private hooks:
 ``_grouped_scores(user_idx, request) -> (codes, vectors) or None``
     User-independent (or per-group) score vectors (optional; let ranking
     skip the per-user score matrix).
+``_sparse_scores(user_idx, request) -> csr_matrix or None``
+    Scores of hot users as a sparse ``len(user_idx) x n_items_`` matrix whose
+    stored entries are the only candidates (optional; two-stage models that
+    score a few hundred candidates per user skip the dense matrix). Used
+    when the request has no item mask.
 ``_after_load()``
     Rebuild private helpers after :meth:`load` (optional).
 
@@ -325,6 +330,16 @@ class Recommender(ParamsMixin):
             return None
         return np.zeros(len(user_idx), dtype=np.int64), shared[None, :]
 
+    def _sparse_scores(self, user_idx: np.ndarray,
+                       request: RecommendRequest) -> sp.csr_matrix | None:
+        """Hot users' scores as a sparse matrix of candidates, or None (the default).
+
+        Stored entries are the only items that may be recommended (others
+        count as ``-inf``); ``filter_seen`` and ties are applied by the
+        ranking engine as for dense scores.
+        """
+        return None
+
     def _after_load(self) -> None:
         """Rebuild private helpers after load (default: nothing)."""
 
@@ -524,6 +539,11 @@ class Recommender(ParamsMixin):
                 continue
             grouped = self._grouped_scores(idx[sel], request)
             if grouped is None:
+                if code == 0 and request.item_mask is None:
+                    ranked = self._rank_sparse(sel, idx[sel], request)
+                    if ranked is not None:
+                        parts.append(ranked + (self.name,))
+                        continue
                 parts.append(self._rank(sel, idx[sel], fn, request) + (self.name,))
                 continue
             codes, vectors = grouped
@@ -606,6 +626,51 @@ class Recommender(ParamsMixin):
             out_i.append(it)
             out_s.append(sc)
         return np.concatenate(out_p), np.concatenate(out_i), np.concatenate(out_s)
+
+    def _rank_sparse(
+        self, positions: np.ndarray, user_idx: np.ndarray, request: RecommendRequest
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Top-k from :meth:`_sparse_scores` in batches; None when the model has none."""
+        batch = 20_000
+        out_p, out_i, out_s = [], [], []
+        for start in range(0, len(positions), batch):
+            u = user_idx[start : start + batch]
+            mat = self._sparse_scores(u, request)
+            if mat is None:
+                return None
+            seen = self._history(u, request) if request.filter_seen else None
+            p, it, sc = self._topk_sparse(sp.csr_matrix(mat), seen, request.k)
+            out_p.append(positions[start : start + batch][p])
+            out_i.append(it)
+            out_s.append(sc)
+        if not out_p:
+            return None
+        return np.concatenate(out_p), np.concatenate(out_i), np.concatenate(out_s)
+
+    @staticmethod
+    def _topk_sparse(
+        scores: sp.csr_matrix, seen: sp.csr_matrix | None, k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Top-k of the stored entries per row (same order and ties as :meth:`_topk`)."""
+        n, m = scores.shape
+        rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(scores.indptr))
+        cols = scores.indices.astype(np.int64)
+        vals = scores.data.astype(np.float64)
+        keep = np.isfinite(vals)
+        if seen is not None and seen.nnz:
+            s_rows = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr))
+            s_keys = np.sort(s_rows * m + seen.indices)
+            keys = rows * m + cols
+            pos = np.minimum(np.searchsorted(s_keys, keys), len(s_keys) - 1)
+            keep &= s_keys[pos] != keys
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        order = np.lexsort((cols, -vals, rows))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1] if len(rows) else \
+            np.zeros(0, dtype=np.int64)
+        rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+        top = rank < k
+        return rows[top], cols[top], vals[top]
 
     @staticmethod
     def _topk(

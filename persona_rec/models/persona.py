@@ -10,7 +10,8 @@ size and kind, the composable parts of :mod:`persona_rec.models.ranking`:
    the catalogue fits ``max_ease_items`` (a dense item x item model; skipped
    on large catalogues); BM25 item-kNN; on purchase logs the
    :class:`~persona_rec.models.RepurchaseRecommender` (buy-again with learned
-   repurchase probabilities); recent popularity (all-time popularity when
+   repurchase probabilities) and the plain
+   :class:`~persona_rec.models.BuyAgainRecommender`; recent popularity (all-time popularity when
    timestamps are not informative). Each generator's grid is tuned on the
    internal validation split.
 2. **Features**: generator scores and ranks plus the named feature sets
@@ -60,7 +61,7 @@ from .popular import PopularRecommender, SegmentPopularRecommender
 from .ranking import CandidateGenerator, CandidateRankingModel, data_kind
 from .ranking.generators import ndcg_per_row, top_n
 from .ranking.pipeline import DEFAULT_FEATURE_SETS
-from .repurchase import RepurchaseRecommender
+from .repurchase import BuyAgainRecommender, RepurchaseRecommender
 
 __all__ = ["PersonaRecommender", "SOURCE_RANKER", "SOURCE_ATTRIBUTES", "SOURCE_SEGMENT",
            "SOURCE_POPULAR"]
@@ -271,6 +272,11 @@ class PersonaRecommender(Recommender):
                 fill="none", horizon_days=self.window_days, random_state=seed), n_small,
                 name="repurchase"))
             plan["repurchase"] = f"purchase log (repeat share {kind['repeat_share']:.3f})"
+            gens.append(CandidateGenerator(BuyAgainRecommender(), n_small, name="buy_again",
+                                           param_grid=[{"tie_break": "popularity"},
+                                                       {"tie_break": "recency"}]))
+            plan["buy_again"] = ("purchase log: plain buy-again (orders per item), robust where "
+                                 "the repurchase model has few repeats to learn from")
         else:
             plan["repurchase"] = f"skipped: few repeats (share {kind['repeat_share']:.3f})"
         if kind["time_informative"]:

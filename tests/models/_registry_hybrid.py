@@ -10,7 +10,7 @@ from persona_rec.models.knn import ItemKNNRecommender
 from persona_rec.models.persona import PersonaRecommender
 from persona_rec.models.popular import PopularRecommender
 from persona_rec.models.ranking import CandidateGenerator, CandidateRankingModel, LGBMReranker
-from persona_rec.models.repurchase import RepurchaseRecommender
+from persona_rec.models.repurchase import BuyAgainRecommender, RepurchaseRecommender
 
 MODELS = [
     ("content", lambda: ContentRecommender()),
@@ -36,6 +36,8 @@ MODELS = [
     ("copurchase_user_baskets", lambda: CoPurchaseRecommender(min_count=1, basket="user",
                                                                    use_purchases=False)),
     ("repurchase", lambda: RepurchaseRecommender(min_positives=5)),
+    ("buy_again", lambda: BuyAgainRecommender(fill="popular")),
+    ("buy_again_recency", lambda: BuyAgainRecommender(tie_break="recency", fill="popular")),
     ("persona", lambda: PersonaRecommender(random_state=0, n_candidates=30,
                                            tune_generators=False)),
     ("two_stage", lambda: CandidateRankingModel(

@@ -219,3 +219,51 @@ def test_explain_in_readable_units() -> None:
     assert row["cycle_days"] == pytest.approx(7.0, rel=0.05)  # weekly, shrunk toward the prior
     # fill rows (never bought by the user) carry no purchase history
     assert exp.set_index(Columns.ITEM).loc[["soap", "shampoo"], "n_orders"].isna().all()
+
+
+# ------------------------------------------------------------ BuyAgainRecommender
+def test_buy_again_counts_distinct_orders_and_ignores_views() -> None:
+    from persona_rec.models.repurchase import BuyAgainRecommender
+
+    inter = pd.DataFrame({
+        "user_id": [1, 1, 1, 1, 1, 1, 2],
+        "item_id": ["tea", "tea", "tea", "mug", "mug", "cake", "cake"],
+        # two tea rows in order A (one order), tea again in B; mug in A and C;
+        # the cake row of user 1 is a view (not an order)
+        "order_id": ["A", "A", "B", "A", "C", None, "D"],
+        "event": ["purchase"] * 5 + ["view", "purchase"],
+        "timestamp": T0 + pd.to_timedelta([0, 0.01, 5, 0, 9, 10, 3], unit="D"),
+    })
+    ds = Dataset.from_frames(inter)
+    model = BuyAgainRecommender(tie_break="recency").fit(ds)
+    reco = model.recommend([1], k=5, filter_seen=False)
+    # tea and mug both in 2 orders; mug bought more recently -> first; the viewed cake is absent
+    assert reco["item_id"].tolist() == ["mug", "tea"]
+    assert np.floor(reco["score"].to_numpy()).tolist() == [2.0, 2.0]
+    pop = BuyAgainRecommender(tie_break="popularity", fill="popular").fit(ds)
+    reco = pop.recommend([1], k=5, filter_seen=False)
+    assert reco["item_id"].tolist()[:2] == ["mug", "tea"] or reco["item_id"].tolist()[:2] == [
+        "tea", "mug"]
+    assert reco["item_id"].tolist()[-1] == "cake"  # popular fill after own items
+    assert (reco["score"].to_numpy()[-1] < 0) and (reco["score"].to_numpy()[:2] > 1).all()
+
+
+def test_buy_again_matches_recommending_with_a_dataset_argument() -> None:
+    from persona_rec.models.repurchase import BuyAgainRecommender
+
+    ds = _shop()
+    model = BuyAgainRecommender(tie_break="recency").fit(ds)
+    direct = model.recommend([1, 2], k=3, filter_seen=False)
+    via = model.recommend([1, 2], k=3, filter_seen=False, dataset=ds)
+    pd.testing.assert_frame_equal(direct, via)
+    # coffee: 10 weekly orders -> first for user 1
+    assert direct.loc[direct["user_id"] == 1, "item_id"].iloc[0] == "coffee"
+
+
+def test_buy_again_rejects_bad_parameters() -> None:
+    from persona_rec.models.repurchase import BuyAgainRecommender
+
+    with pytest.raises(InvalidParameterError, match="tie_break"):
+        BuyAgainRecommender(tie_break="price")
+    with pytest.raises(InvalidParameterError, match="use_purchases"):
+        BuyAgainRecommender(use_purchases="yes")

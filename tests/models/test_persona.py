@@ -25,7 +25,7 @@ def fitted(shop):
 def test_plan_follows_the_data(fitted):
     assert fitted.data_kind_["purchase_log"]
     assert set(fitted.ranker_.generator_names_) == {"als", "ease", "item_knn", "repurchase",
-                                                    "recent_popular"}
+                                                    "buy_again", "recent_popular"}
     assert set(fitted.ranker_.choice_) == {"all", "new"}
     for task, scores in fitted.ranker_.guard_.items():
         served = fitted.ranker_.choice_[task]

@@ -356,3 +356,52 @@ def test_history_features_over_more_than_100000_days():
     days_1700_2200 = (pd.Timestamp("2200-01-01") - pd.Timestamp("1700-01-01")).days
     assert days_1700_2200 > 100_000
     assert f["interval"][0] == pytest.approx(days_1700_2200)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sparse_topk_matches_the_dense_engine(seed):
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    n, m, k = 40, 60, 7
+    dense = np.full((n, m), -np.inf)
+    stored = rng.random((n, m)) < 0.2
+    # few distinct values so ties (broken by the lower item index) are common
+    dense[stored] = rng.integers(0, 4, size=stored.sum()).astype(float)
+    seen = sp.csr_matrix((rng.random((n, m)) < 0.1).astype(np.float32))
+    r_d, i_d, s_d = Recommender._topk(dense, seen, k, None)
+    rows, cols = np.nonzero(stored)
+    sparse = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=(n, m))
+    r_s, i_s, s_s = Recommender._topk_sparse(sparse, seen, k)
+    np.testing.assert_array_equal(r_d, r_s)
+    np.testing.assert_array_equal(i_d, i_s)
+    np.testing.assert_array_equal(s_d, s_s)
+
+
+@pytest.fixture(scope="module")
+def reranked(shop):
+    """A two-stage model that always serves its reranker (guard off)."""
+    return CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=40),
+                                 guard=False).fit(shop.dataset)
+
+
+def test_two_stage_sparse_serving_matches_the_dense_path(reranked, shop):
+    """Serving ranks only the candidates (sparse); an item mask takes the dense path."""
+    model = reranked
+    assert set(model.choice_.values()) == {RERANK}
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:60]
+    every_item = shop.dataset.item_map.external_ids
+    for filter_seen in (True, False):
+        sparse = model.recommend(users, k=10, filter_seen=filter_seen)
+        dense = model.recommend(users, k=10, filter_seen=filter_seen, items=every_item)
+        pd.testing.assert_frame_equal(sparse, dense)
+    assert len(sparse) == 10 * len(users)
+
+
+def test_concurrent_reranked_serving_with_mixed_filter_seen(reranked, shop):
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:40]
+    kwargs = [{"filter_seen": bool(j % 2)} for j in range(12)]
+    expected = {j: reranked.recommend(users, k=5, **kw) for j, kw in enumerate(kwargs)}
+    got = _threaded(reranked, users, kwargs)
+    for j in expected:
+        pd.testing.assert_frame_equal(got[j], expected[j])

@@ -93,6 +93,12 @@ class CandidateRankingModel(Recommender):
         Label users sampled for the internal split on large data.
     n_folds : int, default 3
         Cross-fitting folds of the reranker (>= 2).
+    max_train_rows : int, default 500000
+        Cap on the candidate rows one fold's reranker trains on. Above it,
+        negative rows (candidates that were not bought) are sampled uniformly
+        (every positive row is kept); the rate is recorded in
+        ``validation_["tasks"]``. Training time grows with rows; the cap only
+        binds on large data (10,000 label users x ~150 candidates).
     guard : bool, default True
         Serve the best of reranker and single generators on the internal
         split. ``False`` always serves the reranker (for experiments).
@@ -150,6 +156,7 @@ class CandidateRankingModel(Recommender):
         holdout_fraction: float = 0.2,
         max_train_users: int = 10_000,
         n_folds: int = 3,
+        max_train_rows: int = 500_000,
         guard: bool = True,
         tune_generators: bool = True,
         use_sensitive: bool = False,
@@ -192,6 +199,8 @@ class CandidateRankingModel(Recommender):
         self.max_train_users = check_int(max_train_users, "max_train_users", minimum=10,
                                          owner=owner)
         self.n_folds = check_int(n_folds, "n_folds", minimum=2, owner=owner)
+        self.max_train_rows = check_int(max_train_rows, "max_train_rows", minimum=1_000,
+                                        owner=owner)
         for name, val in (("guard", guard), ("tune_generators", tune_generators),
                           ("use_sensitive", use_sensitive), ("verbose", verbose)):
             if not isinstance(val, (bool, np.bool_)):
@@ -264,67 +273,101 @@ class CandidateRankingModel(Recommender):
 
         Returns ``u, i`` (internal pairs, grouped by user in ``users`` order),
         ``G`` (generator features) and, with ``label_keys``, ``hit`` and each
-        generator's own top-10 NDCG per user (``gen_ndcg``).
+        generator's own ranked list (``gen_rows``, ``gen_hits``). ``seen``
+        (when given) removes each user's history from every list.
+        """
+        return self._candidates_tasks(models, n_cands, users, [(seen, label_keys)], n_items,
+                                      desc)[0]
+
+    def _candidates_tasks(self, models: list[Recommender], n_cands: list[int],
+                          users: np.ndarray,
+                          tasks: list[tuple[sp.csr_matrix | None, np.ndarray | None]],
+                          n_items: int, desc: str) -> list[dict[str, Any]]:
+        """:meth:`_candidates` for several ``(seen, label_keys)`` tasks from one scoring pass.
+
+        Each generator scores a batch of users once; tasks without ``seen``
+        come first and tasks with it mask the same matrices in place (so the
+        generators' scoring, the dominant cost, is shared).
         """
         n_gen = len(models)
-        out_u, out_i, out_g, out_hit = [], [], [], []
-        gen_rows: list[list[np.ndarray]] = [[] for _ in range(n_gen)]
-        gen_hits: list[list[np.ndarray]] = [[] for _ in range(n_gen)]
+        order_t = sorted(range(len(tasks)), key=lambda t: tasks[t][0] is not None)
+        acc: list[dict[str, list[Any]]] = [
+            {"u": [], "i": [], "G": [], "hit": [],
+             "gen_rows": [[] for _ in range(n_gen)], "gen_hits": [[] for _ in range(n_gen)]}
+            for _ in tasks]
         it, size = self._batches(users, n_items, desc)
         for start in it:
             ub = users[start:start + size]
             mats = [dense_scores(m, ub) for m in models]
-            if seen is not None:
-                for s in mats:
-                    sparse_rows_mask(seen, ub, s)
-            tops = [top_n(s, n) for s, n in zip(mats, n_cands)]
-            keys = np.unique(np.concatenate([r * n_items + c for r, c in tops]))
-            r, c = np.divmod(keys, n_items)
-            feats = np.empty((len(r), 3 * n_gen), dtype=np.float32)
-            for g, (s, (tr, tc)) in enumerate(zip(mats, tops)):
-                sc = s[r, c]
-                fin = np.isfinite(sc)
-                sc_f = np.where(fin, sc, 0.0)
-                n_f = np.bincount(r, weights=fin.astype(float), minlength=len(ub))
-                mean = np.bincount(r, weights=sc_f, minlength=len(ub)) / np.maximum(n_f, 1)
-                var = np.bincount(r, weights=np.where(fin, (sc_f - mean[r]) ** 2, 0.0),
-                                  minlength=len(ub)) / np.maximum(n_f, 1)
-                z = np.where(fin, (sc_f - mean[r]) / (np.sqrt(var[r]) + 1e-9), np.nan)
-                # rank in the generator's own list (1-based), NaN when not proposed
-                tk = tr * n_items + tc
-                starts_g = np.r_[0, np.flatnonzero(tr[1:] != tr[:-1]) + 1] if len(tr) else \
-                    np.zeros(0, dtype=np.int64)
-                pos = np.arange(len(tr)) - np.repeat(starts_g, np.diff(np.r_[starts_g, len(tr)]))
-                order = np.argsort(tk)
-                idx = np.searchsorted(tk[order], keys)
-                idx = np.minimum(idx, max(len(tk) - 1, 0))
-                found = (tk[order][idx] == keys) if len(tk) else np.zeros(len(keys), bool)
-                rank = np.where(found, pos[order][idx] + 1.0, np.nan) if len(tk) else \
-                    np.full(len(keys), np.nan)
-                feats[:, 3 * g] = np.where(fin, sc, np.nan)
-                feats[:, 3 * g + 1] = z
-                feats[:, 3 * g + 2] = rank
-                if label_keys is not None:
-                    gk = ub[tr] * n_items + tc
-                    gen_rows[g].append(tr + start)
-                    gen_hits[g].append(np.isin(gk, label_keys))
-            gu = ub[r]
-            out_u.append(gu)
-            out_i.append(c)
-            out_g.append(feats)
+            masked_with = None
+            for t in order_t:
+                seen, label_keys = tasks[t]
+                if seen is not None and seen is not masked_with:
+                    if masked_with is not None:  # a second, different history: rescore
+                        mats = [dense_scores(m, ub) for m in models]
+                    for s_ in mats:
+                        sparse_rows_mask(seen, ub, s_)
+                    masked_with = seen
+                self._batch_candidates(mats, n_cands, ub, start, label_keys, n_items, acc[t])
+        out = []
+        for a, (_, label_keys) in zip(acc, tasks):
+            res: dict[str, Any] = {
+                "u": np.concatenate(a["u"]) if a["u"] else np.zeros(0, np.int64),
+                "i": np.concatenate(a["i"]) if a["i"] else np.zeros(0, np.int64),
+                "G": np.vstack(a["G"]) if a["G"] else np.zeros((0, 3 * n_gen), np.float32),
+            }
             if label_keys is not None:
-                out_hit.append(np.isin(gu * n_items + c, label_keys))
-        res: dict[str, Any] = {
-            "u": np.concatenate(out_u) if out_u else np.zeros(0, np.int64),
-            "i": np.concatenate(out_i) if out_i else np.zeros(0, np.int64),
-            "G": np.vstack(out_g) if out_g else np.zeros((0, 3 * n_gen), np.float32),
-        }
+                res["hit"] = np.concatenate(a["hit"]) if a["hit"] else np.zeros(0, bool)
+                res["gen_rows"] = [np.concatenate(x) if x else np.zeros(0, np.int64)
+                                   for x in a["gen_rows"]]
+                res["gen_hits"] = [np.concatenate(x) if x else np.zeros(0, bool)
+                                   for x in a["gen_hits"]]
+            out.append(res)
+        return out
+
+    @staticmethod
+    def _batch_candidates(mats: list[np.ndarray], n_cands: list[int], ub: np.ndarray,
+                          start: int, label_keys: np.ndarray | None, n_items: int,
+                          acc: dict[str, list[Any]]) -> None:
+        """Candidates and generator features of one batch of users (appended to ``acc``)."""
+        n_gen = len(mats)
+        tops = [top_n(s, n) for s, n in zip(mats, n_cands)]
+        keys = np.unique(np.concatenate([r * n_items + c for r, c in tops]))
+        r, c = np.divmod(keys, n_items)
+        feats = np.empty((len(r), 3 * n_gen), dtype=np.float32)
+        for g, (s, (tr, tc)) in enumerate(zip(mats, tops)):
+            sc = s[r, c]
+            fin = np.isfinite(sc)
+            sc_f = np.where(fin, sc, 0.0)
+            n_f = np.bincount(r, weights=fin.astype(float), minlength=len(ub))
+            mean = np.bincount(r, weights=sc_f, minlength=len(ub)) / np.maximum(n_f, 1)
+            var = np.bincount(r, weights=np.where(fin, (sc_f - mean[r]) ** 2, 0.0),
+                              minlength=len(ub)) / np.maximum(n_f, 1)
+            z = np.where(fin, (sc_f - mean[r]) / (np.sqrt(var[r]) + 1e-9), np.nan)
+            # rank in the generator's own list (1-based), NaN when not proposed
+            tk = tr * n_items + tc
+            starts_g = np.r_[0, np.flatnonzero(tr[1:] != tr[:-1]) + 1] if len(tr) else \
+                np.zeros(0, dtype=np.int64)
+            pos = np.arange(len(tr)) - np.repeat(starts_g, np.diff(np.r_[starts_g, len(tr)]))
+            order = np.argsort(tk)
+            idx = np.searchsorted(tk[order], keys)
+            idx = np.minimum(idx, max(len(tk) - 1, 0))
+            found = (tk[order][idx] == keys) if len(tk) else np.zeros(len(keys), bool)
+            rank = np.where(found, pos[order][idx] + 1.0, np.nan) if len(tk) else \
+                np.full(len(keys), np.nan)
+            feats[:, 3 * g] = np.where(fin, sc, np.nan)
+            feats[:, 3 * g + 1] = z
+            feats[:, 3 * g + 2] = rank
+            if label_keys is not None:
+                gk = ub[tr] * n_items + tc
+                acc["gen_rows"][g].append(tr + start)
+                acc["gen_hits"][g].append(np.isin(gk, label_keys))
+        gu = ub[r]
+        acc["u"].append(gu)
+        acc["i"].append(c)
+        acc["G"].append(feats)
         if label_keys is not None:
-            res["hit"] = np.concatenate(out_hit) if out_hit else np.zeros(0, bool)
-            res["gen_rows"] = [np.concatenate(x) if x else np.zeros(0, np.int64)
-                               for x in gen_rows]
-            res["gen_hits"] = [np.concatenate(x) if x else np.zeros(0, bool) for x in gen_hits]
-        return res
+            acc["hit"].append(np.isin(gu * n_items + c, label_keys))
 
     def _generator_feature_names(self, names: list[str]) -> list[str]:
         return [f"{n}:{kind}" for n in names for kind in ("score", "z", "rank")]
@@ -344,20 +387,23 @@ class CandidateRankingModel(Recommender):
                         label_keys: dict[str, np.ndarray], n_labels: dict[str, np.ndarray],
                         n_items: int) -> dict[str, float]:
         """Mean NDCG@10 of one generator alone per task on the label users."""
-        out = {}
-        for mode, keys in label_keys.items():
-            rows_l, hits_l = [], []
-            it, size = self._batches(users, n_items, "tuning")
-            for start in it:
-                ub = users[start:start + size]
-                s = dense_scores(model, ub)
+        modes = sorted(label_keys, key=lambda m: m == "new")  # "all" before masking
+        rows_l: dict[str, list[np.ndarray]] = {m: [] for m in modes}
+        hits_l: dict[str, list[np.ndarray]] = {m: [] for m in modes}
+        it, size = self._batches(users, n_items, "tuning")
+        for start in it:
+            ub = users[start:start + size]
+            s = dense_scores(model, ub)  # scored once, shared by the tasks
+            for mode in modes:
                 if mode == "new":
                     sparse_rows_mask(seen, ub, s)
                 r, c = top_n(s, 10)
-                rows_l.append(r + start)
-                hits_l.append(np.isin(ub[r] * n_items + c, keys))
-            nd = ndcg_per_row(np.concatenate(rows_l), np.concatenate(hits_l), len(users),
-                              n_labels[mode])
+                rows_l[mode].append(r + start)
+                hits_l[mode].append(np.isin(ub[r] * n_items + c, label_keys[mode]))
+        out = {}
+        for mode in label_keys:
+            nd = ndcg_per_row(np.concatenate(rows_l[mode]), np.concatenate(hits_l[mode]),
+                              len(users), n_labels[mode])
             out[mode] = float(np.nanmean(nd)) if np.isfinite(nd).any() else float("nan")
         return out
 
@@ -421,9 +467,11 @@ class CandidateRankingModel(Recommender):
         guard: dict[str, dict[str, float]] = {}
         sizes: dict[str, dict[str, int]] = {}
         feat_names: list[str] = []
+        cands = dict(zip(modes, self._candidates_tasks(
+            fitted, n_cands, users, [(seen if m == "new" else None, label_keys[m])
+                                     for m in modes], n_items, "candidates")))
         for mode in modes:
-            cand = self._candidates(fitted, n_cands, users, seen if mode == "new" else None,
-                                    label_keys[mode], n_items, f"candidates ({mode})")
+            cand = cands.pop(mode)
             X, set_names = self._feature_matrix(cand, states, sets)
             feat_names = self._generator_feature_names(names) + set_names
             y = cand["hit"].astype(np.int8)
@@ -434,7 +482,8 @@ class CandidateRankingModel(Recommender):
                            "labels": int(n_labels[mode].sum()),
                            "label_recall": round(float(y.sum() / max(n_labels[mode].sum(), 1)),
                                                  4)}
-            models, oof = self._cross_fit(X, y, grp)
+            models, oof, neg_rate = self._cross_fit(X, y, grp)
+            sizes[mode]["negative_sample_rate"] = round(neg_rate, 4)
             if models:
                 order = np.lexsort((-oof, grp))
                 per_user[RERANK] = ndcg_per_row(grp[order], y[order].astype(bool), len(users),
@@ -494,17 +543,27 @@ class CandidateRankingModel(Recommender):
         return bool(d.mean() > d.std(ddof=1) / np.sqrt(len(d)))
 
     def _cross_fit(self, X: np.ndarray, y: np.ndarray,
-                   grp: np.ndarray) -> tuple[list[Reranker], np.ndarray]:
-        """Reranker per fold (trained on the other folds), out-of-fold scores."""
+                   grp: np.ndarray) -> tuple[list[Reranker], np.ndarray, float]:
+        """Reranker per fold (trained on the other folds), out-of-fold scores, negative rate."""
         oof = np.full(len(y), np.nan)
         uniq = np.unique(grp)
         pos_users = np.unique(grp[y > 0])
         if len(pos_users) < 2 * self.n_folds or (y > 0).all():
-            return [], oof
+            return [], oof, 1.0
         rng = np.random.default_rng(self.random_state)
         fold_of = rng.permutation(len(uniq)) % self.n_folds
         fold = fold_of[np.searchsorted(uniq, grp)]
         trainable = np.isin(grp, pos_users)
+        # negative sampling: one fold trains on about (n_folds - 1) / n_folds of the rows
+        n_train = trainable.sum() * (self.n_folds - 1) / self.n_folds
+        n_pos = (y[trainable] > 0).sum() * (self.n_folds - 1) / self.n_folds
+        neg_rate = 1.0
+        if n_train > self.max_train_rows:
+            neg_rate = float(max(self.max_train_rows - n_pos, 1) / max(n_train - n_pos, 1))
+            neg_rate = min(1.0, neg_rate)
+            trainable &= (y > 0) | (rng.random(len(y)) < neg_rate)
+            _log.info("reranker: %d candidate rows per fold > max_train_rows=%d; negatives "
+                      "sampled at rate %.3f", int(n_train), self.max_train_rows, neg_rate)
         models: list[Reranker] = []
         for f in progress(range(self.n_folds), verbose=self.verbose, desc="reranker folds"):
             tr = (fold != f) & trainable
@@ -517,7 +576,7 @@ class CandidateRankingModel(Recommender):
             test = fold == f
             oof[test] = model.predict(X[test])
             models.append(model)
-        return models, oof
+        return models, oof, neg_rate
 
     # ------------------------------------------------------------- scoring
     def _mode(self, request: RecommendRequest) -> str:
@@ -527,12 +586,33 @@ class CandidateRankingModel(Recommender):
         X, _ = self._feature_matrix(cand, self._states, self._sets)
         return np.mean([m.predict(X) for m in self._rankers[mode]], axis=0)
 
-    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+    def _sparse_scores(self, user_idx: np.ndarray,
+                       request: RecommendRequest) -> sp.csr_matrix | None:
+        """Reranked candidates only (no dense users x items matrix) when the reranker serves."""
+        self._check_request(request)
+        mode = self._mode(request)
+        if self.choice_[mode] != RERANK:
+            return None
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        n_items = len(self.item_map_)
+        cand = self._candidates(self.generators_, list(self.n_candidates_), user_idx,
+                                self.user_items_ if request.filter_seen else None, None,
+                                n_items, "recommend")
+        s = self._rerank_scores(mode, cand)
+        row = np.searchsorted(user_idx, cand["u"]) if np.all(np.diff(user_idx) > 0) else \
+            pd.Index(user_idx).get_indexer(cand["u"])
+        return sp.csr_matrix((1.5 + np.arctan(s) / np.pi, (row, cand["i"])),
+                             shape=(len(user_idx), n_items))
+
+    def _check_request(self, request: RecommendRequest) -> None:
         if request.dataset is not None:
             raise InvalidParameterError(
                 f"{type(self).__name__} scores users from its fitted data; refit it on the "
                 f"newer Dataset instead of passing dataset= to recommend."
             )
+
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        self._check_request(request)
         mode = self._mode(request)
         chosen = self.choice_[mode]
         user_idx = np.asarray(user_idx, dtype=np.int64)
