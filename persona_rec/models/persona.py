@@ -314,6 +314,7 @@ class PersonaRecommender(Recommender):
     def _fit_warm(self, dataset: Dataset) -> tuple[Recommender | None, str, dict[str, float]]:
         """Pick the attribute-only model on held-out users treated as attribute-only."""
         candidates: dict[str, Recommender] = {}
+        full = dataset
         segs = _segment_candidates(dataset, self.use_sensitive)
         if not segs:
             return None, "", {}
@@ -324,11 +325,18 @@ class PersonaRecommender(Recommender):
         hot = np.flatnonzero(dataset.hot_user_mask())
         rng = np.random.default_rng(self.random_state)
         # k-fold over (a sample of) users with interactions, each fold treated as
-        # attribute-only: every candidate is scored on the same held-out users
+        # attribute-only: every candidate is scored on the same held-out users.
+        # On large data the candidates learn from a pool of 50,000 users (the
+        # comparison stays paired; the final model learns from everyone).
+        truth_all = dataset.get_user_item_matrix(binary=True)
+        if len(hot) > 50_000:
+            pool = np.sort(rng.choice(hot, size=50_000, replace=False))
+            users_all = dataset.internal_interactions["user_idx"].to_numpy()
+            dataset = dataset.filter_interactions(np.isin(users_all, pool))
+            hot = pool
         sample = np.sort(rng.choice(hot, size=min(len(hot), 10_000), replace=False))
         fold = rng.permutation(len(sample)) % 5
         inter_users = dataset.internal_interactions["user_idx"].to_numpy()
-        truth_all = dataset.get_user_item_matrix(binary=True)
         ndcg: dict[str, list[np.ndarray]] = {name: [] for name in candidates}
         from ._request import RecommendRequest
 
@@ -354,7 +362,7 @@ class PersonaRecommender(Recommender):
         model = candidates[best]
         final = (model.clone() if not isinstance(model, SegmentPopularRecommender)
                  else SegmentPopularRecommender(model.segment_by, global_fallback=False))
-        final.fit(dataset)
+        final.fit(full)
         return final, SOURCE_ATTRIBUTES if best == "attributes" else SOURCE_SEGMENT, scores
 
     @property

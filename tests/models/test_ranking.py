@@ -405,3 +405,29 @@ def test_concurrent_reranked_serving_with_mixed_filter_seen(reranked, shop):
     got = _threaded(reranked, users, kwargs)
     for j in expected:
         pd.testing.assert_frame_equal(got[j], expected[j])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sampled_topk_is_exact_on_wide_rows(seed):
+    """The wide-catalogue path of the ranking engine equals a full stable sort."""
+    rng = np.random.default_rng(seed)
+    n, m = 30, 3000
+    k = int(rng.choice([1, 5, 10, 37]))
+    scores = rng.integers(0, [3, 50, 10_000][seed % 3], size=(n, m)).astype(float)
+    scores[rng.random((n, m)) < [0.0, 0.5, 0.99][seed % 3]] = -np.inf
+    scores[0] = -np.inf  # a row with nothing to recommend
+    scores[1, :] = 7.0  # a row of ties: the lowest item indices win
+    scores[2, rng.random(m) < 0.01] = np.nan
+    assert m // (20 * k) >= 4  # the sampled path is taken
+    rows, items, vals = Recommender._topk(scores, None, k, None)
+    clean = np.where(np.isnan(scores), -np.inf, scores)
+    exp_r, exp_i = [], []
+    for r in range(n):
+        order = np.lexsort((np.arange(m), -clean[r]))[:k]
+        order = order[np.isfinite(clean[r, order])]
+        exp_r += [r] * len(order)
+        exp_i += order.tolist()
+    np.testing.assert_array_equal(rows, exp_r)
+    np.testing.assert_array_equal(items, exp_i)
+    np.testing.assert_array_equal(vals, clean[exp_r, exp_i])
+    assert items[rows == 1].tolist() == list(range(k))
