@@ -511,6 +511,14 @@ class RepurchaseRecommender(Recommender):
         return recommendations.merge(info, on=[Columns.USER, Columns.ITEM], how="left")
 
     # -------------------------------------------------------------- scoring
+    def _sparse_scores(self, user_idx: np.ndarray,
+                       request: RecommendRequest) -> sp.csr_matrix | None:
+        """Past purchases only (``fill="none"``): a sparse matrix, no dense scores."""
+        if self.fill != "none":
+            return None
+        mat = self.scores_ if request.dataset is None else self._context_scores(request)
+        return mat[np.asarray(user_idx, dtype=np.int64)]
+
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
         if request.dataset is None:
             mat = self.scores_
@@ -648,7 +656,21 @@ class BuyAgainRecommender(Recommender):
             out[ok] = -1.0 + buyers[ok] / (buyers.max() + 1.0)
         self.fill_scores_ = out
 
+    def _sparse_scores(self, user_idx: np.ndarray,
+                       request: RecommendRequest) -> sp.csr_matrix | None:
+        """The users' own items only (no fill): a sparse matrix, no dense scores."""
+        if self.fill != "none":
+            return None
+        return self._matrix(request)[np.asarray(user_idx, dtype=np.int64)]
+
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        rows = self._matrix(request)[np.asarray(user_idx, dtype=np.int64)]
+        out = np.repeat(self.fill_scores_[None, :], rows.shape[0], axis=0)
+        r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        out[r, rows.indices] = rows.data
+        return out
+
+    def _matrix(self, request: RecommendRequest) -> sp.csr_matrix:
         if request.dataset is None:
             mat = self.scores_
         else:
@@ -662,11 +684,7 @@ class BuyAgainRecommender(Recommender):
                 mat = _order_counts(inter.loc[ok].assign(item_idx=items[ok]), ds.n_users,
                                     len(self.item_map_), self.use_purchases, self.tie_break)
                 request.cache["buy_again_scores"] = mat
-        rows = mat[np.asarray(user_idx, dtype=np.int64)]
-        out = np.repeat(self.fill_scores_[None, :], rows.shape[0], axis=0)
-        r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
-        out[r, rows.indices] = rows.data
-        return out
+        return mat
 
 
 def _check_bool(value: Any, name: str, owner: str) -> bool:

@@ -21,6 +21,7 @@ from persona_rec.exceptions import (
     NotFittedError,
 )
 from persona_rec.models import (
+    BuyAgainRecommender,
     ItemKNNRecommender,
     PopularRecommender,
     Recommender,
@@ -431,3 +432,35 @@ def test_sampled_topk_is_exact_on_wide_rows(seed):
     np.testing.assert_array_equal(items, exp_i)
     np.testing.assert_array_equal(vals, clean[exp_r, exp_i])
     assert items[rows == 1].tolist() == list(range(k))
+
+
+@pytest.mark.parametrize("factory", [
+    lambda: PopularRecommender(),
+    lambda: PopularRecommender(window_days=30),
+    lambda: RepurchaseRecommender(min_positives=5, fill="none"),
+    lambda: BuyAgainRecommender(),
+])
+@pytest.mark.parametrize("masked", [False, True])
+def test_batch_scores_sparse_forms_match_dense_scores(factory, masked, shop):
+    """Vector and sparse generator scores give the dense path's candidates and values."""
+    from persona_rec.models.ranking.generators import BatchScores, dense_scores
+
+    ds = shop.dataset
+    model = factory().fit(ds)
+    users = np.flatnonzero(ds.hot_user_mask())[:50]
+    fast = BatchScores(model, users)
+    assert fast.dense is None  # the cheap form was taken
+    dense = dense_scores(model, users)
+    seen = ds.get_user_item_matrix(binary=True)[users]
+    if masked:
+        fast.mask(seen)
+        r = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
+        dense[r, seen.indices] = -np.inf
+    for n in (5, 40):
+        r_f, c_f = fast.top(n)
+        r_d, c_d = top_n(dense, n)
+        np.testing.assert_array_equal(r_f, r_d)
+        np.testing.assert_array_equal(c_f, c_d)
+    rows = np.repeat(np.arange(len(users)), 30)
+    cols = np.random.default_rng(0).integers(0, dense.shape[1], len(rows))
+    np.testing.assert_array_equal(fast.at(rows, cols), dense[rows, cols])

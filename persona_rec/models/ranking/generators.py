@@ -23,7 +23,7 @@ from .._request import RecommendRequest
 from .._threads import limit_blas_threads
 from ..base import Recommender
 
-__all__ = ["CandidateGenerator", "dense_scores", "top_n", "ndcg_per_row"]
+__all__ = ["CandidateGenerator", "BatchScores", "dense_scores", "top_n", "ndcg_per_row"]
 
 
 class CandidateGenerator:
@@ -119,6 +119,110 @@ def dense_scores(model: Recommender, user_idx: np.ndarray) -> np.ndarray:
     s = s.copy() if not s.flags.writeable else s
     s[np.isnan(s)] = -np.inf
     return s
+
+
+class BatchScores:
+    """One generator's scores for a batch of users, in the cheapest exact form.
+
+    * ``dense``: a ``users x items`` matrix (ALS, kNN, EASE, ...);
+    * ``sparse``: a CSR matrix whose stored entries are the only finite
+      scores (buy-again and repurchase lists, from :meth:`Recommender._sparse_scores`);
+    * ``vector``: one score vector shared by every user (popularity, from
+      :meth:`Recommender._shared_scores`).
+
+    :meth:`top` and :meth:`at` give the same candidates, order, tie-breaks
+    and values in every form (``-inf`` = no evidence), so generators that
+    propose a few items per user never build a dense matrix.
+
+    Parameters
+    ----------
+    model : Recommender
+        A fitted model serving hot users.
+    user_idx : ndarray of int
+        Fit-data user indices of the batch.
+    """
+
+    def __init__(self, model: Recommender, user_idx: np.ndarray) -> None:
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        self.n_rows = len(user_idx)
+        self.n_items = len(model.item_map_)
+        self.dense: np.ndarray | None = None
+        self.sparse: sp.csr_matrix | None = None
+        self.vector: np.ndarray | None = None
+        self.seen: sp.csr_matrix | None = None
+        shared = model._shared_scores()
+        if shared is not None:
+            v = np.asarray(shared, dtype=np.float64).copy()
+            v[np.isnan(v)] = -np.inf
+            self.vector = v
+            return
+        mat = model._sparse_scores(user_idx, RecommendRequest(filter_seen=False))
+        if mat is not None:
+            mat = sp.csr_matrix(mat, dtype=np.float64)
+            mat.sum_duplicates()
+            mat.sort_indices()
+            mat.data[np.isnan(mat.data)] = -np.inf
+            self.sparse = mat
+            return
+        self.dense = dense_scores(model, user_idx)
+
+    def mask(self, seen_rows: sp.csr_matrix) -> None:
+        """Remove each row's ``seen_rows`` items (``-inf``), in place."""
+        if self.dense is not None:
+            r = np.repeat(np.arange(self.n_rows), np.diff(seen_rows.indptr))
+            self.dense[r, seen_rows.indices] = -np.inf
+        else:
+            self.seen = seen_rows
+
+    def top(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``n`` finite entries per row, ``(rows, cols)`` in rank order (see :func:`top_n`)."""
+        if self.dense is not None:
+            return top_n(self.dense, n)
+        if self.sparse is not None:
+            mat = self.sparse
+        else:
+            v = self.vector
+            assert v is not None
+            longest = int(np.diff(self.seen.indptr).max()) if (
+                self.seen is not None and self.n_rows) else 0
+            order = np.lexsort((np.arange(len(v)), -v))[:min(len(v), n + longest)]
+            order = order[np.isfinite(v[order])]
+            mat = sp.csr_matrix(
+                (np.tile(v[order], self.n_rows),
+                 np.tile(order, self.n_rows),
+                 np.arange(self.n_rows + 1) * len(order)),
+                shape=(self.n_rows, len(v)))
+        r, c, _ = Recommender._topk_sparse(mat, self.seen, n)
+        return r.astype(np.int64), c.astype(np.int64)
+
+    def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Scores at ``(rows, cols)`` pairs (``-inf`` where there is none or the item was seen)."""
+        if self.dense is not None:
+            return self.dense[rows, cols]
+        if self.vector is not None:
+            out = self.vector[cols].astype(np.float64)
+        else:
+            out = _csr_lookup(self.sparse, rows, cols)
+        if self.seen is not None and self.seen.nnz:
+            out[_csr_lookup(self.seen, rows, cols) != -np.inf] = -np.inf
+        return out
+
+
+def _csr_lookup(mat: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``mat[rows, cols]`` for stored entries, ``-inf`` for the others (vectorised)."""
+    out = np.full(len(rows), -np.inf)
+    if mat.nnz == 0 or len(rows) == 0:
+        return out
+    m = mat.shape[1]
+    keys = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr)) * m \
+        + mat.indices
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    q = np.asarray(rows, dtype=np.int64) * m + np.asarray(cols, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+    hit = keys[pos] == q
+    out[hit] = np.asarray(mat.data, dtype=np.float64)[order][pos[hit]]
+    return out
 
 
 def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

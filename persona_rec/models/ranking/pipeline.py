@@ -48,7 +48,7 @@ from ...exceptions import InvalidDtypeError, InvalidParameterError
 from .._request import RecommendRequest
 from ..base import Recommender
 from .features import FeatureContext, FeatureSet, make_feature_sets
-from .generators import CandidateGenerator, dense_scores, ndcg_per_row, sparse_rows_mask, top_n
+from .generators import BatchScores, CandidateGenerator, dense_scores, ndcg_per_row
 from .reranker import LGBMReranker, Reranker
 from .validation import data_kind, internal_split
 
@@ -261,8 +261,9 @@ class CandidateRankingModel(Recommender):
         return base.clone()
 
     # --------------------------------------------------------- candidates
-    def _batches(self, users: np.ndarray, n_items: int, desc: str) -> Any:
-        size = _batch_size(n_items, len(self.generators))
+    def _batches(self, users: np.ndarray, n_items: int, desc: str,
+                 models: list[Recommender]) -> Any:
+        size = _batch_size(n_items, len(models))
         starts = range(0, len(users), size)
         return progress(starts, verbose=self.verbose, desc=desc, total=len(starts)), size
 
@@ -295,18 +296,19 @@ class CandidateRankingModel(Recommender):
             {"u": [], "i": [], "G": [], "hit": [],
              "gen_rows": [[] for _ in range(n_gen)], "gen_hits": [[] for _ in range(n_gen)]}
             for _ in tasks]
-        it, size = self._batches(users, n_items, desc)
+        it, size = self._batches(users, n_items, desc, models)
         for start in it:
             ub = users[start:start + size]
-            mats = [dense_scores(m, ub) for m in models]
+            mats = [BatchScores(m, ub) for m in models]
             masked_with = None
             for t in order_t:
                 seen, label_keys = tasks[t]
                 if seen is not None and seen is not masked_with:
                     if masked_with is not None:  # a second, different history: rescore
-                        mats = [dense_scores(m, ub) for m in models]
+                        mats = [BatchScores(m, ub) for m in models]
+                    seen_rows = seen[ub]
                     for s_ in mats:
-                        sparse_rows_mask(seen, ub, s_)
+                        s_.mask(seen_rows)
                     masked_with = seen
                 self._batch_candidates(mats, n_cands, ub, start, label_keys, n_items, acc[t])
         out = []
@@ -326,17 +328,17 @@ class CandidateRankingModel(Recommender):
         return out
 
     @staticmethod
-    def _batch_candidates(mats: list[np.ndarray], n_cands: list[int], ub: np.ndarray,
+    def _batch_candidates(mats: list[BatchScores], n_cands: list[int], ub: np.ndarray,
                           start: int, label_keys: np.ndarray | None, n_items: int,
                           acc: dict[str, list[Any]]) -> None:
         """Candidates and generator features of one batch of users (appended to ``acc``)."""
         n_gen = len(mats)
-        tops = [top_n(s, n) for s, n in zip(mats, n_cands)]
+        tops = [s.top(n) for s, n in zip(mats, n_cands)]
         keys = np.unique(np.concatenate([r * n_items + c for r, c in tops]))
         r, c = np.divmod(keys, n_items)
         feats = np.empty((len(r), 3 * n_gen), dtype=np.float32)
         for g, (s, (tr, tc)) in enumerate(zip(mats, tops)):
-            sc = s[r, c]
+            sc = s.at(r, c)
             fin = np.isfinite(sc)
             sc_f = np.where(fin, sc, 0.0)
             n_f = np.bincount(r, weights=fin.astype(float), minlength=len(ub))
@@ -390,14 +392,14 @@ class CandidateRankingModel(Recommender):
         modes = sorted(label_keys, key=lambda m: m == "new")  # "all" before masking
         rows_l: dict[str, list[np.ndarray]] = {m: [] for m in modes}
         hits_l: dict[str, list[np.ndarray]] = {m: [] for m in modes}
-        it, size = self._batches(users, n_items, "tuning")
+        it, size = self._batches(users, n_items, "tuning", [model])
         for start in it:
             ub = users[start:start + size]
-            s = dense_scores(model, ub)  # scored once, shared by the tasks
+            s = BatchScores(model, ub)  # scored once, shared by the tasks
             for mode in modes:
                 if mode == "new":
-                    sparse_rows_mask(seen, ub, s)
-                r, c = top_n(s, 10)
+                    s.mask(seen[ub])
+                r, c = s.top(10)
                 rows_l[mode].append(r + start)
                 hits_l[mode].append(np.isin(ub[r] * n_items + c, label_keys[mode]))
         out = {}
