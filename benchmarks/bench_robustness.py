@@ -12,7 +12,8 @@ same split, minus 0.002 NDCG@10. Shapes:
   2011-11-09, repeats allowed / new items only.
 * ``synthetic_50k_items`` -- ``synthetic(20_000 users, 50_000 items, 400_000 events)``,
   next 30 days (a long-tail catalogue; EASE does not fit the bound).
-* ``shop_200_users`` -- 200 random Online Retail customers, next 30 days, repeats allowed.
+* ``shop_200_users`` -- 200 random Online Retail customers, next 90 days after 2011-09-01,
+  repeats allowed.
 
 Usage::
 

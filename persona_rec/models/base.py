@@ -663,7 +663,13 @@ class Recommender(ParamsMixin):
             keys = rows * m + cols
             pos = np.minimum(np.searchsorted(s_keys, keys), len(s_keys) - 1)
             keep &= s_keys[pos] != keys
-        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+        return Recommender._first_k_per_row(rows[keep], cols[keep], vals[keep], k)
+
+    @staticmethod
+    def _first_k_per_row(
+        rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The ``k`` best ``(row, col, val)`` entries per row: score desc, ties by lower col."""
         order = np.lexsort((cols, -vals, rows))
         rows, cols, vals = rows[order], cols[order], vals[order]
         starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1] if len(rows) else \
@@ -733,14 +739,7 @@ class Recommender(ParamsMixin):
         mask = scores >= thr[:, None]
         mask &= scores > -np.inf
         rows, cols = np.nonzero(mask)
-        vals = scores[rows, cols]
-        order = np.lexsort((cols, -vals, rows))
-        rows, cols, vals = rows[order], cols[order], vals[order]
-        starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1] if len(rows) else \
-            np.zeros(0, dtype=np.int64)
-        rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-        top = rank < kk
-        return rows[top], cols[top], vals[top]
+        return Recommender._first_k_per_row(rows, cols, scores[rows, cols], kk)
 
     def _assemble(
         self, ids: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]

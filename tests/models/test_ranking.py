@@ -62,6 +62,13 @@ def two_stage(shop):
         shop.dataset)
 
 
+@pytest.fixture(scope="module")
+def reranked(shop):
+    """A two-stage model that always serves its reranker (guard off)."""
+    return CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=40),
+                                 guard=False).fit(shop.dataset)
+
+
 # ------------------------------------------------------------- data description
 def test_data_kind_ties_and_repeats():
     ts = pd.Timestamp("2024-01-01")
@@ -332,11 +339,14 @@ def test_concurrent_recommend_with_mixed_requests(factory, shop):
         pd.testing.assert_frame_equal(got[j], expected[j])
 
 
-def test_concurrent_two_stage_with_mixed_filter_seen(two_stage, shop):
+@pytest.mark.parametrize("fixture", ["two_stage", "reranked"])
+def test_concurrent_two_stage_with_mixed_filter_seen(fixture, shop, request):
+    """Guarded (serves a generator) and reranked (sparse candidate serving) models."""
+    model = request.getfixturevalue(fixture)
     users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:60]
     kwargs = [{"filter_seen": bool(j % 2)} for j in range(24)]
-    expected = {j: two_stage.recommend(users, k=5, **kw) for j, kw in enumerate(kwargs)}
-    got = _threaded(two_stage, users, kwargs)
+    expected = {j: model.recommend(users, k=5, **kw) for j, kw in enumerate(kwargs)}
+    got = _threaded(model, users, kwargs)
     for j in expected:
         pd.testing.assert_frame_equal(got[j], expected[j])
 
@@ -379,13 +389,6 @@ def test_sparse_topk_matches_the_dense_engine(seed):
     np.testing.assert_array_equal(s_d, s_s)
 
 
-@pytest.fixture(scope="module")
-def reranked(shop):
-    """A two-stage model that always serves its reranker (guard off)."""
-    return CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=40),
-                                 guard=False).fit(shop.dataset)
-
-
 def test_two_stage_sparse_serving_matches_the_dense_path(reranked, shop):
     """Serving ranks only the candidates (sparse); an item mask takes the dense path."""
     model = reranked
@@ -398,14 +401,6 @@ def test_two_stage_sparse_serving_matches_the_dense_path(reranked, shop):
         pd.testing.assert_frame_equal(sparse, dense)
     assert len(sparse) == 10 * len(users)
 
-
-def test_concurrent_reranked_serving_with_mixed_filter_seen(reranked, shop):
-    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:40]
-    kwargs = [{"filter_seen": bool(j % 2)} for j in range(12)]
-    expected = {j: reranked.recommend(users, k=5, **kw) for j, kw in enumerate(kwargs)}
-    got = _threaded(reranked, users, kwargs)
-    for j in expected:
-        pd.testing.assert_frame_equal(got[j], expected[j])
 
 
 @pytest.mark.parametrize("seed", range(6))
