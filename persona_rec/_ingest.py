@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._time import EPOCH_UNITS, parse_times
+from ._time import check_time_options, parse_times
 from ._validation import check_frame, example_values
 from .cleaning import CleaningReport
 from .columns import Columns
@@ -379,16 +379,7 @@ def ingest(
             raise InvalidParameterError(
                 f"event_weights[{key!r}] must be a finite number >= 0, got {val!r}."
             )
-    if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
-        raise InvalidParameterError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
-    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
-        raise InvalidParameterError(
-            f"time_format must be a strftime format such as '%d/%m/%Y %H:%M', got {time_format!r}."
-        )
-    if epoch_unit is not None and epoch_unit not in EPOCH_UNITS:
-        raise InvalidParameterError(
-            f"epoch_unit must be one of {list(EPOCH_UNITS)} or None, got {epoch_unit!r}."
-        )
+    check_time_options(dayfirst, time_format, epoch_unit)
     emap = _check_mapping(event_map, "event_map")
     cmap = _check_mapping(columns, "columns")
     frames = {"interactions": interactions, "users": users, "items": items}
