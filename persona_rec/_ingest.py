@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ._time import check_time_options, parse_times
-from ._validation import check_frame, example_values
+from ._validation import check_bool, check_frame, example_values
 from .cleaning import CleaningReport
-from .columns import Columns
+from .columns import Columns, PURCHASE_EVENTS
 from .exceptions import (
     DuplicateIdError,
     DuplicateRowWarning,
@@ -41,8 +41,6 @@ def _py(value: Any) -> Any:
 
 __all__ = ["ingest", "PURCHASE_EVENTS"]
 
-#: Event types that are purchases (quantity and price must be present on them).
-PURCHASE_EVENTS = ("purchase", "order")
 
 _F32_MAX = float(np.finfo(np.float32).max)
 _F64_MAX = float(np.finfo(np.float64).max)
@@ -371,8 +369,7 @@ def ingest(
     """
     cols = Columns
     name = "interactions"
-    if not isinstance(clean, bool):
-        raise InvalidDtypeError(f"clean must be a bool, got {clean!r}.")
+    check_bool(clean, "clean", owner="Dataset.from_frames", error=InvalidDtypeError)
     for key, val in dict(event_weights).items():
         if not isinstance(val, (int, float, np.integer, np.floating)) or isinstance(val, bool) \
                 or not np.isfinite(val) or val < 0:
@@ -560,8 +557,8 @@ def ingest(
 
     utc = take(times.utc)
     data: dict[str, Any] = {
-        "user_idx": u_codes.astype(np.int32),
-        "item_idx": i_codes.astype(np.int32),
+        Columns.USER_IDX: u_codes.astype(np.int32),
+        Columns.ITEM_IDX: i_codes.astype(np.int32),
         cols.TIMESTAMP: utc,
     }
     offset = None if times.offset_min is None else take(times.offset_min).astype(np.int64)

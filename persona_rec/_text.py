@@ -1,4 +1,4 @@
-"""Text helpers shared across the package: slugs and category paths.
+"""Text helpers shared across the package: slugs, category paths and value lists for messages.
 
 One definition of how a free-text value becomes a slug (``"Home & Garden"``
 -> ``"home_garden"``) and how an item ``category`` path
@@ -24,7 +24,7 @@ package default, see :func:`set_category_sep`):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
 import numpy as np
@@ -33,6 +33,7 @@ import pandas as pd
 from .exceptions import InvalidParameterError, InvalidValueError, UnknownIdError
 
 __all__ = [
+    "example_values",
     "CATEGORY_SEPARATOR",
     "DEFAULT_CATEGORY_SEP",
     "CategorySep",
@@ -348,3 +349,13 @@ def category_item_mask(
             )
         out |= hit
     return out
+
+
+def example_values(values: Iterable[Any], n: int = 3) -> str:
+    """Return a short, readable list of the first ``n`` offending values."""
+    out = []
+    for v in values:
+        out.append(repr(v.item() if isinstance(v, np.generic) else v))
+        if len(out) >= n:
+            break
+    return "[" + ", ".join(out) + "]"

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import example_values as _examples
+from ._text import example_values as _examples
 from .exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
 
 __all__ = ["ParsedTimes", "parse_times", "check_time_options", "local_time_ns", "EPOCH_UNITS"]

@@ -278,18 +278,3 @@ def prepare(reco: Any, test: Any, k: int | None) -> Prepared:
     )
 
 
-def group_starts(sorted_groups: np.ndarray) -> np.ndarray:
-    """Start index of each run in an array sorted by group."""
-    if sorted_groups.size == 0:
-        return np.empty(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
-
-
-def position_in_group(sorted_groups: np.ndarray) -> np.ndarray:
-    """1-based position of each element within its run (array sorted by group)."""
-    n = sorted_groups.size
-    if n == 0:
-        return np.empty(0, dtype=np.int64)
-    starts = group_starts(sorted_groups)
-    lengths = np.diff(np.r_[starts, n])
-    return np.arange(n) - np.repeat(starts, lengths) + 1

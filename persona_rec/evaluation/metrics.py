@@ -50,7 +50,8 @@ from ..exceptions import (
     InvalidParameterError,
     MissingColumnError,
 )
-from ._reco import Prepared, TopK, check_reco_topk, group_starts, position_in_group, prepare
+from .._arrays import group_starts, position_in_group
+from ._reco import Prepared, TopK, check_reco_topk, prepare
 
 __all__ = [
     "Metric",
@@ -393,7 +394,7 @@ class MAP(RankingMetric):
 
     def _values(self, prep: Prepared) -> np.ndarray:
         user, rank = self._hits(prep)
-        precision_at_hit = position_in_group(user) / rank
+        precision_at_hit = (position_in_group(user) + 1) / rank
         total = np.bincount(user, weights=precision_at_hit, minlength=prep.n_test)
         denom = prep.n_rel if self.normalize == "relevant" else np.minimum(prep.n_rel, self.k)
         return total / denom
@@ -736,7 +737,7 @@ def _item_popularity(train: Any, owner: str) -> tuple[pd.Series, int]:
         inter = train.internal_interactions
         m = sp.csr_matrix(
             (np.ones(len(inter), dtype=np.float32),
-             (inter["user_idx"].to_numpy(), inter["item_idx"].to_numpy())),
+             (inter[Columns.USER_IDX].to_numpy(), inter[Columns.ITEM_IDX].to_numpy())),
             shape=(train.n_users, train.n_items),
         )
         m.sum_duplicates()

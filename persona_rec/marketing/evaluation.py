@@ -30,7 +30,7 @@ import pandas as pd
 
 from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
 from .._validation import check_frame, check_number, example_values
-from ..columns import Columns
+from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import (
     DuplicateIdError,
     InvalidDtypeError,
@@ -57,9 +57,6 @@ __all__ = [
     "plot_ab_result",
 ]
 
-#: Event values counted as purchases (every event counts when there is no
-#: ``event`` column, as in the profiles contract).
-PURCHASE_EVENTS: tuple[str, ...] = ("purchase", "order")
 
 _BINARY_METRICS = ("clicked", "opened", "converted", "retained")
 

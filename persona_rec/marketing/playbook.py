@@ -377,7 +377,7 @@ class Playbook:
             first = pd.to_datetime(items["first_seen"], errors="coerce")
         else:
             inter = dataset.internal_interactions
-            first_idx = inter.groupby("item_idx")[Columns.TIMESTAMP].min()
+            first_idx = inter.groupby(Columns.ITEM_IDX)[Columns.TIMESTAMP].min()
             first = pd.Series(pd.NaT, index=items.index, dtype="datetime64[ns]")
             first.iloc[first_idx.index.to_numpy()] = first_idx.to_numpy()
         n_new = max(1, int(np.ceil(self.new_share * first.notna().sum())))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
-from .._validation import check_int
+from .._validation import check_bool, check_int
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
 from ..profiles.builders import LIFECYCLE_STAGES
@@ -343,8 +343,7 @@ def top_tags_table(
             f"got {type(user_tags).__name__}."
         )
     n = check_int(n, "n", minimum=1, owner="plot_top_tags")
-    if not isinstance(include_sensitive, bool):
-        raise InvalidDtypeError(f"include_sensitive must be a bool, got {include_sensitive!r}.")
+    check_bool(include_sensitive, "include_sensitive", owner="plot_top_tags", error=InvalidDtypeError)
     counts = user_tags.counts("tag", include_sensitive=True)
     sensitive = counts["sensitive"].to_numpy(dtype=bool)
     keep = counts["n_users"].to_numpy() > 0
