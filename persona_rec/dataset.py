@@ -74,6 +74,21 @@ class UserState:
     COLD = "cold"
 
 
+def _with_external_ids(rows: pd.DataFrame, user_map: IdMap, item_map: IdMap) -> pd.DataFrame:
+    """Interaction rows with ``user_idx``/``item_idx`` turned into external ``user_id``/``item_id``.
+
+    The other columns follow in their order; the index is a fresh RangeIndex.
+    """
+    out = {
+        Columns.USER: user_map.to_external(rows[Columns.USER_IDX].to_numpy()),
+        Columns.ITEM: item_map.to_external(rows[Columns.ITEM_IDX].to_numpy()),
+    }
+    for col in rows.columns:
+        if col not in (Columns.USER_IDX, Columns.ITEM_IDX):
+            out[col] = rows[col].to_numpy()
+    return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
+
+
 class Dataset:
     """Users, items and behaviour events with their id maps.
 
@@ -384,15 +399,7 @@ class Dataset:
         Columns: ``user_id, item_id, timestamp, weight`` then ``event``,
         ``quantity``, ``price`` and any extra columns that were given.
         """
-        df = self._inter
-        out = {
-            Columns.USER: self._user_map.to_external(df[Columns.USER_IDX].to_numpy()),
-            Columns.ITEM: self._item_map.to_external(df[Columns.ITEM_IDX].to_numpy()),
-        }
-        for col in df.columns:
-            if col not in (Columns.USER_IDX, Columns.ITEM_IDX):
-                out[col] = df[col].to_numpy()
-        return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+        return _with_external_ids(self._inter, self._user_map, self._item_map)
 
     @property
     def internal_interactions(self) -> pd.DataFrame:

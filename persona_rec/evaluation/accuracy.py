@@ -1,19 +1,8 @@
 """Accuracy metrics: how many of the relevant (test) items a top-k list finds, and where.
 
 Precision, Recall, NDCG, MAP, MRR, HitRate and AUC, each a
-:class:`~persona_rec.evaluation.base.Metric` with a cut-off ``k``:
-
->>> import pandas as pd
->>> from persona_rec.evaluation import NDCG, Recall
->>> reco = pd.DataFrame({"user_id": [1, 1, 1, 2, 2, 2],
-...                      "item_id": ["a", "b", "c", "a", "d", "e"],
-...                      "score": [.9, .8, .7, .9, .8, .7],
-...                      "rank": [1, 2, 3, 1, 2, 3]})
->>> test = pd.DataFrame({"user_id": [1, 1, 2], "item_id": ["b", "z", "e"]})
->>> Recall(k=2).calc(reco, test)          # user 1: 1/2, user 2: 0/1
-0.25
->>> NDCG(k=3).calc_per_user(reco, test).round(4).tolist()
-[0.3869, 0.5]
+:class:`~persona_rec.evaluation.base.Metric` with a cut-off ``k`` (examples in
+:mod:`~persona_rec.evaluation.metrics` and on each class).
 
 Only users present in ``test`` are scored: a user with no relevant item is
 NaN in ``calc_per_user`` and left out of ``calc`` (not scored 0). A test user

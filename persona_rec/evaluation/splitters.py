@@ -34,7 +34,7 @@ import pandas as pd
 from .._arrays import position_in_group
 from .._validation import as_timestamp, check_bool, check_int, check_number
 from ..columns import Columns
-from ..dataset import Dataset
+from ..dataset import Dataset, _with_external_ids
 from ..exceptions import (
     EmptyInputError,
     InvalidDtypeError,
@@ -229,14 +229,7 @@ def _finish(
 
 
 def _external(dataset: Dataset, rows: pd.DataFrame) -> pd.DataFrame:
-    out: dict[str, Any] = {
-        Columns.USER: dataset.user_map.to_external(rows[Columns.USER_IDX].to_numpy()),
-        Columns.ITEM: dataset.item_map.to_external(rows[Columns.ITEM_IDX].to_numpy()),
-    }
-    for col in rows.columns:
-        if col not in (Columns.USER_IDX, Columns.ITEM_IDX):
-            out[col] = rows[col].to_numpy()
-    return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
+    return _with_external_ids(rows, dataset.user_map, dataset.item_map)
 
 
 _FILTER_DOCS = {
