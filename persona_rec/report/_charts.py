@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
+from .._plotting import axes_or_new_figure, check_path, finish_figure
 from .._validation import check_bool, check_int
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
@@ -112,21 +112,6 @@ def _profiles(profiles: Any, owner: str) -> Profiles:
     return profiles
 
 
-def _axes(ax: Any, owner: str, width: float, height: float) -> tuple[Any, Any, bool]:
-    if ax is None:
-        fig = new_figure(owner, width, height)
-        return fig, fig.subplots(), True
-    ax = check_axes(ax, "ax", owner)
-    return figure_of(ax), ax, False
-
-
-def _finish(fig: Any, owned: bool, path: Path | None, owner: str, dpi: int) -> Any:
-    if owned:
-        fig.tight_layout()
-    save_figure(fig, path, owner, dpi=dpi)
-    return fig
-
-
 def _clean(ax: Any) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
@@ -201,7 +186,7 @@ def plot_rfm_map(
     np.add.at(counts, (5 - r[ok].astype(np.int64), xs[ok].astype(np.int64) - 1), 1)
     names = grid.to_numpy(dtype=object)
 
-    fig, ax, owned = _axes(ax, owner, 7.5, 5.6)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.5, 5.6)
     hidden = is_small(counts, min_size)
     shown = np.where(hidden, 0, counts).astype(float)
     ax.imshow(shown, cmap="Blues", vmin=0, vmax=max(float(shown.max()), 1.0), aspect="auto")
@@ -226,7 +211,7 @@ def plot_rfm_map(
     n_none = int((~ok).sum())
     ax.set_title(f"RFM map: {int(ok.sum()):,} users with R and {x_name.upper()} scores"
                  + (f" ({n_none:,} without)" if n_none else ""))
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 # ------------------------------------------------------------- lifecycle
@@ -259,7 +244,7 @@ def plot_lifecycle_funnel(
     order = list(LIFECYCLE_STAGES) + sorted({str(s) for s in stage.dropna()} - set(LIFECYCLE_STAGES))
     counts = stage.astype(str).where(stage.notna()).value_counts().reindex(order, fill_value=0)
     total = max(int(counts.sum()), 1)
-    fig, ax, owned = _axes(ax, owner, 7.5, 0.55 * len(order) + 1.4)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.5, 0.55 * len(order) + 1.4)
     widest = max(int(counts.max()), 1)
     hidden = is_small(counts.to_numpy(), min_size)
     for y, (name, n) in enumerate(counts.items()):
@@ -279,7 +264,7 @@ def plot_lifecycle_funnel(
     ax.set_xticks([])
     ax.spines[["top", "right", "bottom"]].set_visible(False)
     ax.set_title(f"Lifecycle stages of {int(counts.sum()):,} users")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 # ------------------------------------------------------------------ tags
@@ -313,7 +298,7 @@ def plot_top_tags(
     owner = "plot_top_tags"
     path, min_size = _checked(path, min_size, owner)
     table = top_tags_table(user_tags, n=n, include_sensitive=include_sensitive, min_size=min_size)
-    fig, ax, owned = _axes(ax, owner, 8.0, 0.24 * max(len(table), 1) + 1.5)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 8.0, 0.24 * max(len(table), 1) + 1.5)
     y = np.arange(len(table))
     colours = [_LAYER_COLOURS.get(str(lyr), _BLUE) for lyr in table["layer"]]
     ax.barh(y, table["share"].to_numpy(dtype=float), color=colours)
@@ -326,7 +311,7 @@ def plot_top_tags(
     _clean(ax)
     hidden = table.attrs.get("n_sensitive_hidden", 0)
     ax.set_title(f"Top {n} tags per layer" + (f" ({hidden} sensitive tags hidden)" if hidden else ""))
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 def top_tags_table(
@@ -460,10 +445,10 @@ def plot_price_bands(
     owner = "plot_price_bands"
     path, min_size = _checked(path, min_size, owner)
     table = affinity_table(_profiles(profiles, owner), "price_band", "top_price_band", min_size=min_size)
-    fig, ax, owned = _axes(ax, owner, 7.0, 4.2)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.0, 4.2)
     _two_series(ax, table, horizontal=False, min_size=min_size)
     ax.set_title(f"Price bands ({table.attrs['n_active_users']:,} users with activity)")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 @_chart_doc('Categories preferred by ``1 <= users < min_size`` show ``"<min_size users"``.')
@@ -496,10 +481,10 @@ def plot_categories(
     n = check_int(n, "n", minimum=1, owner=owner)
     top_col = "top_category" if level == 1 else "top_category_l2"
     table = affinity_table(_profiles(profiles, owner), f"category_l{level}", top_col, min_size=min_size, n=n)
-    fig, ax, owned = _axes(ax, owner, 8.0, 0.5 * max(len(table), 1) + 1.6)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 8.0, 0.5 * max(len(table), 1) + 1.6)
     _two_series(ax, table, horizontal=True, min_size=min_size)
     ax.set_title(f"Top {len(table)} level-{level} categories ({table.attrs['n_active_users']:,} users with activity)")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 # ---------------------------------------------------------------- campaign
@@ -551,7 +536,7 @@ def plot_campaign_tactics(
     owner = "plot_campaign_tactics"
     path, min_size = _checked(path, min_size, owner)
     table = tactic_table(campaign, min_size=min_size)
-    fig, ax, owned = _axes(ax, owner, 7.0, 0.45 * max(len(table), 1) + 1.4)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.0, 0.45 * max(len(table), 1) + 1.4)
     n_users = table["n_users"].to_numpy()
     _labelled_bars(
         ax, table["tactic"].tolist(), n_users,
@@ -560,7 +545,7 @@ def plot_campaign_tactics(
         xmax=float(n_users.max()) if len(table) else 1.0, room=1.3, xlabel="users",
     )
     ax.set_title(f"Campaign plan: {len(campaign):,} users by tactic")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 def funnel_of(audience: pd.DataFrame) -> dict[str, int]:
@@ -601,7 +586,7 @@ def plot_audience_funnel(
     steps = list(funnel)
     values = np.array([funnel[s] for s in steps], dtype=np.int64)
     hidden = is_small(values, min_size)
-    fig, ax, owned = _axes(ax, owner, 7.0, 0.5 * len(steps) + 1.4)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.0, 0.5 * len(steps) + 1.4)
     _labelled_bars(
         ax, steps, np.where(hidden, 0, values),
         [f"<{min_size}" if h else f"{v:,}" for v, h in zip(values, hidden)],
@@ -611,4 +596,4 @@ def plot_audience_funnel(
     )
     ax.set_title(f"Audience selection: {values[-1]:,} users selected" if len(values) and not hidden[-1]
                  else "Audience selection")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
