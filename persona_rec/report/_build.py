@@ -15,7 +15,7 @@ from .._validation import check_bool
 from .._progress import get_logger
 from ..exceptions import InvalidDtypeError, InvalidParameterError
 from ..profiles.profiles import Profiles
-from ..segments._result import DEFAULT_MIN_SIZE, Segmentation
+from ..segments import DEFAULT_MIN_SIZE, Segmentation
 from ..tags.tagger import UserTags
 from . import _charts as charts
 

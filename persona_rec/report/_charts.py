@@ -20,7 +20,7 @@ from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
 from ..profiles.builders import LIFECYCLE_STAGES
 from ..profiles.profiles import Profiles
-from ..segments._result import DEFAULT_MIN_SIZE, SUPPRESSED, Segmentation
+from ..segments import DEFAULT_MIN_SIZE, SUPPRESSED, Segmentation
 from ..segments.rfm import RFMSegmentMap
 from ..tags.tagger import UserTags
 from ..tags.taxonomy import LAYERS
