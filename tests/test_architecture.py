@@ -21,7 +21,7 @@ PACKAGE = Path(persona_rec.__file__).parent
 #: Floor of each top-level module or sub-package of persona_rec (docs/architecture.md).
 FLOORS: dict[str, tuple[float, str]] = {
     **{name: (0, "ground") for name in (
-        "exceptions", "columns", "_validation", "_time", "_text", "_arrays", "_params",
+        "exceptions", "columns", "_validation", "_time", "_text", "_arrays", "_types", "_params",
         "_progress", "_lazy", "cleaning", "identifiers", "persistence", "_plotting", "categories",
     )},
     **{name: (1, "data") for name in ("dataset", "_ingest", "_dataset_io", "datasets")},

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._text import slugify_values
+from .._types import ProfileSource
 from .._validation import check_int, check_number
 from ..columns import Columns
 from ..exceptions import InvalidParameterError, InvalidValueError
@@ -279,7 +280,7 @@ class Playbook:
         campaign_start: Any = None,
         user_ids: Iterable[Any] | None = None,
         segments: Any = None,
-        profiles: Any = None,
+        profiles: ProfileSource | None = None,
         dataset: Any = None,
         min_confidence: float = 0.0,
         allow_sensitive: bool = False,
@@ -387,7 +388,7 @@ class Playbook:
         return pools
 
     @staticmethod
-    def _brand_filter(recs: pd.DataFrame, profiles: Any, brands: pd.Series | None, model: Any,
+    def _brand_filter(recs: pd.DataFrame, profiles: ProfileSource, brands: pd.Series | None, model: Any,
                       users: np.ndarray, kwargs: dict[str, Any]) -> pd.DataFrame:
         if brands is None:
             return recs

@@ -49,6 +49,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pandas.api import types as pdt
 
+from .._types import ProfileSource
 from ..exceptions import (
     InvalidDtypeError,
     InvalidValueError,
@@ -407,7 +408,7 @@ class RuleContext:
         bare frame (then affinity functions are unavailable).
     """
 
-    def __init__(self, profiles: Any) -> None:
+    def __init__(self, profiles: ProfileSource) -> None:
         if isinstance(profiles, pd.DataFrame):
             frame, affinities = profiles, {}
         elif hasattr(profiles, "frame"):
@@ -693,7 +694,7 @@ class Rule:
     def __hash__(self) -> int:
         return hash(self._root)
 
-    def check(self, profiles: Any, *, owner: str = "", as_condition: bool | None = None) -> None:
+    def check(self, profiles: ProfileSource, *, owner: str = "", as_condition: bool | None = None) -> None:
         """Check that every referenced column and affinity exists, and types fit.
 
         Parameters
@@ -752,7 +753,7 @@ class Rule:
                 for v in n.values:
                     _check_literal_type(ctx.frame[n.operand.name], v, who, self._text)
 
-    def evaluate(self, profiles: Any) -> np.ndarray:
+    def evaluate(self, profiles: ProfileSource) -> np.ndarray:
         """Evaluate a condition: one bool per profile row.
 
         Parameters
@@ -779,7 +780,7 @@ class Rule:
         self.check(ctx, as_condition=True)
         return _cond(self._root, ctx)
 
-    def values(self, profiles: Any) -> np.ndarray:
+    def values(self, profiles: ProfileSource) -> np.ndarray:
         """Evaluate a value expression: one float per profile row (NaN when null).
 
         A bare column gives its values (booleans as 0/1); a condition gives

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from .. import persistence
 from .._progress import get_logger, progress
+from .._types import ProfileSource
 from .._validation import check_bool, check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
@@ -557,7 +558,7 @@ class Tagger:
             kids[index[p]].append(index[t])
         return kids
 
-    def assign(self, profiles: Any, *, verbose: bool | None = None) -> UserTags:
+    def assign(self, profiles: ProfileSource, *, verbose: bool | None = None) -> UserTags:
         """Tag every user of ``profiles``.
 
         Start and end are logged (logger ``persona_rec``, INFO).
