@@ -16,7 +16,12 @@ from .._validation import check_frame, example_values
 from ..columns import Columns
 from ..exceptions import DuplicateIdError, InvalidDtypeError, InvalidValueError
 
-__all__ = ["TopK", "Prepared", "check_reco_topk", "prepare", "check_test"]
+__all__ = ["TopK", "Prepared", "check_reco_topk", "prepare", "check_test", "ALL_GROUP", "MISSING_GROUP"]
+
+#: Group label of users that ``by=`` gives no group (``evaluate`` breakdowns).
+MISSING_GROUP = "(missing)"
+#: Group label of the row over all evaluated users (``evaluate`` tables and their plots).
+ALL_GROUP = "all"
 
 _U, _I, _R = Columns.USER, Columns.ITEM, Columns.RANK
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._plotting import axes_or_new_figure, check_path, finish_figure
 from ..exceptions import EmptyInputError, InvalidDtypeError, MissingColumnError, UnknownIdError
-from .evaluate import ALL_GROUP
+from ._reco import ALL_GROUP
 
 __all__ = ["comparison_frame", "plot_comparison"]
 
