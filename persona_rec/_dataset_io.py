@@ -17,6 +17,7 @@ import numpy as np
 
 from . import persistence as _p
 from .cleaning import CleaningReport
+from .columns import Columns
 from .exceptions import CorruptFileError, InvalidDtypeError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,7 +109,7 @@ def load_dataset(path: str | os.PathLike[str], *, key: bytes | str | None = None
             for r in header["cleaning_reports"]
         ]
         inter = state["inter"].reset_index(drop=True)
-        for col in ("user_idx", "item_idx"):
+        for col in (Columns.USER_IDX, Columns.ITEM_IDX):
             if col not in inter.columns:
                 raise CorruptFileError(f"the interactions lack column {col!r}.")
             inter[col] = inter[col].astype(np.int32)
@@ -116,7 +117,7 @@ def load_dataset(path: str | os.PathLike[str], *, key: bytes | str | None = None
             if col in inter.columns and inter[col].dtype.kind not in kinds:
                 raise CorruptFileError(f"interaction column {col!r} has dtype "
                                        f"{inter[col].dtype}.")
-        for col, idmap in (("user_idx", state["user_map"]), ("item_idx", state["item_map"])):
+        for col, idmap in ((Columns.USER_IDX, state["user_map"]), (Columns.ITEM_IDX, state["item_map"])):
             idx = inter[col].to_numpy()
             if len(idx) and (idx.min() < 0 or idx.max() >= len(idmap)):
                 raise CorruptFileError(f"interaction column {col!r} holds indices outside the "

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._time import EPOCH_UNITS, parse_times
-from ._validation import check_frame, example_values
+from ._time import check_time_options, parse_times
+from ._validation import check_bool, check_frame, example_values
 from .cleaning import CleaningReport
-from .columns import Columns
+from .columns import Columns, PURCHASE_EVENTS
 from .exceptions import (
     DuplicateIdError,
     DuplicateRowWarning,
@@ -41,8 +41,6 @@ def _py(value: Any) -> Any:
 
 __all__ = ["ingest", "PURCHASE_EVENTS"]
 
-#: Event types that are purchases (quantity and price must be present on them).
-PURCHASE_EVENTS = ("purchase", "order")
 
 _F32_MAX = float(np.finfo(np.float32).max)
 _F64_MAX = float(np.finfo(np.float64).max)
@@ -371,24 +369,14 @@ def ingest(
     """
     cols = Columns
     name = "interactions"
-    if not isinstance(clean, bool):
-        raise InvalidDtypeError(f"clean must be a bool, got {clean!r}.")
+    check_bool(clean, "clean", owner="Dataset.from_frames", error=InvalidDtypeError)
     for key, val in dict(event_weights).items():
         if not isinstance(val, (int, float, np.integer, np.floating)) or isinstance(val, bool) \
                 or not np.isfinite(val) or val < 0:
             raise InvalidParameterError(
                 f"event_weights[{key!r}] must be a finite number >= 0, got {val!r}."
             )
-    if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
-        raise InvalidParameterError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
-    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
-        raise InvalidParameterError(
-            f"time_format must be a strftime format such as '%d/%m/%Y %H:%M', got {time_format!r}."
-        )
-    if epoch_unit is not None and epoch_unit not in EPOCH_UNITS:
-        raise InvalidParameterError(
-            f"epoch_unit must be one of {list(EPOCH_UNITS)} or None, got {epoch_unit!r}."
-        )
+    check_time_options(dayfirst, time_format, epoch_unit)
     emap = _check_mapping(event_map, "event_map")
     cmap = _check_mapping(columns, "columns")
     frames = {"interactions": interactions, "users": users, "items": items}
@@ -569,8 +557,8 @@ def ingest(
 
     utc = take(times.utc)
     data: dict[str, Any] = {
-        "user_idx": u_codes.astype(np.int32),
-        "item_idx": i_codes.astype(np.int32),
+        Columns.USER_IDX: u_codes.astype(np.int32),
+        Columns.ITEM_IDX: i_codes.astype(np.int32),
         cols.TIMESTAMP: utc,
     }
     offset = None if times.offset_min is None else take(times.offset_min).astype(np.int64)

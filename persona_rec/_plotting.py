@@ -119,6 +119,31 @@ def figure_of(ax: Any) -> Any:
     return root if root is not None and root is not fig else fig
 
 
+def axes_or_new_figure(ax: Any, owner: str, width: float, height: float) -> tuple[Any, Any, bool]:
+    """The figure and axes a plot helper draws on, and whether it made the figure.
+
+    ``ax=None`` makes a new ``width`` x ``height`` inch figure with one axes
+    (the helper then owns its layout); otherwise ``ax`` is checked and drawn on.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes, bool)
+    """
+    if ax is None:
+        fig = new_figure(owner, width, height)
+        return fig, fig.subplots(), True
+    ax = check_axes(ax, "ax", owner)
+    return figure_of(ax), ax, False
+
+
+def finish_figure(fig: Any, owned: bool, path: str | Path | None, owner: str, dpi: int) -> Any:
+    """Tighten the layout of a figure the helper made, write it when ``path`` is set, return it."""
+    if owned:
+        fig.tight_layout()
+    save_figure(fig, path, owner, dpi=dpi)
+    return fig
+
+
 def check_path(path: str | Path | None, owner: str) -> Path | None:
     """Validate an optional output file path (checked before any drawing).
 

@@ -1,4 +1,4 @@
-"""Text helpers shared across the package: slugs and category paths.
+"""Text helpers shared across the package: slugs, category paths, message value lists, text tables.
 
 One definition of how a free-text value becomes a slug (``"Home & Garden"``
 -> ``"home_garden"``) and how an item ``category`` path
@@ -24,7 +24,7 @@ package default, see :func:`set_category_sep`):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
 import numpy as np
@@ -33,6 +33,8 @@ import pandas as pd
 from .exceptions import InvalidParameterError, InvalidValueError, UnknownIdError
 
 __all__ = [
+    "format_table",
+    "example_values",
     "CATEGORY_SEPARATOR",
     "DEFAULT_CATEGORY_SEP",
     "CategorySep",
@@ -348,3 +350,37 @@ def category_item_mask(
             )
         out |= hit
     return out
+
+
+def example_values(values: Iterable[Any], n: int = 3) -> str:
+    """Return a short, readable list of the first ``n`` offending values."""
+    out = []
+    for v in values:
+        out.append(repr(v.item() if isinstance(v, np.generic) else v))
+        if len(out) >= n:
+            break
+    return "[" + ", ".join(out) + "]"
+
+
+def format_table(frame: pd.DataFrame, *, floatfmt: str = "{:,.3f}", index: bool = False) -> str:
+    """Render a DataFrame as a plain-text table for terminal reports.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    floatfmt : str, default "{:,.3f}"
+        Format applied to float cells.
+    index : bool, default False
+        Whether to print the index.
+
+    Returns
+    -------
+    str
+    """
+    formatters = {
+        c: (lambda v, f=floatfmt: "" if pd.isna(v) else f.format(v))
+        for c in frame.columns
+        if pd.api.types.is_float_dtype(frame[c])
+    }
+    return frame.to_string(index=index, formatters=formatters)

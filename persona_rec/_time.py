@@ -34,9 +34,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._text import example_values as _examples
 from .exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
 
-__all__ = ["ParsedTimes", "parse_times", "local_time_ns", "EPOCH_UNITS"]
+__all__ = ["ParsedTimes", "parse_times", "check_time_options", "local_time_ns", "EPOCH_UNITS"]
 
 #: Epoch units accepted by ``epoch_unit=`` and nanoseconds per unit.
 EPOCH_UNITS: dict[str, int] = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
@@ -83,15 +84,6 @@ class ParsedTimes:
     offset_min: np.ndarray | None
     missing: np.ndarray
     out_of_range: np.ndarray
-
-
-def _examples(values: Any, n: int = 3) -> str:
-    out = []
-    for v in values:
-        out.append(repr(v.item() if isinstance(v, np.generic) else v))
-        if len(out) >= n:
-            break
-    return "[" + ", ".join(out) + "]"
 
 
 def _to_ns(values: pd.Series | pd.DatetimeIndex | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -355,6 +347,20 @@ def _parse_strings_slow(
     return _finish(ns_utc, offset, missing, oor)
 
 
+def check_time_options(dayfirst: Any, time_format: Any, epoch_unit: Any) -> None:
+    """Check the three options that steer :func:`parse_times` (one set of messages for every caller)."""
+    if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
+        raise InvalidParameterError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
+    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
+        raise InvalidParameterError(
+            f"time_format must be a strftime format such as '%d/%m/%Y %H:%M', got {time_format!r}."
+        )
+    if epoch_unit is not None and epoch_unit not in EPOCH_UNITS:
+        raise InvalidParameterError(
+            f"epoch_unit must be one of {list(EPOCH_UNITS)} or None, got {epoch_unit!r}."
+        )
+
+
 def parse_times(
     values: Any,
     what: str,
@@ -410,16 +416,7 @@ def parse_times(
     >>> parse_times(["25/03/2024", "05/03/2024"], "ts", dayfirst=True).utc.astype(str).tolist()
     ['2024-03-25T00:00:00.000000000', '2024-03-05T00:00:00.000000000']
     """
-    if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
-        raise InvalidParameterError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
-    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
-        raise InvalidParameterError(
-            f"time_format must be a strftime format such as '%d/%m/%Y %H:%M', got {time_format!r}."
-        )
-    if epoch_unit is not None and epoch_unit not in EPOCH_UNITS:
-        raise InvalidParameterError(
-            f"epoch_unit must be one of {list(EPOCH_UNITS)} or None, got {epoch_unit!r}."
-        )
+    check_time_options(dayfirst, time_format, epoch_unit)
     s = values if isinstance(values, pd.Series) else pd.Series(
         values if isinstance(values, (np.ndarray, pd.Index)) else list(values)
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ._text import example_values
 from .exceptions import (
     EmptyInputError,
     InvalidDtypeError,
@@ -19,21 +20,12 @@ from .exceptions import (
 __all__ = [
     "check_frame",
     "check_int",
+    "check_bool",
     "check_number",
     "check_choice",
     "example_values",
     "as_timestamp",
 ]
-
-
-def example_values(values: Iterable[Any], n: int = 3) -> str:
-    """Return a short, readable list of the first ``n`` offending values."""
-    out = []
-    for v in values:
-        out.append(repr(v.item() if isinstance(v, np.generic) else v))
-        if len(out) >= n:
-            break
-    return "[" + ", ".join(out) + "]"
 
 
 def check_frame(
@@ -106,6 +98,42 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, owner: str =
             f"The '{name}' parameter{where} must be an int >= {minimum}, got {value!r}."
         )
     return int(value)
+
+
+def check_bool(
+    value: Any,
+    name: str,
+    *,
+    owner: str = "",
+    error: type[Exception] = InvalidParameterError,
+) -> bool:
+    """Check that ``value`` is a bool (``numpy.bool_`` too) and return it as a Python bool.
+
+    Parameters
+    ----------
+    value : Any
+        The argument to check; ints such as ``1`` are refused, not read as True.
+    name : str
+        The argument name used in the message.
+    owner : str, default ""
+        The function or class that takes the argument, named in the message.
+    error : type of PersonaRecError, default InvalidParameterError
+        The error raised; ``InvalidDtypeError`` where a wrong type is a
+        ``TypeError`` by the caller's contract.
+
+    Examples
+    --------
+    >>> check_bool(True, "binary", owner="EASERecommender")
+    True
+    >>> check_bool(1, "binary", owner="EASERecommender")
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.InvalidParameterError: The 'binary' parameter of EASERecommender must be a bool, got 1.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        where = f" of {owner}" if owner else ""
+        raise error(f"The '{name}' parameter{where} must be a bool, got {value!r}.")
+    return bool(value)
 
 
 def check_number(

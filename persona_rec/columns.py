@@ -6,7 +6,7 @@ downstream code can refer to ``Columns.USER`` instead of a string literal.
 
 from __future__ import annotations
 
-__all__ = ["Columns"]
+__all__ = ["Columns", "PURCHASE_EVENTS", "DAY_NS"]
 
 
 class Columns:
@@ -40,6 +40,10 @@ class Columns:
         IANA time-zone name of a user (``"Asia/Shanghai"``) in the users frame.
     CATEGORY : str
         Item category path.
+    USER_IDX, ITEM_IDX : str
+        Internal contiguous user and item indices of
+        :attr:`~persona_rec.Dataset.internal_interactions` (never in a public
+        output frame).
     """
 
     USER = "user_id"
@@ -57,8 +61,18 @@ class Columns:
     UTC_OFFSET = "utc_offset_min"
     TIMEZONE = "timezone"
     CATEGORY = "category"
+    USER_IDX = "user_idx"
+    ITEM_IDX = "item_idx"
 
     #: Columns every recommendation frame has, in order.
     RECO = (USER, ITEM, SCORE, RANK)
     #: Columns every interaction frame must have.
     INTERACTIONS_REQUIRED = (USER, ITEM, TIMESTAMP)
+
+
+#: Event names (lower case) that count as a purchase wherever purchases are
+#: told apart from other events (profiles, repurchase, marketing outcomes).
+PURCHASE_EVENTS: tuple[str, ...] = ("purchase", "order")
+
+#: Nanoseconds in a day: turns ``datetime64[ns]`` integers into days.
+DAY_NS: int = 86_400 * 10**9

@@ -74,6 +74,21 @@ class UserState:
     COLD = "cold"
 
 
+def _with_external_ids(rows: pd.DataFrame, user_map: IdMap, item_map: IdMap) -> pd.DataFrame:
+    """Interaction rows with ``user_idx``/``item_idx`` turned into external ``user_id``/``item_id``.
+
+    The other columns follow in their order; the index is a fresh RangeIndex.
+    """
+    out = {
+        Columns.USER: user_map.to_external(rows[Columns.USER_IDX].to_numpy()),
+        Columns.ITEM: item_map.to_external(rows[Columns.ITEM_IDX].to_numpy()),
+    }
+    for col in rows.columns:
+        if col not in (Columns.USER_IDX, Columns.ITEM_IDX):
+            out[col] = rows[col].to_numpy()
+    return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
+
+
 class Dataset:
     """Users, items and behaviour events with their id maps.
 
@@ -384,15 +399,7 @@ class Dataset:
         Columns: ``user_id, item_id, timestamp, weight`` then ``event``,
         ``quantity``, ``price`` and any extra columns that were given.
         """
-        df = self._inter
-        out = {
-            Columns.USER: self._user_map.to_external(df["user_idx"].to_numpy()),
-            Columns.ITEM: self._item_map.to_external(df["item_idx"].to_numpy()),
-        }
-        for col in df.columns:
-            if col not in ("user_idx", "item_idx"):
-                out[col] = df[col].to_numpy()
-        return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+        return _with_external_ids(self._inter, self._user_map, self._item_map)
 
     @property
     def internal_interactions(self) -> pd.DataFrame:
@@ -448,7 +455,7 @@ class Dataset:
             m = sp.csr_matrix(
                 (
                     df[Columns.WEIGHT].to_numpy(dtype=np.float32),
-                    (df["user_idx"].to_numpy(), df["item_idx"].to_numpy()),
+                    (df[Columns.USER_IDX].to_numpy(), df[Columns.ITEM_IDX].to_numpy()),
                 ),
                 shape=(self.n_users, self.n_items),
                 dtype=np.float32,
@@ -480,13 +487,13 @@ class Dataset:
     def hot_user_mask(self) -> np.ndarray:
         """Boolean array over internal users: True where the user has interactions."""
         mask = np.zeros(self.n_users, dtype=bool)
-        mask[self._inter["user_idx"].to_numpy()] = True
+        mask[self._inter[Columns.USER_IDX].to_numpy()] = True
         return mask
 
     def hot_item_mask(self) -> np.ndarray:
         """Boolean array over internal items: True where the item has interactions."""
         mask = np.zeros(self.n_items, dtype=bool)
-        mask[self._inter["item_idx"].to_numpy()] = True
+        mask[self._inter[Columns.ITEM_IDX].to_numpy()] = True
         return mask
 
     def user_state(self, user_ids: Any) -> np.ndarray:
@@ -595,7 +602,7 @@ class Dataset:
         idx = self._user_map.to_internal(user_ids, strict=False)
         sel = np.zeros(self.n_users, dtype=bool)
         sel[idx[idx >= 0]] = True
-        m = sel[self._inter["user_idx"].to_numpy()]
+        m = sel[self._inter[Columns.USER_IDX].to_numpy()]
         return self._with_inter(self._inter.loc[m if keep else ~m])
 
     def filter_items(self, item_ids: Any, *, keep: bool = True) -> Dataset:
@@ -603,7 +610,7 @@ class Dataset:
         idx = self._item_map.to_internal(item_ids, strict=False)
         sel = np.zeros(self.n_items, dtype=bool)
         sel[idx[idx >= 0]] = True
-        m = sel[self._inter["item_idx"].to_numpy()]
+        m = sel[self._inter[Columns.ITEM_IDX].to_numpy()]
         return self._with_inter(self._inter.loc[m if keep else ~m])
 
     # ---------------------------------------------------------- persistence

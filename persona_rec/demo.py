@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
+from ._text import format_table
 from .dataset import Dataset
 
 __all__ = ["DemoContext", "SECTIONS", "run_demo", "format_table"]
@@ -39,30 +40,6 @@ class DemoContext:
     source: str = ""
     random_state: int = 0
     results: dict[str, Any] = field(default_factory=dict)
-
-
-def format_table(frame: pd.DataFrame, *, floatfmt: str = "{:,.3f}", index: bool = False) -> str:
-    """Render a DataFrame as a plain-text table for terminal reports.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The table.
-    floatfmt : str, default "{:,.3f}"
-        Format applied to float cells.
-    index : bool, default False
-        Whether to print the index.
-
-    Returns
-    -------
-    str
-    """
-    formatters = {
-        c: (lambda v, f=floatfmt: "" if pd.isna(v) else f.format(v))
-        for c in frame.columns
-        if pd.api.types.is_float_dtype(frame[c])
-    }
-    return frame.to_string(index=index, formatters=formatters)
 
 
 def _section_dataset(ctx: DemoContext) -> str:

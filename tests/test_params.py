@@ -17,8 +17,10 @@ from persona_rec.profiles.builders import AffinityBuilder, Builder, LifecycleBui
 
 BUILDERS = [c for _, c in inspect.getmembers(builders_module, inspect.isclass)
             if issubclass(c, Builder) and c is not Builder]
+# every metric class that persona_rec.evaluation.metrics gathers (they are defined by family,
+# in persona_rec.evaluation.accuracy and .beyond_accuracy)
 METRICS = [c for _, c in inspect.getmembers(metrics_module, inspect.isclass)
-           if issubclass(c, metrics_module.Metric) and c.__module__ == metrics_module.__name__
+           if issubclass(c, metrics_module.Metric) and c.__module__.startswith("persona_rec.evaluation.")
            and "k" in inspect.signature(c.__init__).parameters]
 
 
@@ -28,6 +30,12 @@ def test_every_builder_clones(cls: type) -> None:
     copy = clone(builder)
     assert type(copy) is cls and copy is not builder
     assert copy.get_params() == builder.get_params()
+
+
+def test_the_metric_list_is_complete() -> None:
+    names = {c.__name__ for c in METRICS}
+    assert {"Precision", "Recall", "NDCG", "MAP", "MRR", "HitRate", "AUC", "CatalogCoverage",
+            "Novelty", "PopularityBias", "IntraListDiversity"} <= names
 
 
 @pytest.mark.parametrize("cls", METRICS, ids=lambda c: c.__name__)

@@ -236,9 +236,7 @@ def synthetic_social(
 
     inter, users, items, user_truth, item_truth = _generate(
         n_users, n_items, n_events, n_segments=n_segments, random_state=random_state,
-        start=start, days=days, segment_strength=0.85, price_sensitive_share=0.25,
-        novelty_share=0.15, new_share=0.08, churn_share=0.15, attribute_only_share=0.05,
-        popularity_exponent=1.0,
+        start=start, days=days,
     )
     # an independent stream, so the shop above is exactly synthetic()'s for the same seed
     rng = np.random.default_rng(np.random.SeedSequence(random_state).spawn(2)[1])

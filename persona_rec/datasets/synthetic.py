@@ -210,10 +210,11 @@ def _check_share(value: Any, name: str) -> float:
 
 def _generate(
     n_users: int, n_items: int, n_events: int, *, n_segments: int, random_state: int | None,
-    start: Any, days: int, segment_strength: float, price_sensitive_share: float,
-    novelty_share: float, new_share: float, churn_share: float, attribute_only_share: float,
-    popularity_exponent: float,
+    start: Any, days: int, segment_strength: float = 0.85, price_sensitive_share: float = 0.25,
+    novelty_share: float = 0.15, new_share: float = 0.08, churn_share: float = 0.15,
+    attribute_only_share: float = 0.05, popularity_exponent: float = 1.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    # The keyword defaults are those of synthetic() (the shop synthetic_social plants its network in).
     n_users = check_int(n_users, "n_users", minimum=1, owner="synthetic")
     n_items = check_int(n_items, "n_items", minimum=20, owner="synthetic")
     n_events = check_int(n_events, "n_events", minimum=1, owner="synthetic")

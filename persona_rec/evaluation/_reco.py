@@ -16,7 +16,12 @@ from .._validation import check_frame, example_values
 from ..columns import Columns
 from ..exceptions import DuplicateIdError, InvalidDtypeError, InvalidValueError
 
-__all__ = ["TopK", "Prepared", "check_reco_topk", "prepare", "check_test"]
+__all__ = ["TopK", "Prepared", "check_reco_topk", "prepare", "check_test", "ALL_GROUP", "MISSING_GROUP"]
+
+#: Group label of users that ``by=`` gives no group (``evaluate`` breakdowns).
+MISSING_GROUP = "(missing)"
+#: Group label of the row over all evaluated users (``evaluate`` tables and their plots).
+ALL_GROUP = "all"
 
 _U, _I, _R = Columns.USER, Columns.ITEM, Columns.RANK
 
@@ -278,18 +283,3 @@ def prepare(reco: Any, test: Any, k: int | None) -> Prepared:
     )
 
 
-def group_starts(sorted_groups: np.ndarray) -> np.ndarray:
-    """Start index of each run in an array sorted by group."""
-    if sorted_groups.size == 0:
-        return np.empty(0, dtype=np.int64)
-    return np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
-
-
-def position_in_group(sorted_groups: np.ndarray) -> np.ndarray:
-    """1-based position of each element within its run (array sorted by group)."""
-    n = sorted_groups.size
-    if n == 0:
-        return np.empty(0, dtype=np.int64)
-    starts = group_starts(sorted_groups)
-    lengths = np.diff(np.r_[starts, n])
-    return np.arange(n) - np.repeat(starts, lengths) + 1

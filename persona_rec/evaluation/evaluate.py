@@ -28,6 +28,7 @@ from ..exceptions import (
     InvalidParameterError,
     MissingColumnError,
 )
+from ._reco import ALL_GROUP, MISSING_GROUP
 from .metrics import Metric, _check_metrics, _max_k, calc_metrics_per_user
 from .splitters import Split
 from .stats import bootstrap_ci
@@ -35,11 +36,6 @@ from .stats import bootstrap_ci
 __all__ = ["recommend_for_split", "evaluate", "evaluate_per_user", "compare"]
 
 _log = get_logger(__name__)
-
-#: Group label of users that ``by=`` gives no group.
-MISSING_GROUP = "(missing)"
-#: Group label of the row over all evaluated users.
-ALL_GROUP = "all"
 
 
 def _check_split(split: Any) -> Split:

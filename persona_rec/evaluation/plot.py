@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
+from .._plotting import axes_or_new_figure, check_path, finish_figure
 from ..exceptions import EmptyInputError, InvalidDtypeError, MissingColumnError, UnknownIdError
-from .evaluate import ALL_GROUP
+from ._reco import ALL_GROUP
 
 __all__ = ["comparison_frame", "plot_comparison"]
 
@@ -187,14 +187,8 @@ def plot_comparison(
     low = low.reindex(index=models, columns=metrics)
     high = high.reindex(index=models, columns=metrics)
 
-    if ax is None:
-        fig = new_figure("plot_comparison", max(6.0, 1.1 * len(metrics) * max(1, len(models)) ** 0.5 + 3), 4.2)
-        ax = fig.subplots()
-        owned = True
-    else:
-        ax = check_axes(ax, "ax", "plot_comparison")
-        fig = figure_of(ax)
-        owned = False
+    fig, ax, owned = axes_or_new_figure(
+        ax, "plot_comparison", max(6.0, 1.1 * len(metrics) * max(1, len(models)) ** 0.5 + 3), 4.2)
     x = np.arange(len(metrics))
     width = 0.8 / max(len(models), 1)
     for j, model in enumerate(models):
@@ -219,7 +213,4 @@ def plot_comparison(
     ax.set_ylim(0, max(top, 1e-9) * 1.35)
     ax.legend(fontsize="small", ncols=min(len(models), 4), loc="upper right")
     ax.spines[["top", "right"]].set_visible(False)
-    if owned:
-        fig.tight_layout()
-    save_figure(fig, path, "plot_comparison", dpi=dpi)
-    return fig
+    return finish_figure(fig, owned, path, "plot_comparison", dpi)

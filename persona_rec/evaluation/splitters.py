@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import as_timestamp, check_int, check_number
+from .._arrays import position_in_group
+from .._validation import as_timestamp, check_bool, check_int, check_number
 from ..columns import Columns
-from ..dataset import Dataset
+from ..dataset import Dataset, _with_external_ids
 from ..exceptions import (
     EmptyInputError,
     InvalidDtypeError,
@@ -131,7 +132,7 @@ def _timedelta(value: Any, name: str, owner: str) -> pd.Timedelta:
 
 
 def _pair_keys(inter: pd.DataFrame, n_items: int) -> np.ndarray:
-    return inter["user_idx"].to_numpy(np.int64) * np.int64(n_items) + inter["item_idx"].to_numpy(
+    return inter[Columns.USER_IDX].to_numpy(np.int64) * np.int64(n_items) + inter[Columns.ITEM_IDX].to_numpy(
         np.int64
     )
 
@@ -155,9 +156,7 @@ def _finish(
     for name, flag in (("filter_cold_users", filter_cold_users),
                        ("filter_cold_items", filter_cold_items),
                        ("filter_already_seen", filter_already_seen)):
-        if not isinstance(flag, bool):
-            raise InvalidDtypeError(f"The '{name}' parameter of {splitter} must be a bool, "
-                                    f"got {flag!r}.")
+        check_bool(flag, name, owner=splitter, error=InvalidDtypeError)
     inter = dataset.internal_interactions
     if np.any(train_mask & test_mask):  # pragma: no cover - guards the splitters themselves
         raise AssertionError("a row is both in train and test")
@@ -188,10 +187,10 @@ def _finish(
     train_inter = train.internal_interactions
     if filter_cold_users:
         hot = train.hot_user_mask()
-        drop("cold_user", hot[test["user_idx"].to_numpy()])
+        drop("cold_user", hot[test[Columns.USER_IDX].to_numpy()])
     if filter_cold_items:
         hot_items = train.hot_item_mask()
-        drop("cold_item", hot_items[test["item_idx"].to_numpy()])
+        drop("cold_item", hot_items[test[Columns.ITEM_IDX].to_numpy()])
     if filter_already_seen:
         seen = np.sort(_pair_keys(train_inter, dataset.n_items))
         keys = _pair_keys(test, dataset.n_items)
@@ -209,8 +208,8 @@ def _finish(
         "n_train_users": int(train.hot_user_mask().sum()),
         "n_train_items": int(train.hot_item_mask().sum()),
         "n_test_interactions": n_test_rows_kept,
-        "n_test_users": int(test["user_idx"].nunique()),
-        "n_test_items": int(test["item_idx"].nunique()),
+        "n_test_users": int(test[Columns.USER_IDX].nunique()),
+        "n_test_items": int(test[Columns.ITEM_IDX].nunique()),
         "n_test_pairs": int(pd.unique(_pair_keys(test, dataset.n_items)).size),
         "n_test_interactions_before_filters": n_raw,
         "dropped": dropped,
@@ -230,14 +229,7 @@ def _finish(
 
 
 def _external(dataset: Dataset, rows: pd.DataFrame) -> pd.DataFrame:
-    out: dict[str, Any] = {
-        Columns.USER: dataset.user_map.to_external(rows["user_idx"].to_numpy()),
-        Columns.ITEM: dataset.item_map.to_external(rows["item_idx"].to_numpy()),
-    }
-    for col in rows.columns:
-        if col not in ("user_idx", "item_idx"):
-            out[col] = rows[col].to_numpy()
-    return pd.DataFrame(out, index=pd.RangeIndex(len(rows)))
+    return _with_external_ids(rows, dataset.user_map, dataset.item_map)
 
 
 _FILTER_DOCS = {
@@ -325,8 +317,7 @@ def random_split(
     rng = np.random.default_rng(random_state)
     order = np.lexsort((rng.random(pair_keys.size), pair_user))
     sorted_user = pair_user[order]
-    starts = np.searchsorted(sorted_user, sorted_user, side="left")
-    position = np.arange(sorted_user.size) - starts  # 0-based within user
+    position = position_in_group(sorted_user)
     n_test = np.clip(np.rint(frac * n_per_user), 1, np.maximum(n_per_user - 1, 1)).astype(np.int64)
     eligible = n_per_user >= min_n
     n_test[~eligible] = 0
@@ -436,7 +427,7 @@ def leave_last_n_split(
     min_n = n + 1 if min_interactions is None else check_int(
         min_interactions, "min_interactions", minimum=n + 1, owner=owner)
     inter = ds.internal_interactions
-    user = inter["user_idx"].to_numpy()
+    user = inter[Columns.USER_IDX].to_numpy()
     ts = inter[Columns.TIMESTAMP].to_numpy().astype("datetime64[ns]").astype(np.int64)
     order = np.lexsort((np.arange(user.size), ts, user))
     sorted_user = user[order]
@@ -542,7 +533,7 @@ def cold_user_split(
     ds = _check_dataset(dataset, owner)
     frac = _check_fraction(test_fraction, "test_fraction", owner)
     min_n = check_int(min_interactions, "min_interactions", minimum=1, owner=owner)
-    user = ds.internal_interactions["user_idx"].to_numpy()
+    user = ds.internal_interactions[Columns.USER_IDX].to_numpy()
     counts = np.bincount(user, minlength=ds.n_users)
     candidates = np.flatnonzero(counts >= min_n)
     n_hold = int(np.rint(frac * candidates.size))
@@ -609,7 +600,7 @@ def cold_item_split(
     t = _timestamp(at, "at", owner)
     inter = ds.internal_interactions
     ts = inter[Columns.TIMESTAMP].to_numpy()
-    item = inter["item_idx"].to_numpy()
+    item = inter[Columns.ITEM_IDX].to_numpy()
     first = pd.Series(ts).groupby(item).min()
     new_items = first.index.to_numpy()[first.to_numpy() >= np.datetime64(t)]
     is_new = np.zeros(ds.n_items, dtype=bool)

@@ -27,10 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_frame, check_int, check_number
+from .._validation import as_timestamp, check_bool, check_frame, check_int, check_number
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
-from ..profiles._context import parse_as_of
 from .send_time import segment_labels
 
 __all__ = ["AudienceTooSmallError", "select_audience"]
@@ -194,8 +193,7 @@ def select_audience(
     >>> aud.attrs["funnel"]["exclusions"]
     3
     """
-    if not isinstance(allow_sensitive, bool):
-        raise InvalidParameterError(f"The 'allow_sensitive' parameter must be a bool, got {allow_sensitive!r}.")
+    check_bool(allow_sensitive, "allow_sensitive")
     min_size = check_int(min_audience_size, "min_audience_size", minimum=1)
     if budget is not None:
         budget = check_int(budget, "budget", minimum=1)
@@ -266,7 +264,7 @@ def select_audience(
     funnel["exclusions"] = int(keep.sum())
 
     # 5. contact cap
-    when = pd.Timestamp.now(tz="UTC").tz_localize(None) if as_of is None else parse_as_of(as_of)
+    when = pd.Timestamp.now(tz="UTC").tz_localize(None) if as_of is None else as_timestamp(as_of, "as_of")
     if max_contacts is not None:
         cap = check_int(max_contacts, "max_contacts", minimum=1)
         if contact_history is None:

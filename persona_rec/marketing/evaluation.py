@@ -28,9 +28,17 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
+from .._plotting import (
+    axes_or_new_figure,
+    check_axes,
+    check_path,
+    figure_of,
+    finish_figure,
+    new_figure,
+    save_figure,
+)
 from .._validation import check_frame, check_number, example_values
-from ..columns import Columns
+from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import (
     DuplicateIdError,
     InvalidDtypeError,
@@ -57,9 +65,6 @@ __all__ = [
     "plot_ab_result",
 ]
 
-#: Event values counted as purchases (every event counts when there is no
-#: ``event`` column, as in the profiles contract).
-PURCHASE_EVENTS: tuple[str, ...] = ("purchase", "order")
 
 _BINARY_METRICS = ("clicked", "opened", "converted", "retained")
 
@@ -574,14 +579,7 @@ def plot_qini(
     check_path(path, "plot_qini")
     if not isinstance(scores, Mapping):
         scores = {"model": scores}
-    if ax is None:
-        fig = new_figure("plot_qini", 7, 5)
-        ax = fig.add_subplot(1, 1, 1)
-        owned = True
-    else:
-        ax = check_axes(ax, "ax", "plot_qini")
-        fig = figure_of(ax)
-        owned = False
+    fig, ax, owned = axes_or_new_figure(ax, "plot_qini", 7, 5)
     xp, qp = perfect_qini_curve(y, treatment)
     ax.plot(xp, qp, color="0.4", lw=1, ls="--", label="perfect")
     ax.plot([0, xp[-1]], [0, qp[-1]], color="0.6", lw=1, ls=":", label="random")
@@ -597,10 +595,7 @@ def plot_qini(
     ax.set_title(title)
     ax.axhline(0, color="black", lw=0.5)
     ax.legend(loc="best", fontsize=9)
-    if owned:
-        fig.tight_layout()
-    save_figure(fig, path, "plot_qini", dpi=dpi)
-    return fig
+    return finish_figure(fig, owned, path, "plot_qini", dpi)
 
 
 def plot_ab_result(

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .._text import slugify_values
+from .._types import ProfileSource
 from .._validation import check_int, check_number
 from ..columns import Columns
 from ..exceptions import InvalidParameterError, InvalidValueError
@@ -279,7 +280,7 @@ class Playbook:
         campaign_start: Any = None,
         user_ids: Iterable[Any] | None = None,
         segments: Any = None,
-        profiles: Any = None,
+        profiles: ProfileSource | None = None,
         dataset: Any = None,
         min_confidence: float = 0.0,
         allow_sensitive: bool = False,
@@ -377,7 +378,7 @@ class Playbook:
             first = pd.to_datetime(items["first_seen"], errors="coerce")
         else:
             inter = dataset.internal_interactions
-            first_idx = inter.groupby("item_idx")[Columns.TIMESTAMP].min()
+            first_idx = inter.groupby(Columns.ITEM_IDX)[Columns.TIMESTAMP].min()
             first = pd.Series(pd.NaT, index=items.index, dtype="datetime64[ns]")
             first.iloc[first_idx.index.to_numpy()] = first_idx.to_numpy()
         n_new = max(1, int(np.ceil(self.new_share * first.notna().sum())))
@@ -387,7 +388,7 @@ class Playbook:
         return pools
 
     @staticmethod
-    def _brand_filter(recs: pd.DataFrame, profiles: Any, brands: pd.Series | None, model: Any,
+    def _brand_filter(recs: pd.DataFrame, profiles: ProfileSource, brands: pd.Series | None, model: Any,
                       users: np.ndarray, kwargs: dict[str, Any]) -> pd.DataFrame:
         if brands is None:
             return recs

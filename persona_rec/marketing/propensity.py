@@ -24,10 +24,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._text import CategorySep, category_item_mask, resolve_category_sep
-from .._validation import check_choice, check_int, check_number
-from ..columns import Columns
+from .._validation import as_timestamp, check_choice, check_int, check_number
+from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import EmptyInputError, InvalidDtypeError, InvalidValueError
-from ..profiles._context import parse_as_of
 
 __all__ = [
     "recommender_propensity",
@@ -210,7 +209,7 @@ def affinity_propensity(
     *,
     as_of: Any = None,
     half_life_days: float = 90.0,
-    purchase_events: Sequence[str] = ("purchase", "order"),
+    purchase_events: Sequence[str] = PURCHASE_EVENTS,
     activity_weight: float = 0.01,
     category_sep: CategorySep = None,
 ) -> pd.Series:
@@ -254,12 +253,12 @@ def affinity_propensity(
     in_cat = category_item_mask(items["category"], category, sep=category_sep)
     inter = dataset.internal_interactions
     ts = inter[Columns.TIMESTAMP].to_numpy()
-    end = parse_as_of(as_of).to_datetime64() if as_of is not None else ts.max() + np.timedelta64(1, "s")
+    end = as_timestamp(as_of, "as_of").to_datetime64() if as_of is not None else ts.max() + np.timedelta64(1, "s")
     keep = ts < end
     if Columns.EVENT in inter.columns:
         keep &= inter[Columns.EVENT].astype(str).isin(list(purchase_events)).to_numpy()
-    u = inter["user_idx"].to_numpy()[keep]
-    it = inter["item_idx"].to_numpy()[keep]
+    u = inter[Columns.USER_IDX].to_numpy()[keep]
+    it = inter[Columns.ITEM_IDX].to_numpy()[keep]
     day = ts[keep].astype("datetime64[D]")
     age = (end - ts[keep]) / np.timedelta64(1, "D")
     w = 0.5 ** (age / half)
@@ -386,7 +385,7 @@ class LearnedPropensity:
         inter = dataset.internal_interactions
         ts = inter[Columns.TIMESTAMP].to_numpy()
         seen = np.zeros(dataset.n_users, dtype=bool)
-        seen[inter["user_idx"].to_numpy()[ts < cut.to_datetime64()]] = True
+        seen[inter[Columns.USER_IDX].to_numpy()[ts < cut.to_datetime64()]] = True
         return sp.csr_matrix(x)[np.flatnonzero(seen)], list(names), np.flatnonzero(seen)
 
     def _labels(self, dataset: Any, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
@@ -395,7 +394,7 @@ class LearnedPropensity:
         ts = inter[Columns.TIMESTAMP].to_numpy()
         keep = (ts >= start.to_datetime64()) & (ts < end.to_datetime64())
         if Columns.EVENT in inter.columns:
-            keep &= inter[Columns.EVENT].astype(str).str.lower().isin(["purchase", "order"]) \
+            keep &= inter[Columns.EVENT].astype(str).str.lower().isin(PURCHASE_EVENTS) \
                 .to_numpy()
         if self.category is not None:
             items = dataset.item_attributes()
@@ -404,9 +403,9 @@ class LearnedPropensity:
                     f"LearnedPropensity(category={self.category!r}) needs an item 'category' "
                     f"column, got {list(items.columns)}.")
             in_cat = category_item_mask(items["category"], self.category)
-            keep &= in_cat[inter["item_idx"].to_numpy()]
+            keep &= in_cat[inter[Columns.ITEM_IDX].to_numpy()]
         y = np.zeros(dataset.n_users, dtype=bool)
-        y[inter["user_idx"].to_numpy()[keep]] = True
+        y[inter[Columns.USER_IDX].to_numpy()[keep]] = True
         return y
 
     def _align(self, x: sp.csr_matrix, names: list[str]) -> sp.csr_matrix:
@@ -444,7 +443,7 @@ class LearnedPropensity:
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.linear_model import LogisticRegression
 
-        end = parse_as_of(as_of)
+        end = as_timestamp(as_of, "as_of")
         start = end - pd.Timedelta(days=self.window_days)
         x, names, users = self._features(dataset, start)
         if len(users) == 0:
@@ -487,9 +486,9 @@ class LearnedPropensity:
             raise NotFittedError(
                 "This LearnedPropensity is not fitted yet; call fit(dataset, as_of) first.")
         if as_of is None:
-            cut = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
+            cut = as_timestamp(dataset.time_range[1], "as_of") + pd.Timedelta(seconds=1)
         else:
-            cut = parse_as_of(as_of)
+            cut = as_timestamp(as_of, "as_of")
         x, names, users = self._features(dataset, cut)
         if len(users) == 0:
             return pd.Series([], dtype=np.float64, name="propensity",

@@ -25,10 +25,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._time import local_time_ns
-from .._validation import check_number, example_values
+from .._validation import as_timestamp, check_number, example_values
 from ..columns import Columns
 from ..exceptions import DuplicateIdError, InvalidDtypeError, NotFittedError
-from ..profiles._context import parse_as_of
 
 __all__ = ["SendTimeModel", "segment_labels"]
 
@@ -155,10 +154,10 @@ class SendTimeModel:
         inter = dataset.internal_interactions
         mask = np.ones(len(inter), dtype=bool)
         if as_of is not None:
-            mask &= (inter[Columns.TIMESTAMP] < parse_as_of(as_of)).to_numpy()
+            mask &= (inter[Columns.TIMESTAMP] < as_timestamp(as_of, "as_of")).to_numpy()
         if self.event_types is not None and Columns.EVENT in inter.columns:
             mask &= inter[Columns.EVENT].astype(str).isin(list(self.event_types)).to_numpy()
-        u = inter["user_idx"].to_numpy()[mask]
+        u = inter[Columns.USER_IDX].to_numpy()[mask]
         # local wall-clock time: the event's own UTC offset or its user's time zone
         ts = pd.DatetimeIndex(local_time_ns(inter)[mask].view("datetime64[ns]"))
         n = dataset.n_users

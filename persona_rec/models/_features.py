@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._text import category_parts, slugify, slugify_values
-from ..columns import Columns
+from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import InvalidParameterError, InvalidValueError
 
 __all__ = [
@@ -43,8 +43,6 @@ __all__ = [
 
 #: Text columns used for item documents, in order.
 TEXT_COLUMNS = ("title", "description", "name")
-#: Event values that count as a purchase.
-PURCHASE_EVENTS = ("purchase", "order")
 
 #: Slug of a text value (one definition for the package, see :mod:`persona_rec._text`).
 slug = slugify

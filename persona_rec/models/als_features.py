@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_number
+from .._arrays import position_in_group
+from .._validation import check_bool, check_number
 from ..dataset import Dataset
 from ._features import (
     item_attribute_features,
@@ -39,7 +40,6 @@ from ._threads import limit_blas_threads
 from .lightfm import _check_user_features
 from ..persistence import Learned
 from .matrix_factorization import ALSRecommender
-from .repurchase import _check_bool
 
 __all__ = ["ALSFeaturesRecommender"]
 
@@ -139,10 +139,10 @@ class ALSFeaturesRecommender(ALSRecommender):
                          num_threads=num_threads)
         owner = "ALSFeaturesRecommender"
         self.user_features = _check_user_features(user_features)
-        self.item_features = _check_bool(item_features, "item_features", owner)
+        self.item_features = check_bool(item_features, "item_features", owner=owner)
         self.ridge_alpha = check_number(ridge_alpha, "ridge_alpha", low=0, low_inclusive=False,
                                         owner=owner)
-        self.include_sensitive = _check_bool(include_sensitive, "include_sensitive", owner)
+        self.include_sensitive = check_bool(include_sensitive, "include_sensitive", owner=owner)
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         super()._fit(dataset, profiles)
@@ -219,9 +219,7 @@ class ALSFeaturesRecommender(ALSRecommender):
             rows, feats, contrib = rows[keep], feats[keep], contrib[keep]
             order = np.lexsort((-contrib, rows))
             rows, feats = rows[order], feats[order]
-            starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1] if len(rows) else \
-                np.zeros(0, dtype=np.int64)
-            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+            rank = position_in_group(rows)
             sel = rank < n_features
             names = self.user_feature_names_.astype(object)
             picked = pd.Series(names[feats[sel]]).groupby(rows[sel]).agg("; ".join)

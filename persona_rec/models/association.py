@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_choice, check_frame, check_int, check_number
+from .._validation import check_bool, check_choice, check_frame, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
@@ -41,7 +41,6 @@ from ._features import purchase_rows
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
-from .repurchase import _check_bool
 
 __all__ = ["CoPurchaseRecommender", "basket_matrix", "cooccurrence_rules", "BASKETS"]
 
@@ -82,8 +81,8 @@ def basket_matrix(
     from ..exceptions import MissingColumnError
 
     keep = purchase_rows(inter, use_purchases)
-    u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
-    i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
+    u = inter[Columns.USER_IDX].to_numpy()[keep].astype(np.int64)
+    i = inter[Columns.ITEM_IDX].to_numpy()[keep].astype(np.int64)
     ts = inter[Columns.TIMESTAMP].to_numpy()[keep]
     day = ts.astype("datetime64[D]").astype(np.int64)
     if basket == "auto":
@@ -225,8 +224,8 @@ class CoPurchaseRecommender(Recommender):
                                           owner=owner)
         self.recency_decay = check_number(recency_decay, "recency_decay", low=0,
                                           low_inclusive=False, high=1, owner=owner)
-        self.use_lift = _check_bool(use_lift, "use_lift", owner)
-        self.use_purchases = _check_bool(use_purchases, "use_purchases", owner)
+        self.use_lift = check_bool(use_lift, "use_lift", owner=owner)
+        self.use_purchases = check_bool(use_purchases, "use_purchases", owner=owner)
         self.basket = check_choice(basket, "basket", BASKETS, owner=owner)
 
     # ------------------------------------------------------------------ fit

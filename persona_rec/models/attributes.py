@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_number
+from .._validation import check_bool, check_number
 from ..dataset import Dataset
-from ..exceptions import InvalidParameterError
 from ..persistence import Learned
 from ._features import user_attribute_features
 from ._request import RecommendRequest
@@ -71,11 +70,7 @@ class AttributeRecommender(Recommender):
         owner = "AttributeRecommender"
         self.regularization = check_number(regularization, "regularization", low=0,
                                            low_inclusive=False, owner=owner)
-        if not isinstance(use_sensitive, bool):
-            raise InvalidParameterError(
-                f"The 'use_sensitive' parameter of {owner} must be a bool, got "
-                f"{use_sensitive!r}.")
-        self.use_sensitive = use_sensitive
+        self.use_sensitive = check_bool(use_sensitive, "use_sensitive", owner=owner)
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         feats, names = user_attribute_features(dataset, include_sensitive=self.use_sensitive)

@@ -42,14 +42,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_int, check_number
+from .._arrays import position_in_group
+from .._validation import check_bool, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ._features import item_documents, normalize_rows
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
-from .repurchase import _check_bool
 
 __all__ = ["ContentRecommender"]
 
@@ -138,8 +138,8 @@ class ContentRecommender(Recommender):
             half_life_days, "half_life_days", low=0, low_inclusive=False, owner=owner)
         self.max_features = check_int(max_features, "max_features", minimum=1, owner=owner)
         self.min_df = check_int(min_df, "min_df", minimum=1, owner=owner)
-        self.use_profiles = _check_bool(use_profiles, "use_profiles", owner)
-        self.include_sensitive = _check_bool(include_sensitive, "include_sensitive", owner)
+        self.use_profiles = check_bool(use_profiles, "use_profiles", owner=owner)
+        self.include_sensitive = check_bool(include_sensitive, "include_sensitive", owner=owner)
         if self.text_weight == 0 and self.attribute_weight == 0:
             from ..exceptions import InvalidParameterError
 
@@ -217,8 +217,8 @@ class ContentRecommender(Recommender):
         return normalize_rows(X, "l2"), terms
 
     def _decayed_history(self, inter: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_matrix:
-        u = inter["user_idx"].to_numpy()
-        i = inter["item_idx"].to_numpy()
+        u = inter[Columns.USER_IDX].to_numpy()
+        i = inter[Columns.ITEM_IDX].to_numpy()
         w = inter[Columns.WEIGHT].to_numpy(dtype=np.float64)
         if self.half_life_days is not None and len(u):
             t = inter[Columns.TIMESTAMP].to_numpy().astype("datetime64[ns]").astype(np.int64)
@@ -327,7 +327,7 @@ class ContentRecommender(Recommender):
             names = np.array([t.split(":", 1)[1] for t in self.terms_.tolist()], dtype=object)
             rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
             order = np.lexsort((-P.data, rows))
-            rank = np.arange(len(order)) - np.repeat(P.indptr[:-1], np.diff(P.indptr))
+            rank = position_in_group(rows[order])
             keep = order[rank < n_terms]
             picked = pd.Series(names[P.indices[keep]]).groupby(rows[keep]).agg("; ".join)
             filled = np.full(P.shape[0], "", dtype=object)

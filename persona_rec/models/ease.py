@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_number
+from .._validation import check_bool, check_number
 from ..dataset import Dataset
-from ..exceptions import InvalidParameterError, InvalidValueError
+from ..exceptions import InvalidValueError
 from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
@@ -74,11 +74,7 @@ class EASERecommender(Recommender):
         owner = "EASERecommender"
         self.regularization = check_number(regularization, "regularization", low=0,
                                            low_inclusive=False, owner=owner)
-        if not isinstance(binary, bool):
-            raise InvalidParameterError(
-                f"The 'binary' parameter of {owner} must be a bool, got {binary!r}."
-            )
-        self.binary = binary
+        self.binary = check_bool(binary, "binary", owner=owner)
         self.max_memory_gb = check_number(max_memory_gb, "max_memory_gb", low=0,
                                           low_inclusive=False, owner=owner)
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_int, example_values
+from .._validation import check_bool, check_choice, check_int, example_values
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import (
@@ -111,10 +111,7 @@ class FallbackChain(Recommender):
     def __init__(self, models: Sequence[Recommender | tuple[str, Recommender]],
                  fit_links: bool = True) -> None:
         links = _normalise_links(models)
-        if not isinstance(fit_links, bool):
-            raise InvalidParameterError(
-                f"The 'fit_links' parameter of FallbackChain must be a bool, got {fit_links!r}."
-            )
+        check_bool(fit_links, "fit_links", owner="FallbackChain")
         # a list is kept as given (scikit-learn's clone checks identity)
         self.models = models if isinstance(models, list) else list(models)
         self.fit_links = fit_links

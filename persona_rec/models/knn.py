@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_choice, check_int, check_number
+from .._validation import check_bool, check_choice, check_int, check_number
 from ..dataset import Dataset
 from ._threads import limit_blas_threads
 from ..persistence import Learned
@@ -83,13 +83,7 @@ class ItemKNNRecommender(Recommender):
         self.k_neighbours = check_int(k_neighbours, "k_neighbours", minimum=1, owner=owner)
         self.bm25_k1 = check_number(bm25_k1, "bm25_k1", low=0, owner=owner)
         self.bm25_b = check_number(bm25_b, "bm25_b", low=0, high=1, owner=owner)
-        if not isinstance(binary, bool):
-            from ..exceptions import InvalidParameterError
-
-            raise InvalidParameterError(
-                f"The 'binary' parameter of {owner} must be a bool, got {binary!r}."
-            )
-        self.binary = binary
+        self.binary = check_bool(binary, "binary", owner=owner)
         self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:

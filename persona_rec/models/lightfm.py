@@ -48,7 +48,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_choice, check_int, check_number
+from .._arrays import position_in_group
+from .._validation import check_bool, check_choice, check_int, check_number
 from ..dataset import Dataset
 from ..exceptions import require
 from ._features import (
@@ -61,7 +62,6 @@ from ._features import (
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
-from .repurchase import _check_bool
 
 __all__ = ["LightFMRecommender"]
 
@@ -182,12 +182,12 @@ class LightFMRecommender(Recommender):
         self.max_sampled = check_int(max_sampled, "max_sampled", minimum=1, owner=owner)
         self.epochs = check_int(epochs, "epochs", minimum=1, owner=owner)
         self.user_features = _check_user_features(user_features)
-        self.item_features = _check_bool(item_features, "item_features", owner)
-        self.user_identity = _check_bool(user_identity, "user_identity", owner)
-        self.item_identity = _check_bool(item_identity, "item_identity", owner)
-        self.normalize = _check_bool(normalize, "normalize", owner)
-        self.include_sensitive = _check_bool(include_sensitive, "include_sensitive", owner)
-        self.binary = _check_bool(binary, "binary", owner)
+        self.item_features = check_bool(item_features, "item_features", owner=owner)
+        self.user_identity = check_bool(user_identity, "user_identity", owner=owner)
+        self.item_identity = check_bool(item_identity, "item_identity", owner=owner)
+        self.normalize = check_bool(normalize, "normalize", owner=owner)
+        self.include_sensitive = check_bool(include_sensitive, "include_sensitive", owner=owner)
+        self.binary = check_bool(binary, "binary", owner=owner)
         self.random_state = check_int(random_state, "random_state", minimum=0, owner=owner)
         self.num_threads = check_int(num_threads, "num_threads", minimum=1, owner=owner)
 
@@ -306,8 +306,7 @@ class LightFMRecommender(Recommender):
             rows, feats, contrib = rows[keep], feats[keep], contrib[keep]
             order = np.lexsort((-contrib, rows))
             rows, feats = rows[order], feats[order]
-            starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1]
-            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+            rank = position_in_group(rows)
             sel = rank < n_features
             picked = pd.Series(names[feats[sel]]).groupby(rows[sel]).agg("; ".join)
             filled = np.full(len(ok), "", dtype=object)

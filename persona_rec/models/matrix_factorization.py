@@ -6,21 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_int, check_number
+from .._validation import check_bool, check_int, check_number
 from ..dataset import Dataset
-from ..exceptions import InvalidParameterError
 from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 
 __all__ = ["ALSRecommender", "BPRRecommender"]
-
-
-def _check_bool(value: Any, name: str, owner: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidParameterError(f"The '{name}' parameter of {owner} must be a bool, got {value!r}.")
-    return value
 
 
 def _check_seed(value: Any, owner: str) -> int:
@@ -138,7 +131,7 @@ class ALSRecommender(_FactorModel):
         self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
         self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
         self.alpha = check_number(alpha, "alpha", low=0, low_inclusive=False, owner=owner)
-        self.binary = _check_bool(binary, "binary", owner)
+        self.binary = check_bool(binary, "binary", owner=owner)
         self.random_state = _check_seed(random_state, owner)
         self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
 
@@ -238,7 +231,7 @@ class BPRRecommender(_FactorModel):
                                           low_inclusive=False, owner=owner)
         self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
         self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
-        self.binary = _check_bool(binary, "binary", owner)
+        self.binary = check_bool(binary, "binary", owner=owner)
         self.random_state = _check_seed(random_state, owner)
         self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
 

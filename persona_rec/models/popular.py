@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_number
+from .._validation import check_bool, check_choice, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
@@ -40,8 +40,8 @@ def _recent(dataset: Dataset, window_days: float | None) -> pd.DataFrame:
 def _item_counts(inter: pd.DataFrame, n_items: int, by: str,
                  group: np.ndarray | None = None, n_groups: int = 1) -> np.ndarray:
     """Per (group, item) popularity counts as a dense (n_groups, n_items) array."""
-    users = inter["user_idx"].to_numpy()
-    items = inter["item_idx"].to_numpy().astype(np.int64)
+    users = inter[Columns.USER_IDX].to_numpy()
+    items = inter[Columns.ITEM_IDX].to_numpy().astype(np.int64)
     g = np.zeros(len(items), dtype=np.int64) if group is None else group[users].astype(np.int64)
     keep = g >= 0
     users, items, g = users[keep], items[keep], g[keep]
@@ -230,12 +230,7 @@ class SegmentPopularRecommender(Recommender):
         self.by = check_choice(by, "by", _BY, owner=owner)
         self.window_days = _check_window(window_days, owner)
         self.shrinkage = check_number(shrinkage, "shrinkage", low=0, owner=owner)
-        if not isinstance(global_fallback, bool):
-            raise InvalidParameterError(
-                f"The 'global_fallback' parameter of {owner} must be a bool, "
-                f"got {global_fallback!r}."
-            )
-        self.global_fallback = global_fallback
+        self.global_fallback = check_bool(global_fallback, "global_fallback", owner=owner)
         self.serves_cold = global_fallback
 
     # config round trip with a Series parameter
@@ -321,7 +316,7 @@ class SegmentPopularRecommender(Recommender):
         n_items = dataset.n_items
         glob = _item_counts(inter, n_items, self.by)[0]
         hot = np.zeros(dataset.n_users, dtype=bool)
-        hot[inter["user_idx"].to_numpy()] = True
+        hot[inter[Columns.USER_IDX].to_numpy()] = True
         if self.by == "users":
             g_mass = max(1.0, float(hot.sum()))
         else:

@@ -53,10 +53,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_choice, check_int, check_number
-from ..columns import Columns
+from .._validation import check_bool, check_choice, check_int, check_number
+from ..columns import Columns, DAY_NS
 from ..dataset import Dataset
-from ..exceptions import InvalidParameterError
 from ._features import purchase_rows
 from ._threads import limit_blas_threads
 from ..persistence import Learned
@@ -92,12 +91,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "has_cycle": 0.5,
 }
 
-_DAY_NS = 86_400 * 10**9
-
-
 def _days(ts: np.ndarray) -> np.ndarray:
     """Timestamps (datetime64[ns]) as float days since the epoch."""
-    return ts.astype("datetime64[ns]").astype(np.int64) / _DAY_NS
+    return ts.astype("datetime64[ns]").astype(np.int64) / DAY_NS
 
 
 def repurchase_features(
@@ -140,8 +136,8 @@ def repurchase_features(
     if not keep.any():
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros((0, n_f))
-    u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
-    i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
+    u = inter[Columns.USER_IDX].to_numpy()[keep].astype(np.int64)
+    i = inter[Columns.ITEM_IDX].to_numpy()[keep].astype(np.int64)
     t = _days(ts_all[keep])
     now = _days(np.asarray([pd.Timestamp(as_of).to_datetime64()]))[0]
     day = np.floor(t).astype(np.int64)
@@ -236,8 +232,8 @@ def _labels(inter: pd.DataFrame, n_items: int, start: pd.Timestamp, end: pd.Time
         ts < np.datetime64(end.to_datetime64(), "ns"))
     m &= purchase_rows(inter, use_purchases)
     later = np.unique(
-        inter["user_idx"].to_numpy()[m].astype(np.int64) * n_items
-        + inter["item_idx"].to_numpy()[m].astype(np.int64)
+        inter[Columns.USER_IDX].to_numpy()[m].astype(np.int64) * n_items
+        + inter[Columns.ITEM_IDX].to_numpy()[m].astype(np.int64)
     )
     return np.isin(pu * n_items + pi, later)
 
@@ -350,13 +346,13 @@ class RepurchaseRecommender(Recommender):
         owner = "RepurchaseRecommender"
         self.horizon_days = check_number(horizon_days, "horizon_days", low=0,
                                          low_inclusive=False, owner=owner)
-        self.learn = _check_bool(learn, "learn", owner)
-        self.within_user = _check_bool(within_user, "within_user", owner)
+        self.learn = check_bool(learn, "learn", owner=owner)
+        self.within_user = check_bool(within_user, "within_user", owner=owner)
         self.n_windows = check_int(n_windows, "n_windows", minimum=1, owner=owner)
         self.min_positives = check_int(min_positives, "min_positives", minimum=1, owner=owner)
         self.C = check_number(C, "C", low=0, low_inclusive=False, owner=owner)
         self.prior_strength = check_number(prior_strength, "prior_strength", low=0, owner=owner)
-        self.use_purchases = _check_bool(use_purchases, "use_purchases", owner)
+        self.use_purchases = check_bool(use_purchases, "use_purchases", owner=owner)
         self.fill = check_choice(fill, "fill", ("popular", "none"), owner=owner)
         self.random_state = random_state if random_state is None else check_int(
             random_state, "random_state", minimum=0, owner=owner)
@@ -419,8 +415,8 @@ class RepurchaseRecommender(Recommender):
         if self.fill == "none":
             return out
         keep = purchase_rows(inter, self.use_purchases)
-        u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
-        i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
+        u = inter[Columns.USER_IDX].to_numpy()[keep].astype(np.int64)
+        i = inter[Columns.ITEM_IDX].to_numpy()[keep].astype(np.int64)
         ts = inter[Columns.TIMESTAMP].to_numpy()[keep]
         recent = ts >= np.datetime64((as_of - pd.Timedelta(days=self.horizon_days)).to_datetime64(),
                                      "ns")
@@ -538,7 +534,7 @@ class RepurchaseRecommender(Recommender):
         dataset = request.dataset
         inter = dataset.internal_interactions
         remap = self.item_map_.to_internal(dataset.item_map.external_ids, strict=False)
-        items = remap[inter["item_idx"].to_numpy()]
+        items = remap[inter[Columns.ITEM_IDX].to_numpy()]
         ok = items >= 0
         inter = inter.loc[ok].assign(item_idx=items[ok])
         as_of = dataset.time_range[1] + pd.Timedelta(seconds=1)
@@ -642,7 +638,7 @@ class BuyAgainRecommender(Recommender):
                  fill: str = "none") -> None:
         owner = "BuyAgainRecommender"
         self.tie_break = check_choice(tie_break, "tie_break", _TIE_BREAKS, owner=owner)
-        self.use_purchases = _check_bool(use_purchases, "use_purchases", owner)
+        self.use_purchases = check_bool(use_purchases, "use_purchases", owner=owner)
         self.fill = check_choice(fill, "fill", ("none", "popular"), owner=owner)
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
@@ -685,14 +681,6 @@ class BuyAgainRecommender(Recommender):
                                     len(self.item_map_), self.use_purchases, self.tie_break)
                 request.cache["buy_again_scores"] = mat
         return mat
-
-
-def _check_bool(value: Any, name: str, owner: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(
-            f"The '{name}' parameter of {owner} must be a bool, got {value!r}."
-        )
-    return bool(value)
 
 
 def _fit_logistic(X: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, float]:

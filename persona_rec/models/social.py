@@ -134,8 +134,8 @@ class SocialRecommender(Recommender):
         if self.half_life_days is not None:
             age = ((ts.max() - ts).dt.total_seconds() / 86_400.0).to_numpy()
             w = 0.5 ** (age / self.half_life_days)
-        x = sp.csr_matrix((w[keep], (inter["user_idx"].to_numpy()[keep], inter["item_idx"].to_numpy()[keep])),
-                          shape=(n_users, n_items))
+        rows, cols = inter[Columns.USER_IDX].to_numpy()[keep], inter[Columns.ITEM_IDX].to_numpy()[keep]
+        x = sp.csr_matrix((w[keep], (rows, cols)), shape=(n_users, n_items))
         x.sum_duplicates()
         self.events_matrix_ = x
 

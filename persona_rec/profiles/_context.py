@@ -19,16 +19,12 @@ import pandas as pd
 from .._text import CategorySep, category_parts, resolve_category_sep, slugify, slugify_values
 from .._time import local_time_ns
 from .._validation import as_timestamp
-from ..columns import Columns
+from ..columns import Columns, DAY_NS, PURCHASE_EVENTS
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidValueError
 
 __all__ = ["ProfileContext", "slugify", "parse_as_of", "PURCHASE_EVENTS", "DAY_NS"]
 
-#: Event types counted as purchases.
-PURCHASE_EVENTS: frozenset[str] = frozenset({"purchase", "order"})
-#: Nanoseconds in a day.
-DAY_NS = 86_400 * 10**9
 
 
 def parse_as_of(as_of: Any, name: str = "as_of") -> pd.Timestamp:

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from .._plotting import figure_to_svg, require_matplotlib
+from .._validation import check_bool
 from .._progress import get_logger
 from ..exceptions import InvalidDtypeError, InvalidParameterError
 from ..profiles.profiles import Profiles
-from ..segments._result import DEFAULT_MIN_SIZE, Segmentation
+from ..segments import DEFAULT_MIN_SIZE, Segmentation
 from ..tags.tagger import UserTags
 from . import _charts as charts
 
@@ -369,10 +370,7 @@ def build_report(
         )
     if not isinstance(title, str) or not title.strip():
         raise InvalidParameterError(f"The 'title' parameter of build_report must be a non-empty str, got {title!r}.")
-    if not isinstance(include_sensitive, bool):
-        raise InvalidDtypeError(
-            f"The 'include_sensitive' parameter of build_report must be a bool, got {include_sensitive!r}."
-        )
+    check_bool(include_sensitive, "include_sensitive", owner="build_report", error=InvalidDtypeError)
     min_size = charts.check_min_size(min_size, "build_report")
     # validate every input before drawing anything
     if evaluation is not None:

@@ -7,20 +7,20 @@ its size (it is labelled ``"<min_size"`` or merged into ``"suppressed"``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
-from .._validation import check_int
+from .._plotting import axes_or_new_figure, check_path, finish_figure
+from .._validation import check_bool, check_int
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
 from ..profiles.builders import LIFECYCLE_STAGES
 from ..profiles.profiles import Profiles
-from ..segments._result import DEFAULT_MIN_SIZE, SUPPRESSED, Segmentation
+from ..segments import DEFAULT_MIN_SIZE, SUPPRESSED, Segmentation
 from ..segments.rfm import RFMSegmentMap
 from ..tags.tagger import UserTags
 from ..tags.taxonomy import LAYERS
@@ -34,6 +34,8 @@ __all__ = [
     "plot_campaign_tactics",
     "plot_audience_funnel",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _BLUE = "#4C72B0"
 _ORANGE = "#DD8452"
@@ -67,6 +69,40 @@ def suppress_counts(counts: pd.Series, min_size: int | None) -> pd.Series:
     return out
 
 
+_CHART_PARAMETERS = """\
+ax : matplotlib Axes, optional
+    Draw here instead of on a new figure.
+min_size : int or None, default 10
+    {rule}
+path : str or pathlib.Path, optional
+    {path}
+dpi : int, default 120
+    Resolution of a written PNG.
+
+Returns
+-------
+matplotlib.figure.Figure"""
+
+
+def _chart_doc(rule: str, path: str = "Also write the figure.") -> Callable[[_F], _F]:
+    """Fill the ``{chart_parameters}`` line of a chart's docstring with the parameters every chart shares.
+
+    ``rule`` says what ``min_size`` hides in this chart, ``path`` what ``path`` writes.
+    """
+    block = _CHART_PARAMETERS.format(rule=rule, path=path).replace("\n", "\n    ").replace("\n    \n", "\n\n")
+
+    def decorate(fn: _F) -> _F:
+        fn.__doc__ = (fn.__doc__ or "").replace("{chart_parameters}", block)
+        return fn
+
+    return decorate
+
+
+def _checked(path: Any, min_size: Any, owner: str) -> tuple[Path | None, int | None]:
+    """The ``path`` and ``min_size`` arguments every chart takes, validated."""
+    return check_path(path, owner), check_min_size(min_size, owner)
+
+
 def _profiles(profiles: Any, owner: str) -> Profiles:
     if not isinstance(profiles, Profiles):
         raise InvalidDtypeError(
@@ -76,26 +112,26 @@ def _profiles(profiles: Any, owner: str) -> Profiles:
     return profiles
 
 
-def _axes(ax: Any, owner: str, width: float, height: float) -> tuple[Any, Any, bool]:
-    if ax is None:
-        fig = new_figure(owner, width, height)
-        return fig, fig.subplots(), True
-    ax = check_axes(ax, "ax", owner)
-    return figure_of(ax), ax, False
-
-
-def _finish(fig: Any, owned: bool, path: Path | None, owner: str, dpi: int) -> Any:
-    if owned:
-        fig.tight_layout()
-    save_figure(fig, path, owner, dpi=dpi)
-    return fig
-
-
 def _clean(ax: Any) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def _labelled_bars(ax: Any, labels: list[str], widths: Any, texts: list[str], *, colours: list[str],
+                   xmax: float, room: float, xlabel: str) -> None:
+    """Horizontal bars top-down, each with its text just right of its end; the x axis runs to ``room * xmax``."""
+    y = np.arange(len(labels))
+    ax.barh(y, widths, color=colours)
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    for yy, w, text in zip(y, widths, texts):
+        ax.text(w + 0.01 * xmax, yy, text, va="center", fontsize=8)
+    ax.set_xlim(0, room * xmax)
+    ax.set_xlabel(xlabel)
+    _clean(ax)
+
+
 # ------------------------------------------------------------------ RFM map
+@_chart_doc('Cells with ``1 <= users < min_size`` show ``"<min_size"``, not their count.', path='Also write the figure (``.png``, ``.svg`` or ``.pdf``).')
 def plot_rfm_map(
     profiles: Profiles,
     segments: Segmentation | None = None,
@@ -119,18 +155,7 @@ def plot_rfm_map(
     segments : Segmentation, optional
         An RFM segmentation (``method="rfm"``) whose grid names the cells;
         default the :class:`~persona_rec.segments.RFMSegmentMap` default map.
-    ax : matplotlib Axes, optional
-        Draw here instead of on a new figure.
-    min_size : int or None, default 10
-        Cells with ``1 <= users < min_size`` show ``"<min_size"``, not their count.
-    path : str or pathlib.Path, optional
-        Also write the figure (``.png``, ``.svg`` or ``.pdf``).
-    dpi : int, default 120
-        Resolution of a written PNG.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {chart_parameters}
 
     Raises
     ------
@@ -140,8 +165,7 @@ def plot_rfm_map(
         A score column is missing.
     """
     owner = "plot_rfm_map"
-    path = check_path(path, owner)
-    min_size = check_min_size(min_size, owner)
+    path, min_size = _checked(path, min_size, owner)
     frame = _profiles(profiles, owner).frame
     grid = RFMSegmentMap().grid()
     x_name = "fm"
@@ -162,7 +186,7 @@ def plot_rfm_map(
     np.add.at(counts, (5 - r[ok].astype(np.int64), xs[ok].astype(np.int64) - 1), 1)
     names = grid.to_numpy(dtype=object)
 
-    fig, ax, owned = _axes(ax, owner, 7.5, 5.6)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.5, 5.6)
     hidden = is_small(counts, min_size)
     shown = np.where(hidden, 0, counts).astype(float)
     ax.imshow(shown, cmap="Blues", vmin=0, vmax=max(float(shown.max()), 1.0), aspect="auto")
@@ -187,10 +211,11 @@ def plot_rfm_map(
     n_none = int((~ok).sum())
     ax.set_title(f"RFM map: {int(ok.sum()):,} users with R and {x_name.upper()} scores"
                  + (f" ({n_none:,} without)" if n_none else ""))
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 # ------------------------------------------------------------- lifecycle
+@_chart_doc('Stages with ``1 <= users < min_size`` get no bar, only ``"<min_size"``.')
 def plot_lifecycle_funnel(
     profiles: Profiles,
     *,
@@ -208,22 +233,10 @@ def plot_lifecycle_funnel(
     ----------
     profiles : Profiles
         Needs ``lifecycle_stage``.
-    ax : matplotlib Axes, optional
-        Draw here instead of on a new figure.
-    min_size : int or None, default 10
-        Stages with ``1 <= users < min_size`` get no bar, only ``"<min_size"``.
-    path : str or pathlib.Path, optional
-        Also write the figure.
-    dpi : int, default 120
-        Resolution of a written PNG.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {chart_parameters}
     """
     owner = "plot_lifecycle_funnel"
-    path = check_path(path, owner)
-    min_size = check_min_size(min_size, owner)
+    path, min_size = _checked(path, min_size, owner)
     frame = _profiles(profiles, owner).frame
     if "lifecycle_stage" not in frame.columns:
         raise MissingColumnError(f"profiles is missing column 'lifecycle_stage' needed by {owner}.")
@@ -231,7 +244,7 @@ def plot_lifecycle_funnel(
     order = list(LIFECYCLE_STAGES) + sorted({str(s) for s in stage.dropna()} - set(LIFECYCLE_STAGES))
     counts = stage.astype(str).where(stage.notna()).value_counts().reindex(order, fill_value=0)
     total = max(int(counts.sum()), 1)
-    fig, ax, owned = _axes(ax, owner, 7.5, 0.55 * len(order) + 1.4)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.5, 0.55 * len(order) + 1.4)
     widest = max(int(counts.max()), 1)
     hidden = is_small(counts.to_numpy(), min_size)
     for y, (name, n) in enumerate(counts.items()):
@@ -251,10 +264,11 @@ def plot_lifecycle_funnel(
     ax.set_xticks([])
     ax.spines[["top", "right", "bottom"]].set_visible(False)
     ax.set_title(f"Lifecycle stages of {int(counts.sum()):,} users")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 # ------------------------------------------------------------------ tags
+@_chart_doc('Tags held by ``1 <= users < min_size`` are not drawn.')
 def plot_top_tags(
     user_tags: UserTags,
     *,
@@ -277,26 +291,14 @@ def plot_top_tags(
         Tags per user (with a taxonomy for layers).
     n : int, default 5
         Tags per layer.
-    ax : matplotlib Axes, optional
-        Draw here instead of on a new figure.
     include_sensitive : bool, default False
         Whether sensitive tags (age band, gender, ...) may be drawn.
-    min_size : int or None, default 10
-        Tags held by ``1 <= users < min_size`` are not drawn.
-    path : str or pathlib.Path, optional
-        Also write the figure.
-    dpi : int, default 120
-        Resolution of a written PNG.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {chart_parameters}
     """
     owner = "plot_top_tags"
-    path = check_path(path, owner)
-    min_size = check_min_size(min_size, owner)
+    path, min_size = _checked(path, min_size, owner)
     table = top_tags_table(user_tags, n=n, include_sensitive=include_sensitive, min_size=min_size)
-    fig, ax, owned = _axes(ax, owner, 8.0, 0.24 * max(len(table), 1) + 1.5)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 8.0, 0.24 * max(len(table), 1) + 1.5)
     y = np.arange(len(table))
     colours = [_LAYER_COLOURS.get(str(lyr), _BLUE) for lyr in table["layer"]]
     ax.barh(y, table["share"].to_numpy(dtype=float), color=colours)
@@ -309,7 +311,7 @@ def plot_top_tags(
     _clean(ax)
     hidden = table.attrs.get("n_sensitive_hidden", 0)
     ax.set_title(f"Top {n} tags per layer" + (f" ({hidden} sensitive tags hidden)" if hidden else ""))
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 def top_tags_table(
@@ -326,8 +328,7 @@ def top_tags_table(
             f"got {type(user_tags).__name__}."
         )
     n = check_int(n, "n", minimum=1, owner="plot_top_tags")
-    if not isinstance(include_sensitive, bool):
-        raise InvalidDtypeError(f"include_sensitive must be a bool, got {include_sensitive!r}.")
+    check_bool(include_sensitive, "include_sensitive", owner="plot_top_tags", error=InvalidDtypeError)
     counts = user_tags.counts("tag", include_sensitive=True)
     sensitive = counts["sensitive"].to_numpy(dtype=bool)
     keep = counts["n_users"].to_numpy() > 0
@@ -419,6 +420,7 @@ def _two_series(ax: Any, table: pd.DataFrame, horizontal: bool, min_size: int | 
     _clean(ax)
 
 
+@_chart_doc('Bands preferred by ``1 <= users < min_size`` show ``"<min_size users"``.')
 def plot_price_bands(
     profiles: Profiles,
     *,
@@ -438,29 +440,18 @@ def plot_price_bands(
     ----------
     profiles : Profiles
         Needs the ``price_band`` affinity (items with prices).
-    ax : matplotlib Axes, optional
-        Draw here instead of on a new figure.
-    min_size : int or None, default 10
-        Bands preferred by ``1 <= users < min_size`` show ``"<min_size users"``.
-    path : str or pathlib.Path, optional
-        Also write the figure.
-    dpi : int, default 120
-        Resolution of a written PNG.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {chart_parameters}
     """
     owner = "plot_price_bands"
-    path = check_path(path, owner)
-    min_size = check_min_size(min_size, owner)
+    path, min_size = _checked(path, min_size, owner)
     table = affinity_table(_profiles(profiles, owner), "price_band", "top_price_band", min_size=min_size)
-    fig, ax, owned = _axes(ax, owner, 7.0, 4.2)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.0, 4.2)
     _two_series(ax, table, horizontal=False, min_size=min_size)
     ax.set_title(f"Price bands ({table.attrs['n_active_users']:,} users with activity)")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
+@_chart_doc('Categories preferred by ``1 <= users < min_size`` show ``"<min_size users"``.')
 def plot_categories(
     profiles: Profiles,
     *,
@@ -481,31 +472,19 @@ def plot_categories(
         Category level (``top_category`` / ``top_category_l2``).
     n : int, default 12
         Categories shown, by share of activity.
-    ax : matplotlib Axes, optional
-        Draw here instead of on a new figure.
-    min_size : int or None, default 10
-        Categories preferred by ``1 <= users < min_size`` show ``"<min_size users"``.
-    path : str or pathlib.Path, optional
-        Also write the figure.
-    dpi : int, default 120
-        Resolution of a written PNG.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {chart_parameters}
     """
     owner = "plot_categories"
-    path = check_path(path, owner)
-    min_size = check_min_size(min_size, owner)
+    path, min_size = _checked(path, min_size, owner)
     if level not in (1, 2):
         raise InvalidParameterError(f"The 'level' parameter of {owner} must be 1 or 2, got {level!r}.")
     n = check_int(n, "n", minimum=1, owner=owner)
     top_col = "top_category" if level == 1 else "top_category_l2"
     table = affinity_table(_profiles(profiles, owner), f"category_l{level}", top_col, min_size=min_size, n=n)
-    fig, ax, owned = _axes(ax, owner, 8.0, 0.5 * max(len(table), 1) + 1.6)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 8.0, 0.5 * max(len(table), 1) + 1.6)
     _two_series(ax, table, horizontal=True, min_size=min_size)
     ax.set_title(f"Top {len(table)} level-{level} categories ({table.attrs['n_active_users']:,} users with activity)")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 # ---------------------------------------------------------------- campaign
@@ -537,6 +516,7 @@ def tactic_table(plan: pd.DataFrame, *, min_size: int | None = DEFAULT_MIN_SIZE)
     return out
 
 
+@_chart_doc('Tactics with ``1 <= users < min_size`` are merged into ``"suppressed"``.')
 def plot_campaign_tactics(
     campaign: pd.DataFrame,
     *,
@@ -551,37 +531,21 @@ def plot_campaign_tactics(
     ----------
     campaign : pandas.DataFrame
         One row per user with a ``tactic`` column.
-    ax : matplotlib Axes, optional
-        Draw here instead of on a new figure.
-    min_size : int or None, default 10
-        Tactics with ``1 <= users < min_size`` are merged into ``"suppressed"``.
-    path : str or pathlib.Path, optional
-        Also write the figure.
-    dpi : int, default 120
-        Resolution of a written PNG.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {chart_parameters}
     """
     owner = "plot_campaign_tactics"
-    path = check_path(path, owner)
-    min_size = check_min_size(min_size, owner)
+    path, min_size = _checked(path, min_size, owner)
     table = tactic_table(campaign, min_size=min_size)
-    fig, ax, owned = _axes(ax, owner, 7.0, 0.45 * max(len(table), 1) + 1.4)
-    y = np.arange(len(table))
-    colours = [_GREY if t == SUPPRESSED else _BLUE for t in table["tactic"]]
-    ax.barh(y, table["n_users"].to_numpy(), color=colours)
-    ax.set_yticks(y, table["tactic"].tolist())
-    ax.invert_yaxis()
-    xmax = float(table["n_users"].max()) if len(table) else 1.0
-    for yy, v, s in zip(y, table["n_users"], table["share"]):
-        ax.text(v + 0.01 * xmax, yy, f"{v:,} ({s:.0%})", va="center", fontsize=8)
-    ax.set_xlim(0, 1.3 * xmax)
-    ax.set_xlabel("users")
-    _clean(ax)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.0, 0.45 * max(len(table), 1) + 1.4)
+    n_users = table["n_users"].to_numpy()
+    _labelled_bars(
+        ax, table["tactic"].tolist(), n_users,
+        [f"{v:,} ({s:.0%})" for v, s in zip(n_users, table["share"])],
+        colours=[_GREY if t == SUPPRESSED else _BLUE for t in table["tactic"]],
+        xmax=float(n_users.max()) if len(table) else 1.0, room=1.3, xlabel="users",
+    )
     ax.set_title(f"Campaign plan: {len(campaign):,} users by tactic")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)
 
 
 def funnel_of(audience: pd.DataFrame) -> dict[str, int]:
@@ -599,6 +563,7 @@ def funnel_of(audience: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in funnel.items()}
 
 
+@_chart_doc('Steps with ``1 <= users < min_size`` show ``"<min_size"``.')
 def plot_audience_funnel(
     audience: pd.DataFrame,
     *,
@@ -613,37 +578,22 @@ def plot_audience_funnel(
     ----------
     audience : pandas.DataFrame
         The ``select_audience`` result (its ``attrs["funnel"]``).
-    ax : matplotlib Axes, optional
-        Draw here instead of on a new figure.
-    min_size : int or None, default 10
-        Steps with ``1 <= users < min_size`` show ``"<min_size"``.
-    path : str or pathlib.Path, optional
-        Also write the figure.
-    dpi : int, default 120
-        Resolution of a written PNG.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    {chart_parameters}
     """
     owner = "plot_audience_funnel"
-    path = check_path(path, owner)
-    min_size = check_min_size(min_size, owner)
+    path, min_size = _checked(path, min_size, owner)
     funnel = funnel_of(audience)
     steps = list(funnel)
     values = np.array([funnel[s] for s in steps], dtype=np.int64)
     hidden = is_small(values, min_size)
-    fig, ax, owned = _axes(ax, owner, 7.0, 0.5 * len(steps) + 1.4)
-    y = np.arange(len(steps))
-    ax.barh(y, np.where(hidden, 0, values), color=[_ORANGE if i == len(steps) - 1 else _BLUE for i in y])
-    ax.set_yticks(y, steps)
-    ax.invert_yaxis()
-    xmax = max(float(values.max()) if len(values) else 1.0, 1.0)
-    for yy, v, h in zip(y, values, hidden):
-        ax.text((0 if h else v) + 0.01 * xmax, yy, f"<{min_size}" if h else f"{v:,}", va="center", fontsize=8)
-    ax.set_xlim(0, 1.2 * xmax)
-    ax.set_xlabel("users left after the step")
-    _clean(ax)
+    fig, ax, owned = axes_or_new_figure(ax, owner, 7.0, 0.5 * len(steps) + 1.4)
+    _labelled_bars(
+        ax, steps, np.where(hidden, 0, values),
+        [f"<{min_size}" if h else f"{v:,}" for v, h in zip(values, hidden)],
+        colours=[_ORANGE if i == len(steps) - 1 else _BLUE for i in range(len(steps))],
+        xmax=max(float(values.max()) if len(values) else 1.0, 1.0), room=1.2,
+        xlabel="users left after the step",
+    )
     ax.set_title(f"Audience selection: {values[-1]:,} users selected" if len(values) and not hidden[-1]
                  else "Audience selection")
-    return _finish(fig, owned, path, owner, dpi)
+    return finish_figure(fig, owned, path, owner, dpi)

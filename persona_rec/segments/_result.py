@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._types import ProfileSource
 from .._validation import check_choice, check_int, check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
@@ -56,7 +57,7 @@ DEFAULT_DESCRIBE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _profile_frame(profiles: Any, name: str = "profiles") -> pd.DataFrame:
+def _profile_frame(profiles: ProfileSource, name: str = "profiles") -> pd.DataFrame:
     """Return the profile frame of a Profiles object (or a DataFrame as is)."""
     frame = profiles if isinstance(profiles, pd.DataFrame) else getattr(profiles, "frame", None)
     if not isinstance(frame, pd.DataFrame):
@@ -67,7 +68,7 @@ def _profile_frame(profiles: Any, name: str = "profiles") -> pd.DataFrame:
     return frame
 
 
-def _sensitive_columns(profiles: Any) -> frozenset[str]:
+def _sensitive_columns(profiles: ProfileSource) -> frozenset[str]:
     return frozenset(getattr(profiles, "sensitive_columns", frozenset()) or ())
 
 
@@ -310,7 +311,7 @@ class Segmentation:
         return Segmentation(values, segments=new_order, method=self.method, info=self.info)
 
     # ---------------------------------------------------------------- reports
-    def _aligned_frame(self, profiles: Any) -> pd.DataFrame:
+    def _aligned_frame(self, profiles: ProfileSource) -> pd.DataFrame:
         frame = _profile_frame(profiles)
         missing = self._labels.index.difference(frame.index)
         if len(missing):
@@ -322,7 +323,7 @@ class Segmentation:
 
     def _feature_columns(
         self,
-        profiles: Any,
+        profiles: ProfileSource,
         frame: pd.DataFrame,
         columns: Sequence[str] | None,
         include_sensitive: bool,
@@ -379,7 +380,7 @@ class Segmentation:
 
     def feature_means(
         self,
-        profiles: Any,
+        profiles: ProfileSource,
         columns: Sequence[str] | None = None,
         *,
         min_size: int | None = DEFAULT_MIN_SIZE,
@@ -505,7 +506,7 @@ class Segmentation:
 
     def describe(
         self,
-        profiles: Any = None,
+        profiles: ProfileSource | None = None,
         user_tags: Any = None,
         *,
         min_size: int | None = DEFAULT_MIN_SIZE,
@@ -679,7 +680,7 @@ class Segmentation:
 
     def report(
         self,
-        profiles: Any = None,
+        profiles: ProfileSource | None = None,
         user_tags: Any = None,
         *,
         min_size: int | None = DEFAULT_MIN_SIZE,
@@ -710,7 +711,7 @@ class Segmentation:
     def plot(
         self,
         path: str | Path | None = None,
-        profiles: Any = None,
+        profiles: ProfileSource | None = None,
         *,
         ax: Any = None,
         columns: Sequence[str] | None = None,

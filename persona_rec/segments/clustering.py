@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._types import ProfileSource
 from .._validation import check_choice, check_int, example_values
 from ..exceptions import (
     EmptyInputError,
@@ -28,7 +29,7 @@ _SMALL_CELLS = 2_000_000  # users x features below which k-means runs single-thr
 _MAX_DENSE = 50_000_000  # cells; dense float32 up to 200 MB
 
 
-def _active_mask(profiles: Any, frame: pd.DataFrame, X: sp.csr_matrix) -> np.ndarray:
+def _active_mask(profiles: ProfileSource, frame: pd.DataFrame, X: sp.csr_matrix) -> np.ndarray:
     """Users with at least one event (``n_events > 0``; else a non-empty feature row)."""
     if "n_events" in frame.columns:
         n = frame["n_events"].to_numpy(dtype=np.float64, na_value=0.0)
@@ -227,7 +228,7 @@ class KMeansSegmenter:
         return ks
 
     # ------------------------------------------------------------- features
-    def _matrix(self, profiles: Any, frame: pd.DataFrame) -> tuple[Any, list[str]]:
+    def _matrix(self, profiles: ProfileSource, frame: pd.DataFrame) -> tuple[Any, list[str]]:
         """Feature matrix (csr, or dense with NaN for frame columns) and names."""
         if self.features == "all":
             if not hasattr(profiles, "features"):
@@ -370,7 +371,7 @@ class KMeansSegmenter:
         return X
 
     # ------------------------------------------------------------------ fit
-    def fit(self, profiles: Any) -> KMeansSegmenter:
+    def fit(self, profiles: ProfileSource) -> KMeansSegmenter:
         """Cluster the users of ``profiles``.
 
         Parameters
@@ -476,7 +477,7 @@ class KMeansSegmenter:
         labels = pd.Series(pd.Categorical.from_codes(codes, categories=names), index=index)
         return Segmentation(labels, segments=names, method="kmeans", info=dict(self.info_))
 
-    def predict(self, profiles: Any) -> Segmentation:
+    def predict(self, profiles: ProfileSource) -> Segmentation:
         """Assign the users of (possibly refreshed) ``profiles`` to the fitted clusters.
 
         Raises
@@ -506,12 +507,12 @@ class KMeansSegmenter:
             ranks = self.cluster_rank_[self.kmeans_.predict(Z)]
         return self._to_segmentation(frame.index, mask, ranks)
 
-    def fit_assign(self, profiles: Any) -> Segmentation:
+    def fit_assign(self, profiles: ProfileSource) -> Segmentation:
         """:meth:`fit` then return ``segmentation_``."""
         return self.fit(profiles).segmentation_
 
 
-def kmeans_segments(profiles: Any, **options: Any) -> Segmentation:
+def kmeans_segments(profiles: ProfileSource, **options: Any) -> Segmentation:
     """Cluster ``profiles`` with ``KMeansSegmenter(**options)``; see that class.
 
     Parameters

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
+from .._types import ProfileSource
 from .._validation import check_int
 from ..exceptions import InvalidDtypeError, InvalidParameterError
 from ._result import DEFAULT_MIN_SIZE, SUPPRESSED, Segmentation
@@ -19,7 +20,7 @@ __all__ = ["plot_segments"]
 def plot_segments(
     segmentation: Segmentation,
     path: str | Path | None = None,
-    profiles: Any = None,
+    profiles: ProfileSource | None = None,
     *,
     ax: Any = None,
     columns: Sequence[str] | None = None,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._types import ProfileSource
 from .._validation import check_choice, example_values
 from ..exceptions import (
     InvalidDtypeError,
@@ -238,7 +239,7 @@ class RFMSegmentMap:
             )
         return values
 
-    def assign(self, profiles: Any) -> Segmentation:
+    def assign(self, profiles: ProfileSource) -> Segmentation:
         """Assign every user of ``profiles`` to a segment.
 
         Parameters
@@ -295,7 +296,7 @@ class RFMSegmentMap:
         )
 
 
-def rfm_segments(profiles: Any, segment_map: RFMSegmentMap | None = None) -> Segmentation:
+def rfm_segments(profiles: ProfileSource, segment_map: RFMSegmentMap | None = None) -> Segmentation:
     """Segment users with an RFM segment map (default :class:`RFMSegmentMap`).
 
     Parameters

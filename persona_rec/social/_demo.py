@@ -17,7 +17,7 @@ def demo_section(random_state: int = 0) -> str:
     from sklearn.metrics import roc_auc_score
 
     from ..datasets.social import synthetic_social
-    from ..demo import format_table
+    from .._text import format_table
     from ..feedback import SentimentModel, feedback_features, feedback_taxonomy_tags
     from ..tags import Tagger, Taxonomy
     from .graph import SocialGraph, social_features

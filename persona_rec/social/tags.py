@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._types import ProfileSource
 from .._validation import check_int, check_number
 from ..exceptions import InvalidDtypeError, InvalidValueError
 from ..tags.taxonomy import Tag
@@ -92,7 +93,7 @@ def social_taxonomy_tags(
     return tags
 
 
-def join_profile_columns(profiles: Any, *frames: pd.DataFrame) -> Any:
+def join_profile_columns(profiles: ProfileSource, *frames: pd.DataFrame) -> Any:
     """Profiles with extra per-user columns (social or feedback features) joined onto the frame.
 
     Users of ``profiles`` missing from a frame get NaN (a rule on a NaN column is

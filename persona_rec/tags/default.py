@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._types import ProfileSource
 from .._validation import check_int, check_number
 from ..exceptions import InvalidParameterError
 from .expressions import is_valid_tag_id
@@ -47,7 +48,7 @@ def _quote(value: str) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _frame(profiles: Any) -> pd.DataFrame | None:
+def _frame(profiles: ProfileSource) -> pd.DataFrame | None:
     """The profile frame restricted to users known at as_of (they alone shape the taxonomy)."""
     if profiles is None:
         return None
@@ -77,7 +78,7 @@ def _value_tags(frame: pd.DataFrame | None, column: str, parent: str, label: str
 
 
 def default_taxonomy_tags(
-    profiles: Any = None,
+    profiles: ProfileSource | None = None,
     *,
     interest_threshold: float = 0.2,
     interest_levels: int = 2,

@@ -25,6 +25,7 @@ from typing import Any, Union
 import numpy as np
 import scipy.sparse as sp
 
+from .._validation import check_bool
 from ..exceptions import (
     InvalidDtypeError,
     InvalidParameterError,
@@ -32,6 +33,7 @@ from ..exceptions import (
     TaxonomyError,
     UnknownIdError,
 )
+from ._grammar import BoolParser, Lexicon
 
 __all__ = [
     "TagExpression",
@@ -45,7 +47,6 @@ __all__ = [
 TAG_ID_CHARS = frozenset("/_-.")
 #: Words that are operators in tag expressions (case-insensitive).
 RESERVED_WORDS = frozenset({"and", "or", "not"})
-_MAX_DEPTH = 100
 _MAX_LENGTH = 100_000
 
 
@@ -80,58 +81,18 @@ def is_valid_tag_id(tag_id: Any) -> bool:
     )
 
 
-def _syntax_error(kind: str, text: str, pos: int, what: str) -> RuleSyntaxError:
-    shown = text if len(text) <= 200 else text[:200] + "..."
-    caret = " " * min(pos, 203) + "^"
-    return RuleSyntaxError(
-        f"{kind} {text!r} is malformed at position {pos}: {what}\n  {shown}\n  {caret}"
-    )
-
-
-# --------------------------------------------------------------------------- tokens
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # "TAG", "AND", "OR", "NOT", "LPAREN", "RPAREN", "END"
-    text: str
-    pos: int
-
-
-_PUNCT = {"&": "AND", "|": "OR", "!": "NOT", "(": "LPAREN", ")": "RPAREN"}
-_WORDS = {"and": "AND", "or": "OR", "not": "NOT"}
-
-
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-        elif ch in _PUNCT:
-            # accept the doubled C-style forms "&&" and "||" as well
-            if ch in "&|" and i + 1 < n and text[i + 1] == ch:
-                tokens.append(_Token(_PUNCT[ch], ch * 2, i))
-                i += 2
-            else:
-                tokens.append(_Token(_PUNCT[ch], ch, i))
-                i += 1
-        elif _is_tag_char(ch):
-            j = i
-            while j < n and _is_tag_char(text[j]):
-                j += 1
-            word = text[i:j]
-            tokens.append(_Token(_WORDS.get(word.lower(), "TAG"), word, i))
-            i = j
-        else:
-            raise _syntax_error(
-                "Tag expression",
-                text,
-                i,
-                f"unexpected character {ch!r}; tag ids may contain letters, digits, "
-                "'/', '_', '-', '.', and the operators are & | ! ( ) and/or/not.",
-            )
-    tokens.append(_Token("END", "", n))
-    return tokens
+#: The expression language's tokens (read by the shared core in :mod:`persona_rec.tags._grammar`):
+#: words are tag ids, ``and``/``or``/``not`` are operators.
+_LEXICON = Lexicon(
+    label="Tag expression",
+    keywords=RESERVED_WORDS,
+    word_start=_is_tag_char,
+    word_char=_is_tag_char,
+    bad_char=lambda ch: (
+        f"unexpected character {ch!r}; tag ids may contain letters, digits, "
+        "'/', '_', '-', '.', and the operators are & | ! ( ) and/or/not."
+    ),
+)
 
 
 # --------------------------------------------------------------------------- AST
@@ -159,78 +120,28 @@ class _Or:
 _Node = Union[_Tag, _Not, _And, _Or]
 
 
-class _Parser:
+class _Parser(BoolParser):
+    """Tag expressions: the shared boolean layer over tag ids."""
+
+    noun = "expression"
+    trailing = "an operator '&', '|' or the end of the expression"
+
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = _tokenize(text)
-        self.i = 0
-        self.depth = 0
+        super().__init__(text, _LEXICON)
 
-    def peek(self) -> _Token:
-        return self.tokens[self.i]
+    def make_bool(self, op: str, parts: tuple) -> _Node:
+        return _Or(parts) if op == "or" else _And(parts)
 
-    def take(self) -> _Token:
-        tok = self.tokens[self.i]
-        self.i += 1
-        return tok
+    def make_not(self, node: _Node) -> _Node:
+        return _Not(node)
 
-    def error(self, tok: _Token, expected: str) -> RuleSyntaxError:
-        found = "the end of the expression" if tok.kind == "END" else repr(tok.text)
-        return _syntax_error("Tag expression", self.text, tok.pos, f"expected {expected} but found {found}.")
-
-    def parse(self) -> _Node:
-        if self.peek().kind == "END":
-            raise _syntax_error("Tag expression", self.text, 0, "the expression is empty.")
-        node = self.expr()
-        tok = self.peek()
-        if tok.kind != "END":
-            raise self.error(tok, "an operator '&', '|' or the end of the expression")
-        return node
-
-    def enter(self, tok: _Token) -> None:
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise _syntax_error(
-                "Tag expression", self.text, tok.pos, f"nesting deeper than {_MAX_DEPTH} levels."
-            )
-
-    def expr(self) -> _Node:
-        parts = [self.and_expr()]
-        while self.peek().kind == "OR":
-            self.take()
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else _Or(tuple(parts))
-
-    def and_expr(self) -> _Node:
-        parts = [self.not_expr()]
-        while self.peek().kind == "AND":
-            self.take()
-            parts.append(self.not_expr())
-        return parts[0] if len(parts) == 1 else _And(tuple(parts))
-
-    def not_expr(self) -> _Node:
-        tok = self.peek()
-        if tok.kind == "NOT":
-            self.take()
-            self.enter(tok)
-            node = _Not(self.not_expr())
-            self.depth -= 1
-            return node
-        return self.atom()
-
-    def atom(self) -> _Node:
+    def operand(self) -> _Node:
         tok = self.take()
-        if tok.kind == "TAG":
+        if tok.kind == "NAME":
             return _Tag(tok.text, tok.pos)
-        if tok.kind == "LPAREN":
-            self.enter(tok)
-            node = self.expr()
-            close = self.take()
-            if close.kind != "RPAREN":
-                raise self.error(close, f"')' to close the '(' at position {tok.pos}")
-            self.depth -= 1
-            return node
-        raise self.error(tok, "a tag id, '(' or '!'")
+        if tok.kind == "LP":
+            return self.group(tok)
+        raise self.err(tok, "a tag id, '(' or '!'")
 
 
 def _collect(node: _Node, out: dict[str, int]) -> None:
@@ -375,10 +286,7 @@ class TagExpression:
         >>> parse_tag_expression("a | b").validate(["a", "b", "c"])
         TagExpression('a | b')
         """
-        if not isinstance(allow_sensitive, bool):
-            raise InvalidParameterError(
-                f"The 'allow_sensitive' parameter must be a bool, got {allow_sensitive!r}."
-            )
+        check_bool(allow_sensitive, "allow_sensitive")
         if hasattr(taxonomy, "tag_ids"):
             known = set(taxonomy.tag_ids)
             sensitive = frozenset(getattr(taxonomy, "sensitive_ids", frozenset()))

@@ -49,6 +49,7 @@ import pandas as pd
 import scipy.sparse as sp
 from pandas.api import types as pdt
 
+from .._types import ProfileSource
 from ..exceptions import (
     InvalidDtypeError,
     InvalidValueError,
@@ -57,10 +58,10 @@ from ..exceptions import (
     UnknownIdError,
 )
 from ..profiles.profiles import KNOWN_COLUMN
+from ._grammar import BoolParser, Lexicon, Token
 
 __all__ = ["Rule", "parse_rule", "RuleContext", "FUNCTIONS"]
 
-_MAX_DEPTH = 100
 _MAX_LENGTH = 20_000
 _KEYWORDS = {"and", "or", "not", "in", "is", "null", "true", "false"}
 #: Whitelisted functions: name -> (min args, max args, description).
@@ -74,106 +75,21 @@ FUNCTIONS: dict[str, tuple[int, int, str]] = {
 }
 
 
-def _syntax_error(text: str, pos: int, what: str) -> RuleSyntaxError:
-    shown = text if len(text) <= 200 else text[:200] + "..."
-    caret = " " * min(pos, 203) + "^"
-    return RuleSyntaxError(f"Rule {text!r} is malformed at position {pos}: {what}\n  {shown}\n  {caret}")
+def _bad_char(ch: str) -> str:
+    hint = " (use == to compare)" if ch == "=" else ""
+    return f"unexpected character {ch!r}{hint}."
 
 
-# --------------------------------------------------------------------------- tokenizer
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # NAME QNAME NUM STR OP KW LP RP LB RB COMMA END
-    value: Any
-    pos: int
-    text: str
-
-
-_TWO_CHAR = {">=", "<=", "==", "!=", "&&", "||"}
-_ONE_CHAR = {">", "<", "!", "&", "|", "+", "-", "*", "/"}
-
-
-def _tokenize(text: str) -> list[_Tok]:
-    toks: list[_Tok] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch.isdigit() or (ch == "." and i + 1 < n and text[i + 1].isdigit()):
-            j = i
-            while j < n and text[j].isdigit():
-                j += 1
-            if j < n and text[j] == ".":
-                j += 1
-                while j < n and text[j].isdigit():
-                    j += 1
-            if j < n and text[j] in "eE":
-                k = j + 1
-                if k < n and text[k] in "+-":
-                    k += 1
-                if k < n and text[k].isdigit():
-                    while k < n and text[k].isdigit():
-                        k += 1
-                    j = k
-            if j < n and (text[j].isalpha() or text[j] == "_"):
-                raise _syntax_error(text, j, f"a number cannot be followed by {text[j]!r}.")
-            lit = text[i:j]
-            value: Any = float(lit) if any(c in lit for c in ".eE") else int(lit)
-            toks.append(_Tok("NUM", value, i, lit))
-            i = j
-            continue
-        if ch.isalpha() or ch == "_":
-            j = i
-            while j < n and (text[j].isalnum() or text[j] == "_"):
-                j += 1
-            word = text[i:j]
-            if word.lower() in _KEYWORDS:
-                toks.append(_Tok("KW", word.lower(), i, word))
-            else:
-                toks.append(_Tok("NAME", word, i, word))
-            i = j
-            continue
-        if ch in "\"'`":
-            j, buf = i + 1, []
-            while j < n and text[j] != ch:
-                if text[j] == "\\" and j + 1 < n and text[j + 1] in ("\\", ch):
-                    buf.append(text[j + 1])
-                    j += 2
-                else:
-                    buf.append(text[j])
-                    j += 1
-            if j >= n:
-                what = "column name" if ch == "`" else "string"
-                raise _syntax_error(text, i, f"unterminated {what} starting with {ch}.")
-            s = "".join(buf)
-            if ch == "`":
-                if not s:
-                    raise _syntax_error(text, i, "empty `` column name.")
-                toks.append(_Tok("NAME", s, i, text[i : j + 1]))
-            else:
-                toks.append(_Tok("STR", s, i, text[i : j + 1]))
-            i = j + 1
-            continue
-        two = text[i : i + 2]
-        if two in _TWO_CHAR:
-            toks.append(_Tok("OP", {"&&": "&", "||": "|"}.get(two, two), i, two))
-            i += 2
-            continue
-        if ch in _ONE_CHAR:
-            toks.append(_Tok("OP", ch, i, ch))
-            i += 1
-            continue
-        simple = {"(": "LP", ")": "RP", "[": "LB", "]": "RB", ",": "COMMA"}
-        if ch in simple:
-            toks.append(_Tok(simple[ch], ch, i, ch))
-            i += 1
-            continue
-        hint = " (use == to compare)" if ch == "=" else ""
-        raise _syntax_error(text, i, f"unexpected character {ch!r}{hint}.")
-    toks.append(_Tok("END", None, n, ""))
-    return toks
+#: The rule language's tokens (read by the shared core in :mod:`persona_rec.tags._grammar`).
+_LEXICON = Lexicon(
+    label="Rule",
+    keywords=frozenset(_KEYWORDS),
+    numbers=True,
+    quotes=True,
+    operators=frozenset({">=", "<=", "==", "!=", "&&", "||", ">", "<", "!", "&", "|", "+", "-", "*", "/"}),
+    punctuation="()[],",
+    bad_char=_bad_char,
+)
 
 
 # --------------------------------------------------------------------------- AST
@@ -243,74 +159,22 @@ _BOOL_NODES = (_Cmp, _In, _IsNull, _Bool, _Not)
 _Node = Union[_Col, _Lit, _Call, _Arith, _Neg, _Cmp, _In, _IsNull, _Bool, _Not]
 
 
-class _Parser:
+class _Parser(BoolParser):
+    """The rule language: the shared boolean layer over comparisons, arithmetic and calls."""
+
+    noun = "rule"
+    trailing = "an operator or the end of the rule"
+
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.toks = _tokenize(text)
-        self.i = 0
-        self.depth = 0
+        super().__init__(text, _LEXICON)
 
-    # helpers
-    def peek(self, k: int = 0) -> _Tok:
-        return self.toks[min(self.i + k, len(self.toks) - 1)]
+    def make_bool(self, op: str, parts: tuple) -> _Node:
+        return _Bool(op, parts)
 
-    def take(self) -> _Tok:
-        t = self.toks[self.i]
-        self.i += 1
-        return t
+    def make_not(self, node: _Node) -> _Node:
+        return _Not(node)
 
-    def is_kw(self, word: str, k: int = 0) -> bool:
-        t = self.peek(k)
-        return t.kind == "KW" and t.value == word
-
-    def is_op(self, *ops: str) -> bool:
-        t = self.peek()
-        return t.kind == "OP" and t.value in ops
-
-    def err(self, tok: _Tok, expected: str) -> RuleSyntaxError:
-        found = "the end of the rule" if tok.kind == "END" else repr(tok.text)
-        return _syntax_error(self.text, tok.pos, f"expected {expected} but found {found}.")
-
-    def enter(self, tok: _Tok) -> None:
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise _syntax_error(self.text, tok.pos, f"nesting deeper than {_MAX_DEPTH} levels.")
-
-    def leave(self) -> None:
-        self.depth -= 1
-
-    # grammar
-    def parse(self) -> _Node:
-        if self.peek().kind == "END":
-            raise _syntax_error(self.text, 0, "the rule is empty.")
-        node = self.or_expr()
-        t = self.peek()
-        if t.kind != "END":
-            raise self.err(t, "an operator or the end of the rule")
-        return node
-
-    def or_expr(self) -> _Node:
-        parts = [self.and_expr()]
-        while self.is_kw("or") or self.is_op("|"):
-            self.take()
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else _Bool("or", tuple(parts))
-
-    def and_expr(self) -> _Node:
-        parts = [self.not_expr()]
-        while self.is_kw("and") or self.is_op("&"):
-            self.take()
-            parts.append(self.not_expr())
-        return parts[0] if len(parts) == 1 else _Bool("and", tuple(parts))
-
-    def not_expr(self) -> _Node:
-        t = self.peek()
-        if (t.kind == "KW" and t.value == "not") or (t.kind == "OP" and t.value == "!"):
-            self.take()
-            self.enter(t)
-            node = _Not(self.not_expr())
-            self.leave()
-            return node
+    def operand(self) -> _Node:
         return self.comparison()
 
     def comparison(self) -> _Node:
@@ -321,9 +185,7 @@ class _Parser:
             right = self.additive()
             nxt = self.peek()
             if nxt.kind == "OP" and nxt.value in (">=", ">", "<=", "<", "==", "!="):
-                raise _syntax_error(
-                    self.text, nxt.pos, "comparisons cannot be chained; join them with 'and'."
-                )
+                raise self.error(nxt.pos, "comparisons cannot be chained; join them with 'and'.")
             return _Cmp(t.value, left, right, t.pos)
         if self.is_kw("in") or (self.is_kw("not") and self.is_kw("in", 1)):
             negate = self.is_kw("not")
@@ -401,29 +263,19 @@ class _Parser:
         if t.kind == "KW" and t.value in ("true", "false"):
             return _Lit(t.value == "true")
         if t.kind == "KW" and t.value == "null":
-            raise _syntax_error(self.text, t.pos, "null can only be tested with 'is null' / 'is not null'.")
+            raise self.error(t.pos, "null can only be tested with 'is null' / 'is not null'.")
         if t.kind == "NAME":
             if self.peek().kind == "LP" and not t.text.startswith("`"):
                 return self.call(t)
             return _Col(t.value, t.pos)
         if t.kind == "LP":
-            self.enter(t)
-            node = self.or_expr()
-            close = self.take()
-            if close.kind != "RP":
-                raise self.err(close, f"')' to close the '(' at position {t.pos}")
-            self.leave()
-            return node
+            return self.group(t)
         raise self.err(t, "a column, number, string, true/false, function call or '('")
 
-    def call(self, name: _Tok) -> _Node:
+    def call(self, name: Token) -> _Node:
         fname = name.value.lower()
         if fname not in FUNCTIONS:
-            raise _syntax_error(
-                self.text,
-                name.pos,
-                f"unknown function {name.value!r}; allowed functions: {sorted(FUNCTIONS)}.",
-            )
+            raise self.error(name.pos, f"unknown function {name.value!r}; allowed functions: {sorted(FUNCTIONS)}.")
         lp = self.take()  # LP
         self.enter(lp)
         args: list[_Node] = []
@@ -440,15 +292,11 @@ class _Parser:
         self.leave()
         lo, hi, doc = FUNCTIONS[fname]
         if not lo <= len(args) <= hi:
-            raise _syntax_error(
-                self.text, name.pos, f"{fname}() takes {lo} argument(s), got {len(args)}: {doc}."
-            )
+            raise self.error(name.pos, f"{fname}() takes {lo} argument(s), got {len(args)}: {doc}.")
         if fname in ("affinity", "affinity_rank"):
             for a in args:
                 if not (isinstance(a, _Lit) and isinstance(a.value, str)):
-                    raise _syntax_error(
-                        self.text, name.pos, f"{fname}() takes two string literals: {doc}."
-                    )
+                    raise self.error(name.pos, f"{fname}() takes two string literals: {doc}.")
         return _Call(fname, tuple(args), name.pos)
 
 
@@ -560,7 +408,7 @@ class RuleContext:
         bare frame (then affinity functions are unavailable).
     """
 
-    def __init__(self, profiles: Any) -> None:
+    def __init__(self, profiles: ProfileSource) -> None:
         if isinstance(profiles, pd.DataFrame):
             frame, affinities = profiles, {}
         elif hasattr(profiles, "frame"):
@@ -846,7 +694,7 @@ class Rule:
     def __hash__(self) -> int:
         return hash(self._root)
 
-    def check(self, profiles: Any, *, owner: str = "", as_condition: bool | None = None) -> None:
+    def check(self, profiles: ProfileSource, *, owner: str = "", as_condition: bool | None = None) -> None:
         """Check that every referenced column and affinity exists, and types fit.
 
         Parameters
@@ -905,7 +753,7 @@ class Rule:
                 for v in n.values:
                     _check_literal_type(ctx.frame[n.operand.name], v, who, self._text)
 
-    def evaluate(self, profiles: Any) -> np.ndarray:
+    def evaluate(self, profiles: ProfileSource) -> np.ndarray:
         """Evaluate a condition: one bool per profile row.
 
         Parameters
@@ -932,7 +780,7 @@ class Rule:
         self.check(ctx, as_condition=True)
         return _cond(self._root, ctx)
 
-    def values(self, profiles: Any) -> np.ndarray:
+    def values(self, profiles: ProfileSource) -> np.ndarray:
         """Evaluate a value expression: one float per profile row (NaN when null).
 
         A bare column gives its values (booleans as 0/1); a condition gives

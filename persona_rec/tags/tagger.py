@@ -13,7 +13,8 @@ import scipy.sparse as sp
 
 from .. import persistence
 from .._progress import get_logger, progress
-from .._validation import check_number, example_values
+from .._types import ProfileSource
+from .._validation import check_bool, check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
     CorruptFileError,
@@ -167,10 +168,7 @@ class UserTags:
         return f"UserTags(n_users={self.n_users}, n_tags={self.n_tags}, n_assignments={self._matrix.nnz})"
 
     def _tag_mask(self, include_sensitive: bool) -> np.ndarray:
-        if not isinstance(include_sensitive, bool):
-            raise InvalidParameterError(
-                f"The 'include_sensitive' parameter must be a bool, got {include_sensitive!r}."
-            )
+        check_bool(include_sensitive, "include_sensitive")
         keep = np.ones(self.n_tags, dtype=bool)
         if not include_sensitive:
             keep = np.array([t not in self._sensitive for t in self._tags], dtype=bool)
@@ -544,11 +542,7 @@ class Tagger:
         self.taxonomy = taxonomy
         self.confidence_floor = check_number(confidence_floor, "confidence_floor", low=0, high=1,
                                              low_inclusive=False, owner="Tagger")
-        if not isinstance(rollup_sensitive, bool):
-            raise InvalidParameterError(
-                f"The 'rollup_sensitive' parameter of Tagger must be a bool, got {rollup_sensitive!r}."
-            )
-        self.rollup_sensitive = rollup_sensitive
+        self.rollup_sensitive = check_bool(rollup_sensitive, "rollup_sensitive", owner="Tagger")
 
     def _rollup_children(self) -> list[list[int]]:
         """For each tag column, the child columns that roll up into it."""
@@ -564,7 +558,7 @@ class Tagger:
             kids[index[p]].append(index[t])
         return kids
 
-    def assign(self, profiles: Any, *, verbose: bool | None = None) -> UserTags:
+    def assign(self, profiles: ProfileSource, *, verbose: bool | None = None) -> UserTags:
         """Tag every user of ``profiles``.
 
         Start and end are logged (logger ``persona_rec``, INFO).

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._types import ProfileSource
 from .. import persistence
 from ..exceptions import (
     CorruptFileError,
@@ -500,7 +501,7 @@ class Taxonomy:
         return [t for t in self._order if self._layer[t] == layer]
 
     # ------------------------------------------------------------------ validation against data
-    def validate(self, profiles: Any) -> "Taxonomy":
+    def validate(self, profiles: ProfileSource) -> "Taxonomy":
         """Check every rule against a Profiles (or look-alike / frame).
 
         Checks that referenced columns and affinity values exist, literal
@@ -544,7 +545,7 @@ class Taxonomy:
 
     # ------------------------------------------------------------------ default
     @classmethod
-    def default(cls, profiles: Any = None, **options: Any) -> "Taxonomy":
+    def default(cls, profiles: ProfileSource | None = None, **options: Any) -> "Taxonomy":
         """The default e-commerce taxonomy (see ``docs/tags.md`` for every tag).
 
         Parameters

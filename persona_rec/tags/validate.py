@@ -25,15 +25,14 @@ import numpy as np
 import pandas as pd
 
 from .._text import category_item_mask
-from .._validation import check_int, check_number
-from ..columns import Columns
+from .._validation import as_timestamp, check_int, check_number
+from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import (
     InvalidDtypeError,
     InvalidParameterError,
     InvalidValueError,
     UnknownIdError,
 )
-from ..profiles._context import parse_as_of
 from .tagger import UserTags, diff
 
 __all__ = [
@@ -74,7 +73,7 @@ DEFAULT_CHECKS: dict[str, str] = {
 
 
 def _window(dataset: Any, as_of: Any, window_days: float) -> tuple[pd.Timestamp, pd.Timestamp]:
-    start = parse_as_of(as_of)
+    start = as_timestamp(as_of, "as_of")
     days = check_number(window_days, "window_days", low=0, low_inclusive=False,
                         owner="next_window_outcomes")
     return start, start + pd.Timedelta(days=days)
@@ -122,9 +121,9 @@ def next_window_outcomes(
     ts = inter[Columns.TIMESTAMP].to_numpy()
     keep = (ts >= start.to_datetime64()) & (ts < end.to_datetime64())
     if Columns.EVENT in inter.columns:
-        keep &= inter[Columns.EVENT].astype(str).str.lower().isin(["purchase", "order"]).to_numpy()
-    u = inter["user_idx"].to_numpy()[keep]
-    it = inter["item_idx"].to_numpy()[keep]
+        keep &= inter[Columns.EVENT].astype(str).str.lower().isin(PURCHASE_EVENTS).to_numpy()
+    u = inter[Columns.USER_IDX].to_numpy()[keep]
+    it = inter[Columns.ITEM_IDX].to_numpy()[keep]
     n = dataset.n_users
     items = dataset.item_attributes()
     list_price = (pd.to_numeric(items[Columns.PRICE], errors="coerce").to_numpy(dtype=float)

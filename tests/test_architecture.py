@@ -1,0 +1,161 @@
+"""The import structure that docs/architecture.md describes, checked on the code.
+
+Data flows Dataset -> profiles -> tags/segments -> models -> evaluation/marketing, on a ground
+floor of shared mechanisms. A module may import from its own floor or from floors below it,
+never from above (lazy imports inside functions count too), and no files of different folders
+may import each other in a circle.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+import persona_rec
+
+PACKAGE = Path(persona_rec.__file__).parent
+
+#: Floor of each top-level module or sub-package of persona_rec (docs/architecture.md).
+FLOORS: dict[str, tuple[float, str]] = {
+    **{name: (0, "ground") for name in (
+        "exceptions", "columns", "_validation", "_time", "_text", "_arrays", "_types", "_params",
+        "_progress", "_lazy", "cleaning", "identifiers", "persistence", "_plotting", "categories",
+    )},
+    **{name: (1, "data") for name in ("dataset", "_ingest", "_dataset_io", "datasets")},
+    "profiles": (2, "profiles"),
+    "tags": (3, "tags"),
+    "segments": (3, "segments"),
+    "social": (3.5, "social"),
+    "feedback": (3.5, "feedback"),
+    "content": (3.5, "content"),
+    "models": (4, "models"),
+    "evaluation": (5, "evaluation"),
+    "marketing": (5, "marketing"),
+    "spark": (5.5, "spark"),
+    "report": (6, "faces"),
+    "cli": (6, "faces"),
+    "demo": (6, "faces"),
+    "__main__": (6, "faces"),
+}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = ("persona_rec",) + path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _imports(modules: dict[str, Path]) -> dict[str, set[tuple[str, int]]]:
+    """Module -> (imported persona_rec module, line) for every import statement, lazy ones included."""
+    edges: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")
+                if node.level:
+                    base = base[: len(base) - (node.level - 1)]
+                    target = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    target = node.module or ""
+                candidates = [target] + [f"{target}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                candidates = [a.name for a in node.names]
+            else:
+                continue
+            for target in candidates:
+                if target in modules and target != name:
+                    edges[name].add((target, node.lineno))
+    return edges
+
+
+def _floor(module: str) -> tuple[float, str] | None:
+    parts = module.split(".")
+    return FLOORS.get(parts[1]) if len(parts) > 1 else None
+
+
+MODULES = _modules()
+EDGES = _imports(MODULES)
+
+
+def test_every_top_level_module_has_a_floor() -> None:
+    tops = {m.split(".")[1] for m in MODULES if m.count(".") >= 1}
+    assert tops - set(FLOORS) == set(), "add the new module or package to FLOORS and docs/architecture.md"
+
+
+def test_the_import_reader_sees_imports() -> None:
+    # a reader that found nothing would pass the checks below vacuously
+    assert ("persona_rec.tags._grammar" in {t for t, _ in EDGES["persona_rec.tags.rules"]})
+    assert sum(len(v) for v in EDGES.values()) > 300
+
+
+def test_no_import_runs_up_the_flow() -> None:
+    up = []
+    for source, targets in EDGES.items():
+        here = _floor(source)
+        for target, line in targets:
+            there = _floor(target)
+            if here is not None and there is not None and there[0] > here[0]:
+                up.append(f"{source}:{line} imports {target} ({here[1]} -> {there[1]})")
+    assert up == []
+
+
+def _strongly_connected(edges: dict[str, set[str]]) -> list[set[str]]:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[set[str]] = []
+
+    def visit(v: str) -> None:  # recursion depth is bounded by the module count (~150)
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            out.append(component)
+
+    for v in list(edges):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _folder(module: str) -> str:
+    path = MODULES[module]
+    return str(path.parent.relative_to(PACKAGE.parent))
+
+
+def test_no_import_circle_between_folders() -> None:
+    # package faces (__init__.py) hand names on; a circle through one is not a circle of the code
+    graph = {s: {t for t, _ in ts if MODULES[t].name != "__init__.py"}
+             for s, ts in EDGES.items() if MODULES[s].name != "__init__.py"}
+    circles = [sorted(c) for c in _strongly_connected(graph) if len({_folder(m) for m in c}) > 1]
+    assert circles == []
+
+
+@pytest.mark.parametrize("planted", [
+    {"a.x": {"b.y"}, "b.y": {"a.x"}},
+    {"a.x": {"a.y"}, "a.y": {"b.z"}, "b.z": {"a.x"}},
+])
+def test_the_circle_finder_finds_a_planted_circle(planted: dict[str, set[str]]) -> None:
+    assert any(len(c) >= 2 for c in _strongly_connected(planted))
