@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._arrays import position_in_group
 from .._params import ParamsMixin
 from .._progress import get_logger
 from .._validation import check_choice, check_int, example_values
@@ -672,10 +673,7 @@ class Recommender(ParamsMixin):
         """The ``k`` best ``(row, col, val)`` entries per row: score desc, ties by lower col."""
         order = np.lexsort((cols, -vals, rows))
         rows, cols, vals = rows[order], cols[order], vals[order]
-        starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1] if len(rows) else \
-            np.zeros(0, dtype=np.int64)
-        rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-        top = rank < k
+        top = position_in_group(rows) < k
         return rows[top], cols[top], vals[top]
 
     @staticmethod

@@ -331,12 +331,12 @@ class PersonaRecommender(Recommender):
         truth_all = dataset.get_user_item_matrix(binary=True)
         if len(hot) > 50_000:
             pool = np.sort(rng.choice(hot, size=50_000, replace=False))
-            users_all = dataset.internal_interactions["user_idx"].to_numpy()
+            users_all = dataset.internal_interactions[Columns.USER_IDX].to_numpy()
             dataset = dataset.filter_interactions(np.isin(users_all, pool))
             hot = pool
         sample = np.sort(rng.choice(hot, size=min(len(hot), 10_000), replace=False))
         fold = rng.permutation(len(sample)) % 5
-        inter_users = dataset.internal_interactions["user_idx"].to_numpy()
+        inter_users = dataset.internal_interactions[Columns.USER_IDX].to_numpy()
         ndcg: dict[str, list[np.ndarray]] = {name: [] for name in candidates}
         from ._request import RecommendRequest
 

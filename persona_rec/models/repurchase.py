@@ -556,8 +556,8 @@ def _order_counts(inter: pd.DataFrame, n_users: int, n_items: int, use_purchases
     (``"recency"``: 0 at the first event of the log, just below 1 at the last).
     """
     keep = purchase_rows(inter, use_purchases)
-    u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
-    i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
+    u = inter[Columns.USER_IDX].to_numpy()[keep].astype(np.int64)
+    i = inter[Columns.ITEM_IDX].to_numpy()[keep].astype(np.int64)
     ts = inter[Columns.TIMESTAMP].to_numpy()[keep].astype("datetime64[ns]").astype(np.int64)
     day = ts // (86_400 * 10**9)
     if "order_id" in inter.columns:
@@ -675,7 +675,7 @@ class BuyAgainRecommender(Recommender):
                 ds = request.dataset
                 inter = ds.internal_interactions
                 remap = self.item_map_.to_internal(ds.item_map.external_ids, strict=False)
-                items = remap[inter["item_idx"].to_numpy()]
+                items = remap[inter[Columns.ITEM_IDX].to_numpy()]
                 ok = items >= 0
                 mat = _order_counts(inter.loc[ok].assign(item_idx=items[ok]), ds.n_users,
                                     len(self.item_map_), self.use_purchases, self.tie_break)

@@ -45,10 +45,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ...columns import Columns
+from ...columns import DAY_NS, Columns
 from ...dataset import Dataset
 from ...exceptions import InvalidParameterError
-from .validation import DAY_NS
 
 __all__ = [
     "FeatureContext",
@@ -124,8 +123,8 @@ class FeatureContext:
         ts = inter[Columns.TIMESTAMP].to_numpy().astype("datetime64[ns]")
         keep = ts < self.as_of
         return {
-            "u": inter["user_idx"].to_numpy(np.int64)[keep],
-            "i": inter["item_idx"].to_numpy(np.int64)[keep],
+            "u": inter[Columns.USER_IDX].to_numpy(np.int64)[keep],
+            "i": inter[Columns.ITEM_IDX].to_numpy(np.int64)[keep],
             "day": ts[keep].astype(np.int64) / DAY_NS,
             "w": inter[Columns.WEIGHT].to_numpy(np.float64)[keep],
         }

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..._arrays import position_in_group
 from ..._validation import check_int
 from ...exceptions import InvalidDtypeError, InvalidParameterError
 from .._request import RecommendRequest
@@ -260,8 +261,7 @@ def ndcg_per_row(rows: np.ndarray, hits: np.ndarray, n_rows: int, n_labels: np.n
     ndarray (n_rows,) of float; NaN where ``n_labels == 0``.
     """
     if len(rows):
-        starts = np.r_[0, np.flatnonzero(rows[1:] != rows[:-1]) + 1]
-        pos = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+        pos = position_in_group(rows)
         top = pos < k
         dcg = np.bincount(rows[top], weights=np.where(hits[top], _DISC[pos[top]], 0.0),
                           minlength=n_rows)

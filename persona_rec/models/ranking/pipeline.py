@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..._arrays import position_in_group
 from ..._progress import get_logger, progress
 from ..._validation import check_choice, check_int, check_number
 from ...columns import Columns
@@ -348,9 +349,7 @@ class CandidateRankingModel(Recommender):
             z = np.where(fin, (sc_f - mean[r]) / (np.sqrt(var[r]) + 1e-9), np.nan)
             # rank in the generator's own list (1-based), NaN when not proposed
             tk = tr * n_items + tc
-            starts_g = np.r_[0, np.flatnonzero(tr[1:] != tr[:-1]) + 1] if len(tr) else \
-                np.zeros(0, dtype=np.int64)
-            pos = np.arange(len(tr)) - np.repeat(starts_g, np.diff(np.r_[starts_g, len(tr)]))
+            pos = position_in_group(tr)
             order = np.argsort(tk)
             idx = np.searchsorted(tk[order], keys)
             idx = np.minimum(idx, max(len(tk) - 1, 0))

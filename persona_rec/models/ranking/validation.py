@@ -30,13 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from ...columns import Columns
+from ...columns import DAY_NS, Columns
 from ...dataset import Dataset
 from ...exceptions import EmptyInputError
 
-__all__ = ["InternalSplit", "internal_split", "data_kind", "DAY_NS"]
-
-DAY_NS = 86_400 * 10**9
+__all__ = ["InternalSplit", "internal_split", "data_kind"]
 _VALIDATION = ("auto", "time", "random")
 
 
@@ -105,8 +103,8 @@ def data_kind(dataset: Dataset, repeat_threshold: float = 0.05) -> dict[str, Any
     # informative: more than a handful of distinct times, spread over > 2 days,
     # and not one time shared by most rows
     informative = bool(n_distinct >= 10 and span_days > 2.0 and share > 0.001)
-    u = inter["user_idx"].to_numpy(np.int64)
-    i = inter["item_idx"].to_numpy(np.int64)
+    u = inter[Columns.USER_IDX].to_numpy(np.int64)
+    i = inter[Columns.ITEM_IDX].to_numpy(np.int64)
     occasion = ts // DAY_NS if informative else np.arange(n)
     pair = u * dataset.n_items + i
     # distinct (pair, occasion) rows, then pairs with >= 2 of them
@@ -169,8 +167,8 @@ def internal_split(
     kind = data_kind(dataset) if kind is None else kind
     inter = dataset.internal_interactions
     n_items = dataset.n_items
-    u = inter["user_idx"].to_numpy(np.int64)
-    i = inter["item_idx"].to_numpy(np.int64)
+    u = inter[Columns.USER_IDX].to_numpy(np.int64)
+    i = inter[Columns.ITEM_IDX].to_numpy(np.int64)
     ts = inter[Columns.TIMESTAMP].to_numpy().astype("datetime64[ns]")
     keys = u * n_items + i
     rng = np.random.default_rng(random_state)
