@@ -46,9 +46,9 @@ import pandas as pd
 from .._progress import get_logger
 from .._text import category_parts
 from .._validation import check_choice, check_int, check_number
-from ..columns import Columns
+from ..columns import PURCHASE_EVENTS, Columns
 from ..dataset import Dataset
-from ..exceptions import InvalidParameterError, NotFittedError
+from ..exceptions import InvalidDtypeError, InvalidParameterError, NotFittedError
 from ..persistence import Learned
 from .attributes import AttributeRecommender
 from .base import Recommender
@@ -228,8 +228,9 @@ class PersonaRecommender(Recommender):
 
     # ------------------------------------------------------------ the plan
     def generator_plan(self, dataset: Dataset,
-                       kind: Mapping[str, Any] | None = None) -> tuple[list[CandidateGenerator],
-                                                                       dict[str, str]]:
+                       kind: Mapping[str, Any] | None = None,
+                       social_graph: Any = None) -> tuple[list[CandidateGenerator],
+                                                          dict[str, str]]:
         """The candidate generators chosen for ``dataset`` and why.
 
         Parameters
@@ -237,6 +238,9 @@ class PersonaRecommender(Recommender):
         dataset : Dataset
         kind : dict, optional
             Output of :func:`~persona_rec.models.ranking.data_kind`.
+        social_graph : SocialGraph, optional
+            Adds a "bought by people you follow" generator
+            (:class:`~persona_rec.models.SocialRecommender`).
 
         Returns
         -------
@@ -286,13 +290,61 @@ class PersonaRecommender(Recommender):
         else:
             gens.append(CandidateGenerator(PopularRecommender(), n_small, name="popular"))
             plan["popular"] = "all-time popularity (timestamps are not informative)"
+        if social_graph is not None:
+            from .social import SocialRecommender
+
+            inter = dataset.internal_interactions
+            bought = sorted(set(PURCHASE_EVENTS) & set(
+                inter["event"].astype(str).unique())) if "event" in inter.columns else []
+            gens.append(CandidateGenerator(
+                SocialRecommender(events=tuple(bought) if bought else None,
+                                  half_life_days=self.window_days if kind["time_informative"]
+                                  else None),
+                n_small, name="social", fit_params={"graph": social_graph}))
+            plan["social"] = ("social graph given: what the accounts a user follows bought "
+                              "(recency-weighted)")
         return gens, plan
 
     # ------------------------------------------------------------------ fit
+    def fit(self, dataset: Dataset, profiles: Any = None, *,
+            social_graph: Any = None) -> PersonaRecommender:
+        """Fit the two-stage model, the attribute-only link and popularity.
+
+        Parameters
+        ----------
+        dataset : Dataset
+        profiles : Profiles, optional
+            Accepted for the common interface (profile features are built
+            internally, point-in-time, from ``dataset``).
+        social_graph : SocialGraph, optional
+            Who follows whom (:class:`~persona_rec.social.SocialGraph`): adds a
+            "bought by people you follow" candidate generator whose score and
+            rank become reranker features. Used at fit time only; a saved
+            model serves without it.
+
+        Returns
+        -------
+        PersonaRecommender
+        """
+        if social_graph is not None:
+            from ..social import SocialGraph
+
+            if not isinstance(social_graph, SocialGraph):
+                raise InvalidDtypeError(
+                    f"PersonaRecommender.fit: social_graph must be a SocialGraph, got "
+                    f"{type(social_graph).__name__}.")
+        self._social_graph = social_graph
+        try:
+            super().fit(dataset, profiles)
+        finally:
+            del self._social_graph
+        return self
+
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         kind = data_kind(dataset)
         self.data_kind_ = kind
-        gens, plan = self.generator_plan(dataset, kind)
+        gens, plan = self.generator_plan(dataset, kind,
+                                         getattr(self, "_social_graph", None))
         self.generators_plan_ = plan
         _log.info("PersonaRecommender: data %s; generators %s", kind, [g.name for g in gens])
         ranker = CandidateRankingModel(

@@ -145,3 +145,37 @@ def test_explicit_recommend_signature():
     assert "kwargs" not in params
     assert list(params)[:3] == ["self", "user_ids", "k"]
     assert set(inspect.signature(Recommender.recommend).parameters) == set(params)
+
+
+def test_social_graph_adds_a_bought_by_people_you_follow_generator(tmp_path):
+    from persona_rec.datasets.social import synthetic_social
+    from persona_rec.exceptions import InvalidDtypeError
+    from persona_rec.models import SocialRecommender
+    from persona_rec.social import SocialGraph
+
+    data = synthetic_social(500, 120, 8_000, adoption_rate=0.3, random_state=3)
+    graph = SocialGraph.from_edges(data.edges)
+    model = PersonaRecommender(random_state=0, tune_generators=False, n_candidates=20)
+    model.fit(data.dataset, social_graph=graph)
+    ranker = model.ranker_
+    assert "social" in model.generators_plan_
+    assert "social" in ranker.generator_names_
+    social = ranker.generators_[ranker.generator_names_.index("social")]
+    assert isinstance(social, SocialRecommender) and social.followees_.nnz > 0
+    assert "social" in ranker.guard_["new"]
+    assert "social:score" in ranker.feature_names_
+    # the social generator proposes candidates: some served rows name it
+    users = data.dataset.user_map.external_ids[data.dataset.hot_user_mask()][:80]
+    reco = model.recommend(users, k=10)
+    why = model.explain(reco)
+    assert why["proposed_by"].str.contains("social").any()
+    # saved and loaded without the graph: the same lists
+    path = tmp_path / "persona_social.npz"
+    model.save(path)
+    again = PersonaRecommender.load(path)
+    pd.testing.assert_frame_equal(again.recommend(users, k=10), reco)
+    # a clone keeps the graph for its generator (refit works)
+    clone = ranker.clone()
+    assert clone.generators[-1].fit_params["graph"] is graph
+    with pytest.raises(InvalidDtypeError, match="social_graph"):
+        PersonaRecommender().fit(data.dataset, social_graph=data.edges)

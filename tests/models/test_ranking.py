@@ -459,3 +459,20 @@ def test_batch_scores_sparse_forms_match_dense_scores(factory, masked, shop):
     rows = np.repeat(np.arange(len(users)), 30)
     cols = np.random.default_rng(0).integers(0, dense.shape[1], len(rows))
     np.testing.assert_array_equal(fast.at(rows, cols), dense[rows, cols])
+
+
+def test_generator_fit_params_reach_the_model_fit():
+    seen = {}
+
+    class Recording(PopularRecommender):
+        def fit(self, dataset, profiles=None, *, marker=None):
+            seen["marker"] = marker
+            return super().fit(dataset, profiles)
+
+    shop_ = synthetic(n_users=60, n_items=30, n_events=900, random_state=0).dataset
+    g = CandidateGenerator(Recording(), 5, fit_params={"marker": 42})
+    g.fit(g.configs()[0], shop_)
+    assert seen["marker"] == 42
+    assert "fit_params=['marker']" in repr(g)
+    with pytest.raises(InvalidParameterError, match="fit_params"):
+        CandidateGenerator(PopularRecommender(), 5, fit_params=[("marker", 1)])

@@ -44,6 +44,12 @@ class CandidateGenerator:
         Parameter overrides tried on the internal validation split; the best
         (by NDCG@10 of the generator alone) is kept. ``None``: the model's
         own parameters only.
+    fit_params : dict, optional
+        Extra keyword arguments of the model's ``fit`` (e.g.
+        ``{"graph": social_graph}`` for
+        :class:`~persona_rec.models.SocialRecommender`). They are used when
+        fitting, not saved with the model: a loaded model serves without
+        them, but refitting it needs them again.
 
     Examples
     --------
@@ -54,7 +60,8 @@ class CandidateGenerator:
     """
 
     def __init__(self, model: Recommender, n_candidates: int = 100, name: str | None = None,
-                 param_grid: Sequence[Mapping[str, Any]] | None = None) -> None:
+                 param_grid: Sequence[Mapping[str, Any]] | None = None,
+                 fit_params: Mapping[str, Any] | None = None) -> None:
         if not isinstance(model, Recommender):
             raise InvalidDtypeError(
                 f"CandidateGenerator: model must be a persona_rec Recommender, got "
@@ -86,6 +93,11 @@ class CandidateGenerator:
                 raise InvalidParameterError(
                     f"CandidateGenerator {self.name!r}: param_grid must not be empty.")
         self.param_grid = grid
+        if fit_params is not None and not isinstance(fit_params, Mapping):
+            raise InvalidParameterError(
+                f"CandidateGenerator {self.name!r}: fit_params must be a dict of keyword "
+                f"arguments of {type(model).__name__}.fit, got {type(fit_params).__name__}.")
+        self.fit_params = dict(fit_params or {})
 
     def configs(self) -> list[dict[str, Any]]:
         """Full parameter dicts to try (the model's own when there is no grid)."""
@@ -96,9 +108,14 @@ class CandidateGenerator:
         """An unfitted model with ``params``."""
         return type(self.model)(**dict(params))
 
+    def fit(self, params: Mapping[str, Any], dataset: Any) -> Recommender:
+        """A model with ``params`` fitted on ``dataset`` (with :attr:`fit_params`)."""
+        return self.build(params).fit(dataset, **self.fit_params)
+
     def __repr__(self) -> str:
+        extra = f", fit_params={sorted(self.fit_params)}" if self.fit_params else ""
         return (f"CandidateGenerator({self.model!r}, n_candidates={self.n_candidates}, "
-                f"name={self.name!r}, param_grid={self.param_grid!r})")
+                f"name={self.name!r}, param_grid={self.param_grid!r}{extra})")
 
 
 def dense_scores(model: Recommender, user_idx: np.ndarray) -> np.ndarray:

@@ -251,10 +251,11 @@ class CandidateRankingModel(Recommender):
         return cls(**params)
 
     def clone(self) -> CandidateRankingModel:
-        """An unfitted copy with the same configuration."""
-        return type(self)._from_json_params(self._json_params()) if (
-            self.reranker is None or isinstance(self.reranker, LGBMReranker)) else \
-            type(self)(**{**self.get_params(), "reranker": self.reranker.clone()})
+        """An unfitted copy with the same configuration (generators' ``fit_params`` kept)."""
+        gens = [CandidateGenerator(g.model.clone(), g.n_candidates, g.name, g.param_grid,
+                                   g.fit_params) for g in self.generators]
+        reranker = None if self.reranker is None else self.reranker.clone()
+        return type(self)(**{**self.get_params(), "generators": gens, "reranker": reranker})
 
     def _make_reranker(self) -> Reranker:
         base = self.reranker if self.reranker is not None else LGBMReranker(
@@ -438,7 +439,7 @@ class CandidateRankingModel(Recommender):
             best: tuple[float, Recommender, dict[str, Any], dict[str, Any]] | None = None
             tried = []
             for params in configs:
-                model = g.build(params).fit(hist)
+                model = g.fit(params, hist)
                 score = self._evaluate_alone(model, users, seen, label_keys, n_labels, n_items)
                 override = {k: v for p in (g.param_grid or []) for k, v in params.items()
                             if k in p}
@@ -506,7 +507,7 @@ class CandidateRankingModel(Recommender):
             del X, cand
 
         # 4) refit generators on all the data; serving feature states at the end of the data
-        self.generators_ = [g.build(p).fit(dataset) for g, p in zip(self.generators,
+        self.generators_ = [g.fit(p, dataset) for g, p in zip(self.generators,
                                                                     best_params)]
         self.generator_names_ = names
         self.n_candidates_ = np.asarray(n_cands, dtype=np.int64)
