@@ -51,7 +51,7 @@ def run(seed: int, n_users: int) -> list[dict]:
     split = next_period_split(ds, cut, "60D", filter_already_seen=True)
     truth = data.social_truth[data.social_truth["timestamp"] >= cut]
     truth = truth[truth["user_id"].isin(split.test_users)]
-    influencers = set(data.user_truth.loc[data.user_truth["is_influencer"], "user_id"])
+    influencers = set(data.user_truth.index[data.user_truth["is_influencer"].to_numpy()])
     truth = truth[truth["from_user"].isin(influencers)]  # adoptions of influencers' items
     social = SocialRecommender(half_life_days=30.0)
     models = {
