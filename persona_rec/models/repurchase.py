@@ -384,6 +384,7 @@ class RepurchaseRecommender(Recommender):
         "item_population_": Learned.array("f", "items", 4, optional=True),
         "global_prior_": Learned.value(float, optional=True),
         "purchases_only_": Learned.value(bool, optional=True),
+        "order_ids_": Learned.ids(None, optional=True),
     }
 
     serves_hot = True
@@ -479,8 +480,14 @@ class RepurchaseRecommender(Recommender):
                             "order_id") if c in inter.columns]
         log = inter.loc[keep, cols]
         order = np.argsort(log["user_idx"].to_numpy(), kind="stable")
-        self.purchases_ = log.iloc[order].reset_index(drop=True).astype(
+        log = log.iloc[order].reset_index(drop=True).astype(
             {"user_idx": np.int64, "item_idx": np.int64})
+        self.order_ids_ = None
+        if "order_id" in log.columns:  # int codes (fast to group); the ids map recent orders
+            codes, uniques = pd.factorize(log["order_id"], use_na_sentinel=True)
+            log["order_id"] = np.where(codes >= 0, codes, np.nan)  # float: NaN stays missing
+            self.order_ids_ = np.asarray(uniques, dtype=object)
+        self.purchases_ = log
 
     def _fill_scores(self, inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp) -> np.ndarray:
         """Scores in (-1, 0) from recent then all-time buyers; -inf for never-bought items."""
@@ -631,6 +638,14 @@ class RepurchaseRecommender(Recommender):
         if self.purchases_only_ and Columns.EVENT in new.columns:
             new = new[purchase_mask(new)]
         new = new[[c for c in log.columns if c in new.columns]]
+        if "order_id" in new.columns and getattr(self, "order_ids_", None) is not None:
+            raw = new["order_id"].to_numpy()
+            code = pd.Index(self.order_ids_).get_indexer(raw).astype(np.float64)
+            fresh = code < 0
+            if fresh.any():  # orders after fit: new codes (missing ids stay missing)
+                extra = pd.factorize(raw[fresh], use_na_sentinel=True)[0]
+                code[fresh] = np.where(extra >= 0, len(self.order_ids_) + extra, np.nan)
+            new = new.assign(order_id=code)
         inter = pd.concat([log.iloc[take], new], ignore_index=True)
         as_of = pd.Timestamp(self.as_of_)
         if len(new):

@@ -208,6 +208,7 @@ def test_recent_events_errors(shop, knn):
         knn.recommend(users, recent_events=ev.drop(columns="item_id"))
 
 
+@pytest.mark.filterwarnings("ignore::persona_rec.exceptions.DuplicateRowWarning")
 def test_online_retail_one_new_event_per_user(online_retail_csv):
     ds = load_online_retail(online_retail_csv)
     t0 = pd.Timestamp("2011-11-01")
