@@ -104,6 +104,8 @@ class Recommender(ParamsMixin):
     ----------
     serves_hot, serves_warm, serves_cold : bool
         Which user states the model scores itself.
+    folds_recent_events : bool
+        Whether ``recommend(..., recent_events=)`` is supported (opt-in).
     default_name : str
         The ``source`` label written in recommendation frames.
 
@@ -130,6 +132,10 @@ class Recommender(ParamsMixin):
     serves_warm: bool = False
     serves_cold: bool = False
     default_name: ClassVar[str] = ""
+    #: Whether ``recommend(..., recent_events=)`` is supported (the model's hooks
+    #: read histories through :meth:`_history` / :meth:`_fit_user_index` and the
+    #: request); models opt in, others raise InvalidParameterError.
+    folds_recent_events: ClassVar[bool] = False
     #: Upper bound on the number of float scores held at once while ranking.
     batch_elements: ClassVar[int] = 1 << 22
     #: Learned attributes set by :meth:`fit` (subclasses declare their own in
@@ -377,9 +383,9 @@ class Recommender(ParamsMixin):
         recent = request.recent if isinstance(request, RecommendRequest) else None
         if recent is not None and not len(recent.users):
             recent = None
-        if recent is None and (user_idx >= 0).all():
-            return m[user_idx]
         known = (user_idx >= 0) & (user_idx < m.shape[0])  # recent-only users: no fit row
+        if recent is None and known.all():
+            return m[user_idx]
         rows = m[np.where(known, user_idx, 0)]
         keep = sp.diags(known.astype(np.float32))
         out = sp.csr_matrix(keep @ rows)
@@ -518,6 +524,10 @@ class Recommender(ParamsMixin):
         mask = build_item_mask(self.item_map_, self.item_attributes_, items, exclude, item_filter)
         recent = None
         if recent_events is not None:
+            if not type(self).folds_recent_events:
+                raise InvalidParameterError(
+                    f"{owner} does not fold in recent_events (folds_recent_events=False); "
+                    f"refit it on the newer data, or use a model that does.")
             if dataset is not None:
                 raise InvalidParameterError(
                     f"{owner}: pass either 'dataset' or 'recent_events', not both (fold the "

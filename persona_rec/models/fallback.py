@@ -107,6 +107,7 @@ class FallbackChain(Recommender):
     }
 
     default_name = "fallback_chain"
+    folds_recent_events = True
 
     def __init__(self, models: Sequence[Recommender | tuple[str, Recommender]],
                  fit_links: bool = True) -> None:

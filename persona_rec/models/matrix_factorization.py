@@ -125,6 +125,7 @@ class ALSRecommender(_FactorModel):
     """
 
     default_name = "als"
+    folds_recent_events = True
 
     def __init__(
         self,
@@ -254,6 +255,7 @@ class BPRRecommender(_FactorModel):
     """
 
     default_name = "bpr"
+    folds_recent_events = True
 
     def __init__(
         self,

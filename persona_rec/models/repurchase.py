@@ -391,6 +391,7 @@ class RepurchaseRecommender(Recommender):
     serves_warm = False
     serves_cold = False
     default_name = "repurchase"
+    folds_recent_events = True
 
     def __init__(
         self,
