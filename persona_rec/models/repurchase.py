@@ -275,6 +275,106 @@ def _features(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizon_da
     return pu, pi, X, stats
 
 
+def _group_starts(key: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal values in sorted ``key``."""
+    return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+
+
+def _features_few(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizon_days: float,
+                  prior_strength: float, population: dict[str, Any],
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`repurchase_features` of a few users' rows against given item statistics.
+
+    The same definitions with numpy sorts instead of pandas group-bys, whose
+    fixed cost dominates for a handful of users (``recommend(...,
+    recent_events=)``); every row of ``inter`` is a purchase. Equal to
+    ``_features(..., population=population)`` (tested).
+    """
+    ts_all = inter[Columns.TIMESTAMP].to_numpy()
+    keep = ts_all < np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
+    n_f = len(FEATURE_NAMES)
+    if not keep.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros((0, n_f))
+    u = inter["user_idx"].to_numpy()[keep].astype(np.int64)
+    i = inter["item_idx"].to_numpy()[keep].astype(np.int64)
+    t = _days(ts_all[keep])
+    now = _days(np.asarray([pd.Timestamp(as_of).to_datetime64()]))[0]
+    day = np.floor(t).astype(np.int64)
+    qty = (np.nan_to_num(inter["quantity"].to_numpy(dtype=np.float64)[keep], nan=1.0)
+           if "quantity" in inter.columns else np.ones(len(u)))
+    if "order_id" in inter.columns:
+        basket = pd.factorize(inter["order_id"].to_numpy()[keep])[0].astype(np.int64)
+        basket = np.where(basket < 0, -1 - day, basket)
+    else:
+        basket = day
+    pair = u * n_items + i
+    pairs, inv = np.unique(pair, return_inverse=True)
+    inv = inv.ravel()
+    n_p = len(pairs)
+    pu, pi = pairs // n_items, pairs % n_items
+    last = np.full(n_p, -np.inf)
+    first = np.full(n_p, np.inf)
+    np.maximum.at(last, inv, t)
+    np.minimum.at(first, inv, t)
+    qsum = np.bincount(inv, weights=qty, minlength=n_p)
+    bk = np.unique(np.column_stack([inv, basket]), axis=0)
+    no = np.bincount(bk[:, 0], minlength=n_p).astype(np.float64)
+    # distinct (pair, day), sorted: gaps within a pair, their median and count
+    pd_ = np.unique(np.column_stack([inv, day]), axis=0)
+    same = pd_[1:, 0] == pd_[:-1, 0]
+    g_pair = pd_[1:, 0][same]
+    g = np.diff(pd_[:, 1])[same].astype(np.float64)
+    n_int = np.bincount(g_pair, minlength=n_p).astype(np.float64)
+    med = np.zeros(n_p)
+    if len(g):
+        o = np.lexsort((g, g_pair))
+        gs, gp = g[o], g_pair[o]
+        st = _group_starts(gp)
+        cnt = np.diff(np.r_[st, len(gp)])
+        med[gp[st]] = 0.5 * (gs[st + (cnt - 1) // 2] + gs[st + cnt // 2])
+    global_prior = float(population["global_prior"])
+    item_prior = np.asarray(population["item_prior"], dtype=np.float64)[pi]
+    item_prior = np.where(np.isfinite(item_prior), item_prior, global_prior)
+    cycle = (n_int * med + prior_strength * item_prior) / np.maximum(n_int + prior_strength, 1e-9)
+    cycle = np.maximum(cycle, 1.0)
+    users, u_inv = np.unique(u, return_inverse=True)
+    u_inv = u_inv.ravel()
+    ub = np.unique(np.column_stack([u_inv, basket]), axis=0)
+    user_orders = np.bincount(ub[:, 0], minlength=len(users)).astype(np.float64)
+    user_first = np.full(len(users), np.inf)
+    np.minimum.at(user_first, u_inv, t)
+    p_user = np.searchsorted(users, pu)
+    u_orders = user_orders[p_user]
+    tenure = now - user_first[p_user]
+    # the user's latest basket: that of the first row with the user's latest time
+    u_last = np.full(len(users), -np.inf)
+    np.maximum.at(u_last, u_inv, t)
+    rows = np.flatnonzero(t == u_last[u_inv])
+    order = np.lexsort((rows, u_inv[rows]))
+    r_sorted = rows[order]
+    lb_row = r_sorted[_group_starts(u_inv[r_sorted])]
+    lb = np.empty(len(users), dtype=np.int64)
+    lb[u_inv[lb_row]] = basket[lb_row]
+    in_last = (basket == lb[u_inv]).astype(np.float64)
+    in_last_pair = np.zeros(n_p)
+    np.maximum.at(in_last_pair, inv, in_last)
+    since = np.maximum(now - last, 0.0)
+    span = last - first
+    ratio = np.maximum(since + 0.5 * horizon_days, 0.5) / cycle
+    ln_ratio = np.log(ratio)
+    item_recent = np.asarray(population["item_recent"], dtype=np.float64)
+    item_pop = np.asarray(population["item_pop"], dtype=np.float64)
+    repeat_rate = np.asarray(population["repeat_rate"], dtype=np.float64)
+    X = np.column_stack([
+        np.log1p(no), no / np.maximum(u_orders, 1.0), no / (tenure + horizon_days),
+        np.log1p(qsum), np.log1p(since), np.log1p(span), (n_int > 0).astype(np.float64),
+        ln_ratio, ln_ratio**2, np.exp(-0.5 * ln_ratio**2), np.log1p(item_recent[pi]),
+        np.log1p(item_pop[pi]), repeat_rate[pi], in_last_pair,
+    ])
+    return pu, pi, X
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
 
@@ -484,6 +584,7 @@ class RepurchaseRecommender(Recommender):
         log = log.iloc[order].reset_index(drop=True).astype(
             {"user_idx": np.int64, "item_idx": np.int64})
         self.order_ids_ = None
+        self._order_index = None
         if "order_id" in log.columns:  # int codes (fast to group); the ids map recent orders
             codes, uniques = pd.factorize(log["order_id"], use_na_sentinel=True)
             log["order_id"] = np.where(codes >= 0, codes, np.nan)  # float: NaN stays missing
@@ -641,7 +742,13 @@ class RepurchaseRecommender(Recommender):
         new = new[[c for c in log.columns if c in new.columns]]
         if "order_id" in new.columns and getattr(self, "order_ids_", None) is not None:
             raw = new["order_id"].to_numpy()
-            code = pd.Index(self.order_ids_).get_indexer(raw).astype(np.float64)
+            cached = getattr(self, "_order_index", None)
+            if cached is None or cached[0] is not self.order_ids_:  # derived, built once
+                index = pd.Index(self.order_ids_)
+                _ = index.is_unique  # computed now, so concurrent calls only read it
+                cached = (self.order_ids_, index)
+                self._order_index = cached
+            code = cached[1].get_indexer(raw).astype(np.float64)
             fresh = code < 0
             if fresh.any():  # orders after fit: new codes (missing ids stay missing)
                 extra = pd.factorize(raw[fresh], use_na_sentinel=True)[0]
@@ -654,8 +761,13 @@ class RepurchaseRecommender(Recommender):
         pop = dict(zip(_POPULATION_KEYS, self.item_population_.T))
         pop["global_prior"] = self.global_prior_
         n_items = len(self.item_map_)
-        pu, pi, X, _ = _features(inter.drop(columns=[Columns.EVENT], errors="ignore"), n_items,
-                                 as_of, self.horizon_days, self.prior_strength, False, pop)
+        inter = inter.drop(columns=[Columns.EVENT], errors="ignore")
+        if len(rec.users) <= 256:  # numpy path: no group-by fixed cost (same values)
+            pu, pi, X = _features_few(inter, n_items, as_of, self.horizon_days,
+                                      self.prior_strength, pop)
+        else:
+            pu, pi, X, _ = _features(inter, n_items, as_of, self.horizon_days,
+                                     self.prior_strength, False, pop)
         mat = self._scores_of(np.searchsorted(rec.users, pu), pi, X, (len(rec.users), n_items))
         request.cache["repurchase_recent"] = mat
         return mat

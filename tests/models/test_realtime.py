@@ -230,3 +230,22 @@ def test_online_retail_one_new_event_per_user(online_retail_csv):
     changed = sum(got[got.user_id == u]["item_id"].tolist()
                   != model.recommend([u], k=10)["item_id"].tolist() for u in users[:10])
     assert changed >= 5
+
+
+@pytest.mark.parametrize("dataset", ["sample", "online_retail"])
+def test_repurchase_small_feature_path_equals_the_pandas_one(dataset, request):
+    from persona_rec.models.repurchase import _POPULATION_KEYS, _features, _features_few
+
+    ds = load_sample() if dataset == "sample" else \
+        load_online_retail(request.getfixturevalue("online_retail_csv"))
+    model = RepurchaseRecommender().fit(ds)
+    pop = dict(zip(_POPULATION_KEYS, model.item_population_.T))
+    pop["global_prior"] = model.global_prior_
+    as_of = pd.Timestamp(model.as_of_) + pd.Timedelta(days=3)
+    n = len(model.item_map_)
+    want = _features(model.purchases_, n, as_of, 30.0, 1.0, False, pop)
+    got = _features_few(model.purchases_, n, as_of, 30.0, 1.0, pop)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-12, atol=1e-12)
+    assert len(want[0]) > 10_000
