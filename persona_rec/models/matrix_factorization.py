@@ -169,14 +169,16 @@ class ALSRecommender(_FactorModel):
 
     def _solver(self) -> Any:
         """The ``implicit`` model holding the fitted factors (built once per fitted state)."""
+        key = (self.regularization, self.alpha, self.factors)
         cached = getattr(self, "_fold_in_solver", None)
-        if cached is not None and cached.item_factors is self.item_factors_:
-            return cached
+        if cached is not None and cached[0] is self.item_factors_ and cached[1] == key:
+            return cached[2]
         model = self._implicit()
         model.user_factors = self.user_factors_
         model.item_factors = self.item_factors_
         _ = model.YtY  # computed now, so concurrent calls only read it
-        self._fold_in_solver = model  # derived from the learned state, not per-call state
+        # derived from the learned state and the configuration, not per-call state
+        self._fold_in_solver = (self.item_factors_, key, model)
         return model
 
     def _user_vectors(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
