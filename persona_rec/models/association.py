@@ -208,6 +208,7 @@ class CoPurchaseRecommender(Recommender):
     serves_warm = False
     serves_cold = False
     default_name = "copurchase"
+    folds_recent_events = True
 
     def __init__(
         self,

@@ -65,6 +65,7 @@ class AttributeRecommender(Recommender):
     serves_warm = True
     serves_cold = False
     default_name = "attributes"
+    folds_recent_events = True
 
     def __init__(self, regularization: float = 30.0, use_sensitive: bool = False) -> None:
         owner = "AttributeRecommender"

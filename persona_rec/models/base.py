@@ -80,7 +80,7 @@ from ..exceptions import (
     UnknownIdError,
 )
 from ..identifiers import _as_id_array
-from ._request import RecommendRequest, as_request
+from ._request import RecommendRequest, as_request, recent_history
 from .filters import ItemFilter, build_item_mask
 from ..persistence import Learned, load_model, register_model, save_model
 
@@ -110,6 +110,8 @@ class Recommender(ParamsMixin):
     ----------
     serves_hot, serves_warm, serves_cold : bool
         Which user states the model scores itself.
+    folds_recent_events : bool
+        Whether ``recommend(..., recent_events=)`` is supported (opt-in).
     default_name : str
         The ``source`` label written in recommendation frames.
 
@@ -136,6 +138,10 @@ class Recommender(ParamsMixin):
     serves_warm: bool = False
     serves_cold: bool = False
     default_name: ClassVar[str] = ""
+    #: Whether ``recommend(..., recent_events=)`` is supported (the model's hooks
+    #: read histories through :meth:`_history` / :meth:`_fit_user_index` and the
+    #: request); models opt in, others raise InvalidParameterError.
+    folds_recent_events: ClassVar[bool] = False
     #: Upper bound on the number of float scores held at once while ranking.
     batch_elements: ClassVar[int] = 1 << 22
     #: Learned attributes set by :meth:`fit` (subclasses declare their own in
@@ -390,11 +396,19 @@ class Recommender(ParamsMixin):
         """
         m = self._context_matrix(request)
         user_idx = np.asarray(user_idx, dtype=np.int64)
-        if (user_idx >= 0).all():
+        recent = request.recent if isinstance(request, RecommendRequest) else None
+        if recent is not None and not len(recent.users):
+            recent = None
+        known = (user_idx >= 0) & (user_idx < m.shape[0])  # recent-only users: no fit row
+        if recent is None and known.all():
             return m[user_idx]
-        rows = m[np.maximum(user_idx, 0)]
-        keep = sp.diags((user_idx >= 0).astype(np.float32))
+        rows = m[np.where(known, user_idx, 0)]
+        keep = sp.diags(known.astype(np.float32))
         out = sp.csr_matrix(keep @ rows)
+        if recent is not None:  # events after fit (recommend(..., recent_events=))
+            r = recent.rows(user_idx)
+            add = recent.matrix[np.maximum(r, 0)]
+            out = sp.csr_matrix(out + sp.diags((r >= 0).astype(np.float32)) @ add)
         out.eliminate_zeros()
         return out
 
@@ -404,13 +418,13 @@ class Recommender(ParamsMixin):
         dataset = as_request(request).dataset
         user_idx = np.asarray(user_idx, dtype=np.int64)
         if dataset is None:
-            return user_idx
+            return np.where(user_idx < len(self.user_map_), user_idx, -1)
         ext = dataset.user_map.to_external(user_idx)
         return self.user_map_.to_internal(ext, strict=False)
 
     # ---------------------------------------------------------- recommend
     def _user_states(
-        self, ids: np.ndarray, dataset: Dataset | None
+        self, ids: np.ndarray, dataset: Dataset | None, recent: Any = None
     ) -> tuple[np.ndarray, np.ndarray]:
         if dataset is None:
             umap, hot = self.user_map_, self.hot_users_
@@ -420,6 +434,9 @@ class Recommender(ParamsMixin):
         state = np.full(len(idx), 2, dtype=np.int8)
         known = idx >= 0
         state[known] = np.where(hot[idx[known]], 0, 1)
+        if recent is not None:  # a user with events after fit is hot for this call
+            idx = recent.extend_index(ids, idx)
+            state[recent.rows(idx) >= 0] = 0
         return idx, state
 
     def _served_states(self) -> np.ndarray:
@@ -436,6 +453,7 @@ class Recommender(ParamsMixin):
         item_filter: ItemFilter | Mapping[str, Any] | None = None,
         on_unknown: str = "raise",
         dataset: Dataset | None = None,
+        recent_events: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Recommend up to ``k`` items to each user.
 
@@ -475,6 +493,17 @@ class Recommender(ParamsMixin):
             (with a warning). Models that need fit-time factors for a user
             (ALS, BPR) fold in or skip users unknown at fit time, as their
             docstring says.
+        recent_events : pandas.DataFrame, optional
+            Events that happened after ``fit`` (``user_id``, ``item_id`` and
+            optionally ``timestamp``, ``event``, ``weight``, ``quantity``,
+            ``price``, ``order_id``), folded into this call without refitting
+            and without changing the model: they join the users' histories
+            for scoring and ``filter_seen``, and a user with recent events is
+            served as hot (also when unknown at fit time). How each model
+            uses them is in its docstring (item-kNN scores the new history,
+            ALS recomputes the user's factors, the repurchase model recomputes
+            the user's pair features); see ``docs/models.md`` ("Real-time
+            updates"). Not combined with ``dataset``.
 
         Returns
         -------
@@ -509,15 +538,26 @@ class Recommender(ParamsMixin):
             ids = np.asarray(pd.unique(ids), dtype=ids.dtype) if ids.dtype.kind != "O" \
                 else pd.unique(ids)
         mask = build_item_mask(self.item_map_, self.item_attributes_, items, exclude, item_filter)
+        recent = None
+        if recent_events is not None:
+            if not type(self).folds_recent_events:
+                raise InvalidParameterError(
+                    f"{owner} does not fold in recent_events (folds_recent_events=False); "
+                    f"refit it on the newer data, or use a model that does.")
+            if dataset is not None:
+                raise InvalidParameterError(
+                    f"{owner}: pass either 'dataset' or 'recent_events', not both (fold the "
+                    f"recent events into the dataset instead).")
+            recent = recent_history(recent_events, ids, self.user_map_, self.item_map_, owner)
         request = RecommendRequest(k=k, filter_seen=bool(filter_seen), item_mask=mask,
-                                   dataset=dataset)
+                                   dataset=dataset, recent=recent)
         return self._recommend(ids, request, on_unknown)
 
     def _recommend(self, ids: np.ndarray, request: RecommendRequest,
                    on_unknown: str) -> pd.DataFrame:
         k, filter_seen, mask, dataset = (request.k, request.filter_seen, request.item_mask,
                                          request.dataset)
-        idx, state = self._user_states(ids, dataset)
+        idx, state = self._user_states(ids, dataset, request.recent)
         served = self._served_states()[state]
         unserved = ~served
         if unserved.any() and on_unknown == "raise":

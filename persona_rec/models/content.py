@@ -119,6 +119,7 @@ class ContentRecommender(Recommender):
     serves_warm = True
     serves_cold = False
     default_name = "content"
+    folds_recent_events = True
 
     def __init__(
         self,
@@ -269,8 +270,16 @@ class ContentRecommender(Recommender):
 
     # -------------------------------------------------------------- scoring
     def _user_vectors_hot(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
-        if request.dataset is None:
+        if request.dataset is None and request.recent is None:
             hist = self.history_[np.asarray(user_idx, dtype=np.int64)]
+        elif request.dataset is None:
+            # recent_events: the fitted (decayed) history plus the recent events at full
+            # weight (they are the newest); the older history is not decayed again
+            fit = self._fit_user_index(user_idx, request)
+            base = sp.diags((fit >= 0).astype(np.float32)) @ self.history_[np.maximum(fit, 0)]
+            r = request.recent.rows(user_idx)
+            add = sp.diags((r >= 0).astype(np.float32)) @ request.recent.matrix[np.maximum(r, 0)]
+            hist = sp.csr_matrix(base + add)
         else:
             hist = self._history(user_idx, request)
         return normalize_rows(hist @ self.item_vectors_, "l2")

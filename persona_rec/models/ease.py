@@ -64,6 +64,7 @@ class EASERecommender(Recommender):
     serves_warm = False
     serves_cold = False
     default_name = "ease"
+    folds_recent_events = True
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from ..exceptions import (
 )
 from ..identifiers import _as_id_array
 from ..persistence import Learned
-from ._request import RecommendRequest
+from ._request import RecommendRequest, recent_history
 from .base import FALLBACK_SOURCE, ON_UNKNOWN, Recommender
 from .filters import ItemFilter, build_item_mask
 from .persistence import registered_models
@@ -107,6 +107,7 @@ class FallbackChain(Recommender):
     }
 
     default_name = "fallback_chain"
+    folds_recent_events = True
 
     def __init__(self, models: Sequence[Recommender | tuple[str, Recommender]],
                  fit_links: bool = True) -> None:
@@ -168,8 +169,12 @@ class FallbackChain(Recommender):
         item_filter: ItemFilter | Mapping[str, Any] | None = None,
         on_unknown: str = "raise",
         dataset: Dataset | None = None,
+        recent_events: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Recommend through the chain; see :meth:`Recommender.recommend`.
+
+        ``recent_events`` is passed to every link (each folds them in as its
+        docstring says) and makes the users who have them hot for the chain.
 
         ``on_unknown`` applies to users no link can serve at all (by state):
         ``"raise"`` raises, ``"skip"`` lists them in ``frame.attrs["unserved"]``,
@@ -183,7 +188,13 @@ class FallbackChain(Recommender):
         ids = _as_id_array(user_ids)
         if len(ids):
             ids = pd.unique(ids) if ids.dtype.kind == "O" else np.asarray(pd.unique(ids))
-        idx, state = self._user_states(ids, dataset)
+        recent = None
+        if recent_events is not None:
+            if dataset is not None:
+                raise InvalidParameterError(
+                    f"{owner}: pass either 'dataset' or 'recent_events', not both.")
+            recent = recent_history(recent_events, ids, self.user_map_, self.item_map_, owner)
+        idx, state = self._user_states(ids, dataset, recent)
         servable = np.zeros(len(ids), dtype=bool)
         for model in self.links_:
             servable |= model._served_states()[state]
@@ -195,6 +206,8 @@ class FallbackChain(Recommender):
             )
         kwargs = dict(filter_seen=filter_seen, items=items, exclude=exclude,
                       item_filter=item_filter, dataset=dataset)
+        if recent_events is not None:
+            kwargs["recent_events"] = recent_events
         pieces: list[pd.DataFrame] = []
         counts = np.zeros(len(ids), dtype=np.int64)
         pos_index = pd.Index(ids)
@@ -216,7 +229,7 @@ class FallbackChain(Recommender):
             pop = self.item_popularity_.astype(np.float64).copy()
             pop[pop <= 0] = -np.inf
             request = RecommendRequest(k=k, filter_seen=bool(filter_seen), item_mask=mask,
-                                       dataset=dataset)
+                                       dataset=dataset, recent=recent)
             part = self._rank(needy, idx[needy], None, request, vector=pop)
             rec = self._assemble(ids, [part + (FALLBACK_SOURCE,)])
             rec["_link"] = len(self.links_)

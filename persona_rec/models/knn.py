@@ -68,6 +68,7 @@ class ItemKNNRecommender(Recommender):
     serves_warm = False
     serves_cold = False
     default_name = "item_knn"
+    folds_recent_events = True
 
     def __init__(
         self,

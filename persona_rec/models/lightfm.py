@@ -152,6 +152,7 @@ class LightFMRecommender(Recommender):
     serves_warm = True
     serves_cold = False
     default_name = "lightfm"
+    folds_recent_events = True
 
     def __init__(
         self,

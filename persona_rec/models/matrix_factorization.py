@@ -73,7 +73,10 @@ class ALSRecommender(_FactorModel):
     a user-item pair (or 1 with ``binary=True``). With
     ``recommend(..., dataset=newer)`` users are *folded in* from their history
     in ``newer`` (one ALS half-step with the item factors fixed), so users
-    unknown at fit time are served too.
+    unknown at fit time are served too. With ``recommend(...,
+    recent_events=new)`` the same fold-in recomputes the factors of the users
+    with new events from their fit history plus those events (other users
+    keep their fitted factors); the model is not changed.
 
     Parameters
     ----------
@@ -115,6 +118,7 @@ class ALSRecommender(_FactorModel):
     """
 
     default_name = "als"
+    folds_recent_events = True
 
     def __init__(
         self,
@@ -156,19 +160,51 @@ class ALSRecommender(_FactorModel):
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
 
-    def _user_vectors(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        if request.dataset is None:
-            return super()._user_vectors(user_idx, request)
-        # fold in from the histories in `dataset` (a local solver: nothing of
-        # the call is stored on the model, so concurrent calls are safe)
+    def _solver(self) -> Any:
+        """The ``implicit`` model holding the fitted factors (built once per fitted state)."""
+        key = (self.regularization, self.alpha, self.factors)
+        cached = getattr(self, "_fold_in_solver", None)
+        if cached is not None and cached[0] is self.item_factors_ and cached[1] == key:
+            return cached[2]
         model = self._implicit()
         model.user_factors = self.user_factors_
         model.item_factors = self.item_factors_
+        _ = model.YtY  # computed now, so concurrent calls only read it
+        # derived from the learned state and the configuration, not per-call state
+        self._fold_in_solver = (self.item_factors_, key, model)
+        return model
+
+    def _user_vectors(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        if request.dataset is None:
+            vecs = super()._user_vectors(user_idx, request)
+            if request.recent is not None:
+                # users with events after fit: their factors are recomputed from
+                # the fit history plus the recent events (item factors fixed)
+                sel = request.recent.rows(user_idx) >= 0
+                if sel.any():
+                    vecs[sel] = self._fold_in(np.asarray(user_idx)[sel], request)
+            return vecs
+        return self._fold_in(user_idx, request)
+
+    def _fold_in(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        """User factors solved from the users' histories with the item factors fixed.
+
+        One ALS half-step (``implicit``'s ``recalculate_user``) on the history
+        of :meth:`_history` (the ``dataset=`` context, or the fit history plus
+        ``recent_events``). Nothing of the call is stored on the model, so
+        concurrent calls are safe: the ``implicit`` solver holding the fitted
+        factors is built once per fitted state and only read
+        (``recalculate_user`` returns the factors without storing them).
+        """
+        model = self._solver()
         hist = self._history(user_idx, request)
         if self.binary:
             hist = hist.copy()
             hist.data[:] = 1.0
-        with limit_blas_threads():
+        if len(user_idx) >= 64:
+            with limit_blas_threads():
+                vecs = model.recalculate_user(np.arange(len(user_idx)), hist)
+        else:  # a few users: skip the thread-pool probe (milliseconds per call)
             vecs = model.recalculate_user(np.arange(len(user_idx)), hist)
         vecs = np.asarray(vecs, dtype=np.float32).reshape(len(user_idx), -1)
         vecs[np.diff(hist.indptr) == 0] = np.nan  # no history: not served
@@ -214,6 +250,7 @@ class BPRRecommender(_FactorModel):
     """
 
     default_name = "bpr"
+    folds_recent_events = True
 
     def __init__(
         self,

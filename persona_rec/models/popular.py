@@ -100,6 +100,7 @@ class PopularRecommender(Recommender):
     serves_warm = True
     serves_cold = True
     default_name = "popular"
+    folds_recent_events = True
 
     def __init__(self, window_days: float | None = None, by: str = "users") -> None:
         self.window_days = _check_window(window_days, "PopularRecommender")
@@ -197,6 +198,7 @@ class SegmentPopularRecommender(Recommender):
     serves_warm = True
     serves_cold = True
     default_name = "segment_popular"
+    folds_recent_events = True
 
     def __init__(
         self,

@@ -56,13 +56,15 @@ import scipy.sparse as sp
 from .._validation import check_bool, check_choice, check_int, check_number
 from ..columns import Columns, DAY_NS
 from ..dataset import Dataset
-from ._features import purchase_rows
+from ..exceptions import InvalidParameterError, MissingColumnError
+from ._features import purchase_mask, purchase_rows
 from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
 
-__all__ = ["RepurchaseRecommender", "BuyAgainRecommender", "repurchase_features", "FEATURE_NAMES", "DEFAULT_WEIGHTS"]
+__all__ = ["RepurchaseRecommender", "BuyAgainRecommender", "repurchase_features",
+           "population_stats", "FEATURE_NAMES", "DEFAULT_WEIGHTS"]
 
 FEATURE_NAMES: tuple[str, ...] = (
     "ln_orders",
@@ -91,6 +93,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "has_cycle": 0.5,
 }
 
+_POPULATION_KEYS = ("item_prior", "item_recent", "item_pop", "repeat_rate")
+
+
 def _days(ts: np.ndarray) -> np.ndarray:
     """Timestamps (datetime64[ns]) as float days since the epoch."""
     return ts.astype("datetime64[ns]").astype(np.int64) / DAY_NS
@@ -104,6 +109,7 @@ def repurchase_features(
     horizon_days: float = 30.0,
     prior_strength: float = 1.0,
     use_purchases: bool = True,
+    population: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Compute the repurchase features of every (user, item) pair bought before ``as_of``.
 
@@ -123,19 +129,55 @@ def repurchase_features(
         Pseudo-intervals of the population prior mixed into a personal cycle.
     use_purchases : bool, default True
         Use purchase/order events only (all events when there are none).
+    population : dict, optional
+        Item-level statistics to use instead of computing them from
+        ``inter`` (keys ``item_prior``, ``item_recent``, ``item_pop``,
+        ``repeat_rate``: arrays of ``n_items``; ``global_prior``: float), as
+        returned by :func:`population_stats`. Used to score a few users'
+        histories against the population of the fit data.
 
     Returns
     -------
     (users, items, X)
         ``int64`` arrays of the pairs and a float64 matrix ``(n_pairs, len(FEATURE_NAMES))``.
     """
+    return _features(inter, n_items, as_of, horizon_days, prior_strength, use_purchases,
+                     population)[:3]
+
+
+def population_stats(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, *,
+                     horizon_days: float = 30.0, use_purchases: bool = True) -> dict[str, Any]:
+    """The item-level statistics of :func:`repurchase_features` (see its ``population``).
+
+    Parameters
+    ----------
+    inter, n_items, as_of, horizon_days, use_purchases
+        As in :func:`repurchase_features`.
+
+    Returns
+    -------
+    dict
+        ``item_prior`` (median repurchase interval per item, NaN when none),
+        ``global_prior`` (float days), ``item_recent`` and ``item_pop``
+        (distinct buyers in the last ``horizon_days`` / overall) and
+        ``repeat_rate`` (smoothed share of buyers with two or more orders).
+    """
+    return _features(inter, n_items, as_of, horizon_days, 1.0, use_purchases, None)[3]
+
+
+def _features(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizon_days: float,
+              prior_strength: float, use_purchases: bool, population: dict[str, Any] | None,
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     ts_all = inter[Columns.TIMESTAMP].to_numpy()
     keep = ts_all < np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
     keep &= purchase_rows(inter, use_purchases)
     n_f = len(FEATURE_NAMES)
     if not keep.any():
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros((0, n_f))
+        return empty, empty, np.zeros((0, n_f)), {
+            "item_prior": np.full(n_items, np.nan), "global_prior": 30.0,
+            "item_recent": np.zeros(n_items), "item_pop": np.zeros(n_items),
+            "repeat_rate": np.zeros(n_items)}
     u = inter[Columns.USER_IDX].to_numpy()[keep].astype(np.int64)
     i = inter[Columns.ITEM_IDX].to_numpy()[keep].astype(np.int64)
     t = _days(ts_all[keep])
@@ -166,8 +208,14 @@ def repurchase_features(
     gaps = pd.DataFrame({"pair": d["pair"].to_numpy()[1:][same], "gap": gap[same]})
     gaps["item"] = gaps["pair"].to_numpy() % n_items
     pg = gaps.groupby("pair")["gap"].agg(["median", "size"]).reindex(pairs)
-    global_prior = float(gaps["gap"].median()) if len(gaps) else 30.0
-    item_prior = gaps.groupby("item")["gap"].median().reindex(pi).to_numpy()
+    if population is None:
+        global_prior = float(gaps["gap"].median()) if len(gaps) else 30.0
+        item_prior_all = gaps.groupby("item")["gap"].median().reindex(
+            np.arange(n_items)).to_numpy(dtype=np.float64)
+    else:
+        global_prior = float(population["global_prior"])
+        item_prior_all = np.asarray(population["item_prior"], dtype=np.float64)
+    item_prior = item_prior_all[pi]
     item_prior = np.where(np.isfinite(item_prior), item_prior, global_prior)
     n_int = np.nan_to_num(pg["size"].to_numpy(dtype=np.float64), nan=0.0)
     med = np.nan_to_num(pg["median"].to_numpy(dtype=np.float64), nan=0.0)
@@ -179,16 +227,20 @@ def repurchase_features(
     u_orders = user_orders.reindex(pu).to_numpy(dtype=np.float64)
     tenure = now - user_first.reindex(pu).to_numpy(dtype=np.float64)
 
-    recent = t >= now - horizon_days
-    item_recent = np.bincount(
-        pd.unique(pair[recent]) % n_items, minlength=n_items
-    ).astype(np.float64)
-    item_pop = np.bincount(pairs % n_items, minlength=n_items).astype(np.float64)
-
-    repeaters = np.bincount(pi, weights=(n_orders.to_numpy() >= 2).astype(np.float64),
-                            minlength=n_items)
-    global_rate = repeaters.sum() / max(len(pi), 1)
-    repeat_rate = (repeaters + 5.0 * global_rate) / (item_pop + 5.0)
+    if population is None:
+        recent = t >= now - horizon_days
+        item_recent = np.bincount(
+            pd.unique(pair[recent]) % n_items, minlength=n_items
+        ).astype(np.float64)
+        item_pop = np.bincount(pairs % n_items, minlength=n_items).astype(np.float64)
+        repeaters = np.bincount(pi, weights=(n_orders.to_numpy() >= 2).astype(np.float64),
+                                minlength=n_items)
+        global_rate = repeaters.sum() / max(len(pi), 1)
+        repeat_rate = (repeaters + 5.0 * global_rate) / (item_pop + 5.0)
+    else:
+        item_recent = np.asarray(population["item_recent"], dtype=np.float64)
+        item_pop = np.asarray(population["item_pop"], dtype=np.float64)
+        repeat_rate = np.asarray(population["repeat_rate"], dtype=np.float64)
     # was the item in the user's latest basket?
     last_basket = ev.loc[ev.groupby("u")["t"].idxmax().to_numpy(), ["u", "basket"]]
     lb = pd.Series(last_basket["basket"].to_numpy(), index=last_basket["u"].to_numpy())
@@ -217,6 +269,108 @@ def repurchase_features(
             in_last_pair.to_numpy(dtype=np.float64),
         ]
     )
+    stats = {"item_prior": item_prior_all, "global_prior": global_prior,
+             "item_recent": item_recent, "item_pop": item_pop, "repeat_rate": repeat_rate}
+    return pu, pi, X, stats
+
+
+def _group_starts(key: np.ndarray) -> np.ndarray:
+    """Start positions of the runs of equal values in sorted ``key``."""
+    return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+
+
+def _features_few(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizon_days: float,
+                  prior_strength: float, population: dict[str, Any],
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`repurchase_features` of a few users' rows against given item statistics.
+
+    The same definitions with numpy sorts instead of pandas group-bys, whose
+    fixed cost dominates for a handful of users (``recommend(...,
+    recent_events=)``); every row of ``inter`` is a purchase. Equal to
+    ``_features(..., population=population)`` (tested).
+    """
+    ts_all = inter[Columns.TIMESTAMP].to_numpy()
+    keep = ts_all < np.datetime64(pd.Timestamp(as_of).to_datetime64(), "ns")
+    n_f = len(FEATURE_NAMES)
+    if not keep.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros((0, n_f))
+    u = inter[Columns.USER_IDX].to_numpy()[keep].astype(np.int64)
+    i = inter[Columns.ITEM_IDX].to_numpy()[keep].astype(np.int64)
+    t = _days(ts_all[keep])
+    now = _days(np.asarray([pd.Timestamp(as_of).to_datetime64()]))[0]
+    day = np.floor(t).astype(np.int64)
+    qty = (np.nan_to_num(inter["quantity"].to_numpy(dtype=np.float64)[keep], nan=1.0)
+           if "quantity" in inter.columns else np.ones(len(u)))
+    if "order_id" in inter.columns:
+        basket = pd.factorize(inter["order_id"].to_numpy()[keep])[0].astype(np.int64)
+        basket = np.where(basket < 0, -1 - day, basket)
+    else:
+        basket = day
+    pair = u * n_items + i
+    pairs, inv = np.unique(pair, return_inverse=True)
+    inv = inv.ravel()
+    n_p = len(pairs)
+    pu, pi = pairs // n_items, pairs % n_items
+    last = np.full(n_p, -np.inf)
+    first = np.full(n_p, np.inf)
+    np.maximum.at(last, inv, t)
+    np.minimum.at(first, inv, t)
+    qsum = np.bincount(inv, weights=qty, minlength=n_p)
+    bk = np.unique(np.column_stack([inv, basket]), axis=0)
+    no = np.bincount(bk[:, 0], minlength=n_p).astype(np.float64)
+    # distinct (pair, day), sorted: gaps within a pair, their median and count
+    pd_ = np.unique(np.column_stack([inv, day]), axis=0)
+    same = pd_[1:, 0] == pd_[:-1, 0]
+    g_pair = pd_[1:, 0][same]
+    g = np.diff(pd_[:, 1])[same].astype(np.float64)
+    n_int = np.bincount(g_pair, minlength=n_p).astype(np.float64)
+    med = np.zeros(n_p)
+    if len(g):
+        o = np.lexsort((g, g_pair))
+        gs, gp = g[o], g_pair[o]
+        st = _group_starts(gp)
+        cnt = np.diff(np.r_[st, len(gp)])
+        med[gp[st]] = 0.5 * (gs[st + (cnt - 1) // 2] + gs[st + cnt // 2])
+    global_prior = float(population["global_prior"])
+    item_prior = np.asarray(population["item_prior"], dtype=np.float64)[pi]
+    item_prior = np.where(np.isfinite(item_prior), item_prior, global_prior)
+    cycle = (n_int * med + prior_strength * item_prior) / np.maximum(n_int + prior_strength, 1e-9)
+    cycle = np.maximum(cycle, 1.0)
+    users, u_inv = np.unique(u, return_inverse=True)
+    u_inv = u_inv.ravel()
+    ub = np.unique(np.column_stack([u_inv, basket]), axis=0)
+    user_orders = np.bincount(ub[:, 0], minlength=len(users)).astype(np.float64)
+    user_first = np.full(len(users), np.inf)
+    np.minimum.at(user_first, u_inv, t)
+    p_user = np.searchsorted(users, pu)
+    u_orders = user_orders[p_user]
+    tenure = now - user_first[p_user]
+    # the user's latest basket: that of the first row with the user's latest time
+    u_last = np.full(len(users), -np.inf)
+    np.maximum.at(u_last, u_inv, t)
+    rows = np.flatnonzero(t == u_last[u_inv])
+    order = np.lexsort((rows, u_inv[rows]))
+    r_sorted = rows[order]
+    lb_row = r_sorted[_group_starts(u_inv[r_sorted])]
+    lb = np.empty(len(users), dtype=np.int64)
+    lb[u_inv[lb_row]] = basket[lb_row]
+    in_last = (basket == lb[u_inv]).astype(np.float64)
+    in_last_pair = np.zeros(n_p)
+    np.maximum.at(in_last_pair, inv, in_last)
+    since = np.maximum(now - last, 0.0)
+    span = last - first
+    ratio = np.maximum(since + 0.5 * horizon_days, 0.5) / cycle
+    ln_ratio = np.log(ratio)
+    item_recent = np.asarray(population["item_recent"], dtype=np.float64)
+    item_pop = np.asarray(population["item_pop"], dtype=np.float64)
+    repeat_rate = np.asarray(population["repeat_rate"], dtype=np.float64)
+    X = np.column_stack([
+        np.log1p(no), no / np.maximum(u_orders, 1.0), no / (tenure + horizon_days),
+        np.log1p(qsum), np.log1p(since), np.log1p(span), (n_int > 0).astype(np.float64),
+        ln_ratio, ln_ratio**2, np.exp(-0.5 * ln_ratio**2), np.log1p(item_recent[pi]),
+        np.log1p(item_pop[pi]), repeat_rate[pi], in_last_pair,
+    ])
     return pu, pi, X
 
 
@@ -323,12 +477,20 @@ class RepurchaseRecommender(Recommender):
         "as_of_": Learned.value(str),
         "scores_": Learned.sparse("f", "users", "items"),
         "fill_scores_": Learned.array("f", "items"),
+        # for recommend(..., recent_events=): the purchase log (sorted by user) and
+        # the fit-time item statistics the features of a refreshed user are set against
+        "purchases_": Learned.frame(None, optional=True),
+        "item_population_": Learned.array("f", "items", 4, optional=True),
+        "global_prior_": Learned.value(float, optional=True),
+        "purchases_only_": Learned.value(bool, optional=True),
+        "order_ids_": Learned.ids(None, optional=True),
     }
 
     serves_hot = True
     serves_warm = False
     serves_cold = False
     default_name = "repurchase"
+    folds_recent_events = True
 
     def __init__(
         self,
@@ -406,8 +568,27 @@ class RepurchaseRecommender(Recommender):
         self.learned_ = learned
         self.feature_names_ = names
         self.as_of_ = as_of.isoformat()
-        self.scores_ = self._pair_scores(inter, dataset.n_users, n_items, as_of)
+        pu, pi, X, stats = _features(inter, n_items, as_of, self.horizon_days,
+                                     self.prior_strength, self.use_purchases, None)
+        self.scores_ = self._scores_of(pu, pi, X, (dataset.n_users, n_items))
         self.fill_scores_ = self._fill_scores(inter, n_items, as_of)
+        self.item_population_ = np.column_stack([stats[k] for k in _POPULATION_KEYS])
+        self.global_prior_ = float(stats["global_prior"])
+        self.purchases_only_ = bool(self.use_purchases and purchase_mask(inter).any())
+        keep = purchase_rows(inter, self.use_purchases)
+        cols = [c for c in ("user_idx", "item_idx", Columns.TIMESTAMP, Columns.QUANTITY,
+                            "order_id") if c in inter.columns]
+        log = inter.loc[keep, cols]
+        order = np.argsort(log[Columns.USER_IDX].to_numpy(), kind="stable")
+        log = log.iloc[order].reset_index(drop=True).astype(
+            {"user_idx": np.int64, "item_idx": np.int64})
+        self.order_ids_ = None
+        self._order_index = None
+        if "order_id" in log.columns:  # int codes (fast to group); the ids map recent orders
+            codes, uniques = pd.factorize(log["order_id"], use_na_sentinel=True)
+            log["order_id"] = np.where(codes >= 0, codes, np.nan)  # float: NaN stays missing
+            self.order_ids_ = np.asarray(uniques, dtype=object)
+        self.purchases_ = log
 
     def _fill_scores(self, inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp) -> np.ndarray:
         """Scores in (-1, 0) from recent then all-time buyers; -inf for never-bought items."""
@@ -431,9 +612,13 @@ class RepurchaseRecommender(Recommender):
     def _pair_scores(self, inter: pd.DataFrame, n_users: int, n_items: int,
                      as_of: pd.Timestamp) -> sp.csr_matrix:
         pu, pi, X = self._features(inter, n_items, as_of)
+        return self._scores_of(pu, pi, X, (n_users, n_items))
+
+    def _scores_of(self, pu: np.ndarray, pi: np.ndarray, X: np.ndarray,
+                   shape: tuple[int, int]) -> sp.csr_matrix:
         p = _sigmoid(self._design(pu, X) @ self.coef_ + self.intercept_)
         p = np.maximum(p, 1e-12)  # keep every candidate a stored (non-zero) entry
-        return sp.csr_matrix((p, (pu, pi)), shape=(n_users, n_items), dtype=np.float64)
+        return sp.csr_matrix((p, (pu, pi)), shape=shape, dtype=np.float64)
 
     def feature_frame(self, dataset: Dataset, user_ids: Any = None) -> pd.DataFrame:
         """Features and score of each (user, item) candidate pair, for inspection.
@@ -516,15 +701,83 @@ class RepurchaseRecommender(Recommender):
         return mat[np.asarray(user_idx, dtype=np.int64)]
 
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        if request.dataset is None:
-            mat = self.scores_
-        else:
-            mat = self._context_scores(request)
-        rows = mat[np.asarray(user_idx, dtype=np.int64)]
-        out = np.repeat(self.fill_scores_[None, :], rows.shape[0], axis=0)
-        r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
-        out[r, rows.indices] = rows.data
+        user_idx = np.asarray(user_idx, dtype=np.int64)
+        mat = self.scores_ if request.dataset is None else self._context_scores(request)
+        out = np.repeat(self.fill_scores_[None, :], len(user_idx), axis=0)
+        fresh = (request.recent.rows(user_idx) if request.recent is not None
+                 else np.full(len(user_idx), -1))
+        for sel, source, rows_of in ((fresh < 0, mat, user_idx),
+                                     (fresh >= 0, None, fresh)):
+            if not sel.any():
+                continue
+            if source is None:  # users with recent events: features recomputed
+                source = self._recent_scores(request)
+            rows = source[rows_of[sel]]
+            r = np.repeat(np.flatnonzero(sel), np.diff(rows.indptr))
+            out[r, rows.indices] = rows.data
         return out
+
+    def _recent_scores(self, request: RecommendRequest) -> sp.csr_matrix:
+        """Pair scores of the users with ``recent_events`` (rows: ``request.recent.users``).
+
+        The features of each such user are recomputed from the fit-time
+        purchase log plus the recent purchases, at ``max(as_of_, last recent
+        event + 1 s)``, against the fit-time item statistics, and scored with
+        the fitted weights: no refit, nothing stored on the model.
+        """
+        cached = request.cache.get("repurchase_recent")
+        if cached is not None:
+            return cached
+        rec = request.recent
+        if getattr(self, "purchases_", None) is None:
+            raise InvalidParameterError(
+                "RepurchaseRecommender.recommend(recent_events=) needs the purchase log kept by "
+                "fit since this version; this model was saved without it: refit it.")
+        if Columns.TIMESTAMP not in rec.events.columns:
+            raise MissingColumnError(
+                "recent_events is missing column(s) ['timestamp'] (RepurchaseRecommender "
+                "needs the time of each recent purchase).")
+        log = self.purchases_
+        lu = log[Columns.USER_IDX].to_numpy()
+        lo = np.searchsorted(lu, rec.users, "left")
+        hi = np.searchsorted(lu, rec.users, "right")
+        n = hi - lo
+        take = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+        new = rec.events
+        if self.purchases_only_ and Columns.EVENT in new.columns:
+            new = new[purchase_mask(new)]
+        new = new[[c for c in log.columns if c in new.columns]]
+        if "order_id" in new.columns and getattr(self, "order_ids_", None) is not None:
+            raw = new["order_id"].to_numpy()
+            cached = getattr(self, "_order_index", None)
+            if cached is None or cached[0] is not self.order_ids_:  # derived, built once
+                index = pd.Index(self.order_ids_)
+                _ = index.is_unique  # computed now, so concurrent calls only read it
+                cached = (self.order_ids_, index)
+                self._order_index = cached
+            code = cached[1].get_indexer(raw).astype(np.float64)
+            fresh = code < 0
+            if fresh.any():  # orders after fit: new codes (missing ids stay missing)
+                extra = pd.factorize(raw[fresh], use_na_sentinel=True)[0]
+                code[fresh] = np.where(extra >= 0, len(self.order_ids_) + extra, np.nan)
+            new = new.assign(order_id=code)
+        inter = pd.concat([log.iloc[take], new], ignore_index=True)
+        as_of = pd.Timestamp(self.as_of_)
+        if len(new):
+            as_of = max(as_of, new[Columns.TIMESTAMP].max() + pd.Timedelta(seconds=1))
+        pop = dict(zip(_POPULATION_KEYS, self.item_population_.T))
+        pop["global_prior"] = self.global_prior_
+        n_items = len(self.item_map_)
+        inter = inter.drop(columns=[Columns.EVENT], errors="ignore")
+        if len(rec.users) <= 256:  # numpy path: no group-by fixed cost (same values)
+            pu, pi, X = _features_few(inter, n_items, as_of, self.horizon_days,
+                                      self.prior_strength, pop)
+        else:
+            pu, pi, X, _ = _features(inter, n_items, as_of, self.horizon_days,
+                                     self.prior_strength, False, pop)
+        mat = self._scores_of(np.searchsorted(rec.users, pu), pi, X, (len(rec.users), n_items))
+        request.cache["repurchase_recent"] = mat
+        return mat
 
     def _context_scores(self, request: RecommendRequest) -> sp.csr_matrix:
         """Pair scores of the request's dataset, computed once per recommend call."""

@@ -64,6 +64,7 @@ class SocialRecommender(Recommender):
     serves_warm = True
     serves_cold = False
     default_name = "social"
+    folds_recent_events = True
 
     def __init__(self, *, events: Sequence[str] | None = ("purchase",),
                  half_life_days: float | None = 30.0) -> None:

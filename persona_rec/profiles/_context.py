@@ -463,22 +463,40 @@ class ProfileContext:
         priced items of its level-1 category when that category has at least
         ``min_items`` priced items, else among all priced items.
         """
-        price = self.item_price
-        ok = np.isfinite(price)
-        bands = np.full(self.n_items, -1, dtype=np.int64)
-        if not ok.any():
-            return bands
-        s = pd.Series(price[ok])
-        pct_global = s.rank(pct=True).to_numpy()
-        pct = pct_global
         levels = self.category_levels
-        if levels:
-            cat = levels[0].codes[ok]
-            has_cat = cat >= 0
-            sizes = np.bincount(cat[has_cat], minlength=len(levels[0].names))
-            use_cat = has_cat & (sizes[np.where(has_cat, cat, 0)] >= min_items)
-            if use_cat.any():
-                pct_cat = s.groupby(cat).rank(pct=True).to_numpy()
-                pct = np.where(use_cat, pct_cat, pct_global)
-        bands[ok] = np.where(pct <= 1 / 3, 0, np.where(pct <= 2 / 3, 1, 2))
+        return price_band_codes(self.item_price, levels[0] if levels else None, min_items)
+
+
+def price_band_codes(price: np.ndarray, level1: Codes | None, min_items: int) -> np.ndarray:
+    """Price band codes (see :meth:`ProfileContext.price_bands`) from item prices.
+
+    Parameters
+    ----------
+    price : numpy.ndarray
+        Per item, its price (NaN = unknown).
+    level1 : Codes or None
+        Level-1 category codes of the items.
+    min_items : int
+        Minimum priced items of a category for within-category terciles.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+    """
+    ok = np.isfinite(price)
+    bands = np.full(len(price), -1, dtype=np.int64)
+    if not ok.any():
         return bands
+    s = pd.Series(price[ok])
+    pct_global = s.rank(pct=True).to_numpy()
+    pct = pct_global
+    if level1 is not None:
+        cat = level1.codes[ok]
+        has_cat = cat >= 0
+        sizes = np.bincount(cat[has_cat], minlength=len(level1.names))
+        use_cat = has_cat & (sizes[np.where(has_cat, cat, 0)] >= min_items)
+        if use_cat.any():
+            pct_cat = s.groupby(cat).rank(pct=True).to_numpy()
+            pct = np.where(use_cat, pct_cat, pct_global)
+    bands[ok] = np.where(pct <= 1 / 3, 0, np.where(pct <= 2 / 3, 1, 2))
+    return bands

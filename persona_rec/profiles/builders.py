@@ -61,6 +61,10 @@ COMPUTED_COLUMNS: frozenset[str] = frozenset({
     "p_alive", "expected_purchases", "expected_spend", "clv",  # PredictiveBuilder (opt-in)
 })
 
+#: Event types counted as views and as add-to-cart by :class:`ActivityBuilder` (lower case).
+VIEW_EVENTS: frozenset[str] = frozenset({"view", "click"})
+CART_EVENTS: frozenset[str] = frozenset({"cart", "add_to_cart", "addtocart"})
+
 CATEGORY_CYCLE_COLUMNS = [
     "user_id", "category", "n_orders", "median_interval_days", "last_purchase", "next_purchase_date",
     "days_overdue",
@@ -465,10 +469,16 @@ class ActivityBuilder(Builder):
             sel = np.array([x in kinds for x in lower] + [False])[np.where(c < 0, len(types), c)]
             return np.bincount(u[sel], minlength=n).astype(np.float64)
 
-        views = count({"view", "click"})
-        carts = count({"cart", "add_to_cart", "addtocart"})
+        views = count(VIEW_EVENTS)
+        carts = count(CART_EVENTS)
         buys = ctx.purchase_mask
         purchases = np.bincount(u[buys], minlength=n).astype(np.float64)
+        return ActivityBuilder.funnel_from_counts(views, carts, purchases, n_events)
+
+    @staticmethod
+    def funnel_from_counts(views: np.ndarray, carts: np.ndarray, purchases: np.ndarray,
+                           n_events: np.ndarray) -> dict[str, np.ndarray]:
+        """The funnel columns from per-user counts of views, carts, purchases and events."""
         tot = n_events.astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             return {
@@ -549,10 +559,8 @@ class AffinityBuilder(Builder):
         m.sum_duplicates()
         return m
 
-    def build(self, ctx: ProfileContext) -> ProfilePart:
-        """Compute the affinity matrices and their summary columns."""
-        n = ctx.n_users
-        ui = self.user_item_weights(ctx)
+    def item_kinds(self, ctx: ProfileContext) -> dict[str, tuple[np.ndarray, list[str]]]:
+        """Per affinity kind, the item -> value codes (-1 = none) and the value names."""
         kinds: dict[str, tuple[np.ndarray, list[str]]] = {}
         levels = ctx.category_levels
         for lvl in range(max(self.n_levels, len(levels))):
@@ -564,11 +572,40 @@ class AffinityBuilder(Builder):
         kinds["brand"] = (brands.codes, brands.names) if brands is not None else (
             np.full(ctx.n_items, -1, dtype=np.int64), [])
         kinds["price_band"] = (ctx.price_bands(self.price_band_min_items), list(PRICE_BANDS))
+        return kinds
+
+    def build(self, ctx: ProfileContext) -> ProfilePart:
+        """Compute the affinity matrices and their summary columns."""
+        kinds = self.item_kinds(ctx)
+        bcodes = kinds["brand"][0]
+        branded = bcodes[ctx.events["i"]] >= 0
+        n_branded = np.bincount(ctx.events["u"][branded], minlength=ctx.n_users)
+        return self.part_from_weights(self.user_item_weights(ctx), kinds, n_branded)
+
+    def part_from_weights(self, ui: sp.csr_matrix,
+                          kinds: dict[str, tuple[np.ndarray, list[str]]],
+                          n_branded: np.ndarray) -> ProfilePart:
+        """The affinity part from the decayed user x item weights.
+
+        Parameters
+        ----------
+        ui : scipy.sparse.csr_matrix
+            :meth:`user_item_weights` (n_users x n_items).
+        kinds : dict
+            :meth:`item_kinds`.
+        n_branded : numpy.ndarray
+            Per user, number of events on items with a brand.
+
+        Returns
+        -------
+        ProfilePart
+        """
+        n_items = ui.shape[1]
         part = ProfilePart()
         for kind, (codes, names) in kinds.items():
             items = np.flatnonzero(codes >= 0)
             ind = sp.csr_matrix(
-                (np.ones(len(items)), (items, codes[items])), shape=(ctx.n_items, len(names))
+                (np.ones(len(items)), (items, codes[items])), shape=(n_items, len(names))
             )
             part.affinities[kind] = (_row_normalise(ui @ ind), list(names))
 
@@ -584,9 +621,6 @@ class AffinityBuilder(Builder):
         has_cat = np.diff(l1.indptr) > 0
         diversity = np.where(has_cat, ent / np.log(k) if k > 1 else 0.0, np.nan)
         diversity = np.clip(diversity, 0.0, 1.0)
-        bcodes = kinds["brand"][0]
-        branded = bcodes[ctx.events["i"]] >= 0
-        n_branded = np.bincount(ctx.events["u"][branded], minlength=n)
         loyalty = np.where(n_branded >= self.min_brand_events,
                            _row_max(part.affinities["brand"][0]), np.nan)
         part.columns.update({
@@ -875,30 +909,60 @@ def expected_intervals(
     cache = ctx.__dict__.setdefault("_cache", {})
     if key in cache:
         return cache[key]
-    n = ctx.n_users
-    iv = ctx.order_intervals
-    pop = float(iv["days"].median()) if len(iv) else float(default_interval_days)
-    k = np.bincount(iv["u"].to_numpy(), minlength=n).astype(np.float64)
+    o = ctx.orders
+    out = expected_intervals_from_orders(o["u"].to_numpy(), o["t"].to_numpy(),
+                                         ctx.last_purchase_t, ctx.n_users, prior_weight,
+                                         default_interval_days)
+    cache[key] = out
+    return out
+
+
+def expected_intervals_from_orders(
+    u: np.ndarray, t: np.ndarray, last_purchase_t: np.ndarray, n: int,
+    prior_weight: float, default_interval_days: float,
+) -> dict[str, np.ndarray | float]:
+    """:func:`expected_intervals` from the order table.
+
+    Parameters
+    ----------
+    u, t : numpy.ndarray
+        User index and first-line time (int64 ns) of each order, sorted by
+        user then time.
+    last_purchase_t : numpy.ndarray
+        Per user, time of the last purchase line (int64 min without one).
+    n : int
+        Number of users.
+    prior_weight, default_interval_days : float
+        As in :func:`expected_intervals`.
+
+    Returns
+    -------
+    dict
+        As :func:`expected_intervals`.
+    """
+    same = u[1:] == u[:-1]
+    iv_u = u[1:][same]
+    iv_days = (t[1:] - t[:-1])[same] / DAY_NS
+    pop = float(np.median(iv_days)) if len(iv_days) else float(default_interval_days)
+    k = np.bincount(iv_u, minlength=n).astype(np.float64)
     own = _full(n)
-    if len(iv):
-        med = iv.groupby("u")["days"].median()
+    if len(iv_days):
+        med = pd.Series(iv_days).groupby(iv_u).median()
         own[med.index.to_numpy()] = med.to_numpy()
     own_filled = np.where(k > 0, own, 0.0)
     expected = (k * own_filled + prior_weight * pop) / (k + prior_weight) if prior_weight > 0 \
         else np.where(k > 0, own, pop)
-    o = ctx.orders
-    users, first, last = _per_user_first_last(o["u"].to_numpy(), n)
-    t = o["t"].to_numpy()
+    users, first, last = _per_user_first_last(u, n)
     first_t = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     last_t = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     first_t[users] = t[first]
-    last_t[users] = ctx.last_purchase_t[users]
+    last_t[users] = last_purchase_t[users]
     last_gap = _full(n)
     multi = last > first
     last_gap[users[multi]] = _days(t[last[multi]] - t[last[multi] - 1])
     buyer = np.zeros(n, dtype=bool)
     buyer[users] = True
-    out = {
+    return {
         "population_median": pop,
         "n_intervals": k,
         "own_median": own,
@@ -908,8 +972,6 @@ def expected_intervals(
         "last_gap": last_gap,
         "buyer": buyer,
     }
-    cache[key] = out
-    return out
 
 
 # --------------------------------------------------------------- lifecycle
@@ -979,16 +1041,35 @@ class LifecycleBuilder(Builder):
     def build(self, ctx: ProfileContext) -> ProfilePart:
         """Compute ``lifecycle_stage`` and ``expected_interval_days``."""
         est = expected_intervals(ctx, self.prior_weight, self.default_interval_days)
-        buyer = est["buyer"]
-        expected = est["expected"]
-        recency = np.where(buyer, _days(ctx.as_of_ns - est["last_t"]), np.nan)
-        since_first = np.where(buyer, _days(ctx.as_of_ns - est["first_t"]), np.nan)
-        churn_thr = np.minimum(self.churn_factor * expected, self.churn_cap_days)
-        risk_thr = self.at_risk_factor * expected
         ev = ctx.events
         last_event = np.full(ctx.n_users, np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(last_event, ev["u"], ev["t"])
-        browsing = _days(ctx.as_of_ns - last_event) <= risk_thr
+        return self.part_from_intervals(est, ctx.as_of_ns, last_event)
+
+    def part_from_intervals(self, est: dict[str, Any], as_of_ns: int,
+                            last_event: np.ndarray) -> ProfilePart:
+        """The lifecycle part from :func:`expected_intervals` and each user's last event.
+
+        Parameters
+        ----------
+        est : dict
+            :func:`expected_intervals` (or :func:`expected_intervals_from_orders`).
+        as_of_ns : int
+            ``as_of`` in ns.
+        last_event : numpy.ndarray
+            Per user, time of the last event of any kind (int64 ns; int64 min without one).
+
+        Returns
+        -------
+        ProfilePart
+        """
+        buyer = est["buyer"]
+        expected = est["expected"]
+        recency = np.where(buyer, _days(as_of_ns - est["last_t"]), np.nan)
+        since_first = np.where(buyer, _days(as_of_ns - est["first_t"]), np.nan)
+        churn_thr = np.minimum(self.churn_factor * expected, self.churn_cap_days)
+        risk_thr = self.at_risk_factor * expected
+        browsing = _days(as_of_ns - last_event) <= risk_thr
         with np.errstate(invalid="ignore"):
             stage = np.select(
                 [~buyer, since_first < self.new_days, (recency > churn_thr) & ~browsing,

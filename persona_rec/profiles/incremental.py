@@ -95,7 +95,12 @@ class IncrementalRFM:
                 f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}.")
         ts = (parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1) if as_of is None
               else parse_as_of(as_of))
-        ctx = ProfileContext(dataset, ts)
+        return cls._from_context(ProfileContext(dataset, ts))
+
+    @classmethod
+    def _from_context(cls, ctx: ProfileContext) -> IncrementalRFM:
+        """The state from an existing build context (shares its cached arrays)."""
+        dataset, ts = ctx.dataset, ctx.as_of
         n = ctx.n_users
         ev = ctx.events
         p = ctx.purchases

@@ -162,6 +162,7 @@ class Profiles:
         self.sensitive_columns = frozenset(sensitive_columns)
         self.column_docs = dict(column_docs)
         self.build_info = dict(build_info or {})
+        self._state: Any = None  # ProfileState, set by ProfileBuilder.build(updatable=True)
 
     # --------------------------------------------------------------- basics
     @property
@@ -204,6 +205,107 @@ class Profiles:
         cols = [c for c in self.frame.columns
                 if include_sensitive or c not in self.sensitive_columns]
         return self.frame[cols].copy()
+
+    # --------------------------------------------------------------- update
+    @property
+    def updatable(self) -> bool:
+        """Whether :meth:`update` can be used (built with ``updatable=True``, not loaded)."""
+        return self._state is not None
+
+    def update(self, new_events: pd.DataFrame, as_of: Any = None) -> Profiles:
+        """Fold a batch of new events in without a rebuild.
+
+        The result equals ``ProfileBuilder(builders).build(dataset_with_the_new_events,
+        as_of=new_as_of)`` for every column and affinity (float sums up to
+        rounding: affinities to float32 precision, spend to ~1e-9 relative);
+        see ``docs/profiles.md`` ("Real-time updates"). Users first seen in
+        ``new_events`` are appended as rows. ``self`` is not changed.
+
+        Only profiles built by ``ProfileBuilder.build(..., updatable=True)``
+        from :data:`~persona_rec.profiles.realtime.UPDATABLE_BUILDERS`
+        (demographic, RFM, activity, affinity, lifecycle) can be updated; the
+        state is not saved by :meth:`save`.
+
+        Parameters
+        ----------
+        new_events : pandas.DataFrame
+            Events in the Dataset's interaction format (external ``user_id``
+            and ``item_id``, naive UTC ``timestamp``, and the columns the
+            profiles were built from: ``event``, ``order_id``, ``price``,
+            ``quantity``, ``session_id``, ``utc_offset_min``, optionally
+            ``weight``; without ``weight`` the Dataset's event weights apply).
+            Timestamps must lie in ``[self.as_of, as_of)``.
+        as_of : datetime-like, optional
+            The new cut-off; default the last new event + 1 second (or
+            ``self.as_of`` when ``new_events`` is empty).
+
+        Returns
+        -------
+        Profiles
+            Updated profiles (themselves updatable).
+
+        Raises
+        ------
+        InvalidParameterError
+            The profiles were not built with ``updatable=True`` (or were loaded).
+        InvalidDtypeError
+            ``new_events`` is not a DataFrame.
+        MissingColumnError
+            ``new_events`` lacks a column the profiles were built from
+            (``user_id``, ``item_id``, ``timestamp``, and ``event``,
+            ``order_id``, ``price``, ``session_id``, ``utc_offset_min`` when
+            the Dataset had them).
+        InvalidValueError
+            A column the profiles were not built with, an event before
+            ``self.as_of`` (older events need a rebuild) or at/after
+            ``as_of``, an unparseable timestamp, an ``as_of`` before
+            ``self.as_of``, or an event type without a weight.
+        UnknownIdError
+            An item absent from the Dataset the profiles were built from.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from persona_rec import Dataset
+        >>> inter = pd.DataFrame({"user_id": ["a", "a", "b"], "item_id": [1, 2, 1],
+        ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-15"]),
+        ...     "event": ["purchase", "purchase", "view"], "price": [10.0, 5.0, 10.0]})
+        >>> prof = ProfileBuilder.realtime().build(Dataset.from_frames(inter),
+        ...                                        as_of="2024-03-01", updatable=True)
+        >>> new = pd.DataFrame({"user_id": ["b", "c"], "item_id": [2, 1],
+        ...     "timestamp": pd.to_datetime(["2024-03-02", "2024-03-03"]),
+        ...     "event": ["purchase", "view"], "price": [5.0, 10.0]})
+        >>> prof.update(new, as_of="2024-03-10").frame[["frequency", "monetary", "lifecycle_stage"]]
+                 frequency  monetary lifecycle_stage
+        user_id
+        a              2.0      15.0          active
+        b              1.0       5.0             new
+        c              NaN       NaN        prospect
+        """
+        if self._state is None:
+            raise InvalidParameterError(
+                "Profiles.update needs profiles built by ProfileBuilder.build(..., "
+                "updatable=True) (the update state is not saved with the file); got profiles "
+                "without it: rebuild them with updatable=True.")
+        t0 = time.perf_counter()
+        state = self._state.update(new_events, as_of)
+        cols, affinities = state.columns()
+        frame = self.frame.reindex(state.user_ids)
+        for name, values in cols.items():
+            if name in frame.columns:
+                frame[name] = values
+        aff = dict(self.affinities)
+        aff.update(affinities)
+        info = dict(self.build_info)
+        info["updates"] = list(info.get("updates", [])) + [{
+            "from_as_of": self.as_of.isoformat(), "n_events": int(len(new_events)),
+            "seconds": time.perf_counter() - t0}]
+        out = Profiles(frame, as_of=state.as_of, affinities=aff,
+                       category_cycles=self.category_cycles,
+                       sensitive_columns=self.sensitive_columns, column_docs=self.column_docs,
+                       build_info=info)
+        out._state = state
+        return out
 
     # ------------------------------------------------------------- features
     def features(
@@ -571,9 +673,33 @@ class ProfileBuilder(ParamsMixin):
                               default_interval_days=default_interval_days),
         ])
 
+    @classmethod
+    def realtime(cls, **params: Any) -> ProfileBuilder:
+        """The builders :meth:`Profiles.update` keeps current without a rebuild.
+
+        Demographic, RFM, activity, affinity and lifecycle builders (the
+        defaults without price sensitivity, novelty and repurchase cycles,
+        whose item-level references would need a rebuild).
+
+        Parameters
+        ----------
+        **params
+            ``session_gap_minutes``, ``half_life_days``, ``min_brand_events``,
+            ``price_band_min_items`` and the :class:`LifecycleBuilder` options.
+
+        Returns
+        -------
+        ProfileBuilder
+        """
+        act = {k: params.pop(k) for k in ("session_gap_minutes",) if k in params}
+        aff = {k: params.pop(k) for k in ("half_life_days", "min_brand_events",
+                                          "price_band_min_items") if k in params}
+        return cls([DemographicBuilder(), RFMBuilder(), ActivityBuilder(**act),
+                    AffinityBuilder(**aff), LifecycleBuilder(**params)])
+
     def build(self, dataset: Dataset, as_of: Any = None, *,
               category_sep: CategorySep = None,
-              verbose: bool | None = None) -> Profiles:
+              verbose: bool | None = None, updatable: bool = False) -> Profiles:
         """Build profiles from the events strictly before ``as_of``.
 
         Each builder's duration is logged (logger ``persona_rec``, INFO).
@@ -593,6 +719,11 @@ class ProfileBuilder(ParamsMixin):
         verbose : bool, optional
             Progress bar over the builders; default: the process-wide switch
             (:func:`persona_rec.set_verbose`, off unless turned on).
+        updatable : bool, default False
+            Keep the per-user statistics :meth:`Profiles.update` needs (every
+            builder must be one of
+            :data:`~persona_rec.profiles.realtime.UPDATABLE_BUILDERS`, e.g.
+            :meth:`realtime`).
 
         Notes
         -----
@@ -628,6 +759,17 @@ class ProfileBuilder(ParamsMixin):
             ts = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
         else:
             ts = parse_as_of(as_of)
+        if not isinstance(updatable, bool):
+            raise InvalidDtypeError(f"updatable must be a bool, got {updatable!r}.")
+        if updatable:
+            from .realtime import UPDATABLE_BUILDERS
+
+            bad = [type(b).__name__ for b in self.builders if type(b) not in UPDATABLE_BUILDERS]
+            if bad:
+                raise InvalidParameterError(
+                    f"updatable=True needs builders from "
+                    f"{[b.__name__ for b in UPDATABLE_BUILDERS]} (their columns can be updated "
+                    f"exactly), got {bad}; use ProfileBuilder.realtime().")
         _log.info("building profiles of %s users as of %s (%d builders)",
                   f"{dataset.n_users:,}", ts, len(self.builders))
         ctx = ProfileContext(dataset, ts, category_sep=category_sep)
@@ -678,8 +820,13 @@ class ProfileBuilder(ParamsMixin):
         }
         _log.info("built profiles: %s users x %d columns from %s events in %.1fs",
                   f"{len(frame):,}", frame.shape[1], f"{ctx.n_events:,}", sum(timings.values()))
-        return Profiles(frame, as_of=ts, affinities=affinities, category_cycles=cycles,
-                        sensitive_columns=sensitive, column_docs=docs, build_info=info)
+        out = Profiles(frame, as_of=ts, affinities=affinities, category_cycles=cycles,
+                       sensitive_columns=sensitive, column_docs=docs, build_info=info)
+        if updatable:
+            from .realtime import ProfileState
+
+            out._state = ProfileState.from_context(ctx, self.builders, columns)
+        return out
 
     def __repr__(self) -> str:
         return f"ProfileBuilder(builders={self.builders!r})"

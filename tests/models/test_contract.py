@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from persona_rec import Columns, Dataset
-from persona_rec.exceptions import CorruptFileError, NotFittedError, UnknownIdError
+from persona_rec.exceptions import (
+    CorruptFileError,
+    InvalidParameterError,
+    NotFittedError,
+    UnknownIdError,
+)
 from persona_rec.models import FALLBACK_SOURCE, ItemFilter, Recommender
 
 HOT = ["u0_0", "u1_3", "u2_7", "u3_11"]
@@ -172,3 +177,30 @@ def test_duplicate_request_ids_served_once(fitted: Recommender) -> None:
     ids = _served_ids(fitted)[:2]
     rec = fitted.recommend(ids + ids[::-1], k=4)
     assert rec[Columns.USER].drop_duplicates().tolist() == ids
+
+
+def test_recent_events_are_seen_and_never_crash(fitted: Recommender,
+                                                block_dataset: Dataset) -> None:
+    """recent_events (events after fit) join every model's seen filter; unknown users with
+    recent events are served or skipped, never an error (other than a signature that lacks
+    the argument)."""
+    import inspect
+
+    if "recent_events" not in inspect.signature(fitted.recommend).parameters:
+        pytest.skip("this model's recommend does not take recent_events")
+    items = block_dataset.item_map.external_ids
+    ids = _served_ids(fitted) + ["nobody"]
+    if not type(fitted).folds_recent_events:  # opt-in: the others refuse, typed
+        ev = pd.DataFrame({Columns.USER: ids[:1], Columns.ITEM: items[:1]})
+        with pytest.raises(InvalidParameterError, match="does not fold in recent_events"):
+            fitted.recommend(ids[:1], recent_events=ev)
+        return
+    ev = pd.DataFrame({Columns.USER: ids, Columns.ITEM: [items[3]] * len(ids),
+                       Columns.TIMESTAMP: block_dataset.time_range[1] + pd.Timedelta(hours=1),
+                       "event": "purchase"})
+    rec = fitted.recommend(ids, k=60, on_unknown="skip", recent_events=ev)
+    _check_frame(rec, 60)
+    assert items[3] not in set(rec[Columns.ITEM])
+    before = fitted.recommend(_served_ids(fitted), k=5)
+    again = fitted.recommend(_served_ids(fitted), k=5)
+    pd.testing.assert_frame_equal(before, again)  # the model is unchanged
