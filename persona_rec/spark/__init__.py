@@ -9,6 +9,7 @@ data lives:
 - :class:`SparkALS`: Spark MLlib ALS with top-k frames and export to
   :class:`persona_rec.models.ALSRecommender`;
 - :func:`rfm_segments`: RFM segments from the Spark profiles;
+- :func:`assign_tags`: a taxonomy's rules as Spark column expressions, roll-up included;
 - :func:`local_session`: a loopback-only local session for tests and laptops.
 
 The modules import pyspark only when called, so this package imports (and its
@@ -22,6 +23,7 @@ from .als import SparkALS
 from .events import SparkEvents
 from .profiles import SparkProfiles, build_profiles
 from .segments import rfm_segments
+from .tags import assign_tags
 
-__all__ = ["LOOPBACK_CONF", "SparkALS", "SparkEvents", "SparkProfiles",
+__all__ = ["LOOPBACK_CONF", "SparkALS", "SparkEvents", "SparkProfiles", "assign_tags",
            "build_profiles", "local_session", "rfm_segments"]
