@@ -9,30 +9,21 @@ data lives:
 - :class:`SparkALS`: Spark MLlib ALS with top-k frames and export to
   :class:`persona_rec.models.ALSRecommender`;
 - :func:`rfm_segments`: RFM segments from the Spark profiles;
+- :func:`assign_tags`: a taxonomy's rules as Spark column expressions, roll-up included;
 - :func:`local_session`: a loopback-only local session for tests and laptops.
 
 The modules import pyspark only when called, so this package imports (and its
 docstrings are collected) without the extra. See ``docs/scale.md``.
-
-.. warning::
-   Parity with the pandas path is currently **broken**: the Spark events rules
-   and profile builders follow the 0.1 definitions, while this version's pandas
-   path changed them (views keep NaN prices, exact duplicates and out-of-range
-   times are cleaning reasons, price sensitivity is computed within quantity
-   tiers, hours are local, ``known_at_as_of`` and ``days_overdue`` are new).
-   :meth:`SparkEvents.from_frames` and :func:`build_profiles` warn
-   (:class:`SparkParityWarning`) until the Spark definitions follow; ALS is
-   unaffected.
 """
 
 from __future__ import annotations
 
-from ._parity import SparkParityWarning
 from ._session import LOOPBACK_CONF, local_session
 from .als import SparkALS
 from .events import SparkEvents
 from .profiles import SparkProfiles, build_profiles
 from .segments import rfm_segments
+from .tags import assign_tags
 
-__all__ = ["LOOPBACK_CONF", "SparkALS", "SparkEvents", "SparkParityWarning", "SparkProfiles",
+__all__ = ["LOOPBACK_CONF", "SparkALS", "SparkEvents", "SparkProfiles", "assign_tags",
            "build_profiles", "local_session", "rfm_segments"]

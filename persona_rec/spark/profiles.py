@@ -9,21 +9,21 @@ defaults and parameter validation are defined once; category paths and brand
 names are slugged by the same Python functions as the pandas path, applied
 to the distinct values only. The column formulas are written a second time
 (Spark expressions instead of numpy); ``tests/spark`` checks the two against
-each other on the full Online Retail file and on random event frames.
+each other on the full Online Retail file, on the hand-computed tiny shop and
+on random event frames (with local time offsets, views without prices and
+quantity tiers).
 
 Missing values are SQL ``null`` where pandas has ``NaN``/``NaT``/``None``.
 """
 
 from __future__ import annotations
 
-from ._parity import warn_parity
-
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from .._text import category_parts, slugify_values
+from .._text import CategorySep, category_parts, resolve_category_sep, slugify_values
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError
 from ..profiles._context import PURCHASE_EVENTS, parse_as_of
@@ -40,7 +40,7 @@ from ..profiles.builders import (
     RepurchaseBuilder,
     RFMBuilder,
 )
-from ..profiles.profiles import ProfileBuilder
+from ..profiles.profiles import KNOWN_COLUMN, ProfileBuilder
 from .events import ROW_ORDER, SparkEvents
 
 __all__ = ["SparkProfiles", "build_profiles"]
@@ -49,6 +49,8 @@ _DAY_US = 86_400 * 10**6
 _U, _I = Columns.USER, Columns.ITEM
 _VIEW_EVENTS = ("view", "click")
 _CART_EVENTS = ("cart", "add_to_cart", "addtocart")
+_CYCLES_SCHEMA = ("user_id string, category string, n_orders long, median_interval_days double, "
+                  "last_purchase timestamp, next_purchase_date timestamp, days_overdue double")
 _SUPPORTED = (DemographicBuilder, RFMBuilder, ActivityBuilder, AffinityBuilder,
               PriceSensitivityBuilder, NoveltyBuilder, LifecycleBuilder, RepurchaseBuilder)
 
@@ -62,6 +64,14 @@ def _F() -> Any:
 def _days(us: Any) -> Any:
     """Microsecond duration (long) -> days (double)."""
     return us.cast("double") / float(_DAY_US)
+
+
+def _floor_div(a: Any, b: int) -> Any:
+    """Exact integer floor division of a long column by a positive constant."""
+    F = _F()
+    if b <= 1:
+        return a
+    return F.round((a - F.pmod(a, F.lit(b))) / F.lit(b)).cast("long")
 
 
 def _div(num: Any, den: Any) -> Any:
@@ -116,13 +126,21 @@ class SparkProfiles:
 class _Ctx:
     """Shared point-in-time Spark frames (the counterpart of ``ProfileContext``)."""
 
-    def __init__(self, ev: SparkEvents, as_of: pd.Timestamp) -> None:
+    def __init__(self, ev: SparkEvents, as_of: pd.Timestamp,
+                 category_sep: tuple[str, ...]) -> None:
         F = _F()
         self.ev = ev
         self.as_of = as_of
+        self.category_sep = category_sep
         # events have microsecond timestamps: t < as_of  <=>  t_us < ceil(as_of_ns / 1000)
         self.as_of_us = -((-int(as_of.value)) // 1000)
         inter = ev.interactions.withColumn("tu", F.unix_micros(F.col(Columns.TIMESTAMP)))
+        # local wall-clock time (µs): timestamp + utc_offset_min, as local_time_ns
+        if Columns.UTC_OFFSET in inter.columns:
+            inter = inter.withColumn("lt", F.col("tu") + F.col(Columns.UTC_OFFSET).cast("long")
+                                     * F.lit(60 * 10**6))
+        else:
+            inter = inter.withColumn("lt", F.col("tu"))
         self.all_events = inter
         self._cached: list[Any] = []
         self.has_event = Columns.EVENT in inter.columns
@@ -214,12 +232,13 @@ class _Ctx:
             return None
         raw = self.items.where(F.col("category").isNotNull()).select(
             F.col("category").cast("string").alias("category")).distinct()
+        sep = self.category_sep  # resolved on the driver: executors do not share its default
 
         def expand(batches: Any) -> Any:
             for b in batches:
                 rows = []
                 for path in b["category"]:
-                    parts = category_parts(path)
+                    parts = category_parts(path, sep)
                     for lvl in range(len(parts)):
                         rows.append((path, lvl + 1, "/".join(parts[: lvl + 1])))
                 yield pd.DataFrame(rows, columns=["category", "level", "name"]).astype(
@@ -300,10 +319,33 @@ def _quantile_score(df: Any, col: str, higher_is_better: bool, out: str) -> Any:
         scores, "_v").select(_U, out)
 
 
-def _median(df: Any, col: str) -> Any:
-    """Exact median aggregate (average of the two middle values)."""
+def _median(df: Any, keys: list[str], col: str, out: str) -> Any:
+    """Median of ``col`` per ``keys`` exactly as pandas: the middle value, or the mean of the two.
+
+    Spark's ``median`` interpolates (``a + (b - a) * 0.5``), which can differ from
+    pandas' ``(a + b) / 2`` in the last bit, and a rounding to whole seconds
+    then flips. So the Spark median ``m`` only locates the middle: a second
+    aggregation finds the two middle values around it (counts below and at
+    ``m``, nearest values on each side) without sorting or collecting a group.
+    Null values are ignored. Returns ``keys + [out]`` (one row per group).
+    """
     F = _F()
-    return F.median(F.col(col))
+    x = df.where(F.col(col).isNotNull()).select(*keys, F.col(col).alias("_x"))
+    m = x.groupBy(*keys).agg(F.median("_x").alias("_m"), F.count(F.lit(1)).alias("_cnt"))
+    j = x.join(m, keys) if keys else x.crossJoin(m)
+    xv, mv = F.col("_x"), F.col("_m")
+    g = j.groupBy(*keys, "_m", "_cnt").agg(
+        F.sum((xv < mv).cast("long")).alias("_lt"),
+        F.sum((xv <= mv).cast("long")).alias("_le"),
+        F.max(F.when(xv < mv, xv)).alias("_below"),
+        F.min(F.when(xv > mv, xv)).alias("_above"))
+    n = F.col("_cnt")
+    odd = (n % 2) == 1
+    r1 = F.when(odd, (n + 1) / 2).otherwise(n / 2)  # ranks of the two middle values
+    r2 = F.when(odd, (n + 1) / 2).otherwise(n / 2 + 1)
+    a = F.when(F.col("_lt") >= r1, F.col("_below")).otherwise(mv)
+    b = F.when(F.col("_le") < r2, F.col("_above")).otherwise(mv)
+    return g.select(*keys, F.when(odd, mv).otherwise((a + b) / 2.0).alias(out))
 
 
 def _argmax_name(df: Any, value: str, out: str) -> Any:
@@ -416,8 +458,9 @@ def _activity(ctx: _Ctx, b: ActivityBuilder) -> Any:
         best = F.max(F.struct(F.col("count"), -F.col("_k")))
         return counts.groupBy(_U).agg((-best.getField("col2")).cast("double").alias(out))
 
-    hour = mode(F.hour(F.col(Columns.TIMESTAMP)), "preferred_hour")
-    weekday = mode(F.weekday(F.col(Columns.TIMESTAMP)), "preferred_weekday")
+    # local wall-clock hour and weekday (1970-01-01 was a Thursday), as the pandas builder
+    hour = mode(F.pmod(_floor_div(F.col("lt"), 3600 * 10**6), F.lit(24)), "preferred_hour")
+    weekday = mode(F.pmod(_floor_div(F.col("lt"), _DAY_US) + 3, F.lit(7)), "preferred_weekday")
     out = base.join(sessions, _U).join(hour, _U).join(weekday, _U).select(
         _U, "n_events", "active_days", F.col("n_sessions").cast("long").alias("n_sessions"),
         F.timestamp_micros("_first").alias("first_seen"),
@@ -451,7 +494,7 @@ def _activity(ctx: _Ctx, b: ActivityBuilder) -> Any:
 def _item_price(ctx: _Ctx, p: Any) -> Any:
     """Per item: list price, else the median paid price before as_of (``item_id, price``)."""
     F = _F()
-    med = p.where(F.col("paid").isNotNull()).groupBy(_I).agg(F.median("paid").alias("_med"))
+    med = _median(p, [_I], "paid", "_med")
     items = ctx.items.select(_I, *(["price"] if Columns.PRICE in ctx.item_columns else []))
     lp = (F.when(~F.isnan(F.col(Columns.PRICE).cast("double")),
                  F.col(Columns.PRICE).cast("double"))
@@ -573,12 +616,26 @@ def _affinity(ctx: _Ctx, b: AffinityBuilder, p: Any, levels: Any,
 
 
 def _price_sensitivity(ctx: _Ctx, b: PriceSensitivityBuilder, p: Any) -> Any:
+    """``price_sensitivity`` and ``discount_share`` within quantity tiers and periods."""
     F = _F()
-    ok = p.where(F.col("paid").isNotNull())
-    stats = ok.groupBy(_I).agg(
-        F.count(F.lit(1)).alias("_n"), F.median("paid").alias("_imed"),
-        F.max("paid").alias("_imax"), F.countDistinct("paid").alias("_nprices"))
-    lines = p.join(stats, _I, "left")
+    # tier = number of edges <= quantity, minus 1, at least 0 (missing quantity: tier 0)
+    qty = F.coalesce(F.when(~F.isnan(F.col("qty")), F.col("qty")), F.lit(0.0))
+    n_le = None
+    for e in b._tier_edges():
+        term = (qty >= F.lit(float(e))).cast("int")
+        n_le = term if n_le is None else n_le + term
+    tier = F.greatest(n_le - 1, F.lit(0))
+    if b.period_days is None:
+        period = F.lit(0).cast("long")
+    else:
+        period = _floor_div(F.col("tu") * F.lit(1000), int(b.period_days * _DAY_US * 1000))
+    lines = p.select(_U, _I, "tu", "paid", tier.alias("_tier"), period.alias("_period"))
+    ok = F.col("paid").isNotNull()
+    cell = [_I, "_tier", "_period"]
+    stats = lines.where(ok).groupBy(*cell).agg(
+        F.count(F.lit(1)).alias("_n"), F.max("paid").alias("_tmax"), F.min("paid").alias("_tmin"))
+    stats = stats.join(_median(lines, cell, "paid", "_tmed"), cell)
+    lines = lines.join(stats, cell, "left")
     has_cat = "category" in ctx.item_columns
     has_lp = Columns.PRICE in ctx.item_columns
     item_cols = [_I]
@@ -587,25 +644,29 @@ def _price_sensitivity(ctx: _Ctx, b: PriceSensitivityBuilder, p: Any) -> Any:
     if has_lp:
         lpc = F.col(Columns.PRICE).cast("double")
         item_cols.append(F.when(~F.isnan(lpc), lpc).alias("_lp"))
-    lines = lines.join(ctx.items.select(*item_cols), _I, "left")
-    if has_cat:
-        cat_med = (lines.where(F.col("paid").isNotNull() & F.col("_leaf").isNotNull())
-                   .groupBy("_leaf").agg(F.median("paid").alias("_cmed")))
-        lines = lines.join(cat_med, "_leaf", "left")
+    if len(item_cols) > 1:
+        lines = lines.join(ctx.items.select(*item_cols), _I, "left")
+    lp = F.col("_lp") if has_lp else F.lit(None).cast("double")
+    # tier list price: list price in the base tier, else the highest paid price in the
+    # (item, tier, period), capped at the list price (least() skips nulls, as numpy's fmin)
+    tier_list = F.when(lp.isNotNull() & (F.col("_tier") == 0), lp).otherwise(
+        F.least(F.col("_tmax"), lp))
+    tier_ok = F.coalesce((F.col("_n") >= b.min_item_sales) & (F.col("_tmin") < F.col("_tmax")),
+                         F.lit(False))
+    if has_cat:  # median paid price per (leaf category, tier), over all periods
+        cat_med = _median(lines.where(F.col("_leaf").isNotNull()), ["_leaf", "_tier"], "paid",
+                          "_cmed")
+        lines = lines.join(cat_med, ["_leaf", "_tier"], "left")
         cat_ref = F.col("_cmed")
     else:
         cat_ref = F.lit(None).cast("double")
-    lp = F.col("_lp") if has_lp else F.lit(None).cast("double")
-    item_ok = (F.col("_n") >= b.min_item_sales) & (F.col("_nprices") > 1)
-    ref = F.when(F.coalesce(item_ok, F.lit(False)), F.col("_imed")).otherwise(
-        F.coalesce(lp, cat_ref))
+    ref = F.when(tier_ok, F.col("_tmed")).when(lp.isNotNull(), tier_list).otherwise(cat_ref)
     tol = 1.0 - b.tolerance
     paid = F.col("paid")
-    valid = paid.isNotNull() & ref.isNotNull()
+    valid = ok & ref.isNotNull()
     below = valid & (paid < ref * tol)
-    lpd = F.coalesce(lp, F.col("_imax"))
-    valid_d = paid.isNotNull() & lpd.isNotNull()
-    disc = valid_d & (paid < lpd * tol)
+    valid_d = ok & tier_list.isNotNull()
+    disc = valid_d & (paid < tier_list * tol)
 
     def n(cond: Any) -> Any:
         return F.sum(F.coalesce(cond, F.lit(False)).cast("long"))
@@ -653,10 +714,11 @@ def _expected(ctx: _Ctx, p: Any, prior_weight: float, default_days: float) -> An
     o = o.withColumn("_prev", F.lag("ot").over(w))
     iv = o.where(F.col("_prev").isNotNull()).select(
         _U, _days(F.col("ot") - F.col("_prev")).alias("days"))
-    pop_row = iv.agg(F.median("days")).first()
-    pop = float(pop_row[0]) if pop_row[0] is not None else float(default_days)
-    own = iv.groupBy(_U).agg(F.count(F.lit(1)).cast("double").alias("_k"),
-                             F.median("days").alias("_own"))
+    pop_row = _median(iv, [], "days", "_pop").first()
+    pop = float(pop_row[0]) if pop_row is not None and pop_row[0] is not None \
+        else float(default_days)
+    own = iv.groupBy(_U).agg(F.count(F.lit(1)).cast("double").alias("_k")).join(
+        _median(iv, [_U], "days", "_own"), _U)
     # gap between the last two orders in time order (one window, so tied times give 0 as in
     # the sorted pandas arrays)
     w_desc = Window.partitionBy(_U).orderBy(F.col("ot").desc())
@@ -709,14 +771,16 @@ def _repurchase(ctx: _Ctx, b: RepurchaseBuilder, est: Any, p: Any, levels: Any) 
 
     F = _F()
     next_us = F.col("last_t") + _whole_seconds_us(F.col("expected"))
+    ahead = _days(next_us - F.lit(ctx.as_of_us))  # < 0: the expected date has passed
+    upcoming = ahead >= 0
     user_cols = est.select(
         _U,
         F.when(F.col("k") > 0, F.col("own")).alias("repurchase_interval_days"),
-        F.timestamp_micros(next_us).alias("next_purchase_date"),
-        _days(next_us - F.lit(ctx.as_of_us)).alias("days_to_next_purchase"),
+        F.when(upcoming, F.timestamp_micros(next_us)).alias("next_purchase_date"),
+        F.when(upcoming, ahead).alias("days_to_next_purchase"),
+        F.greatest(-ahead, F.lit(0.0)).alias("days_overdue"),
     )
-    schema = ("user_id string, category string, n_orders long, median_interval_days double, "
-              "last_purchase timestamp, next_purchase_date timestamp")
+    schema = _CYCLES_SCHEMA
     if levels is None:
         return user_cols, ctx.ev.spark.createDataFrame([], schema)
     lv = levels.where(F.col("level") == b.category_level).select(_I, F.col("name").alias(
@@ -724,19 +788,62 @@ def _repurchase(ctx: _Ctx, b: RepurchaseBuilder, est: Any, p: Any, levels: Any) 
     oc = p.join(lv, _I).groupBy(_U, "order_key", "category").agg(F.min("tu").alias("t"))
     w = Window.partitionBy(_U, "category").orderBy("t")
     oc = oc.withColumn("_gap", _days(F.col("t") - F.lag("t").over(w)))
-    agg = oc.groupBy(_U, "category").agg(
-        F.count(F.lit(1)).alias("n_orders"), F.max("t").alias("_last"),
-        F.median("_gap").alias("median_interval_days"))
+    agg = oc.groupBy(_U, "category").agg(F.count(F.lit(1)).alias("n_orders"),
+                                         F.max("t").alias("_last"))
+    agg = agg.join(_median(oc, [_U, "category"], "_gap", "median_interval_days"),
+                   [_U, "category"], "left")
     agg = agg.where(F.col("n_orders") >= b.min_orders)
     nxt = F.col("_last") + _whole_seconds_us(F.col("median_interval_days"))
+    has = F.col("median_interval_days").isNotNull()
+    ahead = _days(nxt - F.lit(ctx.as_of_us))
     cycles = agg.select(
         _U, "category", F.col("n_orders").cast("long").alias("n_orders"),
         "median_interval_days",
         F.timestamp_micros("_last").alias("last_purchase"),
-        F.when(F.col("median_interval_days").isNotNull(),
-               F.timestamp_micros(nxt)).alias("next_purchase_date"),
+        F.when(has & (ahead >= 0), F.timestamp_micros(nxt)).alias("next_purchase_date"),
+        F.when(has, F.greatest(-ahead, F.lit(0.0))).alias("days_overdue"),
     )
     return user_cols, cycles
+
+
+def _known_users(ctx: _Ctx, listed_are_known: bool) -> Any:
+    """``user_id, known_at_as_of``: the user existed at as_of (``ProfileContext.known_users``)."""
+    F = _F()
+    before = ctx.events.select(_U).distinct().withColumn("_before", F.lit(True))
+    df = ctx.users.join(before, _U, "left")
+    known = F.coalesce(F.col("_before"), F.lit(False))
+    users = ctx.ev.users
+    if users is not None:
+        reg_col = next((c for c in DemographicBuilder.REGISTRATION_COLUMNS if c in users.columns),
+                       None)
+        cols = [_U, F.lit(True).alias("_listed")]
+        if reg_col is not None:
+            cols.append(_as_micros(users, reg_col).alias("_reg"))
+        df = df.join(users.select(*cols), _U, "left")
+        listed = F.coalesce(F.col("_listed"), F.lit(False))
+        if reg_col is not None:
+            registered = F.coalesce(F.col("_reg") < F.lit(ctx.as_of_us), F.lit(False))
+            registered_later = F.col("_reg").isNotNull() & ~registered
+        else:
+            registered, registered_later = F.lit(False), F.lit(False)
+        known = known | registered
+        if listed_are_known:
+            known = known | (listed & ~registered_later)
+    return df.select(_U, known.alias(KNOWN_COLUMN))
+
+
+def _as_micros(frame: Any, col: str) -> Any:
+    """A date/time attribute column as epoch microseconds (null where unparseable)."""
+    from pyspark.sql import types as T
+
+    F = _F()
+    dtype = frame.schema[col].dataType
+    c = F.col(col)
+    if isinstance(dtype, T.StringType):
+        c = F.try_to_timestamp(c)
+    elif not isinstance(dtype, T.TimestampType):
+        c = c.cast("timestamp")
+    return F.unix_micros(c)
 
 
 # -------------------------------------------------------------------- public
@@ -745,6 +852,7 @@ def build_profiles(
     as_of: Any = None,
     *,
     builder: ProfileBuilder | None = None,
+    category_sep: CategorySep = None,
 ) -> SparkProfiles:
     """Build user profiles with Spark from the events strictly before ``as_of``.
 
@@ -759,6 +867,10 @@ def build_profiles(
         Which builders to run and their parameters; default
         ``ProfileBuilder.default()``. Every builder must be one of the default
         builder classes (custom builders have no Spark definition).
+    category_sep : str, sequence of str or None, default None
+        Separator(s) of the levels of the item ``category`` path, as in
+        :meth:`ProfileBuilder.build` (None: the package default, resolved on
+        the driver).
 
     Returns
     -------
@@ -784,14 +896,14 @@ def build_profiles(
             f"events must be a persona_rec.spark.SparkEvents, got {type(events).__name__}; "
             f"build one with SparkEvents.from_frames(...)."
         )
-    warn_parity("persona_rec.spark.build_profiles")
     bs = _builders(builder)
+    sep = resolve_category_sep(category_sep)
     if as_of is None:
         last = events.interactions.agg(F.max(F.unix_micros(F.col(Columns.TIMESTAMP)))).first()[0]
         ts = parse_as_of(pd.Timestamp(int(last) * 1000)) + pd.Timedelta(seconds=1)
     else:
         ts = parse_as_of(as_of)
-    ctx = _Ctx(events, ts)
+    ctx = _Ctx(events, ts, sep)
     docs: dict[str, str] = {}
     sensitive: set[str] = set()
     frame = ctx.users
@@ -800,9 +912,7 @@ def build_profiles(
     need_levels = any(t in bs for t in (AffinityBuilder, RepurchaseBuilder))
     levels = ctx.category_levels(0) if need_levels else None
     affinities = None
-    cycles = ctx.ev.spark.createDataFrame(
-        [], "user_id string, category string, n_orders long, median_interval_days double, "
-            "last_purchase timestamp, next_purchase_date timestamp")
+    cycles = ctx.ev.spark.createDataFrame([], _CYCLES_SCHEMA)
     est_cache: dict[tuple[float, float], Any] = {}
 
     def est_for(prior: float, default: float) -> Any:
@@ -840,13 +950,17 @@ def build_profiles(
         elif isinstance(b, RepurchaseBuilder):
             part, cycles = _repurchase(ctx, b, est_for(b.prior_weight, b.default_interval_days),
                                        p, levels)
-            names = ["repurchase_interval_days", "next_purchase_date", "days_to_next_purchase"]
+            names = ["repurchase_interval_days", "next_purchase_date", "days_to_next_purchase",
+                     "days_overdue"]
         if part is None:
             continue
         if not isinstance(b, DemographicBuilder):
             order += names
         frame = frame.join(ctx.keep(part), _U, "left")
-    # builder docs: reuse the pandas docs where the pandas builder states them
+    if KNOWN_COLUMN not in order:
+        frame = frame.join(ctx.keep(_known_users(ctx, listed_are_known=as_of is None)), _U,
+                           "left")
+        order.append(KNOWN_COLUMN)
     frame = frame.select(_U, *order)
     if ActivityBuilder in bs:
         frame = frame.fillna(0, subset=["n_events", "active_days", "n_sessions"])

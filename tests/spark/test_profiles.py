@@ -65,6 +65,15 @@ def test_tiny_shop_parity_with_sensitive_columns(spark):
     mine = aff[(aff.user_id == "a") & (aff.kind == "category_l1")]
     assert dict(zip(mine["value"], mine["affinity"])) == cells
     got.unpersist()
+    # the default as_of (now): listed users count as known, overdue dates are NaT
+    want = ProfileBuilder.default().build(ds)
+    got = build_profiles(_spark_events(spark, inter, users, items))
+    assert compare_frames(want.frame, got.frame.toPandas()) == []
+    cycles = got.category_cycles.toPandas().sort_values(["user_id", "category"])
+    want_c = want.category_cycles.sort_values(["user_id", "category"])
+    assert np.allclose(cycles["days_overdue"], want_c["days_overdue"], rtol=1e-9, atol=0,
+                       equal_nan=True)
+    got.unpersist()
 
 
 def test_bad_arguments(spark):
@@ -90,31 +99,43 @@ def _event_frames(draw):
     events = draw(st.lists(st.sampled_from(["view", "cart", "purchase"]), min_size=n,
                            max_size=n))
     prices = draw(st.lists(st.sampled_from([1.0, 2.5, 3.0, 4.25]), min_size=n, max_size=n))
+    # views may lack a price; quantities cross the default tier edges (6, 12, 24, 100)
+    no_price = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    prices = [np.nan if e == "view" and m else p for e, m, p in zip(events, no_price, prices)]
+    quantities = draw(st.lists(st.sampled_from([1, 2, 6, 12, 30, 150]), min_size=n, max_size=n))
+    offsets = draw(st.lists(st.sampled_from([-300, 0, 60, 330, 540]), min_size=n, max_size=n))
     orders = draw(st.lists(st.integers(0, 6), min_size=n, max_size=n))
     inter = pd.DataFrame({
         "user_id": users, "item_id": items,
         "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(minutes, unit="min"),
-        "event": events, "price": prices,
+        "event": events, "price": prices, "quantity": quantities,
+        "utc_offset_min": offsets,
         "order_id": [f"{u}-{o}" for u, o in zip(users, orders)],
     })
     item_frame = pd.DataFrame({
         "item_id": ["i1", "i2", "i3", "i4", "i5"],
-        "category": ["A > x", "A > y", "B > x", None, "C"],
+        "category": ["A > x", "A > y", "B/x", None, "C"],
         "brand": ["Acme", "Acme", "Zed", None, "Q"],
         "price": [2.0, 3.0, np.nan, 4.0, 1.0],
     })
-    return inter, item_frame
+    # time zones (they win over the events' offsets) and registration dates (known_at_as_of)
+    user_frame = pd.DataFrame({
+        "user_id": ["u1", "u3", "u6", "u7"],
+        "timezone": ["Asia/Shanghai", "America/New_York", None, "Europe/Paris"],
+        "registration_date": ["2023-06-01", None, "2024-02-01", "2024-09-01"],
+    })
+    return inter, item_frame, user_frame
 
 
 @settings(max_examples=3, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(frames=_event_frames())
 def test_random_event_frames_parity(spark, frames):
-    inter, items = frames
-    ds = Dataset.from_frames(inter, items=items)
+    inter, items, users = frames
+    ds = Dataset.from_frames(inter, users=users, items=items)
     builder = ProfileBuilder.default(price_band_min_items=2, min_item_sales=2)
     want = builder.build(ds, as_of="2024-05-01")
-    got = build_profiles(_spark_events(spark, inter, items=items), as_of="2024-05-01",
+    got = build_profiles(_spark_events(spark, inter, users, items), as_of="2024-05-01",
                          builder=builder)
     assert compare_frames(want.frame, got.frame.toPandas()) == []
     got.unpersist()
