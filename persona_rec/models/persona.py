@@ -68,6 +68,9 @@ __all__ = ["PersonaRecommender", "SOURCE_RANKER", "SOURCE_ATTRIBUTES", "SOURCE_S
 
 _log = get_logger(__name__)
 
+#: Above this many events the preset switches to its large-data settings (a smaller ALS grid).
+LARGE_EVENTS = 2_000_000
+
 SOURCE_RANKER = "persona:ranker"
 SOURCE_ATTRIBUTES = "persona:attributes"
 SOURCE_SEGMENT = "persona:segment"
@@ -119,7 +122,9 @@ class PersonaRecommender(Recommender):
     feature_sets : sequence of str, optional
         Named feature sets of the reranker (default
         ``("history", "user", "item", "profile_fit")``; add ``"profile"`` and
-        ``"tags"`` for the full profile and tag blocks).
+        ``"tags"`` for the full profile and tag blocks: their measured effect
+        is small and inconsistent, see docs/persona.md). The sets used are in
+        ``feature_sets_``.
     n_candidates : int, optional
         Candidates per collaborative generator (default 100, 50 above 100k
         users); the other generators propose half as many.
@@ -157,6 +162,8 @@ class PersonaRecommender(Recommender):
         user attributes).
     data_kind_ : dict
         What :func:`persona_rec.models.ranking.data_kind` found.
+    feature_sets_ : list of str
+        The reranker's feature sets used in this fit.
 
     Examples
     --------
@@ -171,6 +178,7 @@ class PersonaRecommender(Recommender):
     learned_state = {
         "chain_": Learned.model(),
         "generators_plan_": Learned.value(dict),
+        "feature_sets_": Learned.value(list, optional=True),
         "warm_guard_": Learned.value(dict),
         "data_kind_": Learned.value(dict),
     }
@@ -251,7 +259,7 @@ class PersonaRecommender(Recommender):
         n_active = int(dataset.hot_item_mask().sum())
         n_cf = self.n_candidates or (100 if n_users <= 100_000 else 50)
         n_small = max(10, n_cf // 2)
-        large = n_events > 2_000_000
+        large = n_events > LARGE_EVENTS
         seed = self.random_state
         gens: list[CandidateGenerator] = []
         plan: dict[str, str] = {}
@@ -345,10 +353,13 @@ class PersonaRecommender(Recommender):
         self.data_kind_ = kind
         gens, plan = self.generator_plan(dataset, kind,
                                          getattr(self, "_social_graph", None))
+        # the full profile and tag blocks stay opt-in: no consistent lift (docs/persona.md)
+        self.feature_sets_ = list(self.feature_sets if self.feature_sets is not None
+                                  else DEFAULT_FEATURE_SETS)
         self.generators_plan_ = plan
         _log.info("PersonaRecommender: data %s; generators %s", kind, [g.name for g in gens])
         ranker = CandidateRankingModel(
-            gens, feature_sets=self.feature_sets or DEFAULT_FEATURE_SETS,
+            gens, feature_sets=self.feature_sets_,
             validation=self.validation, window_days=self.window_days,
             max_train_users=self.max_train_users, n_folds=self.n_folds,
             use_sensitive=self.use_sensitive, tune_generators=self.tune_generators,

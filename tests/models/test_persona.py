@@ -27,6 +27,7 @@ def test_plan_follows_the_data(fitted):
     assert set(fitted.ranker_.generator_names_) == {"als", "ease", "item_knn", "repurchase",
                                                     "buy_again", "recent_popular"}
     assert set(fitted.ranker_.choice_) == {"all", "new"}
+    assert fitted.feature_sets_ == ["history", "user", "item", "profile_fit"]
     for task, scores in fitted.ranker_.guard_.items():
         served = fitted.ranker_.choice_[task]
         assert scores[served] == max(scores.values())  # the guard serves the best
