@@ -694,8 +694,12 @@ class RepurchaseRecommender(Recommender):
     # -------------------------------------------------------------- scoring
     def _sparse_scores(self, user_idx: np.ndarray,
                        request: RecommendRequest) -> sp.csr_matrix | None:
-        """Past purchases only (``fill="none"``): a sparse matrix, no dense scores."""
-        if self.fill != "none":
+        """Past purchases only (``fill="none"``): a sparse matrix, no dense scores.
+
+        None (the dense path of :meth:`_score`) with ``fill="popular"`` or when
+        the call folds in ``recent_events``.
+        """
+        if self.fill != "none" or request.recent is not None:
             return None
         mat = self.scores_ if request.dataset is None else self._context_scores(request)
         return mat[np.asarray(user_idx, dtype=np.int64)]
@@ -908,7 +912,7 @@ class BuyAgainRecommender(Recommender):
     def _sparse_scores(self, user_idx: np.ndarray,
                        request: RecommendRequest) -> sp.csr_matrix | None:
         """The users' own items only (no fill): a sparse matrix, no dense scores."""
-        if self.fill != "none":
+        if self.fill != "none" or request.recent is not None:
             return None
         return self._matrix(request)[np.asarray(user_idx, dtype=np.int64)]
 

@@ -249,3 +249,18 @@ def test_repurchase_small_feature_path_equals_the_pandas_one(dataset, request):
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_allclose(got[2], want[2], rtol=1e-12, atol=1e-12)
     assert len(want[0]) > 10_000
+
+
+def test_repurchase_without_fill_folds_recent_events_too(shop):
+    """fill="none" ranks from a sparse matrix; recent events must still reach the scores."""
+    _, train, later = shop
+    filled = RepurchaseRecommender().fit(train)
+    bare = RepurchaseRecommender(fill="none").fit(train)
+    buys = later[later["event"] == "purchase"]
+    user = buys["user_id"].iloc[0]
+    ev = buys[buys["user_id"] == user].head(5).drop(columns="price")
+    got = bare.recommend([user], k=10, filter_seen=False, recent_events=ev)
+    ref = filled.recommend([user], k=10, filter_seen=False, recent_events=ev)
+    own = ref[ref["score"] > 0]  # the past-purchase part of the filled list
+    assert got["item_id"].tolist()[:len(own)] == own["item_id"].tolist()
+    assert set(ev["item_id"]) & set(got["item_id"])  # the new purchases are candidates
