@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..._arrays import csr_lookup
 from ...columns import DAY_NS, Columns
 from ...dataset import Dataset
 from ...exceptions import InvalidParameterError
@@ -61,29 +62,6 @@ __all__ = [
     "FEATURE_SETS",
     "make_feature_sets",
 ]
-
-
-def _lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``m[rows[k], cols[k]]`` (0 where absent), vectorised.
-
-    Looks the pairs up by binary search in the touched rows' sorted keys, which
-    stays fast for millions of pairs (scipy's pairwise fancy indexing does not).
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    if len(rows) == 0 or m.nnz == 0:
-        return np.zeros(len(rows))
-    ur, inv = np.unique(rows, return_inverse=True)
-    sub = m[ur]
-    sub.sort_indices()
-    n_cols = np.int64(m.shape[1])
-    keys = np.repeat(np.arange(len(ur), dtype=np.int64), np.diff(sub.indptr)) * n_cols \
-        + sub.indices.astype(np.int64)
-    if len(keys) == 0:
-        return np.zeros(len(rows))
-    q = inv.astype(np.int64) * n_cols + cols
-    pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
-    return np.where(keys[pos] == q, sub.data[pos], 0.0).astype(np.float64)
 
 
 class FeatureContext:
@@ -211,21 +189,21 @@ class HistoryFeatures(FeatureSet):
     def transform(self, state: dict[str, Any], u: np.ndarray,
                   i: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Occasions, weight, seen, recency, interval, due-ness, decayed count."""
-        occ = _lookup(state["occ"], u, i)
-        wsum = _lookup(state["wsum"], u, i)
+        occ = csr_lookup(state["occ"], u, i)
+        wsum = csr_lookup(state["wsum"], u, i)
         seen = (occ > 0).astype(float)
         names = ["occasions", "weight", "seen", "days_since_last", "days_since_first",
                  "interval", "due", "decayed"]
         if state["meta"][1] > 0 and "last" in state:
             as_of, day0 = state["meta"][0], state["meta"][2]
-            last = _lookup(state["last"], u, i)
-            first = _lookup(state["first"], u, i)
+            last = csr_lookup(state["last"], u, i)
+            first = csr_lookup(state["first"], u, i)
             since_last = np.where(occ > 0, as_of - (last + day0), np.nan)
             since_first = np.where(occ > 0, as_of - (first + day0), np.nan)
             interval = np.where(occ >= 2, (since_first - since_last) / np.maximum(occ - 1, 1),
                                 np.nan)
             due = since_last / np.where(interval > 0, interval, np.nan)
-            decayed = _lookup(state["decayed"], u, i)
+            decayed = csr_lookup(state["decayed"], u, i)
         else:
             since_last = since_first = interval = due = decayed = np.full(len(u), np.nan)
         return names, np.column_stack([occ, wsum, seen, since_last, since_first, interval,
@@ -399,7 +377,7 @@ class ProfileFitFeatures(FeatureSet):
             code = state[f"code_{kind}"][i]
             val = np.full(len(u), np.nan)
             ok = code >= 0
-            val[ok] = _lookup(state[f"aff_{kind}"], u[ok], code[ok])
+            val[ok] = csr_lookup(state[f"aff_{kind}"], u[ok], code[ok])
             names.append(f"fit_{kind}")
             cols.append(val)
         names.append("fit_price_ratio")
@@ -459,7 +437,7 @@ class TagFeatures(FeatureSet):
         if "interest" in state:
             code = state["code_l1"][i]
             ok = code >= 0
-            match[ok] = _lookup(state["interest"], u[ok], code[ok])
+            match[ok] = csr_lookup(state["interest"], u[ok], code[ok])
         names = ["tag_interest_match"] + [f"tag_{t.replace('/', '_')}" for t in _FLAG_TAGS]
         return names, np.column_stack([match, state["flags"][u].astype(np.float64)])
 

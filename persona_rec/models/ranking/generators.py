@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..._arrays import position_in_group
+from ..._arrays import csr_lookup, position_in_group
 from ..._validation import check_int
 from ...exceptions import InvalidDtypeError, InvalidParameterError
 from .._request import RecommendRequest
@@ -220,27 +220,11 @@ class BatchScores:
         if self.vector is not None:
             out = self.vector[cols].astype(np.float64)
         else:
-            out = _csr_lookup(self.sparse, rows, cols)
+            out = csr_lookup(self.sparse, rows, cols, default=-np.inf)
         if self.seen is not None and self.seen.nnz:
-            out[_csr_lookup(self.seen, rows, cols) != -np.inf] = -np.inf
+            seen = csr_lookup(self.seen, rows, cols, default=-np.inf)
+            out[seen != -np.inf] = -np.inf  # stored entries are the seen items
         return out
-
-
-def _csr_lookup(mat: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``mat[rows, cols]`` for stored entries, ``-inf`` for the others (vectorised)."""
-    out = np.full(len(rows), -np.inf)
-    if mat.nnz == 0 or len(rows) == 0:
-        return out
-    m = mat.shape[1]
-    keys = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr)) * m \
-        + mat.indices
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    q = np.asarray(rows, dtype=np.int64) * m + np.asarray(cols, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
-    hit = keys[pos] == q
-    out[hit] = np.asarray(mat.data, dtype=np.float64)[order][pos[hit]]
-    return out
 
 
 def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -288,11 +272,3 @@ def ndcg_per_row(rows: np.ndarray, hits: np.ndarray, n_rows: int, n_labels: np.n
     nl = np.minimum(n_labels, k).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(nl > 0, dcg / ideal[nl], np.nan)
-
-
-def sparse_rows_mask(history: sp.csr_matrix, users: np.ndarray,
-                     scores: np.ndarray) -> None:
-    """Set ``scores[r, item] = -inf`` for every item in ``history[users[r]]`` (in place)."""
-    h = history[users]
-    r = np.repeat(np.arange(len(users)), np.diff(h.indptr))
-    scores[r, h.indices] = -np.inf
