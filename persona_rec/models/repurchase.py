@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._arrays import group_starts
 from .._validation import check_bool, check_choice, check_int, check_number
 from ..columns import Columns, DAY_NS
 from ..dataset import Dataset
@@ -94,6 +95,17 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 _POPULATION_KEYS = ("item_prior", "item_recent", "item_pop", "repeat_rate")
+
+
+def _baskets(inter: pd.DataFrame, keep: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Basket code of each kept row: its ``order_id`` (missing ids: one basket per day), else its day.
+
+    ``day`` is the kept rows' integer day number (days since the epoch).
+    """
+    if "order_id" not in inter.columns:
+        return day
+    basket = pd.factorize(inter["order_id"].to_numpy()[keep])[0].astype(np.int64)
+    return np.where(basket < 0, -1 - day, basket)
 
 
 def _days(ts: np.ndarray) -> np.ndarray:
@@ -187,11 +199,7 @@ def _features(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizon_da
         qty = np.nan_to_num(inter["quantity"].to_numpy(dtype=np.float64)[keep], nan=1.0)
     else:
         qty = np.ones(len(u))
-    if "order_id" in inter.columns:
-        basket = pd.factorize(inter["order_id"].to_numpy()[keep])[0].astype(np.int64)
-        basket = np.where(basket < 0, -1 - day, basket)  # missing order ids: one basket per day
-    else:
-        basket = day
+    basket = _baskets(inter, keep, day)
     pair = u * n_items + i
 
     # distinct (pair, basket) -> orders per pair; distinct (pair, day) -> intervals
@@ -274,11 +282,6 @@ def _features(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizon_da
     return pu, pi, X, stats
 
 
-def _group_starts(key: np.ndarray) -> np.ndarray:
-    """Start positions of the runs of equal values in sorted ``key``."""
-    return np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-
-
 def _features_few(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizon_days: float,
                   prior_strength: float, population: dict[str, Any],
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -302,11 +305,7 @@ def _features_few(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizo
     day = np.floor(t).astype(np.int64)
     qty = (np.nan_to_num(inter["quantity"].to_numpy(dtype=np.float64)[keep], nan=1.0)
            if "quantity" in inter.columns else np.ones(len(u)))
-    if "order_id" in inter.columns:
-        basket = pd.factorize(inter["order_id"].to_numpy()[keep])[0].astype(np.int64)
-        basket = np.where(basket < 0, -1 - day, basket)
-    else:
-        basket = day
+    basket = _baskets(inter, keep, day)
     pair = u * n_items + i
     pairs, inv = np.unique(pair, return_inverse=True)
     inv = inv.ravel()
@@ -329,7 +328,7 @@ def _features_few(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizo
     if len(g):
         o = np.lexsort((g, g_pair))
         gs, gp = g[o], g_pair[o]
-        st = _group_starts(gp)
+        st = group_starts(gp)
         cnt = np.diff(np.r_[st, len(gp)])
         med[gp[st]] = 0.5 * (gs[st + (cnt - 1) // 2] + gs[st + cnt // 2])
     global_prior = float(population["global_prior"])
@@ -352,7 +351,7 @@ def _features_few(inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp, horizo
     rows = np.flatnonzero(t == u_last[u_inv])
     order = np.lexsort((rows, u_inv[rows]))
     r_sorted = rows[order]
-    lb_row = r_sorted[_group_starts(u_inv[r_sorted])]
+    lb_row = r_sorted[group_starts(u_inv[r_sorted])]
     lb = np.empty(len(users), dtype=np.int64)
     lb[u_inv[lb_row]] = basket[lb_row]
     in_last = (basket == lb[u_inv]).astype(np.float64)
@@ -817,11 +816,7 @@ def _order_counts(inter: pd.DataFrame, n_users: int, n_items: int, use_purchases
     i = inter[Columns.ITEM_IDX].to_numpy()[keep].astype(np.int64)
     ts = inter[Columns.TIMESTAMP].to_numpy()[keep].astype("datetime64[ns]").astype(np.int64)
     day = ts // (86_400 * 10**9)
-    if "order_id" in inter.columns:
-        basket = pd.factorize(inter["order_id"].to_numpy()[keep])[0].astype(np.int64)
-        basket = np.where(basket < 0, -1 - (day - day.min() if len(day) else day), basket)
-    else:
-        basket = day
+    basket = _baskets(inter, keep, day)
     pair = u * n_items + i
     pb = pd.DataFrame({"pair": pair, "basket": basket})
     n_orders = pb.drop_duplicates(["pair", "basket"]).groupby("pair", sort=True).size()
