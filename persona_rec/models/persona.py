@@ -45,10 +45,10 @@ import pandas as pd
 
 from .._progress import get_logger
 from .._text import category_parts
-from .._validation import check_choice, check_int, check_number
+from .._validation import check_bool, check_choice, check_int, check_number
 from ..columns import PURCHASE_EVENTS, Columns
 from ..dataset import Dataset
-from ..exceptions import InvalidDtypeError, InvalidParameterError, NotFittedError
+from ..exceptions import InvalidDtypeError, NotFittedError
 from ..persistence import Learned
 from .attributes import AttributeRecommender
 from .base import Recommender
@@ -219,14 +219,9 @@ class PersonaRecommender(Recommender):
         self.max_train_users = check_int(max_train_users, "max_train_users", minimum=10,
                                          owner=owner)
         self.n_folds = check_int(n_folds, "n_folds", minimum=2, owner=owner)
-        for name, val in (("use_sensitive", use_sensitive), ("tune_generators", tune_generators),
-                          ("verbose", verbose)):
-            if not isinstance(val, (bool, np.bool_)):
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of {owner} must be a bool, got {val!r}.")
-        self.use_sensitive = bool(use_sensitive)
-        self.tune_generators = bool(tune_generators)
-        self.verbose = bool(verbose)
+        self.use_sensitive = check_bool(use_sensitive, "use_sensitive", owner=owner)
+        self.tune_generators = check_bool(tune_generators, "tune_generators", owner=owner)
+        self.verbose = check_bool(verbose, "verbose", owner=owner)
 
     def _json_params(self) -> dict[str, Any]:
         params = self.get_params(deep=False)

@@ -42,7 +42,7 @@ import scipy.sparse as sp
 
 from ..._arrays import position_in_group
 from ..._progress import get_logger, progress
-from ..._validation import check_choice, check_int, check_number
+from ..._validation import check_bool, check_choice, check_int, check_number
 from ...columns import Columns
 from ...dataset import Dataset
 from ...exceptions import InvalidDtypeError, InvalidParameterError
@@ -202,18 +202,13 @@ class CandidateRankingModel(Recommender):
         self.n_folds = check_int(n_folds, "n_folds", minimum=2, owner=owner)
         self.max_train_rows = check_int(max_train_rows, "max_train_rows", minimum=1_000,
                                         owner=owner)
-        for name, val in (("guard", guard), ("tune_generators", tune_generators),
-                          ("use_sensitive", use_sensitive), ("verbose", verbose)):
-            if not isinstance(val, (bool, np.bool_)):
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of {owner} must be a bool, got {val!r}.")
-        self.guard = bool(guard)
-        self.tune_generators = bool(tune_generators)
-        self.use_sensitive = bool(use_sensitive)
+        self.guard = check_bool(guard, "guard", owner=owner)
+        self.tune_generators = check_bool(tune_generators, "tune_generators", owner=owner)
+        self.use_sensitive = check_bool(use_sensitive, "use_sensitive", owner=owner)
+        self.verbose = check_bool(verbose, "verbose", owner=owner)
         self.repeat_threshold = check_number(repeat_threshold, "repeat_threshold", low=0,
                                              high=1, owner=owner)
         self.random_state = check_int(random_state, "random_state", minimum=0, owner=owner)
-        self.verbose = bool(verbose)
 
     # ------------------------------------------------------------ config
     def _json_params(self) -> dict[str, Any]:
@@ -279,21 +274,22 @@ class CandidateRankingModel(Recommender):
         generator's own ranked list (``gen_rows``, ``gen_hits``). ``seen``
         (when given) removes each user's history from every list.
         """
-        return self._candidates_tasks(models, n_cands, users, [(seen, label_keys)], n_items,
-                                      desc)[0]
+        return self._candidates_tasks(models, n_cands, users, seen,
+                                      [(seen is not None, label_keys)], n_items, desc)[0]
 
     def _candidates_tasks(self, models: list[Recommender], n_cands: list[int],
-                          users: np.ndarray,
-                          tasks: list[tuple[sp.csr_matrix | None, np.ndarray | None]],
+                          users: np.ndarray, seen: sp.csr_matrix | None,
+                          tasks: list[tuple[bool, np.ndarray | None]],
                           n_items: int, desc: str) -> list[dict[str, Any]]:
-        """:meth:`_candidates` for several ``(seen, label_keys)`` tasks from one scoring pass.
+        """:meth:`_candidates` for several ``(filter_seen, label_keys)`` tasks from one scoring pass.
 
-        Each generator scores a batch of users once; tasks without ``seen``
-        come first and tasks with it mask the same matrices in place (so the
-        generators' scoring, the dominant cost, is shared).
+        Each generator scores a batch of users once; the tasks that keep the
+        users' history come first, then ``seen`` is masked in place for the
+        tasks that filter it (so the generators' scoring, the dominant cost,
+        is shared).
         """
         n_gen = len(models)
-        order_t = sorted(range(len(tasks)), key=lambda t: tasks[t][0] is not None)
+        order_t = sorted(range(len(tasks)), key=lambda t: tasks[t][0])
         acc: list[dict[str, list[Any]]] = [
             {"u": [], "i": [], "G": [], "hit": [],
              "gen_rows": [[] for _ in range(n_gen)], "gen_hits": [[] for _ in range(n_gen)]}
@@ -302,16 +298,14 @@ class CandidateRankingModel(Recommender):
         for start in it:
             ub = users[start:start + size]
             mats = [BatchScores(m, ub) for m in models]
-            masked_with = None
+            masked = False
             for t in order_t:
-                seen, label_keys = tasks[t]
-                if seen is not None and seen is not masked_with:
-                    if masked_with is not None:  # a second, different history: rescore
-                        mats = [BatchScores(m, ub) for m in models]
+                filter_seen, label_keys = tasks[t]
+                if filter_seen and not masked:
                     seen_rows = seen[ub]
                     for s_ in mats:
                         s_.mask(seen_rows)
-                    masked_with = seen
+                    masked = True
                 self._batch_candidates(mats, n_cands, ub, start, label_keys, n_items, acc[t])
         out = []
         for a, (_, label_keys) in zip(acc, tasks):
@@ -470,8 +464,8 @@ class CandidateRankingModel(Recommender):
         sizes: dict[str, dict[str, int]] = {}
         feat_names: list[str] = []
         cands = dict(zip(modes, self._candidates_tasks(
-            fitted, n_cands, users, [(seen if m == "new" else None, label_keys[m])
-                                     for m in modes], n_items, "candidates")))
+            fitted, n_cands, users, seen, [(m == "new", label_keys[m]) for m in modes],
+            n_items, "candidates")))
         for mode in modes:
             cand = cands.pop(mode)
             X, set_names = self._feature_matrix(cand, states, sets)
@@ -588,14 +582,9 @@ class CandidateRankingModel(Recommender):
         X, _ = self._feature_matrix(cand, self._states, self._sets)
         return np.mean([m.predict(X) for m in self._rankers[mode]], axis=0)
 
-    def _sparse_scores(self, user_idx: np.ndarray,
-                       request: RecommendRequest) -> sp.csr_matrix | None:
-        """Reranked candidates only (no dense users x items matrix) when the reranker serves."""
-        self._check_request(request)
-        mode = self._mode(request)
-        if self.choice_[mode] != RERANK:
-            return None
-        user_idx = np.asarray(user_idx, dtype=np.int64)
+    def _reranked(self, user_idx: np.ndarray, request: RecommendRequest,
+                  mode: str) -> sp.csr_matrix:
+        """The users' candidates with their reranked scores in ``(1, 2)``, as a CSR matrix."""
         n_items = len(self.item_map_)
         cand = self._candidates(self.generators_, list(self.n_candidates_), user_idx,
                                 self.user_items_ if request.filter_seen else None, None,
@@ -605,6 +594,15 @@ class CandidateRankingModel(Recommender):
             pd.Index(user_idx).get_indexer(cand["u"])
         return sp.csr_matrix((1.5 + np.arctan(s) / np.pi, (row, cand["i"])),
                              shape=(len(user_idx), n_items))
+
+    def _sparse_scores(self, user_idx: np.ndarray,
+                       request: RecommendRequest) -> sp.csr_matrix | None:
+        """Reranked candidates only (no dense users x items matrix) when the reranker serves."""
+        self._check_request(request)
+        mode = self._mode(request)
+        if self.choice_[mode] != RERANK:
+            return None
+        return self._reranked(np.asarray(user_idx, dtype=np.int64), request, mode)
 
     def _check_request(self, request: RecommendRequest) -> None:
         if request.dataset is not None:
@@ -620,17 +618,11 @@ class CandidateRankingModel(Recommender):
         user_idx = np.asarray(user_idx, dtype=np.int64)
         if chosen != RERANK:
             return dense_scores(self.generators_[self.generator_names_.index(chosen)], user_idx)
-        n_items = len(self.item_map_)
-        cand = self._candidates(self.generators_, list(self.n_candidates_), user_idx,
-                                self.user_items_ if request.filter_seen else None, None,
-                                n_items, "recommend")
-        s = self._rerank_scores(mode, cand)
         pop = self.item_popularity_
         out = np.where(pop > 0, -1.0 + pop / (pop.max() + 1.0), -np.inf)
         out = np.repeat(out[None, :], len(user_idx), axis=0)
-        row = np.searchsorted(user_idx, cand["u"]) if np.all(np.diff(user_idx) > 0) else \
-            pd.Index(user_idx).get_indexer(cand["u"])
-        out[row, cand["i"]] = 1.5 + np.arctan(s) / np.pi  # candidates above the fill
+        mat = self._reranked(user_idx, request, mode)  # candidates above the fill
+        out[np.repeat(np.arange(len(user_idx)), np.diff(mat.indptr)), mat.indices] = mat.data
         return out
 
     # ------------------------------------------------------------ explain
