@@ -186,6 +186,7 @@ class PersonaRecommender(Recommender):
     serves_hot = True
     serves_warm = True
     serves_cold = True
+    folds_recent_events = True
     default_name = "persona"
 
     def __init__(
@@ -441,6 +442,7 @@ class PersonaRecommender(Recommender):
         item_filter: ItemFilter | Mapping[str, Any] | None = None,
         on_unknown: str = "raise",
         dataset: Dataset | None = None,
+        recent_events: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Recommend ``k`` items per user through the fallback chain.
 
@@ -449,11 +451,21 @@ class PersonaRecommender(Recommender):
         ``persona:attributes`` or ``persona:segment``, ``persona:popular``).
         ``dataset=`` is not supported for users with interactions (the
         two-stage model scores from its fitted data): refit instead.
+
+        ``recent_events`` (events after ``fit``) are folded into this call
+        without refitting: every candidate generator folds them in (see
+        ``docs/models.md``), they join the users' histories for
+        ``filter_seen``, and the reranker's per-user features (``history``,
+        ``user``) count them as happening at the model's serving time (the
+        end of its fit data). Item statistics and the fitted profiles keep
+        their fitted values until the next fit. A user with recent events,
+        also one unknown at fit time, is served by the ranker.
         """
         self._check_fitted()
         return self.chain_.recommend(user_ids, k, filter_seen=filter_seen, items=items,
                                      exclude=exclude, item_filter=item_filter,
-                                     on_unknown=on_unknown, dataset=dataset)
+                                     on_unknown=on_unknown, dataset=dataset,
+                                     recent_events=recent_events)
 
     def similar_items(self, item_ids: Any, k: int = 10, **kwargs: Any) -> pd.DataFrame:
         """Item neighbours from the first generator that supports them (see FallbackChain)."""

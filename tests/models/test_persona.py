@@ -145,9 +145,7 @@ def test_explicit_recommend_signature():
     params = inspect.signature(PersonaRecommender.recommend).parameters
     assert "kwargs" not in params
     assert list(params)[:3] == ["self", "user_ids", "k"]
-    # recent_events (real-time fold-in) is not wired into the flagship yet
-    assert set(inspect.signature(Recommender.recommend).parameters) - {"recent_events"} \
-        == set(params)
+    assert set(inspect.signature(Recommender.recommend).parameters) == set(params)
 
 
 def test_social_graph_adds_a_bought_by_people_you_follow_generator(tmp_path):
@@ -182,3 +180,24 @@ def test_social_graph_adds_a_bought_by_people_you_follow_generator(tmp_path):
     assert clone.generators[-1].fit_params["graph"] is graph
     with pytest.raises(InvalidDtypeError, match="social_graph"):
         PersonaRecommender().fit(data.dataset, social_graph=data.edges)
+
+
+def test_recent_events_reach_every_stage(fitted, shop):
+    """recommend(..., recent_events=): the chain, the generators and the reranker's features."""
+    ds = shop.dataset
+    rng = np.random.default_rng(0)
+    hot = list(ds.user_map.external_ids[ds.hot_user_mask()][:20])
+    warm = list(ds.user_map.external_ids[~ds.hot_user_mask()][:1])
+    users = hot + warm + ["visitor"]
+    bought = ds.item_map.external_ids[rng.choice(ds.n_items, len(users))]
+    ev = pd.DataFrame({"user_id": users, "item_id": bought, "event": "purchase",
+                       "timestamp": ds.time_range[1] + pd.Timedelta(hours=1)})
+    plain = fitted.recommend(users, k=10, on_unknown="fallback")
+    got = fitted.recommend(users, k=10, on_unknown="fallback", recent_events=ev)
+    # a warm user and a visitor with a purchase are served by the ranker now
+    assert set(got["source"]) == {"persona:ranker"}
+    assert not set(zip(ev["user_id"], ev["item_id"])) & set(zip(got["user_id"], got["item_id"]))
+    changed = sum(plain[plain.user_id == u].item_id.tolist()
+                  != got[got.user_id == u].item_id.tolist() for u in hot)
+    assert changed >= 10
+    pd.testing.assert_frame_equal(fitted.recommend(users, k=10, on_unknown="fallback"), plain)

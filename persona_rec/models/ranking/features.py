@@ -53,6 +53,7 @@ from ...exceptions import InvalidParameterError
 __all__ = [
     "FeatureContext",
     "FeatureSet",
+    "RecentEvents",
     "HistoryFeatures",
     "UserFeatures",
     "ItemFeatures",
@@ -62,6 +63,93 @@ __all__ = [
     "FEATURE_SETS",
     "make_feature_sets",
 ]
+
+
+def _take_rows(value: Any, users: np.ndarray) -> Any:
+    """Rows ``users`` of a sparse matrix or array; rows past the end are empty / NaN."""
+    n = value.shape[0]
+    known = users < n
+    rows = np.where(known, users, 0)
+    if sp.issparse(value):
+        out = sp.csr_matrix(value)[rows]
+        if not known.all():
+            out = sp.csr_matrix(sp.diags(known.astype(out.dtype)) @ out)
+            out.eliminate_zeros()
+        return out
+    arr = np.asarray(value)
+    out = arr[rows].astype(np.result_type(arr.dtype, np.float32), copy=True)
+    out[~known] = np.nan
+    return out
+
+
+class RecentEvents:
+    """Events after fit for the feature sets' :meth:`FeatureSet.fold`, in one request's user order.
+
+    Parameters
+    ----------
+    rows : ndarray of int
+        Row of each event in the request-restricted state (position of its
+        user in the request's users).
+    items : ndarray of int
+        Internal item index of each event.
+    days : ndarray of float
+        Event time in days since the epoch; events without a time, or later
+        than ``as_of_day``, count as happening at ``as_of_day`` (the model's
+        serving clock, the end of its fit data: a refit moves it).
+    weights : ndarray of float
+    n_rows : int
+        Users in the request.
+    as_of_day : float
+        The serving reference time (days since the epoch).
+    time_informative : bool
+        Whether the fit data's timestamps were informative (else every event
+        is its own occasion and time features stay NaN).
+    seen_before : ndarray of bool, optional
+        Whether the event's (user, item) pair is in the fit history
+        (default: none is).
+
+    Examples
+    --------
+    >>> ev = RecentEvents(np.array([0]), np.array([3]), np.array([np.nan]), np.array([1.0]),
+    ...                   n_rows=1, as_of_day=100.0, time_informative=True)
+    >>> ev.days.tolist()
+    [100.0]
+    """
+
+    def __init__(self, rows: np.ndarray, items: np.ndarray, days: np.ndarray,
+                 weights: np.ndarray, *, n_rows: int, as_of_day: float,
+                 time_informative: bool, seen_before: np.ndarray | None = None) -> None:
+        days = np.asarray(days, dtype=np.float64)
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.items = np.asarray(items, dtype=np.int64)
+        self.days = np.where(np.isfinite(days), np.minimum(days, as_of_day), as_of_day)
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.n_rows = int(n_rows)
+        self.as_of_day = float(as_of_day)
+        self.time_informative = bool(time_informative)
+        self.seen_before = (np.zeros(len(self.rows), dtype=bool) if seen_before is None
+                            else np.asarray(seen_before, dtype=bool))
+
+    def occasions(self, last_day: sp.csr_matrix | None = None,
+                  day0: float = 0.0) -> dict[str, np.ndarray]:
+        """New distinct ``(row, item, occasion)`` triples, as :attr:`FeatureContext.occasions`.
+
+        With informative time an occasion is a day; an event on the day of the
+        pair's last fitted occasion (``last_day + day0``) is not a new one.
+        Without, every event is an occasion.
+        """
+        r, i, d = self.rows, self.items, self.days
+        if not self.time_informative:
+            return {"u": r, "i": i, "day": d}
+        occ = np.floor(d)
+        order = np.lexsort((d, occ, i, r))  # an occasion's day is its first event's
+        r, i, occ, d = r[order], i[order], occ[order], d[order]
+        new = np.r_[True, (r[1:] != r[:-1]) | (i[1:] != i[:-1]) | (occ[1:] != occ[:-1])] \
+            if len(r) else np.zeros(0, dtype=bool)
+        if last_day is not None and len(r):
+            last = csr_lookup(last_day, r, i)
+            new &= ~((last > 0) & (np.floor(last + day0) == occ))
+        return {"u": r[new], "i": i[new], "day": d[new]}
 
 
 class FeatureContext:
@@ -153,6 +241,56 @@ class FeatureSet:
         """Feature names and an ``(len(u), n_features)`` float matrix."""
         raise NotImplementedError
 
+    #: State keys indexed by user (rows), sliced by :meth:`user_rows`.
+    user_keys: ClassVar[tuple[str, ...]] = ()
+
+    def user_rows(self, state: dict[str, Any], users: np.ndarray) -> dict[str, Any]:
+        """The state restricted to ``users`` (row ``j`` = ``users[j]``).
+
+        Users without a row in the state (indices past its end: users first
+        seen at serving time) get empty sparse rows and NaN dense rows.
+
+        Parameters
+        ----------
+        state : dict
+            Output of :meth:`state`.
+        users : ndarray of int
+
+        Returns
+        -------
+        dict
+            A state whose user-indexed entries have ``len(users)`` rows; the
+            others are shared (not copied).
+        """
+        users = np.asarray(users, dtype=np.int64)
+        out = dict(state)
+        for key in self._user_keys(state):
+            out[key] = _take_rows(state[key], users)
+        return out
+
+    def _user_keys(self, state: dict[str, Any]) -> list[str]:
+        return [k for k in self.user_keys if k in state]
+
+    def fold(self, state: dict[str, Any], recent: RecentEvents) -> dict[str, Any]:
+        """Fold events after fit into a :meth:`user_rows` state (default: unchanged).
+
+        Sets describing all users (item statistics) or the fitted profiles
+        keep their fitted values: one user's new events move them only at
+        the next fit.
+
+        Parameters
+        ----------
+        state : dict
+            A state restricted to the request's users (:meth:`user_rows`).
+        recent : RecentEvents
+            The events, with rows in that state's user order.
+
+        Returns
+        -------
+        dict
+        """
+        return state
+
 
 class HistoryFeatures(FeatureSet):
     """The user's own history with the item (repeat behaviour).
@@ -164,6 +302,7 @@ class HistoryFeatures(FeatureSet):
     """
 
     name = "history"
+    user_keys = ("occ", "wsum", "first", "last", "decayed")
 
     def state(self, ctx: FeatureContext) -> dict[str, Any]:
         """Sparse user x item occasions, weight, first/last occasion day and decayed count."""
@@ -183,7 +322,42 @@ class HistoryFeatures(FeatureSet):
             st["last"] = sp.csr_matrix((agg["max"].to_numpy(), (pu, pi)), shape=shape)
             decay = 0.5 ** ((ctx.as_of_day - oc["day"]) / ctx.half_life_days)
             st["decayed"] = sp.csr_matrix((decay, (oc["u"], oc["i"])), shape=shape)
-            st["meta"] = np.array([ctx.as_of_day, 1.0, day0])
+            st["meta"] = np.array([ctx.as_of_day, 1.0, day0, ctx.half_life_days])
+        return st
+
+    def fold(self, state: dict[str, Any], recent: RecentEvents) -> dict[str, Any]:
+        """Add the recent occasions, weights, first/last days and decayed counts."""
+        st = dict(state)
+        shape = state["occ"].shape
+        timed = state["meta"][1] > 0 and "last" in state
+        day0 = float(state["meta"][2]) if timed else 0.0
+        new = recent.occasions(state["last"] if timed else None, day0)
+
+        def pairs(vals: np.ndarray, r: np.ndarray, i: np.ndarray) -> sp.csr_matrix:
+            m = sp.csr_matrix((vals, (r, i)), shape=shape)
+            m.sum_duplicates()
+            return m
+
+        st["occ"] = sp.csr_matrix(state["occ"] + pairs(np.ones(len(new["u"])), new["u"],
+                                                       new["i"]))
+        st["wsum"] = sp.csr_matrix(state["wsum"] + pairs(recent.weights, recent.rows,
+                                                         recent.items))
+        if timed and len(new["u"]):
+            d = new["day"] - day0
+            key = new["u"] * shape[1] + new["i"]
+            agg = pd.DataFrame({"k": key, "d": d}).groupby("k", sort=True)["d"].agg(
+                ["min", "max"])
+            pu, pi = np.divmod(agg.index.to_numpy(), shape[1])
+            last_new = sp.csr_matrix((agg["max"].to_numpy(), (pu, pi)), shape=shape)
+            st["last"] = sp.csr_matrix(state["last"].maximum(last_new))
+            had = csr_lookup(state["first"], pu, pi) > 0
+            first_new = sp.csr_matrix((np.where(had, 0.0, agg["min"].to_numpy()), (pu, pi)),
+                                      shape=shape)
+            first_new.eliminate_zeros()
+            st["first"] = sp.csr_matrix(state["first"] + first_new)
+            hl = float(state["meta"][3]) if len(state["meta"]) > 3 else 90.0
+            st["decayed"] = sp.csr_matrix(state["decayed"] + pairs(
+                0.5 ** ((recent.as_of_day - new["day"]) / hl), new["u"], new["i"]))
         return st
 
     def transform(self, state: dict[str, Any], u: np.ndarray,
@@ -220,6 +394,7 @@ class UserFeatures(FeatureSet):
     """
 
     name = "user"
+    user_keys = ("x",)
 
     def state(self, ctx: FeatureContext) -> dict[str, Any]:
         """Per-user arrays."""
@@ -245,6 +420,30 @@ class UserFeatures(FeatureSet):
         """Rows of the per-user matrix."""
         return ["u_occasions", "u_items", "u_days_since_last", "u_tenure", "u_rate"], \
             state["x"][u]
+
+    def fold(self, state: dict[str, Any], recent: RecentEvents) -> dict[str, Any]:
+        """Add the recent occasions and new items; the last event is the recent one."""
+        x = np.array(state["x"], dtype=np.float64, copy=True)
+        n = recent.n_rows
+        new_user = np.isnan(x[:, 0])
+        x[new_user, :2] = 0.0
+        occ = recent.occasions()
+        x[:, 0] += np.bincount(occ["u"], minlength=n)
+        fresh = ~recent.seen_before
+        pairs = np.unique((recent.rows[fresh] << 32) | recent.items[fresh])
+        x[:, 1] += np.bincount(pairs >> 32, minlength=n)
+        if recent.time_informative:
+            has = np.bincount(occ["u"], minlength=n) > 0
+            last = np.full(n, -np.inf)
+            np.maximum.at(last, occ["u"], occ["day"])
+            first = np.full(n, np.inf)
+            np.minimum.at(first, occ["u"], occ["day"])
+            since = recent.as_of_day - last
+            x[has, 2] = np.fmin(x[has, 2], since[has])
+            tenure = recent.as_of_day - first
+            x[has, 3] = np.fmax(x[has, 3], tenure[has])
+            x[has, 4] = x[has, 0] / np.maximum(x[has, 3], 1.0) * 30.0
+        return {**state, "x": x}
 
 
 class ItemFeatures(FeatureSet):
@@ -298,6 +497,7 @@ class ProfileFeatures(FeatureSet):
     """
 
     name = "profile"
+    user_keys = ("x",)
 
     def state(self, ctx: FeatureContext) -> dict[str, Any]:
         """Dense per-user profile matrix and its column names."""
@@ -325,6 +525,10 @@ class ProfileFitFeatures(FeatureSet):
     """
 
     name = "profile_fit"
+    user_keys = ("user_log_price", "novelty")
+
+    def _user_keys(self, state: dict[str, Any]) -> list[str]:
+        return [k for k in state if k.startswith("aff_")] + super()._user_keys(state)
 
     def state(self, ctx: FeatureContext) -> dict[str, Any]:
         """Affinity matrices with item codes, user price level, novelty seeking."""
@@ -402,6 +606,7 @@ class TagFeatures(FeatureSet):
     """
 
     name = "tags"
+    user_keys = ("interest", "flags")
 
     def state(self, ctx: FeatureContext) -> dict[str, Any]:
         """User x interest-category matrix (level-1 slugs) and flag columns."""

@@ -118,7 +118,15 @@ class CandidateGenerator:
                 f"name={self.name!r}, param_grid={self.param_grid!r}{extra})")
 
 
-def dense_scores(model: Recommender, user_idx: np.ndarray) -> np.ndarray:
+def _scoring_request(request: RecommendRequest | None) -> RecommendRequest:
+    """A generator's request: the history kept (masking is the caller's), recent events passed."""
+    if request is None or request.recent is None:
+        return RecommendRequest(filter_seen=False)
+    return RecommendRequest(filter_seen=False, recent=request.recent)
+
+
+def dense_scores(model: Recommender, user_idx: np.ndarray,
+                 request: RecommendRequest | None = None) -> np.ndarray:
     """Scores of fitted ``model`` for users (fit-data indices), ``-inf`` = no evidence.
 
     Parameters
@@ -126,14 +134,17 @@ def dense_scores(model: Recommender, user_idx: np.ndarray) -> np.ndarray:
     model : Recommender
         A fitted model serving hot users.
     user_idx : ndarray of int
+    request : RecommendRequest, optional
+        The serving call's request: its ``recent`` events (``recommend(...,
+        recent_events=)``) are folded in by the model.
 
     Returns
     -------
     ndarray (len(user_idx), n_items) of float64
     """
     with limit_blas_threads():
-        s = np.asarray(model._score(np.asarray(user_idx, dtype=np.int64), RecommendRequest()),
-                       dtype=np.float64)
+        s = np.asarray(model._score(np.asarray(user_idx, dtype=np.int64),
+                                    _scoring_request(request)), dtype=np.float64)
     s = s.copy() if not s.flags.writeable else s
     s[np.isnan(s)] = -np.inf
     return s
@@ -158,9 +169,12 @@ class BatchScores:
         A fitted model serving hot users.
     user_idx : ndarray of int
         Fit-data user indices of the batch.
+    request : RecommendRequest, optional
+        The serving call's request (its ``recent`` events are folded in).
     """
 
-    def __init__(self, model: Recommender, user_idx: np.ndarray) -> None:
+    def __init__(self, model: Recommender, user_idx: np.ndarray,
+                 request: RecommendRequest | None = None) -> None:
         user_idx = np.asarray(user_idx, dtype=np.int64)
         self.n_rows = len(user_idx)
         self.n_items = len(model.item_map_)
@@ -174,7 +188,12 @@ class BatchScores:
             v[np.isnan(v)] = -np.inf
             self.vector = v
             return
-        mat = model._sparse_scores(user_idx, RecommendRequest(filter_seen=False))
+        if request is not None and request.recent is not None and \
+                not type(model).folds_recent_events:
+            raise InvalidParameterError(
+                f"generator {type(model).__name__} does not fold in recent_events "
+                f"(folds_recent_events=False); refit the model on the newer data.")
+        mat = model._sparse_scores(user_idx, _scoring_request(request))
         if mat is not None:
             mat = sp.csr_matrix(mat, dtype=np.float64)
             mat.sum_duplicates()
@@ -182,7 +201,7 @@ class BatchScores:
             mat.data[np.isnan(mat.data)] = -np.inf
             self.sparse = mat
             return
-        self.dense = dense_scores(model, user_idx)
+        self.dense = dense_scores(model, user_idx, request)
 
     def mask(self, seen_rows: sp.csr_matrix) -> None:
         """Remove each row's ``seen_rows`` items (``-inf``), in place."""

@@ -40,15 +40,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..._arrays import position_in_group
+from ..._arrays import csr_lookup, position_in_group
 from ..._progress import get_logger, progress
 from ..._validation import check_bool, check_choice, check_int, check_number
-from ...columns import Columns
+from ...columns import DAY_NS, Columns
 from ...dataset import Dataset
 from ...exceptions import InvalidDtypeError, InvalidParameterError
 from .._request import RecommendRequest
 from ..base import Recommender
-from .features import FeatureContext, FeatureSet, make_feature_sets
+from .features import FeatureContext, FeatureSet, RecentEvents, make_feature_sets
 from .generators import BatchScores, CandidateGenerator, dense_scores, ndcg_per_row
 from .reranker import LGBMReranker, Reranker
 from .validation import data_kind, internal_split
@@ -128,6 +128,10 @@ class CandidateRankingModel(Recommender):
     validation_ : dict
         The internal split: kind, reason, sizes, data description.
     feature_names_ : list of str
+    serve_as_of_day_ : float
+        The serving reference time (end of the fit data + 1 s, days since the
+        epoch): feature sets describe the data before it, and events passed
+        to ``recommend(..., recent_events=)`` count as happening at it.
 
     Examples
     --------
@@ -145,6 +149,7 @@ class CandidateRankingModel(Recommender):
     serves_hot = True
     serves_warm = False
     serves_cold = False
+    folds_recent_events = True
     default_name = "two_stage"
 
     def __init__(
@@ -266,21 +271,26 @@ class CandidateRankingModel(Recommender):
 
     def _candidates(self, models: list[Recommender], n_cands: list[int], users: np.ndarray,
                     seen: sp.csr_matrix | None, label_keys: np.ndarray | None,
-                    n_items: int, desc: str) -> dict[str, Any]:
+                    n_items: int, desc: str,
+                    request: RecommendRequest | None = None) -> dict[str, Any]:
         """Union of the generators' top-n for ``users`` with generator features.
 
         Returns ``u, i`` (internal pairs, grouped by user in ``users`` order),
         ``G`` (generator features) and, with ``label_keys``, ``hit`` and each
         generator's own ranked list (``gen_rows``, ``gen_hits``). ``seen``
-        (when given) removes each user's history from every list.
+        (when given) removes each user's history from every list. A serving
+        ``request`` with recent events (``recommend(..., recent_events=)``)
+        passes them to the generators and adds them to ``seen``.
         """
         return self._candidates_tasks(models, n_cands, users, seen,
-                                      [(seen is not None, label_keys)], n_items, desc)[0]
+                                      [(seen is not None, label_keys)], n_items, desc,
+                                      request)[0]
 
     def _candidates_tasks(self, models: list[Recommender], n_cands: list[int],
                           users: np.ndarray, seen: sp.csr_matrix | None,
                           tasks: list[tuple[bool, np.ndarray | None]],
-                          n_items: int, desc: str) -> list[dict[str, Any]]:
+                          n_items: int, desc: str,
+                          request: RecommendRequest | None = None) -> list[dict[str, Any]]:
         """:meth:`_candidates` for several ``(filter_seen, label_keys)`` tasks from one scoring pass.
 
         Each generator scores a batch of users once; the tasks that keep the
@@ -297,12 +307,13 @@ class CandidateRankingModel(Recommender):
         it, size = self._batches(users, n_items, desc, models)
         for start in it:
             ub = users[start:start + size]
-            mats = [BatchScores(m, ub) for m in models]
+            mats = [BatchScores(m, ub, request) for m in models]
             masked = False
             for t in order_t:
                 filter_seen, label_keys = tasks[t]
                 if filter_seen and not masked:
-                    seen_rows = seen[ub]
+                    seen_rows = seen[ub] if request is None or request.recent is None else \
+                        self._history(ub, request)
                     for s_ in mats:
                         s_.mask(seen_rows)
                     masked = True
@@ -369,11 +380,14 @@ class CandidateRankingModel(Recommender):
         return [f"{n}:{kind}" for n in names for kind in ("score", "z", "rank")]
 
     def _feature_matrix(self, cand: dict[str, Any], states: list[dict[str, Any]],
-                        sets: list[FeatureSet]) -> tuple[np.ndarray, list[str]]:
+                        sets: list[FeatureSet],
+                        rows: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+        """Generator features plus every set's block; ``rows`` replaces ``cand["u"]``."""
         blocks = [cand["G"]]
         names: list[str] = []
+        u = cand["u"] if rows is None else rows
         for fs, st in zip(sets, states):
-            n, x = fs.transform(st, cand["u"], cand["i"])
+            n, x = fs.transform(st, u, cand["i"])
             blocks.append(x.astype(np.float32))
             names.extend(n)
         return np.hstack(blocks), names
@@ -510,6 +524,7 @@ class CandidateRankingModel(Recommender):
                                    time_informative=kind["time_informative"],
                                    window_days=self.window_days,
                                    use_sensitive=self.use_sensitive)
+        self.serve_as_of_day_ = serve_ctx.as_of_day
         self._sets = sets
         self._states = [fs.state(serve_ctx) for fs in sets] if any(
             choice[m] == RERANK for m in modes) else [{} for _ in sets]
@@ -578,9 +593,61 @@ class CandidateRankingModel(Recommender):
     def _mode(self, request: RecommendRequest) -> str:
         return "all" if (not request.filter_seen and "all" in self.modes_) else "new"
 
-    def _rerank_scores(self, mode: str, cand: dict[str, Any]) -> np.ndarray:
-        X, _ = self._feature_matrix(cand, self._states, self._sets)
+    def _rerank_scores(self, mode: str, cand: dict[str, Any],
+                       user_idx: np.ndarray | None = None,
+                       request: RecommendRequest | None = None) -> np.ndarray:
+        states, rows = self._serving_states(cand["u"], user_idx, request)
+        X, _ = self._feature_matrix(cand, states, self._sets, rows)
         return np.mean([m.predict(X) for m in self._rankers[mode]], axis=0)
+
+    def _serving_states(self, cand_u: np.ndarray, user_idx: np.ndarray | None,
+                        request: RecommendRequest | None
+                        ) -> tuple[list[dict[str, Any]], np.ndarray | None]:
+        """Feature states for one call: the fitted ones, or with the call's recent events folded.
+
+        With recent events (``recommend(..., recent_events=)``) every set's
+        user rows are restricted to the call's users (no copy of the fitted
+        state) and :meth:`FeatureSet.fold` adds the events; returns the states
+        and each candidate's row in them (``None``: fitted user indices).
+        """
+        recent = None if request is None else request.recent
+        if recent is None or user_idx is None:
+            return self._states, None
+        users = np.unique(user_idx)
+        r = recent.rows(users)
+        if not (r >= 0).any():
+            return self._states, None
+        ev = recent.events
+        ev_rows = np.searchsorted(users, ev[Columns.USER_IDX].to_numpy(np.int64))
+        ok = ev_rows < len(users)
+        ok[ok] = users[ev_rows[ok]] == ev[Columns.USER_IDX].to_numpy(np.int64)[ok]
+        items = ev[Columns.ITEM_IDX].to_numpy(np.int64)[ok]
+        uid = ev[Columns.USER_IDX].to_numpy(np.int64)[ok]
+        if Columns.TIMESTAMP in ev.columns:
+            days = ev[Columns.TIMESTAMP].to_numpy().astype("datetime64[ns]")[ok].astype(
+                np.int64) / DAY_NS
+        else:
+            days = np.full(len(items), np.nan)
+        hist = self.user_items_
+        known = uid < hist.shape[0]
+        seen_before = np.zeros(len(uid), dtype=bool)
+        seen_before[known] = csr_lookup(hist, uid[known], items[known]) > 0
+        events = RecentEvents(ev_rows[ok], items, days,
+                              ev[Columns.WEIGHT].to_numpy(np.float64)[ok],
+                              n_rows=len(users), as_of_day=self._serve_as_of_day(),
+                              time_informative=bool(self.validation_.get("time_informative")),
+                              seen_before=seen_before)
+        states = [fs.fold(fs.user_rows(st, users), events)
+                  for fs, st in zip(self._sets, self._states)]
+        return states, np.searchsorted(users, cand_u)
+
+    def _serve_as_of_day(self) -> float:
+        """The serving reference time in days since the epoch (end of the fit data + 1 s)."""
+        if not hasattr(self, "serve_as_of_day_"):  # a file saved before recent_events
+            raise InvalidParameterError(
+                f"this {type(self).__name__} was saved by an older version without its "
+                f"serving time; refit it to use recent_events.")
+        return float(self.serve_as_of_day_)
 
     def _reranked(self, user_idx: np.ndarray, request: RecommendRequest,
                   mode: str) -> sp.csr_matrix:
@@ -588,8 +655,8 @@ class CandidateRankingModel(Recommender):
         n_items = len(self.item_map_)
         cand = self._candidates(self.generators_, list(self.n_candidates_), user_idx,
                                 self.user_items_ if request.filter_seen else None, None,
-                                n_items, "recommend")
-        s = self._rerank_scores(mode, cand)
+                                n_items, "recommend", request)
+        s = self._rerank_scores(mode, cand, user_idx, request)
         row = np.searchsorted(user_idx, cand["u"]) if np.all(np.diff(user_idx) > 0) else \
             pd.Index(user_idx).get_indexer(cand["u"])
         return sp.csr_matrix((1.5 + np.arctan(s) / np.pi, (row, cand["i"])),
@@ -617,7 +684,8 @@ class CandidateRankingModel(Recommender):
         chosen = self.choice_[mode]
         user_idx = np.asarray(user_idx, dtype=np.int64)
         if chosen != RERANK:
-            return dense_scores(self.generators_[self.generator_names_.index(chosen)], user_idx)
+            return dense_scores(self.generators_[self.generator_names_.index(chosen)], user_idx,
+                                request)
         pop = self.item_popularity_
         out = np.where(pop > 0, -1.0 + pop / (pop.max() + 1.0), -np.inf)
         out = np.repeat(out[None, :], len(user_idx), axis=0)
