@@ -720,21 +720,34 @@ class Recommender(ParamsMixin):
     def _topk(
         scores: np.ndarray, seen: sp.csr_matrix | None, k: int, mask: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Vectorised top-k of a score matrix; returns (row, item, score) sorted per row."""
-        scores = np.array(scores, copy=True)  # private, writeable (hooks may return views)
+        """Vectorised top-k of a score matrix; returns (row, item, score) sorted per row.
+
+        ``scores`` is not modified (copied only when NaN, ``seen`` or ``mask``
+        must be applied).
+        """
         nan = np.isnan(scores)
-        if nan.any():
+        if nan.any() or mask is not None or (seen is not None and seen.nnz):
+            scores = np.array(scores, copy=True)  # private, writeable (hooks may return views)
             scores[nan] = -np.inf
-        if mask is not None:
-            scores[:, ~mask] = -np.inf
-        if seen is not None and seen.nnz:
-            rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
-            scores[rows, seen.indices] = -np.inf
+            if mask is not None:
+                scores[:, ~mask] = -np.inf
+            if seen is not None and seen.nnz:
+                rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
+                scores[rows, seen.indices] = -np.inf
+        del nan
         n, m = scores.shape
         kk = min(k, m)
         stride = m // max(1, 20 * kk)
         if kk >= 1 and stride >= 4 and n:
             return Recommender._topk_sampled(scores, kk, min(stride, 16))
+        return Recommender._topk_partition(scores, kk)
+
+    @staticmethod
+    def _topk_partition(
+        scores: np.ndarray, kk: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Top-``kk`` of every row of a NaN-free matrix by a partition (ties: lower column)."""
+        n, m = scores.shape
         if kk < m:
             # (partitioning -scores at kk-1 stays fast when most scores tie at -inf;
             # partitioning scores at m-kk does not)
@@ -764,20 +777,47 @@ class Recommender(ParamsMixin):
 
         The ``kk``-th largest score among the sampled columns is a lower bound
         of the row's ``kk``-th largest score, so every entry at or above it is
-        a candidate (about ``kk * stride`` per row); ranking only those gives
-        the same rows, order and tie-breaks as a full partition at a fraction
-        of the memory traffic on wide catalogues (3x faster at 30,000 items).
+        a candidate (about ``kk * stride`` per row). The candidates are packed
+        into a narrow matrix (in column order, so ties still go to the lower
+        item) and partitioned there; rows where ties leave many more
+        candidates are partitioned whole. Same rows, order and tie-breaks as a
+        full partition at a fraction of the memory traffic on wide catalogues.
         """
+        n, m = scores.shape
         sub = scores[:, ::stride]
         n_sub = sub.shape[1]
         if n_sub >= kk:
             thr = np.partition(sub, n_sub - kk, axis=1)[:, n_sub - kk]
         else:
-            thr = np.full(len(scores), -np.inf)
+            thr = np.full(n, -np.inf)
+        thr = np.maximum(thr, np.nextafter(-np.inf, 0))  # never -inf: no evidence stays out
         mask = scores >= thr[:, None]
-        mask &= scores > -np.inf
-        rows, cols = np.nonzero(mask)
-        return Recommender._first_k_per_row(rows, cols, scores[rows, cols], kk)
+        counts = mask.sum(axis=1)
+        narrow = counts <= 4 * kk * stride
+        parts = []
+        if narrow.any():
+            rows_n = np.flatnonzero(narrow)
+            sub_mask = mask[rows_n] if not narrow.all() else mask
+            r, c = np.nonzero(sub_mask)
+            width = int(counts[rows_n].max())
+            starts = np.r_[0, np.cumsum(counts[rows_n])[:-1]]
+            pos = np.arange(len(r)) - starts[r]
+            packed = np.full((len(rows_n), max(width, 1)), -np.inf)
+            cols = np.zeros((len(rows_n), max(width, 1)), dtype=np.int64)
+            packed[r, pos] = scores[rows_n[r], c]
+            cols[r, pos] = c
+            pr, pc, pv = Recommender._topk_partition(packed, min(kk, packed.shape[1]))
+            parts.append((rows_n[pr], cols[pr, pc], pv))
+        if not narrow.all():
+            rows_w = np.flatnonzero(~narrow)
+            wr, wc, wv = Recommender._topk_partition(scores[rows_w], kk)
+            parts.append((rows_w[wr], wc, wv))
+        if len(parts) == 1:
+            return parts[0]
+        rows = np.concatenate([p[0] for p in parts])
+        order = np.argsort(rows, kind="stable")
+        return (rows[order], np.concatenate([p[1] for p in parts])[order],
+                np.concatenate([p[2] for p in parts])[order])
 
     def _assemble(
         self, ids: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]
