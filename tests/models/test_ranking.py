@@ -476,3 +476,20 @@ def test_generator_fit_params_reach_the_model_fit():
     assert "fit_params=['marker']" in repr(g)
     with pytest.raises(InvalidParameterError, match="fit_params"):
         CandidateGenerator(PopularRecommender(), 5, fit_params=[("marker", 1)])
+
+
+def test_refit_reranker_serves_one_model_with_the_folds_mean_rounds(shop, tmp_path):
+    model = CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=40), guard=False,
+                                  refit_reranker=True).fit(shop.dataset)
+    folds = CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=40),
+                                  guard=False).fit(shop.dataset)
+    for mode in model.modes_:
+        assert len(model._rankers[mode]) == 1 and len(folds._rankers[mode]) == 3
+        rounds = np.mean([m.best_iteration_ for m in folds._rankers[mode]])
+        assert model._rankers[mode][0].best_iteration_ == max(1, round(rounds))
+    assert model.guard_ == folds.guard_  # the guard judges the fold models either way
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()][:40]
+    rec = model.recommend(users, k=5)
+    assert len(rec) == 5 * len(users)
+    loaded = Recommender.load(model.save(tmp_path / "refit"))
+    pd.testing.assert_frame_equal(loaded.recommend(users, k=5), rec)

@@ -100,6 +100,14 @@ class CandidateRankingModel(Recommender):
         (every positive row is kept); the rate is recorded in
         ``validation_["tasks"]``. Training time grows with rows; the cap only
         binds on large data (10,000 label users x ~150 candidates).
+    refit_reranker : bool, default False
+        When the reranker is served: serve one reranker refitted on every
+        label user (with the fold models' mean number of boosting rounds)
+        instead of the average of the ``n_folds`` fold models. A third of
+        the prediction cost, but less accurate where measured (Online Retail
+        next 30 days: NDCG@10 0.3807 vs 0.3871 on repeats, 0.1569 vs 0.1599
+        on new items), so the average is the default. The guard judges the
+        fold models' out-of-fold scores either way.
     guard : bool, default True
         Serve the best of reranker and single generators on the internal
         split. ``False`` always serves the reranker (for experiments).
@@ -163,6 +171,7 @@ class CandidateRankingModel(Recommender):
         max_train_users: int = 10_000,
         n_folds: int = 3,
         max_train_rows: int = 500_000,
+        refit_reranker: bool = False,
         guard: bool = True,
         tune_generators: bool = True,
         use_sensitive: bool = False,
@@ -207,6 +216,7 @@ class CandidateRankingModel(Recommender):
         self.n_folds = check_int(n_folds, "n_folds", minimum=2, owner=owner)
         self.max_train_rows = check_int(max_train_rows, "max_train_rows", minimum=1_000,
                                         owner=owner)
+        self.refit_reranker = check_bool(refit_reranker, "refit_reranker", owner=owner)
         self.guard = check_bool(guard, "guard", owner=owner)
         self.tune_generators = check_bool(tune_generators, "tune_generators", owner=owner)
         self.use_sensitive = check_bool(use_sensitive, "use_sensitive", owner=owner)
@@ -492,7 +502,7 @@ class CandidateRankingModel(Recommender):
                            "labels": int(n_labels[mode].sum()),
                            "label_recall": round(float(y.sum() / max(n_labels[mode].sum(), 1)),
                                                  4)}
-            models, oof, neg_rate = self._cross_fit(X, y, grp)
+            models, oof, neg_rate, trainable = self._cross_fit(X, y, grp)
             sizes[mode]["negative_sample_rate"] = round(neg_rate, 4)
             if models:
                 order = np.lexsort((-oof, grp))
@@ -510,7 +520,9 @@ class CandidateRankingModel(Recommender):
             if models and (not self.guard or self._reranker_wins(
                     per_user[RERANK][has], per_user[best_gen][has] if gen_scores else None)):
                 choice[mode] = RERANK
-            rankers[mode] = models
+            if choice[mode] == RERANK and self.refit_reranker:
+                models = [self._refit_reranker(X, y, grp, trainable, models)]
+            rankers[mode] = models if choice[mode] == RERANK else []
             _log.info("task %s: guard %s -> serving %s", mode, guard[mode], choice[mode])
             del X, cand
 
@@ -553,14 +565,26 @@ class CandidateRankingModel(Recommender):
             return bool(d.mean() > 0) if len(d) else False
         return bool(d.mean() > d.std(ddof=1) / np.sqrt(len(d)))
 
-    def _cross_fit(self, X: np.ndarray, y: np.ndarray,
-                   grp: np.ndarray) -> tuple[list[Reranker], np.ndarray, float]:
-        """Reranker per fold (trained on the other folds), out-of-fold scores, negative rate."""
+    def _refit_reranker(self, X: np.ndarray, y: np.ndarray, grp: np.ndarray,
+                        trainable: np.ndarray, folds: list[Reranker]) -> Reranker:
+        """One reranker on every trainable row, with the folds' mean number of boosting rounds."""
+        model = self._make_reranker()
+        rounds = [getattr(m, "best_iteration_", None) for m in folds]
+        if isinstance(model, LGBMReranker) and all(r is not None for r in rounds):
+            model.n_estimators = max(1, int(round(float(np.mean(rounds)))))
+        _log.info("reranker: refit on %d rows (%s rounds)", int(trainable.sum()),
+                  getattr(model, "n_estimators", "-"))
+        return model.fit(X[trainable], y[trainable], grp[trainable])
+
+    def _cross_fit(self, X: np.ndarray, y: np.ndarray, grp: np.ndarray
+                   ) -> tuple[list[Reranker], np.ndarray, float, np.ndarray]:
+        """Reranker per fold (trained on the other folds), out-of-fold scores, negative rate,
+        and the rows a reranker may train on (label users with a positive, sampled)."""
         oof = np.full(len(y), np.nan)
         uniq = np.unique(grp)
         pos_users = np.unique(grp[y > 0])
         if len(pos_users) < 2 * self.n_folds or (y > 0).all():
-            return [], oof, 1.0
+            return [], oof, 1.0, np.zeros(len(y), dtype=bool)
         rng = np.random.default_rng(self.random_state)
         fold_of = rng.permutation(len(uniq)) % self.n_folds
         fold = fold_of[np.searchsorted(uniq, grp)]
@@ -587,7 +611,7 @@ class CandidateRankingModel(Recommender):
             test = fold == f
             oof[test] = model.predict(X[test])
             models.append(model)
-        return models, oof, neg_rate
+        return models, oof, neg_rate, trainable
 
     # ------------------------------------------------------------- scoring
     def _mode(self, request: RecommendRequest) -> str:
