@@ -103,7 +103,6 @@ def test_stacked_snapshots(data) -> None:
     assert one.n_train_ == inter.loc[inter["timestamp"] < one.snapshots_[0], "user_id"].nunique()
     assert three.n_train_ == n_rows
     # more label windows: the planted next-window buyers are ranked better
-    y = None
     aucs = []
     for lp in (one, three):
         p = lp.predict(data.dataset, as_of)
@@ -124,7 +123,9 @@ def test_sigmoid_calibration_keeps_the_classifier_ranking(data) -> None:
     as_of = data.end - pd.Timedelta(days=60)
     lp = LearnedPropensity(60).fit(data.dataset, as_of)
     x, names, _ = lp._features(data.dataset, as_of)
-    score = lp.model_.calibrated_classifiers_[0].estimator.decision_function(lp._align(x, names))
+    cc = lp.model_.calibrated_classifiers_[0]
+    clf = getattr(cc, "estimator", None) or cc.base_estimator  # renamed in scikit-learn 1.2
+    score = clf.decision_function(lp._align(x, names))
     p = lp.predict(data.dataset, as_of).to_numpy()
     assert len(lp.model_.calibrated_classifiers_) == 1  # one classifier fitted on all rows
     order = np.argsort(score, kind="stable")
