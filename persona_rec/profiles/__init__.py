@@ -28,6 +28,7 @@ from .builders import (
 from .incremental import IncrementalRFM
 from .predictive import BGNBD, GammaGamma, PredictiveBuilder
 from .profiles import FEATURE_BLOCKS, ProfileBuilder, Profiles
+from .timing import PurchaseTimingBuilder
 
 __all__ = [
     "ProfileBuilder",
@@ -44,6 +45,7 @@ __all__ = [
     "LifecycleBuilder",
     "RepurchaseBuilder",
     "PredictiveBuilder",
+    "PurchaseTimingBuilder",
     "BGNBD",
     "GammaGamma",
     "IncrementalRFM",

@@ -59,6 +59,9 @@ COMPUTED_COLUMNS: frozenset[str] = frozenset({
     "novelty_seeking", "lifecycle_stage", "expected_interval_days", "repurchase_interval_days",
     "next_purchase_date", "days_to_next_purchase", "days_overdue", "known_at_as_of",
     "p_alive", "expected_purchases", "expected_spend", "clv",  # PredictiveBuilder (opt-in)
+    "purchase_days", "purchase_weeks", "purchase_months", "first_purchase_days",  # timing
+    "gap_mean_days", "gap_std_days", "dueness", "purchase_days_30d", "purchase_days_90d",
+    "purchase_days_180d", "spend_90d", "recent_day_share",  # PurchaseTimingBuilder (opt-in)
 })
 
 #: Event types counted as views and as add-to-cart by :class:`ActivityBuilder` (lower case).

@@ -91,6 +91,18 @@ _NUMERIC_SPEC: dict[str, tuple[str, str]] = {
     "expected_purchases": ("predictive", _LOG),
     "expected_spend": ("predictive", _LOG),
     "clv": ("predictive", _LOG),
+    "purchase_days": ("timing", _LOG),
+    "purchase_weeks": ("timing", _LOG),
+    "purchase_months": ("timing", _LOG),
+    "first_purchase_days": ("timing", _LOG),
+    "gap_mean_days": ("timing", _LOG),
+    "gap_std_days": ("timing", _LOG),
+    "dueness": ("timing", _LOG),
+    "purchase_days_30d": ("timing", _LOG),
+    "purchase_days_90d": ("timing", _LOG),
+    "purchase_days_180d": ("timing", _LOG),
+    "spend_90d": ("timing", _LOG),
+    "recent_day_share": ("timing", _LINEAR),
 }
 _CYCLIC_SPEC: dict[str, tuple[str, int]] = {
     "preferred_hour": ("activity:hour", 24),

@@ -89,3 +89,85 @@ def test_errors(data) -> None:
         LearnedPropensity(60).fit(data.dataset, data.start + pd.Timedelta(days=10))
     with pytest.raises(InvalidValueError, match="each class needs at least cv=3"):
         LearnedPropensity(1).fit(data.dataset, data.start + pd.Timedelta(days=3, hours=1))
+
+
+def test_stacked_snapshots(data) -> None:
+    as_of = data.end - pd.Timedelta(days=60)
+    one = LearnedPropensity(60, n_snapshots=1).fit(data.dataset, as_of)
+    three = LearnedPropensity(60, n_snapshots=3, snapshot_step_days=30).fit(data.dataset, as_of)
+    assert one.snapshots_ == [as_of - pd.Timedelta(days=60)]
+    assert three.snapshots_ == [as_of - pd.Timedelta(days=d) for d in (60, 90, 120)]
+    assert three.train_as_of_ == one.train_as_of_
+    inter = data.dataset.interactions
+    n_rows = sum(inter.loc[inter["timestamp"] < d, "user_id"].nunique() for d in three.snapshots_)
+    assert one.n_train_ == inter.loc[inter["timestamp"] < one.snapshots_[0], "user_id"].nunique()
+    assert three.n_train_ == n_rows
+    # more label windows: the planted next-window buyers are ranked better
+    aucs = []
+    for lp in (one, three):
+        p = lp.predict(data.dataset, as_of)
+        y = p.index.isin(list(_future_buyers(data, as_of, 60)))
+        aucs.append(roc_auc_score(y, p))
+    assert aucs[1] > 0.8 and aucs[1] > aucs[0]
+
+
+def test_snapshots_before_the_data_are_left_out_and_logged(data, caplog) -> None:
+    as_of = data.start + pd.Timedelta(days=100)  # feature dates: +40 d, +10 d, -20 d
+    with caplog.at_level("WARNING", logger="persona_rec"):
+        lp = LearnedPropensity(60, n_snapshots=3).fit(data.dataset, as_of)
+    assert lp.snapshots_ == [as_of - pd.Timedelta(days=60), as_of - pd.Timedelta(days=90)]
+    assert "training snapshots 3-3 of n_snapshots=3" in caplog.text
+
+
+def test_sigmoid_calibration_keeps_the_classifier_ranking(data) -> None:
+    as_of = data.end - pd.Timedelta(days=60)
+    lp = LearnedPropensity(60).fit(data.dataset, as_of)
+    x, names, _ = lp._features(data.dataset, as_of)
+    cc = lp.model_.calibrated_classifiers_[0]
+    clf = getattr(cc, "estimator", None) or cc.base_estimator  # renamed in scikit-learn 1.2
+    score = clf.decision_function(lp._align(x, names))
+    p = lp.predict(data.dataset, as_of).to_numpy()
+    assert len(lp.model_.calibrated_classifiers_) == 1  # one classifier fitted on all rows
+    order = np.argsort(score, kind="stable")
+    assert (np.diff(p[order]) >= -1e-12).all()
+
+
+def test_future_events_do_not_change_the_model(data) -> None:
+    """Appending events at or after as_of changes neither training nor scores."""
+    from persona_rec import Dataset
+
+    ds = data.dataset
+    as_of = data.end - pd.Timedelta(days=100)
+    inter = ds.interactions
+    later = inter[inter["timestamp"] < as_of].sample(2000, random_state=1)
+    later = later.assign(timestamp=as_of + pd.to_timedelta(np.arange(2000) % 90, unit="D"))
+    base = ds.filter_time(end=as_of)
+    more = Dataset.from_frames(pd.concat([base.interactions, later], ignore_index=True),
+                               users=base.users, items=base.items)
+    p0 = LearnedPropensity(60).fit(base, as_of).predict(base, as_of)
+    p1 = LearnedPropensity(60).fit(more, as_of).predict(more, as_of)
+    pd.testing.assert_series_equal(p1.loc[p0.index], p0, rtol=1e-9, atol=1e-12)
+
+
+def test_timing_features_switch(data) -> None:
+    as_of = data.end - pd.Timedelta(days=60)
+    on = LearnedPropensity(60, n_snapshots=1).fit(data.dataset, as_of)
+    off = LearnedPropensity(60, n_snapshots=1, timing_features=False).fit(data.dataset, as_of)
+    assert any(n.startswith("timing:") for n in on.feature_names_)
+    assert not any(n.startswith("timing:") for n in off.feature_names_)
+    params = on.get_params()
+    assert params["n_snapshots"] == 1 and params["timing_features"] is True
+    assert params["snapshot_step_days"] == 30.0
+    assert "n_snapshots=1" in repr(on)
+
+
+def test_new_parameter_errors() -> None:
+    with pytest.raises(InvalidParameterError, match="'n_snapshots' parameter of LearnedPropensity"):
+        LearnedPropensity(n_snapshots=0)
+    with pytest.raises(InvalidParameterError, match="'n_snapshots'"):
+        LearnedPropensity(n_snapshots=2.5)
+    with pytest.raises(InvalidParameterError,
+                       match="'snapshot_step_days' parameter of LearnedPropensity"):
+        LearnedPropensity(snapshot_step_days=0)
+    with pytest.raises(InvalidParameterError, match="'timing_features'"):
+        LearnedPropensity(timing_features=1)
