@@ -710,7 +710,33 @@ class Recommender(ParamsMixin):
     def _first_k_per_row(
         rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, k: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The ``k`` best ``(row, col, val)`` entries per row: score desc, ties by lower col."""
+        """The ``k`` best ``(row, col, val)`` entries per row: score desc, ties by lower col.
+
+        Rows must come grouped in ascending order (CSR order). Rows with more
+        than ``k`` entries are first cut at their ``k``-th best value (a
+        partition of the row's entries packed into a narrow matrix), so only
+        about ``k`` entries per row reach the final sort.
+        """
+        n_entries = len(rows)
+        if n_entries > 4 * k and n_entries and np.all(rows[1:] >= rows[:-1]):
+            uniq, starts, counts = np.unique(rows, return_index=True, return_counts=True)
+            row_of = np.repeat(np.arange(len(uniq)), counts)
+            pos = np.arange(n_entries) - starts[row_of]
+            thr = np.full(len(uniq), -np.inf)
+            # rows bucketed by their count's power of two, so padding stays under 2x
+            bucket = np.ceil(np.log2(np.maximum(counts, 1))).astype(np.int64)
+            for b in np.unique(bucket[(counts > k) & (counts <= max(64 * k, 4096))]):
+                in_b = (bucket == b) & (counts > k)
+                slot = np.full(len(uniq), -1, dtype=np.int64)
+                slot[in_b] = np.arange(int(in_b.sum()))
+                sel = slot[row_of] >= 0
+                # -values padded with +inf, partitioned at k-1: fast with many pads
+                # (partitioning values padded with -inf at width-k is not)
+                packed = np.full((int(in_b.sum()), int(counts[in_b].max())), np.inf)
+                packed[slot[row_of[sel]], pos[sel]] = -vals[sel]
+                thr[in_b] = -np.partition(packed, k - 1, axis=1)[:, k - 1]
+            keep = vals >= thr[row_of]  # every entry tied with the k-th stays
+            rows, cols, vals = rows[keep], cols[keep], vals[keep]
         order = np.lexsort((cols, -vals, rows))
         rows, cols, vals = rows[order], cols[order], vals[order]
         top = position_in_group(rows) < k

@@ -107,13 +107,37 @@ class ItemKNNRecommender(Recommender):
         sim.eliminate_zeros()
         self.similarity_ = sim
 
-    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+    def _user_history(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
         hist = self._history(user_idx, request)
         if self.binary:
             hist = hist.copy()
             hist.data[:] = 1.0
-        scores = (hist @ self.similarity_).toarray()  # float32
+        return hist
+
+    def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
+        scores = (self._user_history(user_idx, request) @ self.similarity_).toarray()  # float32
         scores[scores == 0] = -np.inf
+        return scores
+
+    def _sparse_scores(self, user_idx: np.ndarray,
+                       request: RecommendRequest) -> sp.csr_matrix | None:
+        """``history @ similarity`` kept sparse when it is (wide catalogues).
+
+        The items with a nonzero score are the only ones :meth:`_score` ranks
+        (zero is ``-inf`` there), so the two forms give the same lists. Used
+        when the product's upper bound on stored entries (history items x
+        their neighbours) is under a fifth of the dense ``users x items``.
+        """
+        hist = self._user_history(user_idx, request)
+        n_rows, n_items = hist.shape
+        if not n_rows:
+            return None
+        neighbours = np.diff(self.similarity_.indptr).astype(np.float64)
+        bound = float(np.sum(hist.astype(bool).astype(np.float64) @ neighbours))
+        if bound > 0.2 * n_rows * n_items:
+            return None
+        scores = sp.csr_matrix(hist @ self.similarity_)
+        scores.eliminate_zeros()
         return scores
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:

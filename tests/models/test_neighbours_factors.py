@@ -178,3 +178,24 @@ def test_batching_does_not_change_results(small: Dataset, monkeypatch) -> None:
     monkeypatch.setattr(ItemKNNRecommender, "batch_elements", 13)  # one user per batch
     pd.testing.assert_frame_equal(model.recommend(users, k=4), full)
     assert sp.issparse(model.similarity_)
+
+
+def test_item_knn_sparse_scores_give_the_dense_lists(monkeypatch):
+    """On a wide catalogue kNN ranks ``history @ similarity`` sparse; the lists equal the
+    dense path's (zero is -inf there), with the seen filter, recent events and an item mask."""
+    from persona_rec.datasets import synthetic
+    from persona_rec.models import ItemKNNRecommender, Recommender
+    from persona_rec.models._request import RecommendRequest
+
+    ds = synthetic(n_users=600, n_items=8000, n_events=12_000, random_state=3).dataset
+    model = ItemKNNRecommender().fit(ds)
+    users = ds.user_map.external_ids[ds.hot_user_mask()][:300]
+    idx = ds.user_map.to_internal(users)
+    assert model._sparse_scores(idx, RecommendRequest()) is not None  # the sparse form is used
+    ev = pd.DataFrame({"user_id": users[:5], "item_id": ds.item_map.external_ids[:5]})
+    calls = [dict(k=20), dict(k=20, filter_seen=False), dict(k=20, recent_events=ev),
+             dict(k=5, items=ds.item_map.external_ids[:4000])]
+    sparse = [model.recommend(users, **kw) for kw in calls]
+    monkeypatch.setattr(ItemKNNRecommender, "_sparse_scores", Recommender._sparse_scores)
+    for kw, got in zip(calls, sparse):
+        pd.testing.assert_frame_equal(got, model.recommend(users, **kw))

@@ -389,6 +389,28 @@ def test_sparse_topk_matches_the_dense_engine(seed):
     np.testing.assert_array_equal(s_d, s_s)
 
 
+@pytest.mark.parametrize("k", [1, 5, 20])
+def test_sparse_topk_with_heavy_tailed_rows_matches_the_dense_engine(k):
+    """Rows from empty to nearly full (several packing buckets, rows past the packing cap)."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(k)
+    n, m = 60, 6000
+    density = rng.choice([0.0, 0.001, 0.01, 0.1, 0.9], size=n)
+    stored = rng.random((n, m)) < density[:, None]
+    dense = np.full((n, m), -np.inf)
+    dense[stored] = rng.integers(0, 5, size=stored.sum()).astype(float)  # many ties
+    seen = sp.csr_matrix((rng.random((n, m)) < 0.05).astype(np.float32))
+    r_d, i_d, s_d = Recommender._topk(dense, seen, k, None)
+    rows, cols = np.nonzero(stored)
+    sparse = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=(n, m))
+    assert np.diff(sparse.indptr).max() > 4096  # a row beyond the packing cap
+    r_s, i_s, s_s = Recommender._topk_sparse(sparse, seen, k)
+    np.testing.assert_array_equal(r_d, r_s)
+    np.testing.assert_array_equal(i_d, i_s)
+    np.testing.assert_array_equal(s_d, s_s)
+
+
 def test_two_stage_sparse_serving_matches_the_dense_path(reranked, shop):
     """Serving ranks only the candidates (sparse); an item mask takes the dense path."""
     model = reranked
