@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.profiles import ActivityBuilder, IncrementalRFM, ProfileBuilder, RFMBuilder
 from persona_rec.profiles.incremental import INCREMENTAL_COLUMNS
 

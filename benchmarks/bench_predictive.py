@@ -51,7 +51,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.marketing import LearnedPropensity, affinity_propensity, category_item_mask
 from persona_rec.profiles import ProfileBuilder, RFMBuilder
 from persona_rec.profiles.predictive import BGNBD, GammaGamma, PredictiveBuilder, rfm_summary

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.models import ALSRecommender, ItemKNNRecommender, RepurchaseRecommender
 from persona_rec.profiles import ProfileBuilder
 
@@ -146,7 +146,7 @@ def main() -> None:
     latency(ds, args.users)
     throughput(ds)
     if args.synthetic_events:
-        from persona_rec.datasets import synthetic
+        from persona_rec.sample_data import synthetic
 
         big = synthetic(n_users=100_000, n_items=5000, n_events=args.synthetic_events,
                         random_state=0).dataset

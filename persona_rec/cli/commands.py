@@ -360,7 +360,7 @@ def run_demo(args: argparse.Namespace) -> int:
     dataset = None
     source = ""
     if args.online_retail:
-        from ..datasets import load_online_retail
+        from ..sample_data import load_online_retail
 
         dataset = load_online_retail(args.online_retail)
         source = f"UCI Online Retail ({args.online_retail})"

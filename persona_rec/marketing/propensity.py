@@ -325,7 +325,7 @@ class LearnedPropensity:
 
     Examples
     --------
-    >>> from persona_rec.datasets import synthetic
+    >>> from persona_rec.sample_data import synthetic
     >>> data = synthetic(n_users=400, n_items=80, n_events=15000, random_state=0)
     >>> lp = LearnedPropensity(window_days=60).fit(data.dataset, as_of=data.end - pd.Timedelta(days=60))
     >>> p = lp.predict(data.dataset)

@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import EmptyInputError
-from ._result import DEFAULT_MIN_SIZE, Segmentation
-from .clustering import KMeansSegmenter
-from .rfm import RFMSegmentMap
-from .rules import RuleSegmenter
+from ..segments import DEFAULT_MIN_SIZE, KMeansSegmenter, RFMSegmentMap, RuleSegmenter, Segmentation
+from ..tags import parse_tag_expression
 
-__all__ = ["demo_section", "DEMO_RULES"]
+__all__ = ["segments_section", "DEMO_RULES"]
 
 #: Rule-based segments shown by the demo (tags of the default taxonomy).
 DEMO_RULES: list[tuple[str, str]] = [
@@ -23,7 +21,7 @@ DEMO_RULES: list[tuple[str, str]] = [
 ]
 
 
-def demo_section(
+def segments_section(
     profiles: Any,
     user_tags: Any = None,
     *,
@@ -94,6 +92,4 @@ def demo_section(
 
 
 def _uses_only(expr: str, known: set[str]) -> bool:
-    from ..tags.expressions import parse_tag_expression
-
     return parse_tag_expression(expr).tags <= known
