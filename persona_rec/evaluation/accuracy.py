@@ -111,7 +111,7 @@ class Precision(RankingMetric):
 
 
 class _NormalizedRankingMetric(RankingMetric):
-    """A ranking metric whose per-user sum is divided by :math:`|R_u|` (``normalize="relevant"``)
+    r"""A ranking metric whose per-user sum is divided by :math:`|R_u|` (``normalize="relevant"``)
     or :math:`\min(k, |R_u|)` (``normalize="min"``, label suffix ``"(min)"``)."""
 
     def __init__(self, k: int, normalize: str = "relevant") -> None:

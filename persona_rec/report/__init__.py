@@ -45,20 +45,7 @@ _WHERE: dict[str, str] = {
     "plot_audience_funnel": "_charts",
 }
 
-__all__ = [
-    "REPORT_CHARTS",
-    "build_report",
-    "write_report",
-    "report_from_dataset",
-    "main_cli",
-    "plot_rfm_map",
-    "plot_lifecycle_funnel",
-    "plot_top_tags",
-    "plot_price_bands",
-    "plot_categories",
-    "plot_campaign_tactics",
-    "plot_audience_funnel",
-]
+__all__ = list(_WHERE)
 
 
 def __getattr__(name: str) -> Any:
