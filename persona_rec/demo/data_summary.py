@@ -22,12 +22,10 @@ def dataset_section(dataset: Dataset, source: str = "") -> str:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from persona_rec import Dataset
-    >>> inter = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [7, 8, 7],
-    ...                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-10"])})
-    >>> print(dataset_section(Dataset.from_frames(inter), "a literal table").splitlines()[1])
-    interactions         : 3
+    >>> from persona_rec.sample_data import synthetic
+    >>> text = dataset_section(synthetic(200, 60, 3000, random_state=1).dataset, "synthetic shop")
+    >>> print(text.splitlines()[1])
+    interactions         : 3,000
     """
     s = dataset.summary()
     lines = [
