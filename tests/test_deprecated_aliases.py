@@ -60,3 +60,39 @@ def test_the_top_level_attribute_of_the_old_name_still_resolves() -> None:
         sys.modules.pop("persona_rec.datasets", None)
         persona_rec.__dict__.pop("datasets", None)
         assert persona_rec.datasets.load_sample is persona_rec.sample_data.load_sample
+
+
+
+def _imported_modules(path, root):
+    """Absolute names of the modules that the file at ``path`` imports (relative ones resolved)."""
+    import ast
+
+    parts = ["persona_rec", *path.relative_to(root).with_suffix("").parts]
+    package = parts[:-1]  # __init__.py: the package itself; a module: its package
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            yield module
+            yield from (f"{module}.{a.name}" for a in node.names)
+
+
+def test_no_module_of_the_package_imports_an_old_path() -> None:
+    # the aliases are for user code; the package itself uses the new names
+    from pathlib import Path
+
+    import persona_rec
+
+    root = Path(persona_rec.__file__).parent
+    aliases = {root / Path(*old.split(".")[1:]) / "__init__.py" if old.count(".") == 1
+               else root / Path(*old.split(".")[1:]).with_suffix(".py") for old in RENAMED}
+    assert all(p.exists() for p in aliases)
+    found = [f"{path.relative_to(root)} imports {name}"
+             for path in root.rglob("*.py") if path not in aliases
+             for name in _imported_modules(path, root)
+             if any(name == old or name.startswith(old + ".") for old in RENAMED)]
+    assert found == []
+    # the reader resolves relative imports: it sees the new name where the package uses it
+    assert "persona_rec.sample_data" in set(_imported_modules(root / "demo" / "__init__.py", root))
