@@ -529,6 +529,11 @@ def _t_power(es: float, n_control: float, ratio: float, alpha: float, alternativ
     return float(stats.nct.sf(crit, df, nc) if alternative == "larger" else stats.nct.cdf(-crit, df, nc))
 
 
+def _tested(es: float, alternative: str) -> float:
+    """The effect size the power formulas take: its size for a two-sided test, else signed."""
+    return abs(es) if alternative == "two-sided" else es
+
+
 def _cohen_h(p_treatment: float, p_control: float) -> float:
     return float(2 * np.arcsin(np.sqrt(p_treatment)) - 2 * np.arcsin(np.sqrt(p_control)))
 
@@ -578,7 +583,7 @@ def power_proportions(
     alpha, ratio = _check_power_args(alpha, ratio, alternative)
     h = _cohen_h(_check_rate(p_treatment, "p_treatment"), _check_rate(p_control, "p_control"))
     n = check_number(n_control, "n_control", low=1.0)
-    return _normal_power(h if alternative != "two-sided" else abs(h), n, ratio, alpha, alternative)
+    return _normal_power(_tested(h, alternative), n, ratio, alpha, alternative)
 
 
 def power_means(
@@ -627,7 +632,7 @@ def power_means(
             f"(n_control * (1 + ratio) > 2), got n_control={n_control!r}, ratio={ratio!r}."
         )
     es = mde / std
-    return _t_power(es if alternative != "two-sided" else abs(es), n, ratio, alpha, alternative)
+    return _t_power(_tested(es, alternative), n, ratio, alpha, alternative)
 
 
 def _solve_n(power_fn: Any, target: float, lo: float) -> float:
@@ -665,6 +670,18 @@ def _effect_direction_ok(es: float, alternative: str, name: str) -> None:
             f"The '{name}' parameter must give an effect in the tested direction "
             f"(alternative={alternative!r}), got effect size {es!r}."
         )
+
+
+def _check_power(power: float, alpha: float) -> float:
+    return check_number(power, "power", low=alpha, high=1.0, low_inclusive=False, high_inclusive=False)
+
+
+def _sample_size_for(power_fn: Any, es: float, name: str, *, power: float, alpha: float,
+                     ratio: float, alternative: str, lo: float) -> SampleSize:
+    """Sizes reaching ``power`` for effect size ``es`` under ``power_fn(es, n, ratio, alpha, alt)``."""
+    _effect_direction_ok(es, alternative, name)
+    tested = _tested(es, alternative)
+    return _sample_size(lambda n: power_fn(tested, n, ratio, alpha, alternative), es, power, ratio, lo)
 
 
 def sample_size_proportions(
@@ -707,15 +724,10 @@ def sample_size_proportions(
     (3835, 3835, 3834.6)
     """
     alpha, ratio = _check_power_args(alpha, ratio, alternative)
-    power = check_number(power, "power", low=alpha, high=1.0, low_inclusive=False, high_inclusive=False)
+    power = _check_power(power, alpha)
     h = _cohen_h(_check_rate(p_treatment, "p_treatment"), _check_rate(p_control, "p_control"))
-    _effect_direction_ok(h, alternative, "p_treatment")
-    es = abs(h) if alternative == "two-sided" else h
-
-    def fn(n: float) -> float:
-        return _normal_power(es, n, ratio, alpha, alternative)
-
-    return _sample_size(fn, h, power, ratio, 1e-6)
+    return _sample_size_for(_normal_power, h, "p_treatment", power=power, alpha=alpha, ratio=ratio,
+                            alternative=alternative, lo=1e-6)
 
 
 def sample_size_means(
@@ -758,18 +770,11 @@ def sample_size_means(
     (64, 63.77)
     """
     alpha, ratio = _check_power_args(alpha, ratio, alternative)
-    power = check_number(power, "power", low=alpha, high=1.0, low_inclusive=False, high_inclusive=False)
+    power = _check_power(power, alpha)
     mde = check_number(mde, "mde")
     std = check_number(std, "std", low=0.0, low_inclusive=False)
-    d = mde / std
-    _effect_direction_ok(d, alternative, "mde")
-    es = abs(d) if alternative == "two-sided" else d
-
-    def fn(n: float) -> float:
-        return _t_power(es, n, ratio, alpha, alternative)
-
-    lo = 2.5 / (1.0 + ratio)  # 0.5 degrees of freedom
-    return _sample_size(fn, d, power, ratio, lo)
+    return _sample_size_for(_t_power, mde / std, "mde", power=power, alpha=alpha, ratio=ratio,
+                            alternative=alternative, lo=2.5 / (1.0 + ratio))  # lo: 0.5 degrees of freedom
 
 
 # ------------------------------------------------------------------------- SRM
