@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 
 from .._text import CategorySep, category_parts, resolve_category_sep, slugify_values
-from ..columns import Columns
+from ..columns import Columns, PURCHASE_EVENTS
+from .._validation import as_of_or_after
 from ..exceptions import InvalidDtypeError, InvalidParameterError
-from ..profiles._context import PURCHASE_EVENTS, parse_as_of
 from ..profiles.builders import (
     AGE_BANDS,
     COMPUTED_COLUMNS,
@@ -898,11 +898,11 @@ def build_profiles(
         )
     bs = _builders(builder)
     sep = resolve_category_sep(category_sep)
+    last = None
     if as_of is None:
         last = events.interactions.agg(F.max(F.unix_micros(F.col(Columns.TIMESTAMP)))).first()[0]
-        ts = parse_as_of(pd.Timestamp(int(last) * 1000)) + pd.Timedelta(seconds=1)
-    else:
-        ts = parse_as_of(as_of)
+        last = pd.Timestamp(int(last) * 1000)
+    ts = as_of_or_after(as_of, last)
     ctx = _Ctx(events, ts, sep)
     docs: dict[str, str] = {}
     sensitive: set[str] = set()
