@@ -249,23 +249,16 @@ def as_of_or_after(as_of: Any, last_event: Any) -> pd.Timestamp:
     """The ``as_of`` cut-off of a build: ``as_of`` parsed, or one second after ``last_event``.
 
     One second after the last event is the default cut-off of every builder
-    and model that takes ``as_of=None``: every event is then in the past.
+    and model that takes ``as_of=None``: every event is then in the past. A
+    value that cannot be parsed raises :func:`as_timestamp`'s
+    ``InvalidValueError``, naming ``as_of``.
 
     Parameters
     ----------
     as_of : Any
         The point in time asked for, or None.
     last_event : Any
-        Time of the last event (read when ``as_of`` is None).
-
-    Returns
-    -------
-    pandas.Timestamp
-
-    Raises
-    ------
-    InvalidValueError
-        As :func:`as_timestamp`, naming ``as_of``.
+        Time of the last event (read only when ``as_of`` is None).
 
     Examples
     --------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,27 +55,32 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _import_statements(name: str, path: Path) -> Iterator[tuple[str | None, list[str], int]]:
+    """(module a ``from`` import reads, relative ones resolved; the names; line) for every
+    import statement of a module, lazy ones included; ``import a.b`` gives (None, ["a.b"], line)."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            if node.level:
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            yield target, [a.name for a in node.names], node.lineno
+        elif isinstance(node, ast.Import):
+            yield None, [a.name for a in node.names], node.lineno
+
+
 def _imports(modules: dict[str, Path]) -> dict[str, set[tuple[str, int]]]:
     """Module -> (imported persona_rec module, line) for every import statement, lazy ones included."""
     edges: dict[str, set[tuple[str, int]]] = defaultdict(set)
     for name, path in modules.items():
-        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                base = package.split(".")
-                if node.level:
-                    base = base[: len(base) - (node.level - 1)]
-                    target = ".".join(base + ([node.module] if node.module else []))
-                else:
-                    target = node.module or ""
-                candidates = [target] + [f"{target}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                candidates = [a.name for a in node.names]
-            else:
-                continue
-            for target in candidates:
-                if target in modules and target != name:
-                    edges[name].add((target, node.lineno))
+        for target, names, line in _import_statements(name, path):
+            candidates = names if target is None else [target] + [f"{target}.{n}" for n in names]
+            for module in candidates:
+                if module in modules and module != name:
+                    edges[name].add((module, line))
     return edges
 
 
@@ -189,39 +195,30 @@ def _private_imports(package: str) -> list[str]:
     ``persona_rec.models.persona``), and a name without a leading ``_`` that the module lists
     in its ``__all__``. The package's own modules are free to use each other.
     """
+    def private(dotted: str) -> bool:
+        return any(p.startswith("_") for p in dotted.split("."))
+
     bad = []
     for source, path in MODULES.items():
         if not (source == package or source.startswith(package + ".")):
             continue
-        own = source if path.name == "__init__.py" else source.rsplit(".", 1)[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                base = own.split(".")
-                if node.level:
-                    base = base[: len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else [])) if node.level \
-                    else node.module or ""
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.Import):
-                target, names = "", [a.name for a in node.names]
-            else:
+        for target, names, line in _import_statements(source, path):
+            if target is None:  # import persona_rec.x.y
+                bad += [f"{source}:{line} imports {n}" for n in names
+                        if n.startswith("persona_rec") and not n.startswith(package) and private(n)]
                 continue
-            for name in names if target else []:
-                if not target.startswith("persona_rec") or target.startswith(package):
-                    continue
+            if not target.startswith("persona_rec") or target.startswith(package):
+                continue
+            for name in names:
                 full = f"{target}.{name}"
                 if full in MODULES:  # a submodule imported by name: judge its path
-                    ok = not any(p.startswith("_") for p in full.split("."))
+                    ok = not private(full)
                 else:
                     public = _public_names(target) if target in MODULES else None
-                    ok = (not any(p.startswith("_") for p in target.split("."))
-                          and not name.startswith("_") and (public is None or name in public))
+                    ok = (not private(target) and not name.startswith("_")
+                          and (public is None or name in public))
                 if not ok:
-                    bad.append(f"{source}:{node.lineno} imports {name} from {target}")
-            for name in names if not target else []:
-                if name.startswith("persona_rec") and not name.startswith(package) and any(
-                        p.startswith("_") for p in name.split(".")):
-                    bad.append(f"{source}:{node.lineno} imports {name}")
+                    bad.append(f"{source}:{line} imports {name} from {target}")
     return bad
 
 
