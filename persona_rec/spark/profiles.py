@@ -388,15 +388,7 @@ def _demographic(ctx: _Ctx, docs: dict[str, str], sensitive: set[str]) -> tuple[
             sensitive.add("age_band")
     reg_col = next((c for c in DemographicBuilder.REGISTRATION_COLUMNS if c in attrs), None)
     if reg_col is not None:
-        from pyspark.sql import types as T
-
-        dtype = users.schema[reg_col].dataType
-        reg = F.col(reg_col)
-        if isinstance(dtype, T.StringType):
-            reg = F.try_to_timestamp(reg)
-        elif not isinstance(dtype, T.TimestampType):
-            reg = reg.cast("timestamp")
-        reg_us = F.unix_micros(reg)
+        reg_us = _as_micros(users, reg_col)
         sel.append(F.when(reg_us < F.lit(ctx.as_of_us), _days(F.lit(ctx.as_of_us) - reg_us))
                    .alias("account_age_days"))
         names.append("account_age_days")
