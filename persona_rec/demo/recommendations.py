@@ -4,7 +4,6 @@ explained top-3 lists for a user with purchases, an attribute-only user and a br
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pandas as pd
 
@@ -12,13 +11,14 @@ from ..dataset import Dataset
 from ..evaluation import NDCG, HitRate, Recall, evaluate, next_period_split
 from ..models import EASERecommender, PopularRecommender, RepurchaseRecommender
 from ..models.persona import PersonaRecommender
+from ..tags import UserTags
 from ._context import format_table, split_time
 
 __all__ = ["recommendations_section"]
 
 
 def recommendations_section(
-    dataset: Dataset, *, user_tags: Any = None, random_state: int = 0
+    dataset: Dataset, *, user_tags: UserTags | None = None, random_state: int = 0
 ) -> tuple[PersonaRecommender, str]:
     """Compare the flagship with three baselines, then explain its lists for three kinds of user.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..exceptions import EmptyInputError
+from ..profiles import Profiles
 from ..segments import DEFAULT_MIN_SIZE, KMeansSegmenter, RFMSegmentMap, RuleSegmenter, Segmentation
-from ..tags import parse_tag_expression
+from ..tags import UserTags, parse_tag_expression
 
 __all__ = ["segments_section", "DEMO_RULES"]
 
@@ -22,8 +22,8 @@ DEMO_RULES: list[tuple[str, str]] = [
 
 
 def segments_section(
-    profiles: Any,
-    user_tags: Any = None,
+    profiles: Profiles,
+    user_tags: UserTags | None = None,
     *,
     min_size: int = DEFAULT_MIN_SIZE,
     random_state: int = 0,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..profiles import Profiles
 from ..tags import Tagger, Taxonomy, UserTags
 
 __all__ = ["tags_section"]
 
 
-def tags_section(profiles: Any, *, top: int = 3, taxonomy: Taxonomy | None = None) -> tuple[UserTags, str]:
+def tags_section(
+    profiles: Profiles, *, top: int = 3, taxonomy: Taxonomy | None = None
+) -> tuple[UserTags, str]:
     """Tag the profiles with the default taxonomy and describe the result.
 
     Sensitive tags are left out of the text (privacy default).
@@ -17,7 +18,7 @@ def tags_section(profiles: Any, *, top: int = 3, taxonomy: Taxonomy | None = Non
     Parameters
     ----------
     profiles : Profiles
-        Built profiles (or a look-alike with ``frame``/``affinities``).
+        Built profiles.
     top : int, default 3
         How many of the most common rule-based tags to name per layer.
     taxonomy : Taxonomy, optional
