@@ -369,14 +369,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _report_args(parser: argparse.ArgumentParser) -> None:
-    from ..report._cli import build_parser
+    from ..report import build_parser
 
     build_parser(parser)  # --debug/--quiet are the CLI's shared options
 
 
 def run_report(args: argparse.Namespace) -> int:
     """``persona-rec report``: the self-contained HTML report (see ``docs/report.md``)."""
-    from ..report._cli import main_cli
+    from ..report import main_cli
 
     return main_cli(args=args)
 
