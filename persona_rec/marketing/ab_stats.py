@@ -9,6 +9,9 @@ The formulas follow the conventions of ``statsmodels`` (``proportions_ztest``
 with pooled variance, ``confint_proportions_2indep`` with Wald or Newcombe
 intervals, ``NormalIndPower`` / ``TTestIndPower`` for power), but only scipy
 is needed at run time.
+
+This module is one cohesive unit, the statistics of a two-group experiment
+sharing their argument checks and power formulas, hence its length.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ the last one since the first purchase (0 when x = 0); ``T`` the time from the
 first purchase to the end of the observation period. In :func:`rfm_summary`
 and :class:`PredictiveBuilder` a transaction is a calendar day (UTC) with at
 least one purchase and times are in days.
+
+This module is one cohesive unit, the two models, the value computed from them
+and the summary they are fitted on, hence its length.
 """
 
 from __future__ import annotations

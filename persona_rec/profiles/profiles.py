@@ -1,4 +1,8 @@
-"""The :class:`Profiles` result and the :class:`ProfileBuilder` that composes builders."""
+"""The :class:`Profiles` result and the :class:`ProfileBuilder` that composes builders.
+
+This module is one cohesive unit, the result and the one object that makes it
+(building, updating, saving and loading go together), hence its length.
+"""
 
 from __future__ import annotations
 

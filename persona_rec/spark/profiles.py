@@ -14,6 +14,9 @@ on random event frames (with local time offsets, views without prices and
 quantity tiers).
 
 Missing values are SQL ``null`` where pandas has ``NaN``/``NaT``/``None``.
+
+This module is one cohesive unit, the Spark twin of
+``persona_rec/profiles/builders.py`` (one function per builder), hence its length.
 """
 
 from __future__ import annotations

@@ -35,6 +35,9 @@ Null semantics: a comparison (including ``!=`` and ``not in``) involving a
 null value is false; test for nulls with ``is null``. A bare column used as a
 condition is true where it is non-null and truthy (boolean columns).
 Keywords (``and or not in is null true false``) are case-insensitive.
+
+This module is one cohesive unit, the language's syntax tree, its front end over
+``tags/_grammar.py``, its functions and the vectorised evaluator, hence its length.
 """
 
 from __future__ import annotations
