@@ -33,7 +33,7 @@ N_EVENTS = 10_000_000
 
 _CHILD = r"""
 import json, pickle, resource, sys, time
-from persona_rec.datasets import synthetic_frames
+from persona_rec.sample_data import synthetic_frames
 from persona_rec.dataset import Dataset
 
 def rss_gb():

@@ -13,23 +13,14 @@ checked against ``ProfileBuilder([RFMBuilder(), ActivityBuilder()]).build`` at
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import pandas as pd
 
-from persona_rec.datasets import synthetic
+from _timing import best
+from persona_rec.sample_data import synthetic
 from persona_rec.profiles import ActivityBuilder, IncrementalRFM, ProfileBuilder, RFMBuilder
 from persona_rec.profiles.incremental import INCREMENTAL_COLUMNS
-
-
-def best(fn, repeat: int = 3):
-    out, t = None, np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        t = min(t, time.perf_counter() - t0)
-    return t, out
 
 
 def main() -> None:

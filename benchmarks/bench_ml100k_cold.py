@@ -38,7 +38,7 @@ from _peers import (
     split_info_text,
 )
 from persona_rec import Columns
-from persona_rec.datasets import load_movielens_100k
+from persona_rec.sample_data import load_movielens_100k
 from persona_rec.evaluation import cold_user_split
 from persona_rec.models import (
     LightFMRecommender,

@@ -35,7 +35,7 @@ from _peers import (
     run_table,
     split_info_text,
 )
-from persona_rec.datasets import load_movielens_100k
+from persona_rec.sample_data import load_movielens_100k
 from persona_rec.evaluation import Split, random_split
 from persona_rec.models import (
     ALSRecommender,

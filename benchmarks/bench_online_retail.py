@@ -35,7 +35,7 @@ from _peers import (
     run_table,
     split_info_text,
 )
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.evaluation import Split, next_period_split
 from persona_rec.models import (
     ALSRecommender,

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from _peers import DATA, markdown
-from persona_rec.datasets import load_movielens_100k, load_online_retail
+from persona_rec.sample_data import load_movielens_100k, load_online_retail
 from persona_rec.evaluation import NDCG, evaluate, next_period_split, random_split
 from persona_rec.models.persona import PersonaRecommender
 

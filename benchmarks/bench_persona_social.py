@@ -28,7 +28,7 @@ import pandas as pd
 
 from _peers import markdown
 from persona_rec import Columns
-from persona_rec.datasets.social import synthetic_social
+from persona_rec.sample_data.social import synthetic_social
 from persona_rec.evaluation import NDCG, Recall, evaluate, next_period_split
 from persona_rec.models import FallbackChain, PopularRecommender, SocialRecommender
 from persona_rec.models.persona import PersonaRecommender

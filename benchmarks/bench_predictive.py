@@ -57,7 +57,8 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from persona_rec.datasets import load_online_retail
+from _timing import best
+from persona_rec.sample_data import load_online_retail
 from persona_rec.marketing import LearnedPropensity, affinity_propensity, category_item_mask
 from persona_rec.profiles import ProfileBuilder, PurchaseTimingBuilder, RFMBuilder
 from persona_rec.profiles.predictive import BGNBD, GammaGamma, PredictiveBuilder, rfm_summary
@@ -68,12 +69,7 @@ REPEAT = 3
 
 def best_time(fn, repeat: int = REPEAT) -> tuple[float, object]:
     """Best wall-clock time of ``repeat`` runs and the last result."""
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+    return best(fn, repeat)
 
 
 def decile_lift(score: pd.Series, value: pd.Series) -> float:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from persona_rec import Dataset
-from persona_rec.datasets import synthetic_frames
+from persona_rec.sample_data import synthetic_frames
 from persona_rec.profiles import ProfileBuilder, RFMBuilder
 
 

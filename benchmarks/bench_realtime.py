@@ -27,42 +27,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from persona_rec.datasets import load_online_retail
+from _timing import best, machine
+from persona_rec.sample_data import load_online_retail
 from persona_rec.models import ALSRecommender, ItemKNNRecommender, RepurchaseRecommender
 from persona_rec.profiles import ProfileBuilder
 
 CUT = pd.Timestamp("2011-11-01")
 COLS = ["user_id", "item_id", "timestamp", "event", "weight", "quantity", "order_id"]
-
-
-def best(fn, repeat: int = 3):
-    out, t = None, np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        t = min(t, time.perf_counter() - t0)
-    return t, out
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {cpu}, {os.cpu_count()} "
-            f"cores; Python {platform.python_version()}; load average {load:.1f} at start")
 
 
 def latency(ds, n_users: int) -> None:
@@ -146,7 +123,7 @@ def main() -> None:
     latency(ds, args.users)
     throughput(ds)
     if args.synthetic_events:
-        from persona_rec.datasets import synthetic
+        from persona_rec.sample_data import synthetic
 
         big = synthetic(n_users=100_000, n_items=5000, n_events=args.synthetic_events,
                         random_state=0).dataset

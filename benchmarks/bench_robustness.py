@@ -33,7 +33,7 @@ import pandas as pd
 
 from _peers import DATA, BuyAgainPeer, markdown
 from persona_rec import Dataset
-from persona_rec.datasets import load_movielens_100k, load_online_retail, synthetic
+from persona_rec.sample_data import load_movielens_100k, load_online_retail, synthetic
 from persona_rec.evaluation import NDCG, evaluate, next_period_split, random_split
 from persona_rec.models import (
     ALSRecommender,

@@ -29,7 +29,7 @@ DEFAULT_SIZES = "200000x30000x3000000"
 def run_one(n_users: int, n_items: int, n_events: int, recommend_users: int | None) -> dict:
     import numpy as np
 
-    from persona_rec.datasets import synthetic
+    from persona_rec.sample_data import synthetic
     from persona_rec.models.persona import PersonaRecommender
 
     t0 = time.perf_counter()

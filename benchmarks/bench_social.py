@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from persona_rec.datasets.social import _follow_edges
+from persona_rec.sample_data.social import _follow_edges
 from persona_rec.social import SocialGraph, select_seeds
 
 

@@ -96,7 +96,7 @@ def main() -> None:
     import pandas as pd
 
     from persona_rec import Dataset
-    from persona_rec.datasets import synthetic_frames
+    from persona_rec.sample_data import synthetic_frames
     from persona_rec.profiles import ProfileBuilder
     from persona_rec.spark import SparkEvents, build_profiles, local_session
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.profiles import PredictiveBuilder, ProfileBuilder
 from persona_rec.tags import Tagger, Taxonomy, tag_agreement, tag_stability, validate_tags
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.marketing import (
     AudienceTooSmallError,
     affinity_propensity,

@@ -73,7 +73,7 @@ def _run(title: str, models: dict, split, filter_seen: bool | None = None) -> pd
 
 
 def retail() -> None:
-    from persona_rec.datasets.online_retail import load_online_retail
+    from persona_rec.sample_data.online_retail import load_online_retail
 
     ds = load_online_retail(DATA / "online-retail" / "online_retail.csv.gz")
     rep = next_period_split(ds, "2011-11-09", "30D", filter_already_seen=False)
@@ -104,7 +104,7 @@ def retail() -> None:
 
 
 def cold() -> None:
-    from persona_rec.datasets.movielens import load_movielens_100k
+    from persona_rec.sample_data.movielens import load_movielens_100k
 
     ds = load_movielens_100k(DATA / "ml-100k")
     pos = ds.filter_interactions((ds.interactions[Columns.WEIGHT] >= 4).to_numpy())

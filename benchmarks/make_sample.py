@@ -1,4 +1,4 @@
-"""Regenerate the Online Retail sample shipped in ``persona_rec/datasets/data/``.
+"""Regenerate the Online Retail sample shipped in ``persona_rec/sample_data/data/``.
 
 The sample is a seeded random subset of the UCI Online Retail data (CC BY 4.0,
 doi:10.24432/C5BW33): the complete raw history (every line, including
@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-from persona_rec.datasets.online_retail import RAW_COLUMNS, read_online_retail_raw
+from persona_rec.sample_data.online_retail import RAW_COLUMNS, read_online_retail_raw
 
 SEED = 20111209
 N_CUSTOMERS = 1000
-OUT = Path(__file__).resolve().parents[1] / "persona_rec" / "datasets" / "data" / "online_retail_sample.csv.gz"
+OUT = Path(__file__).resolve().parents[1] / "persona_rec" / "sample_data" / "data" / "online_retail_sample.csv.gz"
 
 
 def make_sample(src: Path, out: Path = OUT) -> Path:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from persona_rec import Columns
-from persona_rec.datasets.movielens import load_movielens_100k
+from persona_rec.sample_data.movielens import load_movielens_100k
 from persona_rec.evaluation import NDCG, Recall, cold_user_split, evaluate, next_period_split, random_split
 from persona_rec.models import (
     ALSRecommender,
@@ -102,7 +102,7 @@ def cold() -> None:
 
 
 def retail() -> None:
-    from persona_rec.datasets.online_retail import load_online_retail
+    from persona_rec.sample_data.online_retail import load_online_retail
 
     ds = load_online_retail(DATA / "online-retail" / "online_retail.csv.gz")
     rep = next_period_split(ds, "2011-11-09", "30D", filter_already_seen=False)
@@ -122,7 +122,7 @@ def retail() -> None:
 def scale(n_users: int = 200_000, n_items: int = 20_000, n_events: int = 3_000_000) -> None:
     """Fit / recommend timings on a large synthetic shop (10,000 users recommended, k=10)."""
     from persona_rec import Dataset
-    from persona_rec.datasets.synthetic import synthetic_frames
+    from persona_rec.sample_data.synthetic import synthetic_frames
 
     t0 = time.perf_counter()
     inter, users, items, _ = synthetic_frames(n_users=n_users, n_items=n_items,

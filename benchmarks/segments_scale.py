@@ -17,7 +17,7 @@ import time
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.profiles import ProfileBuilder
 from persona_rec.segments import KMeansSegmenter, RuleSegmenter, rfm_segments
 from persona_rec.tags import Tagger, Taxonomy

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from persona_rec.dataset import Dataset
-from persona_rec.datasets import load_sample
+from persona_rec.sample_data import load_sample
 from persona_rec.marketing import (
     affinity_propensity,
     analyze_ab,

@@ -5,14 +5,14 @@ Run::
     python examples/build_profiles_and_tags.py
 
 Uses only the Online Retail sample shipped inside the package
-(``persona_rec.datasets.load_sample()``, 1,000 customers, CC BY 4.0).
+(``persona_rec.sample_data.load_sample()``, 1,000 customers, CC BY 4.0).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from persona_rec.datasets import load_sample
+from persona_rec.sample_data import load_sample
 from persona_rec.profiles import ProfileBuilder
 from persona_rec.segments import rfm_segments
 from persona_rec.tags import Tagger, Taxonomy

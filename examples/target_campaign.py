@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from persona_rec.datasets import load_sample
+from persona_rec.sample_data import load_sample
 from persona_rec.marketing import (
     Playbook,
     SendTimeModel,

@@ -7,7 +7,7 @@ marketing audiences.
 The main entry points::
 
     from persona_rec import Dataset, PersonaRecommender
-    from persona_rec.datasets import load_sample
+    from persona_rec.sample_data import load_sample
     from persona_rec.profiles import ProfileBuilder
     from persona_rec.tags import Taxonomy, Tagger
     from persona_rec.segments import rfm_segments, kmeans_segments
@@ -46,7 +46,7 @@ _LAZY_NAMES = {
     "set_category_sep": ".categories",
 }
 _SUBPACKAGES = ("datasets", "evaluation", "exceptions", "marketing", "models", "profiles",
-                "segments", "tags")
+                "sample_data", "segments", "tags")  # datasets: deprecated alias of sample_data
 
 __all__ = [
     "CleaningReport",
@@ -63,12 +63,12 @@ __all__ = [
     "Taxonomy",
     "UserState",
     "UserTags",
-    "datasets",
     "evaluation",
     "exceptions",
     "marketing",
     "models",
     "profiles",
+    "sample_data",
     "segments",
     "set_verbose",
     "tags",
@@ -94,7 +94,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from . import datasets, evaluation, exceptions, marketing, models, profiles, segments, tags
+    from . import evaluation, exceptions, marketing, models, profiles, sample_data, segments, tags
     from ._progress import set_verbose
     from .categories import get_category_sep, set_category_sep
     from .cleaning import CleaningReport

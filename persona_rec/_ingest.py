@@ -123,6 +123,17 @@ class _RowRules:
 
 
 # ----------------------------------------------------------------- arguments
+def _numeric_column(frame: pd.DataFrame, col: str, name: str, must: str = "be numeric") -> pd.Series:
+    """``frame[col]``, refused with an InvalidDtypeError unless its dtype is int, uint or float."""
+    s = frame[col]
+    if s.dtype.kind not in "iuf":
+        raise InvalidDtypeError(
+            f"{name}['{col}'] must {must}, got dtype {s.dtype} "
+            f"(e.g. {s.iloc[0] if len(s) else None!r})."
+        )
+    return s
+
+
 def _check_mapping(value: Any, name: str) -> dict[str, str]:
     if value is None:
         return {}
@@ -275,12 +286,7 @@ def _prepare_entities(
         error=DuplicateIdError,
     )
     if Columns.PRICE in frame.columns:
-        s = frame[Columns.PRICE]
-        if s.dtype.kind not in "iuf":
-            raise InvalidDtypeError(
-                f"{name}['{Columns.PRICE}'] must be numeric, got dtype {s.dtype} "
-                f"(e.g. {s.iloc[0] if len(s) else None!r})."
-            )
+        s = _numeric_column(frame, Columns.PRICE, name)
         v = s.to_numpy(dtype=np.float64)
         rules.apply(f"bad_{Columns.PRICE}", (v < 0) | np.isinf(v),
                     f"{Columns.PRICE} must be >= 0 (missing is allowed)", v)
@@ -428,12 +434,7 @@ def ingest(
 
     given_offset = None
     if cols.UTC_OFFSET in inter.columns:
-        off_col = inter[cols.UTC_OFFSET]
-        if off_col.dtype.kind not in "iuf":
-            raise InvalidDtypeError(
-                f"{name}['{cols.UTC_OFFSET}'] must hold minutes (numbers), got dtype "
-                f"{off_col.dtype}."
-            )
+        off_col = _numeric_column(inter, cols.UTC_OFFSET, name, "hold minutes (numbers)")
         if times.offset_min is not None:
             raise InvalidValueError(
                 f"{name} has both timestamps with UTC offsets and a '{cols.UTC_OFFSET}' column; "
@@ -466,12 +467,7 @@ def ingest(
     for col in _NUMERIC_OPTIONAL:
         if col not in inter.columns:
             continue
-        s = inter[col]
-        if s.dtype.kind not in "iuf" or s.dtype.kind == "b":
-            raise InvalidDtypeError(
-                f"{name}['{col}'] must be numeric, got dtype {s.dtype} "
-                f"(e.g. {s.iloc[0] if len(s) else None!r})."
-            )
+        s = _numeric_column(inter, col, name)
         v = s.to_numpy(dtype=np.float64, na_value=np.nan)
         numeric[col] = v
         if col == cols.WEIGHT:

@@ -1,4 +1,4 @@
-"""Text helpers shared across the package: slugs, category paths, message value lists, text tables.
+"""Text helpers shared across the package: slugs, category paths, value lists for messages.
 
 One definition of how a free-text value becomes a slug (``"Home & Garden"``
 -> ``"home_garden"``) and how an item ``category`` path
@@ -33,7 +33,6 @@ import pandas as pd
 from .exceptions import InvalidParameterError, InvalidValueError, UnknownIdError
 
 __all__ = [
-    "format_table",
     "example_values",
     "CATEGORY_SEPARATOR",
     "DEFAULT_CATEGORY_SEP",
@@ -360,27 +359,3 @@ def example_values(values: Iterable[Any], n: int = 3) -> str:
         if len(out) >= n:
             break
     return "[" + ", ".join(out) + "]"
-
-
-def format_table(frame: pd.DataFrame, *, floatfmt: str = "{:,.3f}", index: bool = False) -> str:
-    """Render a DataFrame as a plain-text table for terminal reports.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The table.
-    floatfmt : str, default "{:,.3f}"
-        Format applied to float cells.
-    index : bool, default False
-        Whether to print the index.
-
-    Returns
-    -------
-    str
-    """
-    formatters = {
-        c: (lambda v, f=floatfmt: "" if pd.isna(v) else f.format(v))
-        for c in frame.columns
-        if pd.api.types.is_float_dtype(frame[c])
-    }
-    return frame.to_string(index=index, formatters=formatters)

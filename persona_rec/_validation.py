@@ -25,6 +25,7 @@ __all__ = [
     "check_choice",
     "example_values",
     "as_timestamp",
+    "as_of_or_after",
 ]
 
 
@@ -242,3 +243,30 @@ def as_timestamp(value: Any, what: str) -> pd.Timestamp:
     if parsed.missing[0]:
         raise InvalidValueError(f"{what} must be a date/time {hint}, got {value!r}.")
     return pd.Timestamp(parsed.utc[0]).as_unit("ns")
+
+
+def as_of_or_after(as_of: Any, last_event: Any) -> pd.Timestamp:
+    """The ``as_of`` cut-off of a build: ``as_of`` parsed, or one second after ``last_event``.
+
+    One second after the last event is the default cut-off of every builder
+    and model that takes ``as_of=None``: every event is then in the past. A
+    value that cannot be parsed raises :func:`as_timestamp`'s
+    ``InvalidValueError``, naming ``as_of``.
+
+    Parameters
+    ----------
+    as_of : Any
+        The point in time asked for, or None.
+    last_event : Any
+        Time of the last event (read only when ``as_of`` is None).
+
+    Examples
+    --------
+    >>> as_of_or_after(None, "2024-01-31 12:00")
+    Timestamp('2024-01-31 12:00:01')
+    >>> as_of_or_after("2024-01-15", "2024-01-31 12:00")
+    Timestamp('2024-01-15 00:00:00')
+    """
+    if as_of is None:
+        return as_timestamp(last_event, "as_of") + pd.Timedelta(seconds=1)
+    return as_timestamp(as_of, "as_of")

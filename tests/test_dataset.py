@@ -281,13 +281,12 @@ def test_with_cleaning_reports_and_int_quantity():
 
 def test_time_bounds_share_one_convention():
     """Numbers are epoch seconds everywhere (as in from_frames); tz-aware values go to UTC."""
-    from persona_rec._validation import as_timestamp
-    from persona_rec.profiles._context import parse_as_of
+    from persona_rec._validation import as_of_or_after, as_timestamp
 
     ds = Dataset.from_frames(make_inter())
     t = pd.Timestamp("2024-01-03").timestamp()
     assert ds.filter_time(end=t).n_interactions == ds.filter_time(end="2024-01-03").n_interactions
-    assert parse_as_of(int(t)) == pd.Timestamp("2024-01-03")
+    assert as_of_or_after(int(t), None) == pd.Timestamp("2024-01-03")
     assert as_timestamp("2024-01-03T01:00+01:00", "x") == pd.Timestamp("2024-01-03")
     with pytest.raises(InvalidValueError, match="as_of must be a date/time, got True"):
-        parse_as_of(True)
+        as_of_or_after(True, None)

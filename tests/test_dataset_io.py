@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Dataset
-from persona_rec.datasets import load_sample, synthetic
+from persona_rec.sample_data import load_sample, synthetic
 from persona_rec.exceptions import CorruptFileError
 from persona_rec.models import PopularRecommender
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from persona_rec import set_verbose
-from persona_rec.datasets import load_sample
+from persona_rec.sample_data import load_sample
 from persona_rec.evaluation import NDCG, compare, next_period_split
 from persona_rec.models import PopularRecommender
 from persona_rec.profiles import ProfileBuilder

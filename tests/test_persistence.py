@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from persona_rec import Dataset, persistence
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.exceptions import (
     CorruptFileError,
     InvalidDtypeError,

@@ -360,7 +360,7 @@ def run_demo(args: argparse.Namespace) -> int:
     dataset = None
     source = ""
     if args.online_retail:
-        from ..datasets import load_online_retail
+        from ..sample_data import load_online_retail
 
         dataset = load_online_retail(args.online_retail)
         source = f"UCI Online Retail ({args.online_retail})"
@@ -369,14 +369,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _report_args(parser: argparse.ArgumentParser) -> None:
-    from ..report._cli import build_parser
+    from ..report import build_parser
 
     build_parser(parser)  # --debug/--quiet are the CLI's shared options
 
 
 def run_report(args: argparse.Namespace) -> int:
     """``persona-rec report``: the self-contained HTML report (see ``docs/report.md``)."""
-    from ..report._cli import main_cli
+    from ..report import main_cli
 
     return main_cli(args=args)
 

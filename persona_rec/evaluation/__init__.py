@@ -34,7 +34,7 @@ from .splitters import (
     random_split,
     temporal_split,
 )
-from .stats import bootstrap_ci, paired_test
+from .significance import bootstrap_ci, paired_test
 
 __all__ = [
     "AUC",

@@ -77,6 +77,14 @@ class RankingMetric(Metric):
     calc_per_user.__doc__ = Metric.calc_per_user.__doc__
 
 
+def _find_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found, position) of each of ``keys`` in ``sorted_keys`` (position 0 where not found)."""
+    p = np.searchsorted(sorted_keys, keys)
+    p[p == sorted_keys.size] = 0
+    found = sorted_keys[p] == keys if sorted_keys.size else np.zeros(keys.size, dtype=bool)
+    return found, p
+
+
 class Precision(RankingMetric):
     r"""Precision@k: share of the k recommended slots that hold a relevant item.
 
@@ -102,7 +110,27 @@ class Precision(RankingMetric):
         return self._n_hits(prep) / self.k
 
 
-class Recall(RankingMetric):
+class _NormalizedRankingMetric(RankingMetric):
+    r"""A ranking metric whose per-user sum is divided by :math:`|R_u|` (``normalize="relevant"``)
+    or :math:`\min(k, |R_u|)` (``normalize="min"``, label suffix ``"(min)"``)."""
+
+    def __init__(self, k: int, normalize: str = "relevant") -> None:
+        super().__init__(k)
+        self.normalize = check_choice(normalize, "normalize", ("relevant", "min"),
+                                      owner=type(self).__name__)
+
+    def _params(self) -> dict[str, Any]:
+        return {"k": self.k, "normalize": self.normalize}
+
+    @property
+    def label(self) -> str:  # noqa: D102
+        return super().label + ("(min)" if self.normalize == "min" else "")
+
+    def _denominator(self, prep: Prepared) -> np.ndarray:
+        return prep.n_rel if self.normalize == "relevant" else np.minimum(prep.n_rel, self.k)
+
+
+class Recall(_NormalizedRankingMetric):
     r"""Recall@k: share of a user's relevant items found in the top k.
 
     .. math:: \mathrm{R@k}(u) = \frac{|\mathrm{top}_k(u) \cap R_u|}{|R_u|}
@@ -128,20 +156,8 @@ class Recall(RankingMetric):
     (0.6667, 1.0)
     """
 
-    def __init__(self, k: int, normalize: str = "relevant") -> None:
-        super().__init__(k)
-        self.normalize = check_choice(normalize, "normalize", ("relevant", "min"), owner="Recall")
-
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k, "normalize": self.normalize}
-
-    @property
-    def label(self) -> str:  # noqa: D102
-        return f"Recall@{self.k}" + ("(min)" if self.normalize == "min" else "")
-
     def _values(self, prep: Prepared) -> np.ndarray:
-        denom = prep.n_rel if self.normalize == "relevant" else np.minimum(prep.n_rel, self.k)
-        return self._n_hits(prep) / denom
+        return self._n_hits(prep) / self._denominator(prep)
 
 
 def _ideal_dcg(k: int, n_rel: np.ndarray) -> np.ndarray:
@@ -181,7 +197,7 @@ class NDCG(RankingMetric):
         return dcg / _ideal_dcg(self.k, prep.n_rel)
 
 
-class MAP(RankingMetric):
+class MAP(_NormalizedRankingMetric):
     r"""Mean average precision at k.
 
     .. math::
@@ -209,23 +225,11 @@ class MAP(RankingMetric):
     0.8333
     """
 
-    def __init__(self, k: int, normalize: str = "relevant") -> None:
-        super().__init__(k)
-        self.normalize = check_choice(normalize, "normalize", ("relevant", "min"), owner="MAP")
-
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k, "normalize": self.normalize}
-
-    @property
-    def label(self) -> str:  # noqa: D102
-        return f"MAP@{self.k}" + ("(min)" if self.normalize == "min" else "")
-
     def _values(self, prep: Prepared) -> np.ndarray:
         user, rank = self._hits(prep)
         precision_at_hit = (position_in_group(user) + 1) / rank
         total = np.bincount(user, weights=precision_at_hit, minlength=prep.n_test)
-        denom = prep.n_rel if self.normalize == "relevant" else np.minimum(prep.n_rel, self.k)
-        return total / denom
+        return total / self._denominator(prep)
 
 
 class MRR(RankingMetric):
@@ -402,16 +406,11 @@ class AUC(RankingMetric):
         users = np.repeat(np.flatnonzero(eligible), m)
         neg = rng.integers(0, n_cat, size=users.size)
 
-        def is_positive(u: np.ndarray, items: np.ndarray) -> np.ndarray:
-            keys = u * stride + items
-            p = np.searchsorted(pos_keys, keys)
-            p[p == pos_keys.size] = 0
-            return pos_keys[p] == keys if pos_keys.size else np.zeros(keys.size, dtype=bool)
-
-        redo = is_positive(users, neg)
+        redo, _ = _find_sorted(pos_keys, users * stride + neg)
         while redo.any():  # rejection rounds, vectorised over every pending draw
             neg[redo] = rng.integers(0, n_cat, size=int(redo.sum()))
-            redo[redo] = is_positive(users[redo], neg[redo])
+            still, _ = _find_sorted(pos_keys, users[redo] * stride + neg[redo])
+            redo[redo] = still
         # Position of each catalog item in the user's list; unranked = big.
         ranked_users = prep.reco_user[rows]
         ranked_keys = ranked_users * stride + row_cat[rows]
@@ -421,9 +420,7 @@ class AUC(RankingMetric):
         big = int(ranked_rank.max()) + 1 if ranked_rank.size else 1
 
         def rank_of(keys: np.ndarray) -> np.ndarray:
-            p = np.searchsorted(ranked_keys, keys)
-            p[p == ranked_keys.size] = 0
-            found = ranked_keys[p] == keys if ranked_keys.size else np.zeros(keys.size, bool)
+            found, p = _find_sorted(ranked_keys, keys)
             return np.where(found, ranked_rank[p] if ranked_keys.size else 0, big)
 
         neg_rank = rank_of(users * stride + neg)

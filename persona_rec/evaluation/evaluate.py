@@ -31,7 +31,7 @@ from ..exceptions import (
 from ._reco import ALL_GROUP, MISSING_GROUP
 from .metrics import Metric, _check_metrics, _max_k, calc_metrics_per_user
 from .splitters import Split
-from .stats import bootstrap_ci
+from .significance import bootstrap_ci
 
 __all__ = ["recommend_for_split", "evaluate", "evaluate_per_user", "compare"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .audience import AudienceTooSmallError, select_audience
-from .evaluation import (
+from .campaign_analysis import (
     ABReport,
     analyze_ab,
     campaign_metrics,
@@ -11,7 +11,7 @@ from .evaluation import (
     plot_ab_result,
     plot_qini,
 )
-from .stats import (
+from .ab_stats import (
     SampleSize,
     SRMResult,
     TestResult,

@@ -25,7 +25,14 @@ import scipy.sparse as sp
 
 from .._progress import get_logger
 from .._text import CategorySep, category_item_mask, resolve_category_sep
-from .._validation import as_timestamp, check_bool, check_choice, check_int, check_number
+from .._validation import (
+    as_of_or_after,
+    as_timestamp,
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+)
 from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import EmptyInputError, InvalidDtypeError, InvalidValueError
 
@@ -360,7 +367,7 @@ class LearnedPropensity:
 
     Examples
     --------
-    >>> from persona_rec.datasets import synthetic
+    >>> from persona_rec.sample_data import synthetic
     >>> data = synthetic(n_users=400, n_items=80, n_events=15000, random_state=0)
     >>> lp = LearnedPropensity(window_days=60).fit(data.dataset, as_of=data.end - pd.Timedelta(days=60))
     >>> p = lp.predict(data.dataset)
@@ -563,10 +570,7 @@ class LearnedPropensity:
 
             raise NotFittedError(
                 "This LearnedPropensity is not fitted yet; call fit(dataset, as_of) first.")
-        if as_of is None:
-            cut = as_timestamp(dataset.time_range[1], "as_of") + pd.Timedelta(seconds=1)
-        else:
-            cut = as_timestamp(as_of, "as_of")
+        cut = as_of_or_after(as_of, dataset.time_range[1])
         x, names, users = self._features(dataset, cut)
         if len(users) == 0:
             return pd.Series([], dtype=np.float64, name="propensity",

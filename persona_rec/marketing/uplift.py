@@ -110,8 +110,7 @@ def uplift_curve(y: Any, treatment: Any, score: Any) -> tuple[np.ndarray, np.nda
     >>> x.tolist(), u.tolist()
     ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 1.5, 0.0])
     """
-    yy, tt, ss = _prepare(y, treatment, score)
-    n_all, n_t, n_c, y_t, y_c = _cumulative(yy, tt, ss)
+    n_all, n_t, n_c, y_t, y_c = _cumulative(*_prepare(y, treatment, score))
     values = (_safe_div(y_t, n_t) - _safe_div(y_c, n_c)) * n_all
     return np.r_[0.0, n_all], np.r_[0.0, values]
 
@@ -142,8 +141,7 @@ def qini_curve(y: Any, treatment: Any, score: Any) -> tuple[np.ndarray, np.ndarr
     >>> x.tolist(), q.tolist()
     ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 1.0, 0.5, 0.0])
     """
-    yy, tt, ss = _prepare(y, treatment, score)
-    n_all, n_t, n_c, y_t, y_c = _cumulative(yy, tt, ss)
+    n_all, n_t, n_c, y_t, y_c = _cumulative(*_prepare(y, treatment, score))
     values = y_t - y_c * _safe_div(n_t, n_c)
     return np.r_[0.0, n_all], np.r_[0.0, values]
 

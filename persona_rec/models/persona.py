@@ -167,7 +167,7 @@ class PersonaRecommender(Recommender):
 
     Examples
     --------
-    >>> from persona_rec.datasets import synthetic
+    >>> from persona_rec.sample_data import synthetic
     >>> data = synthetic(n_users=300, n_items=120, n_events=12_000, random_state=0)
     >>> model = PersonaRecommender(random_state=0, tune_generators=False).fit(data.dataset)
     >>> reco = model.recommend(data.dataset.user_map.external_ids[:2], k=3)

@@ -9,6 +9,8 @@ be used as side information. See ``docs/profiles.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._context import ProfileContext, slugify
 from .builders import (
     AGE_BANDS,
@@ -56,6 +58,14 @@ __all__ = [
     "slugify",
 ]
 
-from ._demo import demo_section  # noqa: E402  (after Profiles to avoid a cycle)
 
-__all__ += ["demo_section"]
+def __getattr__(name: str) -> Any:
+    # deprecated alias, removed in 0.3 (the one import up the flow that tests/test_architecture.py allows)
+    if name == "demo_section":
+        from .._deprecation import warn_renamed
+        from ..demo.profiles import profiles_section
+
+        warn_renamed("persona_rec.profiles.demo_section",
+                     "persona_rec.demo.profiles.profiles_section")
+        return profiles_section
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,26 +18,12 @@ import pandas as pd
 
 from .._text import CategorySep, category_parts, resolve_category_sep, slugify, slugify_values
 from .._time import local_time_ns
-from .._validation import as_timestamp
 from ..columns import Columns, DAY_NS, PURCHASE_EVENTS
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidValueError
 
-__all__ = ["ProfileContext", "slugify", "parse_as_of", "PURCHASE_EVENTS", "DAY_NS"]
+__all__ = ["ProfileContext", "slugify", "PURCHASE_EVENTS", "DAY_NS"]
 
-
-
-def parse_as_of(as_of: Any, name: str = "as_of") -> pd.Timestamp:
-    """Parse a point-in-time cut-off into a naive (UTC) ``pandas.Timestamp``.
-
-    Numbers are epoch seconds, as in the Dataset.
-
-    Raises
-    ------
-    InvalidValueError
-        ``as_of`` cannot be parsed as a date/time or is NaT.
-    """
-    return as_timestamp(as_of, name)
 
 
 def _order_codes(u: np.ndarray, t: np.ndarray, order_id: np.ndarray | None) -> np.ndarray:

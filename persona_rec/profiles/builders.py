@@ -5,6 +5,10 @@ Each builder is a small object whose ``build(ctx)`` returns a
 their documentation, and optionally affinity matrices or side tables.
 :class:`~persona_rec.profiles.ProfileBuilder` runs a list of builders on one
 shared :class:`~persona_rec.profiles._context.ProfileContext`.
+
+This module is one cohesive unit, the default builders (one class per block of
+profile columns) and the array helpers they share, hence its length; a new
+builder may live in a module beside it (``docs/architecture.md``).
 """
 
 from __future__ import annotations

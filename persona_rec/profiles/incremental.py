@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_frame
+from .._validation import as_of_or_after, check_frame
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidValueError
-from ._context import DAY_NS, PURCHASE_EVENTS, ProfileContext, parse_as_of
+from ._context import DAY_NS, PURCHASE_EVENTS, ProfileContext
 from .builders import _quantile_score
 
 __all__ = ["IncrementalRFM", "INCREMENTAL_COLUMNS"]
@@ -93,8 +93,7 @@ class IncrementalRFM:
         if not isinstance(dataset, Dataset):
             raise InvalidDtypeError(
                 f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}.")
-        ts = (parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1) if as_of is None
-              else parse_as_of(as_of))
+        ts = as_of_or_after(as_of, dataset.time_range[1])
         return cls._from_context(ProfileContext(dataset, ts))
 
     @classmethod
@@ -175,9 +174,8 @@ class IncrementalRFM:
             raise InvalidValueError(
                 f"new_events has unparseable timestamp(s) "
                 f"{new_events[Columns.TIMESTAMP][t == _NONE].head(3).tolist()}.")
-        new_as_of = (pd.Timestamp(int(t.max()), unit="ns") + pd.Timedelta(seconds=1)
-                     if as_of is None and len(t) else parse_as_of(as_of if as_of is not None
-                                                                  else self.as_of))
+        last = pd.Timestamp(int(t.max()), unit="ns") if len(t) else None
+        new_as_of = self.as_of if as_of is None and last is None else as_of_or_after(as_of, last)
         if new_as_of < self.as_of:
             raise InvalidValueError(
                 f"as_of={new_as_of} is before the state's as_of={self.as_of}; rebuild instead.")

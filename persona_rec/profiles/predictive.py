@@ -22,6 +22,9 @@ the last one since the first purchase (0 when x = 0); ``T`` the time from the
 first purchase to the end of the observation period. In :func:`rfm_summary`
 and :class:`PredictiveBuilder` a transaction is a calendar day (UTC) with at
 least one purchase and times are in days.
+
+This module is one cohesive unit, the two models, the value computed from them
+and the summary they are fitted on, hence its length.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from .._progress import get_logger
-from .._validation import check_int, check_number
+from .._validation import as_of_or_after, as_timestamp, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import (
@@ -42,7 +45,7 @@ from ..exceptions import (
     InvalidValueError,
     NotFittedError,
 )
-from ._context import DAY_NS, ProfileContext, parse_as_of
+from ._context import DAY_NS, ProfileContext
 from .builders import Builder, ProfilePart
 
 __all__ = [
@@ -526,8 +529,8 @@ def simulate_btyd(
     for name, v in (("r", r), ("alpha", alpha), ("a", a), ("b", b), ("p", p), ("gamma", gamma)):
         check_number(v, name, low=0, low_inclusive=False, owner=own)
     check_number(q, "q", low=1, low_inclusive=False, owner=own)
-    t0 = parse_as_of(start, "start")
-    t1 = parse_as_of(end, "end")
+    t0 = as_timestamp(start, "start")
+    t1 = as_timestamp(end, "end")
     span = (t1 - t0) / pd.Timedelta(days=1)
     acq = check_number(acquisition_days, "acquisition_days", low=0, low_inclusive=False,
                        high=span, high_inclusive=False, owner=own)
@@ -898,10 +901,7 @@ def rfm_summary(dataset: Dataset, as_of: Any = None) -> pd.DataFrame:
         raise InvalidDtypeError(
             f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}."
         )
-    if as_of is None:
-        ts = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
-    else:
-        ts = parse_as_of(as_of)
+    ts = as_of_or_after(as_of, dataset.time_range[1])
     s = _summary_arrays(ProfileContext(dataset, ts))
     buyer = s.pop("buyer")
     index = pd.Index(dataset.user_map.external_ids[buyer], name=Columns.USER)

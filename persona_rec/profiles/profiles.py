@@ -1,4 +1,8 @@
-"""The :class:`Profiles` result and the :class:`ProfileBuilder` that composes builders."""
+"""The :class:`Profiles` result and the :class:`ProfileBuilder` that composes builders.
+
+This module is one cohesive unit, the result and the one object that makes it
+(building, updating, saving and loading go together), hence its length.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +18,12 @@ import scipy.sparse as sp
 from .._text import CategorySep
 from .._params import ParamsMixin
 from .._progress import get_logger, progress
-from .._validation import check_int
+from .._validation import as_of_or_after, check_int
 from ..columns import Columns
 from ..dataset import Dataset
 from .. import persistence
 from ..exceptions import CorruptFileError, InvalidDtypeError, InvalidParameterError
-from ._context import ProfileContext, parse_as_of, slugify
+from ._context import ProfileContext, slugify
 from .builders import (
     CATEGORY_CYCLE_COLUMNS,
     COMPUTED_COLUMNS,
@@ -767,10 +771,7 @@ class ProfileBuilder(ParamsMixin):
                 f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}; "
                 f"build one with Dataset.from_frames(...)."
             )
-        if as_of is None:
-            ts = parse_as_of(dataset.time_range[1]) + pd.Timedelta(seconds=1)
-        else:
-            ts = parse_as_of(as_of)
+        ts = as_of_or_after(as_of, dataset.time_range[1])
         if not isinstance(updatable, bool):
             raise InvalidDtypeError(f"updatable must be a bool, got {updatable!r}.")
         if updatable:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
         plot_rfm_map,
         plot_top_tags,
     )
-    from ._cli import main_cli, report_from_dataset
+    from ._cli import build_parser, main_cli, report_from_dataset
 
 #: Public name -> submodule defining it.
 _WHERE: dict[str, str] = {
@@ -36,6 +36,7 @@ _WHERE: dict[str, str] = {
     "write_report": "_build",
     "report_from_dataset": "_cli",
     "main_cli": "_cli",
+    "build_parser": "_cli",
     "plot_rfm_map": "_charts",
     "plot_lifecycle_funnel": "_charts",
     "plot_top_tags": "_charts",
@@ -45,20 +46,7 @@ _WHERE: dict[str, str] = {
     "plot_audience_funnel": "_charts",
 }
 
-__all__ = [
-    "REPORT_CHARTS",
-    "build_report",
-    "write_report",
-    "report_from_dataset",
-    "main_cli",
-    "plot_rfm_map",
-    "plot_lifecycle_funnel",
-    "plot_top_tags",
-    "plot_price_bands",
-    "plot_categories",
-    "plot_campaign_tactics",
-    "plot_audience_funnel",
-]
+__all__ = list(_WHERE)
 
 
 def __getattr__(name: str) -> Any:

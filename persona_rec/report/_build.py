@@ -344,7 +344,7 @@ def build_report(
 
     Examples
     --------
-    >>> from persona_rec.datasets import load_sample
+    >>> from persona_rec.sample_data import load_sample
     >>> from persona_rec.profiles import ProfileBuilder
     >>> from persona_rec.segments import rfm_segments
     >>> profiles = ProfileBuilder.default().build(load_sample())

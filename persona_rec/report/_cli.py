@@ -100,7 +100,8 @@ def report_from_dataset(
         The HTML page.
     """
     from ..dataset import Dataset  # noqa: F811 - the runtime class for the check below
-    from ..demo import DemoContext, _split_time
+    from ..demo import DemoContext, split_time
+    from ..demo.marketing import marketing_section
     from ..evaluation import NDCG, HitRate, Recall, compare, next_period_split
     from ..profiles import ProfileBuilder
     from ..segments import rfm_segments
@@ -125,7 +126,7 @@ def report_from_dataset(
 
     evaluation = None
     if models:
-        at = _split_time(dataset)
+        at = split_time(dataset)
         split = next_period_split(dataset, at, "30D", filter_already_seen=False)
         logger.info("comparing %s on a next-30-days split at %s", models, at.date())
         evaluation = compare({MODEL_CHOICES[m]: _make_model(m, random_state) for m in models}, split,
@@ -133,12 +134,10 @@ def report_from_dataset(
 
     campaign = audience = None
     if campaign_model is not None:
-        from ..marketing._demo import demo_section
-
         ctx = DemoContext(dataset=dataset, random_state=random_state)
         ctx.results.update(profiles=profiles, user_tags=tags,
                            model=_make_model(campaign_model, random_state).fit(dataset))
-        text = demo_section(ctx)
+        text = marketing_section(ctx)
         campaign, audience = ctx.results.get("plan"), ctx.results.get("audience")
         if campaign is None:
             logger.warning("no campaign section: %s", text)
@@ -222,12 +221,12 @@ def main_cli(argv: Sequence[str] | None = None, *, args: argparse.Namespace | No
             _check_models([campaign_model], "--campaign-model")
         start = time.perf_counter()
         if args.online_retail:
-            from ..datasets import load_online_retail
+            from ..sample_data import load_online_retail
 
             dataset = load_online_retail(args.online_retail)
             source = f"UCI Online Retail ({Path(args.online_retail).name})"
         else:
-            from ..datasets import load_sample
+            from ..sample_data import load_sample
 
             dataset = load_sample()
             source = "bundled Online Retail sample"

@@ -1,4 +1,8 @@
-"""The :class:`Segmentation` result shared by every segmenter."""
+"""The :class:`Segmentation` result shared by every segmenter.
+
+This module is one cohesive unit, one class with its reports, descriptions and
+small-group suppression, hence its length.
+"""
 
 from __future__ import annotations
 

@@ -14,6 +14,9 @@ on random event frames (with local time offsets, views without prices and
 quantity tiers).
 
 Missing values are SQL ``null`` where pandas has ``NaN``/``NaT``/``None``.
+
+This module is one cohesive unit, the Spark twin of
+``persona_rec/profiles/builders.py`` (one function per builder), hence its length.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from typing import Any
 import pandas as pd
 
 from .._text import CategorySep, category_parts, resolve_category_sep, slugify_values
-from ..columns import Columns
+from ..columns import Columns, PURCHASE_EVENTS
+from .._validation import as_of_or_after
 from ..exceptions import InvalidDtypeError, InvalidParameterError
-from ..profiles._context import PURCHASE_EVENTS, parse_as_of
 from ..profiles.builders import (
     AGE_BANDS,
     COMPUTED_COLUMNS,
@@ -388,15 +391,7 @@ def _demographic(ctx: _Ctx, docs: dict[str, str], sensitive: set[str]) -> tuple[
             sensitive.add("age_band")
     reg_col = next((c for c in DemographicBuilder.REGISTRATION_COLUMNS if c in attrs), None)
     if reg_col is not None:
-        from pyspark.sql import types as T
-
-        dtype = users.schema[reg_col].dataType
-        reg = F.col(reg_col)
-        if isinstance(dtype, T.StringType):
-            reg = F.try_to_timestamp(reg)
-        elif not isinstance(dtype, T.TimestampType):
-            reg = reg.cast("timestamp")
-        reg_us = F.unix_micros(reg)
+        reg_us = _as_micros(users, reg_col)
         sel.append(F.when(reg_us < F.lit(ctx.as_of_us), _days(F.lit(ctx.as_of_us) - reg_us))
                    .alias("account_age_days"))
         names.append("account_age_days")
@@ -898,11 +893,11 @@ def build_profiles(
         )
     bs = _builders(builder)
     sep = resolve_category_sep(category_sep)
+    last = None
     if as_of is None:
         last = events.interactions.agg(F.max(F.unix_micros(F.col(Columns.TIMESTAMP)))).first()[0]
-        ts = parse_as_of(pd.Timestamp(int(last) * 1000)) + pd.Timedelta(seconds=1)
-    else:
-        ts = parse_as_of(as_of)
+        last = pd.Timestamp(int(last) * 1000)
+    ts = as_of_or_after(as_of, last)
     ctx = _Ctx(events, ts, sep)
     docs: dict[str, str] = {}
     sensitive: set[str] = set()

@@ -19,6 +19,7 @@ from typing import Any
 from ..exceptions import InvalidDtypeError, TaxonomyError
 from ..profiles.profiles import KNOWN_COLUMN
 from ..tags.rules import (
+    _ARITH_OPS,
     Rule,
     _Arith,
     _Bool,
@@ -81,12 +82,8 @@ class _Compiler:
             return -self.numeric(node.operand)
         if isinstance(node, _Arith):
             a, b = self.numeric(node.left), self.numeric(node.right)
-            if node.op == "+":
-                return a + b
-            if node.op == "-":
-                return a - b
-            if node.op == "*":
-                return a * b
+            if node.op in _ARITH_OPS:
+                return _ARITH_OPS[node.op](a, b)
             return F.try_divide(a, b)  # division by zero gives null, as pandas' NaN
         if isinstance(node, _Call):
             f = node.func

@@ -35,11 +35,15 @@ Null semantics: a comparison (including ``!=`` and ``not in``) involving a
 null value is false; test for nulls with ``is null``. A bare column used as a
 condition is true where it is non-null and truthy (boolean columns).
 Keywords (``and or not in is null true false``) are case-insensitive.
+
+This module is one cohesive unit, the language's syntax tree, its front end over
+``tags/_grammar.py``, its functions and the vectorised evaluator, hence its length.
 """
 
 from __future__ import annotations
 
 import difflib
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -116,6 +120,11 @@ class _Arith:
     op: str
     left: Any
     right: Any
+
+
+#: ``+ - *`` of the rule language, for any operand type (numbers, pandas, Spark columns); each
+#: backend writes ``/`` itself, so that a division by zero gives null rather than infinity.
+_ARITH_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
 @dataclass(frozen=True)
@@ -537,12 +546,8 @@ def _value(node: _Node, ctx: RuleContext) -> Any:
     if isinstance(node, _Arith):
         a = _numeric(_value(node.left, ctx), ctx)
         b = _numeric(_value(node.right, ctx), ctx)
-        if node.op == "+":
-            return a + b
-        if node.op == "-":
-            return a - b
-        if node.op == "*":
-            return a * b
+        if node.op in _ARITH_OPS:
+            return _ARITH_OPS[node.op](a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             res = a / b
         # division by zero gives null, not +-inf

@@ -20,7 +20,7 @@ import pytest
 
 import persona_rec
 from persona_rec.cli import main
-from persona_rec.datasets import load_sample, sample_path
+from persona_rec.sample_data import load_sample, sample_path
 from persona_rec.models import PopularRecommender
 from persona_rec.profiles import ProfileBuilder
 

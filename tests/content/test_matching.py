@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from persona_rec.content import ContentMatcher
-from persona_rec.datasets.social import synthetic_social
+from persona_rec.sample_data.social import synthetic_social
 from persona_rec.exceptions import InvalidDtypeError, InvalidValueError, NotFittedError, UnknownIdError
 from persona_rec.profiles import ProfileBuilder
 from persona_rec.tags import Tagger, Taxonomy, UserTags

@@ -195,7 +195,7 @@ def test_splitter_errors(shop):
 
 def test_movielens_positive_split(ml100k_dir):
     """ML-100K: ratings >= 4 are positives; 80/20 per user (users with >= 5 positives)."""
-    from persona_rec.datasets.movielens import load_movielens_100k
+    from persona_rec.sample_data.movielens import load_movielens_100k
 
     ds = load_movielens_100k(ml100k_dir)
     positives = ds.filter_interactions(ds.internal_interactions["weight"].to_numpy() >= 4)

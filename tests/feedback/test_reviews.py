@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
-from persona_rec.datasets.social import ISSUE_TOPICS, synthetic_social
+from persona_rec.sample_data.social import ISSUE_TOPICS, synthetic_social
 from persona_rec.exceptions import (
     EmptyInputError,
     InvalidDtypeError,

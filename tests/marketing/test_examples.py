@@ -21,15 +21,3 @@ def test_example_runs(name, tmp_path, monkeypatch, capsys):
         assert "A/A test" in out and "SIMULATED" in out
     if name == "target_campaign.py":
         assert "audience funnel" in out and "UnknownIdError" in out
-
-
-def test_demo_section_on_sample():
-    from persona_rec.datasets import load_sample
-    from persona_rec.demo import DemoContext
-    from persona_rec.marketing._demo import demo_section
-
-    ctx = DemoContext(dataset=load_sample())
-    text = demo_section(ctx)
-    assert "funnel" in text and "tactics" in text and "send_at" in text
-    plan = ctx.results["plan"]
-    assert len(plan) == len(ctx.results["audience"]) and plan["items"].map(len).gt(0).all()

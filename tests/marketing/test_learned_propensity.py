@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.exceptions import (
     EmptyInputError,
     InvalidDtypeError,

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.marketing import LearnedPropensity
 
 AS_OF = pd.Timestamp("2011-09-09")

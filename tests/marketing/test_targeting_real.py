@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.marketing import affinity_propensity, category_item_mask, proportion_diff_ci
 from persona_rec.profiles import ProfileBuilder
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Columns, Dataset
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.exceptions import InvalidParameterError
 from persona_rec.models import ALSRecommender
 from persona_rec.models.als_features import ALSFeaturesRecommender

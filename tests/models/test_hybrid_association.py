@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Columns, Dataset
-from persona_rec.datasets import load_sample
+from persona_rec.sample_data import load_sample
 from persona_rec.exceptions import InvalidParameterError, MissingColumnError, UnknownIdError
 from persona_rec.models.association import CoPurchaseRecommender
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Columns, Dataset
-from persona_rec.datasets import load_sample, synthetic
+from persona_rec.sample_data import load_sample, synthetic
 from persona_rec.exceptions import InvalidParameterError
 from persona_rec.models.content import ContentRecommender
 

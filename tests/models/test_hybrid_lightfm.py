@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("lightfm", reason="rectools-lightfm (persona-rec[lightfm]) not installed")
 
 from persona_rec import Columns, Dataset  # noqa: E402
-from persona_rec.datasets import synthetic  # noqa: E402
+from persona_rec.sample_data import synthetic  # noqa: E402
 from persona_rec.exceptions import InvalidParameterError  # noqa: E402
 from persona_rec.models.lightfm import LightFMRecommender  # noqa: E402
 

@@ -183,7 +183,7 @@ def test_batching_does_not_change_results(small: Dataset, monkeypatch) -> None:
 def test_item_knn_sparse_scores_give_the_dense_lists(monkeypatch):
     """On a wide catalogue kNN ranks ``history @ similarity`` sparse; the lists equal the
     dense path's (zero is -inf there), with the seen filter, recent events and an item mask."""
-    from persona_rec.datasets import synthetic
+    from persona_rec.sample_data import synthetic
     from persona_rec.models import ItemKNNRecommender, Recommender
     from persona_rec.models._request import RecommendRequest
 

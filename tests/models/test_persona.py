@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Dataset, PersonaRecommender
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.exceptions import EmptyInputError, InvalidParameterError, NotFittedError
 from persona_rec.models import Recommender
 
@@ -149,7 +149,7 @@ def test_explicit_recommend_signature():
 
 
 def test_social_graph_adds_a_bought_by_people_you_follow_generator(tmp_path):
-    from persona_rec.datasets.social import synthetic_social
+    from persona_rec.sample_data.social import synthetic_social
     from persona_rec.exceptions import InvalidDtypeError
     from persona_rec.models import SocialRecommender
     from persona_rec.social import SocialGraph

@@ -54,7 +54,7 @@ def test_block_structure_popularity_baseline_fails(block_dataset: Dataset) -> No
 
 def test_synthetic_planted_segments() -> None:
     """On the synthetic shop, recommendations follow each user's planted segment."""
-    from persona_rec.datasets.synthetic import synthetic
+    from persona_rec.sample_data.synthetic import synthetic
 
     data = synthetic(n_users=600, n_items=160, n_events=15_000, random_state=1)
     ds = data.dataset

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from persona_rec import Dataset
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.exceptions import (
     InvalidDtypeError,
     InvalidParameterError,

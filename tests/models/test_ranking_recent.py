@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from persona_rec.columns import DAY_NS
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.models import ItemKNNRecommender, PopularRecommender, Recommender
 from persona_rec.models.ranking import (
     CandidateGenerator,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Dataset
-from persona_rec.datasets import load_online_retail, load_sample
+from persona_rec.sample_data import load_online_retail, load_sample
 from persona_rec.exceptions import InvalidParameterError, InvalidValueError, MissingColumnError
 from persona_rec.models import (
     ALSRecommender,

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Dataset
-from persona_rec.datasets.social import synthetic_social
+from persona_rec.sample_data.social import synthetic_social
 from persona_rec.exceptions import InvalidDtypeError, InvalidParameterError
 from persona_rec.models import FallbackChain, PopularRecommender, SocialRecommender, load_model
 from persona_rec.social import SocialGraph

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.profiles import ProfileBuilder
 
 AS_OF = pd.Timestamp("2011-09-01")

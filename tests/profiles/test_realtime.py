@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from persona_rec import Dataset
-from persona_rec.datasets import load_online_retail, load_sample
+from persona_rec.sample_data import load_online_retail, load_sample
 from persona_rec.exceptions import (
     InvalidParameterError,
     InvalidValueError,

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Dataset, Tagger, Taxonomy
-from persona_rec.datasets import load_sample
+from persona_rec.sample_data import load_sample
 from persona_rec.exceptions import InvalidParameterError
 from persona_rec.profiles import ProfileBuilder
 from persona_rec.profiles.builders import PriceSensitivityBuilder

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.profiles import ProfileBuilder
 
 

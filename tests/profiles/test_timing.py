@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from persona_rec import Dataset
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.profiles import ProfileBuilder, PurchaseTimingBuilder
 from persona_rec.profiles.timing import TIMING_COLUMNS
 

@@ -30,10 +30,10 @@ class Run:
 
 @pytest.fixture(scope="session")
 def sample_run() -> Run:
-    from persona_rec.demo import DemoContext, _split_time
-    from persona_rec.datasets import load_sample
+    from persona_rec.demo import DemoContext, split_time
+    from persona_rec.demo.marketing import marketing_section
+    from persona_rec.sample_data import load_sample
     from persona_rec.evaluation import NDCG, HitRate, Recall, compare, next_period_split
-    from persona_rec.marketing._demo import demo_section
     from persona_rec.models import PopularRecommender, RepurchaseRecommender
     from persona_rec.profiles import ProfileBuilder
     from persona_rec.segments import rfm_segments
@@ -43,12 +43,12 @@ def sample_run() -> Run:
     profiles = ProfileBuilder.default().build(ds)
     tags = Tagger(Taxonomy.default(profiles)).assign(profiles)
     segments = rfm_segments(profiles)
-    split = next_period_split(ds, _split_time(ds), "30D", filter_already_seen=False)
+    split = next_period_split(ds, split_time(ds), "30D", filter_already_seen=False)
     evaluation = compare({"buy again": RepurchaseRecommender(), "popular": PopularRecommender(window_days=30)},
                          split, [NDCG(10), Recall(10), HitRate(10)], filter_seen=False)
     ctx = DemoContext(dataset=ds)
     ctx.results.update(profiles=profiles, user_tags=tags, model=PopularRecommender().fit(ds))
-    demo_section(ctx)
+    marketing_section(ctx)
     return Run(ds, profiles, tags, segments, evaluation, ctx.results["plan"], ctx.results["audience"])
 
 

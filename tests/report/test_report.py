@@ -127,7 +127,7 @@ def test_sections_follow_inputs(sample_run, tmp_path):
 
 
 def test_sensitive_attributes_hidden_unless_asked():
-    from persona_rec.datasets import synthetic
+    from persona_rec.sample_data import synthetic
     from persona_rec.profiles import ProfileBuilder
     from persona_rec.segments import rfm_segments
     from persona_rec.tags import Tagger, Taxonomy

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from persona_rec.datasets import load_online_retail, synthetic
+from persona_rec.sample_data import load_online_retail, synthetic
 from persona_rec.profiles import ProfileBuilder
 from persona_rec.segments import (
     SUPPRESSED,
@@ -17,7 +17,7 @@ from persona_rec.segments import (
     kmeans_segments,
     rfm_segments,
 )
-from persona_rec.segments._demo import demo_section
+from persona_rec.demo.segments import segments_section
 from persona_rec.tags import Tagger, Taxonomy
 
 
@@ -97,7 +97,7 @@ def test_rules_on_real_user_tags(syn):
 
 def test_demo_section(syn, tmp_path):
     profiles, user_tags, _ = syn
-    text = demo_section(profiles, user_tags, plot_path=tmp_path / "seg.png")
+    text = segments_section(profiles, user_tags, plot_path=tmp_path / "seg.png")
     assert "RFM segments" in text and "champions" in text
     assert "k-means" in text and "cluster_1" in text
     assert (tmp_path / "seg.png").read_bytes()[:4] == b"\x89PNG"

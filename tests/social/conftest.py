@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from persona_rec.datasets.social import SocialData, synthetic_social
+from persona_rec.sample_data.social import SocialData, synthetic_social
 
 
 @pytest.fixture(scope="session")

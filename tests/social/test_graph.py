@@ -111,7 +111,7 @@ def test_planted_influencers_and_communities_are_recovered(social_data):
 
 
 def test_harder_graph_still_recovers_the_planted_truth():
-    from persona_rec.datasets.social import synthetic_social
+    from persona_rec.sample_data.social import synthetic_social
 
     d = synthetic_social(3000, 200, 20_000, n_communities=12, avg_follows=8, community_mixing=0.25,
                          influencer_fame=15, random_state=5)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from persona_rec.columns import Columns
-from persona_rec.datasets import load_movielens_100k
+from persona_rec.sample_data import load_movielens_100k
 from persona_rec.evaluation import NDCG, evaluate, random_split
 from persona_rec.exceptions import InvalidParameterError, NotFittedError
 from persona_rec.models import ALSRecommender

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from persona_rec.datasets import load_online_retail
+from persona_rec.sample_data import load_online_retail
 from persona_rec.profiles import ProfileBuilder
 from persona_rec.segments.rfm import RFMSegmentMap
 from persona_rec.spark import SparkEvents, build_profiles, rfm_segments

@@ -192,7 +192,7 @@ def test_interest_top_n(profiles) -> None:
 
 
 def test_planted_price_sensitive_users_on_synthetic_data() -> None:
-    from persona_rec.datasets.synthetic import synthetic
+    from persona_rec.sample_data.synthetic import synthetic
     from persona_rec.profiles import ProfileBuilder
 
     syn = synthetic(random_state=0)
@@ -209,7 +209,7 @@ def test_planted_price_sensitive_users_on_synthetic_data() -> None:
 
 
 def test_online_retail_sample_tags_match_independent_pandas() -> None:
-    from persona_rec.datasets.sample import load_sample
+    from persona_rec.sample_data.sample import load_sample
     from persona_rec.profiles import ProfileBuilder
 
     prof = ProfileBuilder.default().build(load_sample())
@@ -246,7 +246,7 @@ def test_online_retail_sample_tags_match_independent_pandas() -> None:
 
 
 def test_full_online_retail(online_retail_csv) -> None:
-    from persona_rec.datasets.online_retail import load_online_retail
+    from persona_rec.sample_data.online_retail import load_online_retail
     from persona_rec.profiles import ProfileBuilder
 
     ds = load_online_retail(online_retail_csv)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from persona_rec import Dataset
-from persona_rec.datasets import synthetic
+from persona_rec.sample_data import synthetic
 from persona_rec.exceptions import InvalidParameterError, UnknownIdError
 from persona_rec.profiles import ProfileBuilder
 from persona_rec.tags import (

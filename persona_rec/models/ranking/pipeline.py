@@ -143,7 +143,7 @@ class CandidateRankingModel(Recommender):
 
     Examples
     --------
-    >>> from persona_rec.datasets import synthetic
+    >>> from persona_rec.sample_data import synthetic
     >>> from persona_rec.models import ItemKNNRecommender, PopularRecommender
     >>> data = synthetic(n_users=300, n_items=120, n_events=12_000, random_state=0)
     >>> model = CandidateRankingModel(

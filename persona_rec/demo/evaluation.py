@@ -1,4 +1,4 @@
-"""The evaluation section of ``persona-rec demo`` (offered to the demo, not wired by this module)."""
+"""A longer evaluation section for the demo data: not among :data:`~persona_rec.demo.SECTIONS`; call it directly."""
 
 from __future__ import annotations
 
@@ -8,31 +8,33 @@ from typing import Any
 import pandas as pd
 
 from ..dataset import Dataset
+from ..evaluation import (
+    MAP,
+    NDCG,
+    CatalogCoverage,
+    HitRate,
+    PopularityBias,
+    Recall,
+    compare,
+    evaluate,
+    evaluate_per_user,
+    next_period_split,
+    paired_test,
+    recommend_for_split,
+)
 from ..exceptions import InvalidDtypeError
-from .evaluate import compare, evaluate, evaluate_per_user, recommend_for_split
-from .metrics import MAP, NDCG, CatalogCoverage, HitRate, PopularityBias, Recall
-from .splitters import next_period_split
-from .stats import paired_test
+from ..models import EASERecommender, PopularRecommender, RepurchaseRecommender
+from ..profiles import ProfileBuilder
+from ._context import format_table, split_time
 
-__all__ = ["demo_section", "demo_split_time"]
-
-
-def demo_split_time(dataset: Dataset) -> pd.Timestamp:
-    """2011-11-09 when the data covers it (Online Retail), else 30 days before the last event."""
-    first, last = dataset.time_range
-    t = pd.Timestamp("2011-11-09")
-    if not first < t < last:
-        t = (last - pd.Timedelta(days=30)).normalize()
-    return t
+__all__ = ["evaluation_section"]
 
 
 def _fmt(frame: pd.DataFrame) -> str:
-    floats = {c: (lambda v: "" if pd.isna(v) else f"{v:,.4f}") for c in frame.columns
-              if pd.api.types.is_float_dtype(frame[c])}
-    return frame.to_string(formatters=floats)
+    return format_table(frame, floatfmt="{:,.4f}", index=True)
 
 
-def demo_section(
+def evaluation_section(
     dataset: Dataset,
     *,
     models: Mapping[str, Any] | None = None,
@@ -42,7 +44,7 @@ def demo_section(
     """Text of the demo's evaluation section.
 
     Splits ``dataset`` into "before T" and "the next 30 days" (T from
-    :func:`demo_split_time`; repeat purchases count), compares ``models``
+    :func:`~persona_rec.demo.split_time`; repeat purchases count), compares ``models``
     (default: repeat-purchase, EASE and 30-day popularity) on accuracy,
     coverage, long-tail share and fit/recommend time, breaks the best model
     down by lifecycle stage (profiles built on the train part only, as of T)
@@ -66,10 +68,7 @@ def demo_section(
     """
     if not isinstance(dataset, Dataset):
         raise InvalidDtypeError(f"dataset must be a Dataset, got {type(dataset).__name__}.")
-    from ..models import EASERecommender, PopularRecommender, RepurchaseRecommender
-    from ..profiles import ProfileBuilder
-
-    at = demo_split_time(dataset)
+    at = split_time(dataset)
     split = next_period_split(dataset, at, "30D", filter_already_seen=False,
                               filter_cold_items=False)
     if models is None:

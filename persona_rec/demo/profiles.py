@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import Dataset
-from .builders import LIFECYCLE_STAGES
-from .profiles import ProfileBuilder, Profiles
+from ..profiles import LIFECYCLE_STAGES, ProfileBuilder, Profiles
 
-__all__ = ["demo_section"]
+__all__ = ["profiles_section"]
 
 _EXAMPLE_COLUMNS = (
     "recency_days", "frequency", "monetary", "rfm_score", "active_days", "preferred_hour",
@@ -31,7 +30,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def demo_section(dataset: Dataset, as_of: Any = None) -> tuple[Profiles, str]:
+def profiles_section(dataset: Dataset, as_of: Any = None) -> tuple[Profiles, str]:
     """Build default profiles and a short printable summary of them.
 
     Parameters
@@ -52,7 +51,7 @@ def demo_section(dataset: Dataset, as_of: Any = None) -> tuple[Profiles, str]:
     >>> inter = pd.DataFrame({"user_id": [1, 1, 2], "item_id": [7, 8, 7],
     ...                       "timestamp": pd.to_datetime(["2024-01-01", "2024-01-20",
     ...                                                    "2024-01-10"])})
-    >>> prof, text = demo_section(Dataset.from_frames(inter))
+    >>> prof, text = profiles_section(Dataset.from_frames(inter))
     >>> print(text.splitlines()[0])
     User profiles: 2 users x 37 columns, as of 2024-01-20 00:00:01
     """

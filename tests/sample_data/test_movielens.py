@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona_rec.datasets import ML100K_GENRES, load_movielens_100k, load_movielens_100k_split
+from persona_rec.sample_data import ML100K_GENRES, load_movielens_100k, load_movielens_100k_split
 from persona_rec.exceptions import InvalidParameterError
 
 

@@ -10,8 +10,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from persona_rec.dataset import Dataset
-from persona_rec.datasets import SyntheticData, synthetic, synthetic_frames
-from persona_rec.datasets.synthetic import CATEGORY_TREE
+from persona_rec.sample_data import SyntheticData, synthetic, synthetic_frames
+from persona_rec.sample_data.synthetic import CATEGORY_TREE
 from persona_rec.exceptions import InvalidParameterError
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..exceptions import EmptyInputError
-from ._result import DEFAULT_MIN_SIZE, Segmentation
-from .clustering import KMeansSegmenter
-from .rfm import RFMSegmentMap
-from .rules import RuleSegmenter
+from ..profiles import Profiles
+from ..segments import DEFAULT_MIN_SIZE, KMeansSegmenter, RFMSegmentMap, RuleSegmenter, Segmentation
+from ..tags import UserTags, parse_tag_expression
 
-__all__ = ["demo_section", "DEMO_RULES"]
+__all__ = ["segments_section", "DEMO_RULES"]
 
 #: Rule-based segments shown by the demo (tags of the default taxonomy).
 DEMO_RULES: list[tuple[str, str]] = [
@@ -23,9 +21,9 @@ DEMO_RULES: list[tuple[str, str]] = [
 ]
 
 
-def demo_section(
-    profiles: Any,
-    user_tags: Any = None,
+def segments_section(
+    profiles: Profiles,
+    user_tags: UserTags | None = None,
     *,
     min_size: int = DEFAULT_MIN_SIZE,
     random_state: int = 0,
@@ -94,6 +92,4 @@ def demo_section(
 
 
 def _uses_only(expr: str, known: set[str]) -> bool:
-    from ..tags.expressions import parse_tag_expression
-
     return parse_tag_expression(expr).tags <= known

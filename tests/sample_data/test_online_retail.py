@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from persona_rec.datasets import (
+from persona_rec.sample_data import (
     CLEANING_RULES,
     clean_online_retail,
     load_online_retail,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from ..profiles import Profiles
+from ..tags import Tagger, Taxonomy, UserTags
 
-from .tagger import Tagger, UserTags
-from .taxonomy import Taxonomy
-
-__all__ = ["demo_section"]
+__all__ = ["tags_section"]
 
 
-def demo_section(profiles: Any, *, top: int = 3, taxonomy: Taxonomy | None = None) -> tuple[UserTags, str]:
+def tags_section(
+    profiles: Profiles, *, top: int = 3, taxonomy: Taxonomy | None = None
+) -> tuple[UserTags, str]:
     """Tag the profiles with the default taxonomy and describe the result.
 
     Sensitive tags are left out of the text (privacy default).
@@ -18,7 +18,7 @@ def demo_section(profiles: Any, *, top: int = 3, taxonomy: Taxonomy | None = Non
     Parameters
     ----------
     profiles : Profiles
-        Built profiles (or a look-alike with ``frame``/``affinities``).
+        Built profiles.
     top : int, default 3
         How many of the most common rule-based tags to name per layer.
     taxonomy : Taxonomy, optional
@@ -31,9 +31,9 @@ def demo_section(profiles: Any, *, top: int = 3, taxonomy: Taxonomy | None = Non
 
     Examples
     --------
-    >>> from persona_rec.datasets import load_sample
+    >>> from persona_rec.sample_data import load_sample
     >>> from persona_rec.profiles import ProfileBuilder
-    >>> tags, text = demo_section(ProfileBuilder.default().build(load_sample()))
+    >>> tags, text = tags_section(ProfileBuilder.default().build(load_sample()))
     >>> print(text.splitlines()[0])  # doctest: +ELLIPSIS
     taxonomy default-1: ... tags (... sensitive) over ... users; ... assignments after roll-up
     """

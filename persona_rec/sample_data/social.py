@@ -1,6 +1,6 @@
 """Seeded social-commerce data: a follow graph, a content catalogue and reviews, all with planted truth.
 
-:func:`synthetic_social` starts from the shop of :func:`~persona_rec.datasets.synthetic`
+:func:`synthetic_social` starts from the shop of :func:`~persona_rec.sample_data.synthetic`
 (same arguments, same seed semantics; the ``synthetic`` outputs themselves are
 untouched) and adds:
 
@@ -72,7 +72,7 @@ class SocialData:
     Attributes
     ----------
     dataset : Dataset
-        The shop's interactions (see :class:`~persona_rec.datasets.SyntheticData`)
+        The shop's interactions (see :class:`~persona_rec.sample_data.SyntheticData`)
         plus the planted social purchases (view, cart and purchase rows).
     edges : pandas.DataFrame
         ``source, target, kind, weight, timestamp``. ``follow``: source follows
@@ -163,7 +163,7 @@ def synthetic_social(
     Parameters
     ----------
     n_users, n_items, n_events : int
-        Passed to the shop generator of :func:`~persona_rec.datasets.synthetic`
+        Passed to the shop generator of :func:`~persona_rec.sample_data.synthetic`
         (``n_events`` counts the shop's events; social purchases add rows).
     n_communities : int, default 8
         Planted communities (>= 1), independent of the shopping segments.
@@ -191,7 +191,7 @@ def synthetic_social(
     random_state : int or None, default 0
         Seed; the same seed gives identical data.
     start, days, n_segments
-        As in :func:`~persona_rec.datasets.synthetic`.
+        As in :func:`~persona_rec.sample_data.synthetic`.
 
     Returns
     -------

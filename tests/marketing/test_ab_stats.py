@@ -1,4 +1,4 @@
-"""Tests for persona_rec.marketing.stats.
+"""Tests for persona_rec.marketing.ab_stats.
 
 Reference numbers were computed once with statsmodels 0.15.0 (installed only
 to produce them, 2026-11-24) and scipy 1.17.1:
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from persona_rec.exceptions import InvalidParameterError, InvalidValueError
-from persona_rec.marketing.stats import (
+from persona_rec.marketing.ab_stats import (
     mean_diff_ci,
     power_means,
     power_proportions,

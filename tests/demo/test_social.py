@@ -3,11 +3,11 @@ from __future__ import annotations
 import re
 
 from persona_rec.demo import SECTIONS
-from persona_rec.social._demo import demo_section
+from persona_rec.demo.social import social_section
 
 
 def test_demo_section_reports_the_planted_truth():
-    text = demo_section(0)
+    text = social_section(0)
     assert "all planted influencers: True" in text
     auc = float(re.search(r"AUC (\d\.\d+)", text).group(1))
     assert auc >= 0.9

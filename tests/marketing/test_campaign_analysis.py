@@ -1,4 +1,4 @@
-"""Tests for persona_rec.marketing.evaluation (campaign outcomes, A/B reports, plots)."""
+"""Tests for persona_rec.marketing.campaign_analysis (campaign outcomes, A/B reports, plots)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from persona_rec.dataset import Dataset
 from persona_rec.exceptions import DuplicateIdError, InvalidValueError, MissingColumnError, UnknownIdError
-from persona_rec.marketing.evaluation import (
+from persona_rec.marketing.campaign_analysis import (
     analyze_ab,
     campaign_metrics,
     campaign_outcomes,

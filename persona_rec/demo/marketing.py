@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
-from .._text import slugify
 from ..columns import Columns
+from ..marketing import (
+    AudienceTooSmallError,
+    Playbook,
+    SendTimeModel,
+    affinity_propensity,
+    select_audience,
+)
+from ..models import PopularRecommender
+from ..profiles import ProfileBuilder, slugify
+from ..tags import Tagger, Taxonomy
+from ._context import DemoContext
 
-__all__ = ["demo_section"]
+__all__ = ["marketing_section"]
 
 
-def demo_section(ctx: Any) -> str:
+def marketing_section(ctx: DemoContext) -> str:
     """Build a short campaign plan on the demo data and return it as text.
 
     Reuses ``ctx.results["profiles"]``, ``ctx.results["user_tags"]`` and
@@ -23,20 +31,13 @@ def demo_section(ctx: Any) -> str:
     Parameters
     ----------
     ctx : DemoContext
-        Anything with ``dataset``, ``results`` (dict) and ``random_state``.
+        The demo's data, seed and earlier results.
 
     Returns
     -------
     str
         Audience funnel and the first rows of the campaign plan.
     """
-    from ..profiles import ProfileBuilder
-    from ..tags import Tagger, Taxonomy
-    from .audience import AudienceTooSmallError, select_audience
-    from .playbook import Playbook
-    from .propensity import affinity_propensity
-    from .send_time import SendTimeModel
-
     ds = ctx.dataset
     results = ctx.results
     profiles = results.get("profiles")
@@ -49,8 +50,6 @@ def demo_section(ctx: Any) -> str:
         results["user_tags"] = user_tags
     model = results.get("model")
     if model is None:
-        from ..models import PopularRecommender
-
         model = PopularRecommender().fit(ds)
 
     items = ds.item_attributes()

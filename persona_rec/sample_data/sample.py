@@ -12,13 +12,13 @@ from .online_retail import _dataset_from_raw, read_online_retail_raw
 
 __all__ = ["SAMPLE_FILE", "sample_path", "load_sample"]
 
-#: File name of the shipped sample inside ``persona_rec/datasets/data/``.
+#: File name of the shipped sample inside ``persona_rec/sample_data/data/``.
 SAMPLE_FILE = "online_retail_sample.csv.gz"
 
 
 def sample_path() -> Path:
     """Path of the shipped Online Retail sample (raw CSV, gzip)."""
-    return Path(str(resources.files("persona_rec.datasets").joinpath("data", SAMPLE_FILE)))
+    return Path(str(resources.files("persona_rec.sample_data").joinpath("data", SAMPLE_FILE)))
 
 
 @overload
@@ -34,7 +34,7 @@ def load_sample(*, return_report: bool = False) -> Dataset | tuple[Dataset, Clea
     customers of the UCI Online Retail dataset (Chen, 2015, UCI ML Repository,
     doi:10.24432/C5BW33, CC BY 4.0) plus a same-sized random share of the guest
     invoices, from 2010-12-01 to 2011-12-09. It goes through the same
-    documented cleaning as :func:`~persona_rec.datasets.load_online_retail`,
+    documented cleaning as :func:`~persona_rec.sample_data.load_online_retail`,
     so the result has the same columns and a cleaning report
     (``dataset.cleaning_reports[0]``). ``benchmarks/make_sample.py``
     regenerates the file.

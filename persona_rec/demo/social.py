@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 
-def demo_section(random_state: int = 0) -> str:
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from ..feedback import SentimentModel, feedback_features, feedback_taxonomy_tags
+from ..sample_data import synthetic_social
+from ..social import SocialGraph, select_seeds, social_features, social_taxonomy_tags
+from ..tags import Tagger, Taxonomy
+from ._context import format_table
+
+__all__ = ["social_section"]
+
+
+def social_section(random_state: int = 0) -> str:
     """Influencers, seeds, sentiment and detractors on a small planted social shop.
 
     Returns
@@ -11,19 +24,6 @@ def demo_section(random_state: int = 0) -> str:
     str
         The section's text.
     """
-    import importlib.util
-
-    import numpy as np
-    from sklearn.metrics import roc_auc_score
-
-    from ..datasets.social import synthetic_social
-    from .._text import format_table
-    from ..feedback import SentimentModel, feedback_features, feedback_taxonomy_tags
-    from ..tags import Tagger, Taxonomy
-    from .graph import SocialGraph, social_features
-    from .seeding import select_seeds
-    from .tags import social_taxonomy_tags
-
     d = synthetic_social(600, 120, 8000, n_communities=4, n_influencers=6, random_state=random_state)
     graph = SocialGraph.from_edges(d.edges, users=d.user_truth.index)
     has_igraph = importlib.util.find_spec("igraph") is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from persona_rec.datasets import CLEANING_RULES, load_online_retail, load_sample, sample_path
+from persona_rec.sample_data import CLEANING_RULES, load_online_retail, load_sample, sample_path
 
 
 @pytest.fixture(scope="module")
