@@ -3,7 +3,9 @@
 Each size runs in its own process (so peak RSS is that size's alone):
 ``synthetic(n_users, n_items, n_events)``; fit with defaults; then top-10 for
 every user in batches of 50,000 (or ``--recommend-users`` of them). Peak RSS is
-the process's maximum resident set size (``resource.getrusage``).
+the process's maximum resident set size (``resource.getrusage``). CPU seconds
+(``time.process_time``, all threads) are printed beside wall seconds: on a shared
+machine the wall time depends on the other jobs, the CPU time much less.
 
 Usage::
 
@@ -17,6 +19,7 @@ import _peers  # noqa: F401  (sets the BLAS thread variables before numpy loads)
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -35,23 +38,26 @@ def run_one(n_users: int, n_items: int, n_events: int, recommend_users: int | No
     t0 = time.perf_counter()
     ds = synthetic(n_users=n_users, n_items=n_items, n_events=n_events, random_state=0).dataset
     gen_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = PersonaRecommender(random_state=0).fit(ds)
-    fit_s = time.perf_counter() - t0
+    fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
     fit_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     users = ds.user_map.external_ids
     if recommend_users is not None:
         users = users[:recommend_users]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     n_rows = 0
     for start in range(0, len(users), 50_000):
         n_rows += len(model.recommend(users[start:start + 50_000], k=10,
                                       on_unknown="fallback"))
-    rec_s = time.perf_counter() - t0
+    rec_s, rec_cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"users": n_users, "items": n_items, "events": n_events,
             "generate_s": round(gen_s, 1), "fit_s": round(fit_s, 1),
+            "fit_cpu_s": round(fit_cpu, 1),
             "peak_rss_gb_after_fit": round(fit_rss, 2),
             "recommended_users": int(len(users)), "recommend_s": round(rec_s, 1),
+            "recommend_cpu_s": round(rec_cpu, 1),
+            "load_average": round(os.getloadavg()[0], 1),
             "rows": n_rows, "peak_rss_gb": round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
             "generators": list(model.ranker_.generator_names_),
@@ -83,12 +89,14 @@ def main() -> None:
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(row, flush=True)
         rows.append(row)
-    lines = ["| users | items | events | fit s | peak RSS after fit GB | recommended users | "
-             "recommend s | peak RSS GB | served |", "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| users | items | events | fit s (CPU s) | peak RSS after fit GB | "
+             "recommended users | recommend s (CPU s) | peak RSS GB | served | load |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
     for r in rows:
-        lines.append(f"| {r['users']:,} | {r['items']:,} | {r['events']:,} | {r['fit_s']} | "
-                     f"{r['peak_rss_gb_after_fit']} | {r['recommended_users']:,} | "
-                     f"{r['recommend_s']} | {r['peak_rss_gb']} | {r['served']} |")
+        lines.append(f"| {r['users']:,} | {r['items']:,} | {r['events']:,} | {r['fit_s']} "
+                     f"({r['fit_cpu_s']}) | {r['peak_rss_gb_after_fit']} | "
+                     f"{r['recommended_users']:,} | {r['recommend_s']} ({r['recommend_cpu_s']}) "
+                     f"| {r['peak_rss_gb']} | {r['served']} | {r['load_average']} |")
     text = "\n".join(lines)
     print(text)
     if args.out:
