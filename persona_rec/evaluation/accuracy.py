@@ -132,9 +132,6 @@ class Recall(RankingMetric):
         super().__init__(k)
         self.normalize = check_choice(normalize, "normalize", ("relevant", "min"), owner="Recall")
 
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k, "normalize": self.normalize}
-
     @property
     def label(self) -> str:  # noqa: D102
         return f"Recall@{self.k}" + ("(min)" if self.normalize == "min" else "")
@@ -212,9 +209,6 @@ class MAP(RankingMetric):
     def __init__(self, k: int, normalize: str = "relevant") -> None:
         super().__init__(k)
         self.normalize = check_choice(normalize, "normalize", ("relevant", "min"), owner="MAP")
-
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k, "normalize": self.normalize}
 
     @property
     def label(self) -> str:  # noqa: D102
@@ -333,9 +327,6 @@ class AUC(RankingMetric):
             else check_int(n_negatives, "n_negatives", minimum=1, owner="AUC")
         )
         self.random_state = random_state
-
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k, "n_negatives": self.n_negatives, "random_state": self.random_state}
 
     @property
     def label(self) -> str:  # noqa: D102

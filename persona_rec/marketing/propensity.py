@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._params import ParamsMixin
 from .._text import CategorySep, category_item_mask, resolve_category_sep
 from .._validation import as_timestamp, check_choice, check_int, check_number
 from ..columns import Columns, PURCHASE_EVENTS
@@ -277,7 +278,7 @@ def affinity_propensity(
 _CALIBRATIONS = ("isotonic", "sigmoid")
 
 
-class LearnedPropensity:
+class LearnedPropensity(ParamsMixin):
     """Calibrated P(purchase in the next window), optionally in a category, learned from profiles.
 
     Time-respecting training: for a cut-off ``as_of`` and a window of ``w``
@@ -363,17 +364,6 @@ class LearnedPropensity:
                 f"{type(builder).__name__}.")
         self.builder = builder
         self.blocks = tuple(blocks)
-
-    def get_params(self) -> dict[str, Any]:
-        """Configuration as a dict."""
-        return {"window_days": self.window_days, "category": self.category,
-                "C": self.C, "calibration": self.calibration, "cv": self.cv,
-                "builder": self.builder, "blocks": self.blocks}
-
-    def __repr__(self) -> str:
-        return (f"LearnedPropensity(window_days={self.window_days!r}, "
-                f"category={self.category!r}, C={self.C!r}, "
-                f"calibration={self.calibration!r})")
 
     # ---------------------------------------------------------------- internals
     def _features(self, dataset: Any, cut: pd.Timestamp) -> tuple[Any, list[str], np.ndarray]:

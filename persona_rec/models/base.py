@@ -218,10 +218,6 @@ class Recommender(ParamsMixin):
         """Inverse of :meth:`_json_params`."""
         return cls(**params)
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
-        return f"{type(self).__name__}({params})"
-
     # -------------------------------------------------------------- fit
     @property
     def is_fitted(self) -> bool:
