@@ -139,6 +139,31 @@ def _purchase_log(inter: pd.DataFrame, use_purchases: bool) -> tuple[pd.DataFram
     return log, order_ids, purchases_only
 
 
+def _rows_with_recent(fitted: sp.csr_matrix, user_idx: np.ndarray, request: RecommendRequest,
+                      recent_rows: Any) -> sp.csr_matrix:
+    """Rows of ``fitted`` for the users, those with recent events from ``recent_rows(request)``.
+
+    ``recent_rows(request)`` gives one row per ``request.recent.users``; it is
+    called only when a user of ``user_idx`` has recent events.
+    """
+    user_idx = np.asarray(user_idx, dtype=np.int64)
+    rec = request.recent
+    fresh = rec.rows(user_idx) if rec is not None else np.full(len(user_idx), -1)
+    old, new = np.flatnonzero(fresh < 0), np.flatnonzero(fresh >= 0)
+    if not len(new):
+        return fitted[user_idx]
+    stacked = sp.vstack([fitted[user_idx[old]], recent_rows(request)[fresh[new]]]).tocsr()
+    return stacked[np.argsort(np.r_[old, new], kind="stable")]
+
+
+def _dense(rows: sp.csr_matrix, n_items: int) -> np.ndarray:
+    """Sparse score rows as a dense matrix, ``-inf`` where nothing is stored."""
+    out = np.full((rows.shape[0], n_items), -np.inf)
+    r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    out[r, rows.indices] = rows.data
+    return out
+
+
 def _log_with_recent(model: Recommender,
                      request: RecommendRequest) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The kept purchase log of the request's users with recent events, and those events.
@@ -644,14 +669,14 @@ class RepurchaseRecommender(Recommender):
         pu, pi, X, stats = _features(inter, n_items, as_of, self.horizon_days,
                                      self.prior_strength, self.use_purchases, None)
         self.scores_ = self._scores_of(pu, pi, X, (dataset.n_users, n_items))
-        self.fill_scores_ = self._fill_scores(inter, n_items, as_of)
+        self.fill_scores_ = self._popular_fill(inter, n_items, as_of)
         self.item_population_ = np.column_stack([stats[k] for k in _POPULATION_KEYS])
         self.global_prior_ = float(stats["global_prior"])
         self.purchases_, self.order_ids_, self.purchases_only_ = _purchase_log(
             inter, self.use_purchases)
         self._order_index = None
 
-    def _fill_scores(self, inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp) -> np.ndarray:
+    def _popular_fill(self, inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp) -> np.ndarray:
         """Scores in (-1, 0) from recent then all-time buyers; -inf for never-bought items."""
         out = np.full(n_items, -np.inf)
         if self.fill == "none":
@@ -753,34 +778,17 @@ class RepurchaseRecommender(Recommender):
         return recommendations.merge(info, on=[Columns.USER, Columns.ITEM], how="left")
 
     # -------------------------------------------------------------- scoring
-    def _sparse_scores(self, user_idx: np.ndarray,
-                       request: RecommendRequest) -> sp.csr_matrix | None:
-        """Past purchases only (``fill="none"``): a sparse matrix, no dense scores.
-
-        None (the dense path of :meth:`_score`) with ``fill="popular"`` or when
-        the call folds in ``recent_events``.
-        """
-        if self.fill != "none" or request.recent is not None:
-            return None
+    def _sparse_scores(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
+        """The users' past purchases (features recomputed for users with recent events)."""
         mat = self.scores_ if request.dataset is None else self._context_scores(request)
-        return mat[np.asarray(user_idx, dtype=np.int64)]
+        return _rows_with_recent(mat, user_idx, request, self._recent_scores)
 
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        user_idx = np.asarray(user_idx, dtype=np.int64)
-        mat = self.scores_ if request.dataset is None else self._context_scores(request)
-        out = np.repeat(self.fill_scores_[None, :], len(user_idx), axis=0)
-        fresh = (request.recent.rows(user_idx) if request.recent is not None
-                 else np.full(len(user_idx), -1))
-        for sel, source, rows_of in ((fresh < 0, mat, user_idx),
-                                     (fresh >= 0, None, fresh)):
-            if not sel.any():
-                continue
-            if source is None:  # users with recent events: features recomputed
-                source = self._recent_scores(request)
-            rows = source[rows_of[sel]]
-            r = np.repeat(np.flatnonzero(sel), np.diff(rows.indptr))
-            out[r, rows.indices] = rows.data
-        return out
+        return _dense(self._sparse_scores(user_idx, request), len(self.item_map_))
+
+    def _fill_scores(self, request: RecommendRequest) -> np.ndarray | None:
+        """``fill="popular"``: the fit-time recent-then-all-time buyers, below the past purchases."""
+        return None if self.fill == "none" else self.fill_scores_
 
     def _recent_scores(self, request: RecommendRequest) -> sp.csr_matrix:
         """Pair scores of the users with ``recent_events`` (rows: ``request.recent.users``).
@@ -962,11 +970,8 @@ class BuyAgainRecommender(Recommender):
             inter, self.use_purchases)
         self._order_index = None
 
-    def _sparse_scores(self, user_idx: np.ndarray,
-                       request: RecommendRequest) -> sp.csr_matrix | None:
-        """The users' own items only (no fill): a sparse matrix, no dense scores."""
-        if self.fill != "none":
-            return None
+    def _sparse_scores(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
+        """The users' own items: a sparse matrix, no dense scores."""
         return self._rows(user_idx, request)
 
     def _fill_of(self, buyers: np.ndarray) -> np.ndarray:
@@ -979,27 +984,20 @@ class BuyAgainRecommender(Recommender):
         return out
 
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        rows = self._rows(user_idx, request)
-        fill = self.fill_scores_
+        return _dense(self._rows(user_idx, request), len(self.item_map_))
+
+    def _fill_scores(self, request: RecommendRequest) -> np.ndarray | None:
+        """``fill="popular"``: items by distinct buyers (recent purchases added), below own items."""
+        if self.fill == "none":
+            return None
         if request.recent is not None and len(request.recent.users):
             self._recent_matrix(request)  # the buyers with the recent purchases added
-            fill = self._fill_of(request.cache["buy_again_buyers"])
-        out = np.repeat(fill[None, :], rows.shape[0], axis=0)
-        r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
-        out[r, rows.indices] = rows.data
-        return out
+            return self._fill_of(request.cache["buy_again_buyers"])
+        return self.fill_scores_
 
     def _rows(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
         """Score rows of the users: fitted (or of ``dataset=``), recomputed with recent events."""
-        user_idx = np.asarray(user_idx, dtype=np.int64)
-        rec = request.recent
-        if rec is None or not len(rec.users):
-            return self._matrix(request)[user_idx]
-        fresh = rec.rows(user_idx)
-        old, new = np.flatnonzero(fresh < 0), np.flatnonzero(fresh >= 0)
-        stacked = sp.vstack([self._matrix(request)[user_idx[old]],
-                             self._recent_matrix(request)[fresh[new]]]).tocsr()
-        return stacked[np.argsort(np.r_[old, new], kind="stable")]
+        return _rows_with_recent(self._matrix(request), user_idx, request, self._recent_matrix)
 
     def _recent_matrix(self, request: RecommendRequest) -> sp.csr_matrix:
         """Scores of the users with ``recent_events`` (rows: ``request.recent.users``).
