@@ -356,7 +356,7 @@ class Recommender(ParamsMixin):
         return None
 
     def _popularity_part(self, positions: np.ndarray, user_idx: np.ndarray,
-                         request: RecommendRequest) -> tuple[np.ndarray, ...]:
+                         request: RecommendRequest) -> tuple[Any, ...]:
         """Rows of ``on_unknown="fallback"``: fit-time global popularity, ``source="fallback_popular"``."""
         pop = self.item_popularity_.astype(np.float64).copy()
         pop[pop <= 0] = -np.inf

@@ -181,7 +181,8 @@ class FallbackChain(Recommender):
                 f"{example_values(ids[~servable])}; add a link with serves_cold=True (e.g. "
                 f"PopularRecommender) or pass on_unknown='skip'/'fallback'."
             )
-        kwargs = dict(request.arguments)
+        kwargs = {"filter_seen": request.filter_seen, "dataset": request.dataset,
+                  **request.arguments}  # the call's arguments, as given to recommend
         if kwargs.get("recent_events") is None:
             kwargs.pop("recent_events", None)
         parts: list[tuple[Any, ...]] = []
