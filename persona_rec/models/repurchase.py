@@ -114,6 +114,15 @@ def _days(ts: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------- the purchase log kept for recent events
+#: Learned state of the purchase log (:func:`_purchase_log`); optional, so files written
+#: before a model kept it still load (``recent_events`` then asks for a refit).
+_PURCHASE_LOG_STATE: dict[str, Learned] = {
+    "purchases_": Learned.frame(None, optional=True),
+    "purchases_only_": Learned.value(bool, optional=True),
+    "order_ids_": Learned.ids(None, optional=True),
+}
+
+
 def _purchase_log(inter: pd.DataFrame, use_purchases: bool) -> tuple[pd.DataFrame, Any, bool]:
     """The rows a purchase model reads, kept by ``fit`` to fold in ``recent_events`` later.
 
@@ -577,11 +586,9 @@ class RepurchaseRecommender(Recommender):
         "fill_scores_": Learned.array("f", "items"),
         # for recommend(..., recent_events=): the purchase log (sorted by user) and
         # the fit-time item statistics the features of a refreshed user are set against
-        "purchases_": Learned.frame(None, optional=True),
+        **_PURCHASE_LOG_STATE,
         "item_population_": Learned.array("f", "items", 4, optional=True),
         "global_prior_": Learned.value(float, optional=True),
-        "purchases_only_": Learned.value(bool, optional=True),
-        "order_ids_": Learned.ids(None, optional=True),
     }
 
     serves_hot = True
@@ -941,10 +948,7 @@ class BuyAgainRecommender(Recommender):
     learned_state = {
         "scores_": Learned.sparse("f", "users", "items"),
         "fill_scores_": Learned.array("f", "items"),
-        # for recommend(..., recent_events=): the purchase log, as RepurchaseRecommender keeps it
-        "purchases_": Learned.frame(None, optional=True),
-        "purchases_only_": Learned.value(bool, optional=True),
-        "order_ids_": Learned.ids(None, optional=True),
+        **_PURCHASE_LOG_STATE,  # for recommend(..., recent_events=)
     }
 
     serves_hot = True
