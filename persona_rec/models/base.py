@@ -3,7 +3,11 @@
 Template method
 ---------------
 Public methods validate, map ids, filter and rank; subclasses write only
-small private hooks:
+small private hooks. :meth:`Recommender.recommend` is a front half
+(:meth:`Recommender._request`: validation, the distinct user ids, the
+request) and a back half (:meth:`Recommender._recommend`: user states,
+scoring, ranking, fills); a composite such as ``FallbackChain`` overrides
+only the back half. The hooks:
 
 ``_fit(dataset, profiles)``
     Learn the model. The base class has already stored, before the call:
@@ -31,6 +35,11 @@ small private hooks:
     stored entries are the only candidates (optional; two-stage models that
     score a few hundred candidates per user skip the dense matrix). Used
     when the request has no item mask.
+``_fill_scores(request) -> ndarray (n_items_,) or None``
+    A second ranking that fills served users short of ``k`` rows below the
+    model's own rows (optional; ``fill="popular"`` of the buy-again and
+    repurchase models), merged by :func:`fill_down`, the mechanism of
+    :class:`~persona_rec.models.FallbackChain`.
 ``_after_load()``
     Rebuild private helpers after :meth:`load` (optional).
 
