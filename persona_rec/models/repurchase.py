@@ -173,11 +173,11 @@ def _dense(rows: sp.csr_matrix, n_items: int) -> np.ndarray:
     return out
 
 
-def _log_with_recent(model: Recommender,
-                     request: RecommendRequest) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The kept purchase log of the request's users with recent events, and those events.
+def _log_with_recent(model: Recommender, request: RecommendRequest) -> tuple[pd.DataFrame, int]:
+    """The kept purchase log of the request's users with recent events, then those events.
 
-    Both frames are in the log's columns (``user_idx`` extended as in
+    Returns the rows and the number of log rows before the recent ones. The
+    rows are in the log's columns (``user_idx`` extended as in
     :class:`~persona_rec.models._request.RecentHistory`); recent order ids
     are mapped to the log's order codes (new orders get new codes). Raises a
     typed error for a model saved without the log or events without a
@@ -218,7 +218,7 @@ def _log_with_recent(model: Recommender,
             extra = pd.factorize(raw[fresh], use_na_sentinel=True)[0]
             code[fresh] = np.where(extra >= 0, len(order_ids) + extra, np.nan)
         new = new.assign(order_id=code)
-    return log.iloc[take], new
+    return pd.concat([log.iloc[take], new], ignore_index=True), len(take)
 
 
 def repurchase_features(
@@ -808,12 +808,12 @@ class RepurchaseRecommender(Recommender):
         cached = request.cache.get("repurchase_recent")
         if cached is not None:
             return cached
+        inter, n_old = _log_with_recent(self, request)
         rec = request.recent
-        old, new = _log_with_recent(self, request)
-        inter = pd.concat([old, new], ignore_index=True)
         as_of = pd.Timestamp(self.as_of_)
-        if len(new):
-            as_of = max(as_of, new[Columns.TIMESTAMP].max() + pd.Timedelta(seconds=1))
+        if len(inter) > n_old:
+            as_of = max(as_of, inter[Columns.TIMESTAMP].iloc[n_old:].max()
+                        + pd.Timedelta(seconds=1))
         pop = dict(zip(_POPULATION_KEYS, self.item_population_.T))
         pop["global_prior"] = self.global_prior_
         n_items = len(self.item_map_)
@@ -1017,19 +1017,15 @@ class BuyAgainRecommender(Recommender):
         cached = request.cache.get("buy_again_recent")
         if cached is not None:
             return cached
-        rec = request.recent
-        old, new = _log_with_recent(self, request)
-        inter = pd.concat([old, new], ignore_index=True)
-        n_items = len(self.item_map_)
+        inter, n_old = _log_with_recent(self, request)
+        rec, n_items = request.recent, len(self.item_map_)
         ts = inter[Columns.TIMESTAMP].to_numpy().astype("datetime64[ns]").astype(np.int64)
         basket = _baskets(inter, np.ones(len(inter), dtype=bool), ts // DAY_NS)
         u = inter[Columns.USER_IDX].to_numpy().astype(np.int64)
-        pu, pi, n_orders, last = _pair_orders(u, inter[Columns.ITEM_IDX].to_numpy(
-            dtype=np.int64), ts // 10**9, basket, n_items)
+        i = inter[Columns.ITEM_IDX].to_numpy().astype(np.int64)
+        pu, pi, n_orders, last = _pair_orders(u, i, ts // 10**9, basket, n_items)
         # the items' distinct buyers: the fit-time ones plus the new (user, item) pairs
-        before = (old[Columns.USER_IDX].to_numpy(dtype=np.int64) * n_items
-                  + old[Columns.ITEM_IDX].to_numpy(dtype=np.int64))
-        added = ~np.isin(pu * n_items + pi, before)
+        added = ~np.isin(pu * n_items + pi, u[:n_old] * n_items + i[:n_old])
         buyers = (np.bincount(self.scores_.indices, minlength=n_items)
                   + np.bincount(pi[added], minlength=n_items))
         if self.tie_break == "popularity":
@@ -1037,7 +1033,7 @@ class BuyAgainRecommender(Recommender):
         else:  # the log's first and last second, moved by the recent purchases
             sec = self.purchases_[Columns.TIMESTAMP].to_numpy().astype(
                 "datetime64[ns]").astype(np.int64) // 10**9
-            sec = np.r_[sec, ts[len(old):] // 10**9]
+            sec = np.r_[sec, ts[n_old:] // 10**9]
             context = np.array([sec.min(), sec.max()]) if len(sec) else np.zeros(2, np.int64)
         score = n_orders + _tie(pi, last, self.tie_break, context)
         mat = sp.csr_matrix((score, (np.searchsorted(rec.users, pu), pi)),
