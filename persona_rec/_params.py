@@ -10,10 +10,20 @@ under its own name (validated, nothing learned). It then gets
   return ``self``. The new configuration is validated exactly as at
   construction: the constructor is run on it and, only when it succeeds,
   its validated attributes are copied onto ``self``; so an invalid value
-  raises the constructor's typed error and leaves ``self`` unchanged.
+  raises the constructor's typed error and leaves ``self`` unchanged;
+* ``clone()``: an unfitted copy (nested parameter objects cloned too);
+* ``repr()``: ``Name(param=value, ...)`` from the same parameters, leaving out
+  those that :meth:`ParamsMixin._repr_omitted` names (parameters that carry
+  data, such as a metric's training Dataset, rather than configuration).
 
 so that :func:`sklearn.base.clone`, grid searches and pipelines work without
-scikit-learn being imported by persona_rec.
+scikit-learn being imported by persona_rec. The parameters are declared once,
+by the ``__init__`` signature: this is the one configuration convention of
+models, profile builders, metrics and the other estimators (BG/NBD,
+Gamma-Gamma, k-means segmenter, learned propensity, Spark ALS); none of them
+writes its own ``get_params`` or ``__repr__``. Model files store
+``get_params(deep=False)`` (see :mod:`persona_rec.persistence`) and profile
+files the builders' parameters the same way.
 """
 
 from __future__ import annotations
@@ -37,6 +47,8 @@ class ParamsMixin:
     >>> model = PopularRecommender(window_days=30)
     >>> model.set_params(by="weight").get_params()
     {'window_days': 30.0, 'by': 'weight'}
+    >>> model
+    PopularRecommender(window_days=30.0, by='weight')
     """
 
     @classmethod
@@ -125,6 +137,16 @@ class ParamsMixin:
             if not (attr.endswith("_") and not attr.startswith("_")):  # keep learned state
                 setattr(self, attr, value)
         return self
+
+    def _repr_omitted(self) -> tuple[str, ...]:
+        """Parameters left out of ``repr`` (default: none)."""
+        return ()
+
+    def __repr__(self) -> str:
+        omitted = set(self._repr_omitted())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items()
+                         if k not in omitted)
+        return f"{type(self).__name__}({args})"
 
     def clone(self: P) -> P:
         """Return an unfitted copy with the same configuration (nested objects cloned).

@@ -523,3 +523,19 @@ def test_tampered_0_1_file_is_refused(tmp_path):
     np.savez(tmp_path / "t2.npz", **arrays)
     with pytest.raises(CorruptFileError, match=r"\['recommend'\], which are not declared"):
         Recommender.load(tmp_path / "t2.npz")
+
+
+def test_buy_again_file_without_the_purchase_log_loads_and_asks_for_a_refit() -> None:
+    """A buy-again model saved before it kept its purchase log serves as it did then."""
+    from persona_rec.models import BuyAgainRecommender
+
+    model = Recommender.load(_DATA / "buy_again_without_log.npz")
+    assert isinstance(model, BuyAgainRecommender) and getattr(model, "purchases_", None) is None
+    rec = model.recommend([1, "1", "b", 2], k=3, filter_seen=False)
+    assert rec.groupby("user_id", sort=False)["item_id"].apply(list).to_dict() == {
+        1: [10, 11, "x"], "1": [11, 10, "x"], "b": [10, "x", 11], 2: ["x", 10, 11]}
+    np.testing.assert_allclose(rec["score"].to_numpy()[:3], [5 / 3, 5 / 3, -1 / 3], rtol=1e-6)
+    recent = pd.DataFrame({"user_id": [2], "item_id": [10],
+                           "timestamp": [pd.Timestamp("2024-02-01")]})
+    with pytest.raises(InvalidParameterError, match="refit it"):
+        model.recommend([2], k=3, recent_events=recent)

@@ -119,9 +119,6 @@ class _NormalizedRankingMetric(RankingMetric):
         self.normalize = check_choice(normalize, "normalize", ("relevant", "min"),
                                       owner=type(self).__name__)
 
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k, "normalize": self.normalize}
-
     @property
     def label(self) -> str:  # noqa: D102
         return super().label + ("(min)" if self.normalize == "min" else "")
@@ -337,9 +334,6 @@ class AUC(RankingMetric):
             else check_int(n_negatives, "n_negatives", minimum=1, owner="AUC")
         )
         self.random_state = random_state
-
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k, "n_negatives": self.n_negatives, "random_state": self.random_state}
 
     @property
     def label(self) -> str:  # noqa: D102

@@ -27,8 +27,11 @@ __all__ = ["Metric"]
 class Metric(ParamsMixin):
     """Base class of every metric.
 
-    ``get_params``/``set_params`` follow scikit-learn (constructor arguments,
-    validated again by ``set_params``), so :func:`sklearn.base.clone` works.
+    ``get_params``/``set_params``/``repr`` come from the ``__init__``
+    signature (:class:`~persona_rec._params.ParamsMixin`: constructor
+    arguments, validated again by ``set_params``), so
+    :func:`sklearn.base.clone` works; ``repr`` leaves out the context
+    parameters named in :attr:`needs`.
 
     Subclasses set :attr:`per_user` (False for catalog-level metrics such as
     coverage) and :attr:`needs` (context such as ``"train"`` or
@@ -50,14 +53,9 @@ class Metric(ParamsMixin):
         name = type(self).__name__
         return f"{name}@{self.k}" if self.k is not None else name
 
-    def __repr__(self) -> str:
-        params = ", ".join(
-            f"{k}={v!r}" for k, v in self._params().items()
-        )
-        return f"{type(self).__name__}({params})"
-
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k}
+    def _repr_omitted(self) -> tuple[str, ...]:
+        """The context parameters (:attr:`needs`): data, not configuration."""
+        return self.needs
 
     def bind(self, train: Any) -> Metric:
         """Return a copy with missing context (``needs``) taken from ``train``.

@@ -262,9 +262,6 @@ class PopularityBias(_PopularityMetric):
                                           low_inclusive=False, high_inclusive=False,
                                           owner="PopularityBias")
 
-    def _params(self) -> dict[str, Any]:
-        return {"k": self.k, "measure": self.measure, "head_fraction": self.head_fraction}
-
     @property
     def label(self) -> str:  # noqa: D102
         name = "MeanPopularity" if self.measure == "mean_popularity" else "LongTailShare"

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._params import ParamsMixin
 from .._progress import get_logger
 from .._text import CategorySep, category_item_mask, resolve_category_sep
 from .._validation import (
@@ -287,7 +288,7 @@ def affinity_propensity(
 _CALIBRATIONS = ("isotonic", "sigmoid")
 
 
-class LearnedPropensity:
+class LearnedPropensity(ParamsMixin):
     """Calibrated P(purchase in the next window), optionally in a category, learned from profiles.
 
     Time-respecting training: for a cut-off ``as_of`` and a window of ``w``
@@ -412,19 +413,6 @@ class LearnedPropensity:
         self.snapshot_step_days = check_number(snapshot_step_days, "snapshot_step_days", low=0,
                                                low_inclusive=False, owner=own)
         self.timing_features = check_bool(timing_features, "timing_features", owner=own)
-
-    def get_params(self) -> dict[str, Any]:
-        """Configuration as a dict."""
-        return {"window_days": self.window_days, "category": self.category,
-                "C": self.C, "calibration": self.calibration, "cv": self.cv,
-                "builder": self.builder, "blocks": self.blocks,
-                "n_snapshots": self.n_snapshots, "snapshot_step_days": self.snapshot_step_days,
-                "timing_features": self.timing_features}
-
-    def __repr__(self) -> str:
-        return (f"LearnedPropensity(window_days={self.window_days!r}, "
-                f"category={self.category!r}, C={self.C!r}, "
-                f"calibration={self.calibration!r}, n_snapshots={self.n_snapshots!r})")
 
     # ---------------------------------------------------------------- internals
     def _features(self, dataset: Any, cut: pd.Timestamp) -> tuple[Any, list[str], np.ndarray]:

@@ -97,6 +97,10 @@ class RecommendRequest:
         Events after fit folded into this call (``recommend(...,
         recent_events=)``): they join the users' histories for scoring and
         ``filter_seen``.
+    arguments : dict
+        The call's public arguments as given (``filter_seen``, ``items``,
+        ``exclude``, ``item_filter``, ``dataset``, ``recent_events``), for a
+        composite that passes the call on to other models (``FallbackChain``).
 
     Examples
     --------
@@ -110,6 +114,7 @@ class RecommendRequest:
     dataset: Dataset | None = None
     cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     recent: RecentHistory | None = field(default=None, compare=False, repr=False)
+    arguments: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def as_request(value: RecommendRequest | Dataset | None) -> RecommendRequest:

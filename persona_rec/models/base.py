@@ -3,7 +3,11 @@
 Template method
 ---------------
 Public methods validate, map ids, filter and rank; subclasses write only
-small private hooks:
+small private hooks. :meth:`Recommender.recommend` is a front half
+(:meth:`Recommender._request`: validation, the distinct user ids, the
+request) and a back half (:meth:`Recommender._recommend`: user states,
+scoring, ranking, fills); a composite such as ``FallbackChain`` overrides
+only the back half. The hooks:
 
 ``_fit(dataset, profiles)``
     Learn the model. The base class has already stored, before the call:
@@ -31,6 +35,11 @@ small private hooks:
     stored entries are the only candidates (optional; two-stage models that
     score a few hundred candidates per user skip the dense matrix). Used
     when the request has no item mask.
+``_fill_scores(request) -> ndarray (n_items_,) or None``
+    A second ranking that fills served users short of ``k`` rows below the
+    model's own rows (optional; ``fill="popular"`` of the buy-again and
+    repurchase models), merged by :func:`fill_down`, the mechanism of
+    :class:`~persona_rec.models.FallbackChain`.
 ``_after_load()``
     Rebuild private helpers after :meth:`load` (optional).
 
@@ -218,10 +227,6 @@ class Recommender(ParamsMixin):
         """Inverse of :meth:`_json_params`."""
         return cls(**params)
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
-        return f"{type(self).__name__}({params})"
-
     # -------------------------------------------------------------- fit
     @property
     def is_fitted(self) -> bool:
@@ -346,6 +351,25 @@ class Recommender(ParamsMixin):
         ranking engine as for dense scores.
         """
         return None
+
+    def _fill_scores(self, request: RecommendRequest) -> np.ndarray | None:
+        """A score vector that fills served users short of ``k`` rows, or None (the default).
+
+        The model's own fill link (``fill="popular"`` of the buy-again and
+        repurchase models): after the scoring hooks' rows, each served user
+        left short of ``k`` rows gets the best items of this vector that it
+        did not receive yet (the seen filter and item mask apply), under the
+        model's own ``source`` -- the same fill-down as a
+        :class:`~persona_rec.models.FallbackChain` link (:func:`fill_down`).
+        """
+        return None
+
+    def _popularity_part(self, positions: np.ndarray, user_idx: np.ndarray,
+                         request: RecommendRequest) -> tuple[Any, ...]:
+        """Rows of ``on_unknown="fallback"``: fit-time global popularity, ``source="fallback_popular"``."""
+        pop = self.item_popularity_.astype(np.float64).copy()
+        pop[pop <= 0] = -np.inf
+        return self._rank(positions, user_idx, None, request, vector=pop) + (FALLBACK_SOURCE,)
 
     def _after_load(self) -> None:
         """Rebuild private helpers after load (default: nothing)."""
@@ -520,6 +544,22 @@ class Recommender(ParamsMixin):
         UnknownIdError
             ``on_unknown="raise"`` and some users cannot be served.
         """
+        ids, request = self._request(user_ids, k, filter_seen=filter_seen, items=items,
+                                     exclude=exclude, item_filter=item_filter,
+                                     on_unknown=on_unknown, dataset=dataset,
+                                     recent_events=recent_events)
+        return self._recommend(ids, request, on_unknown)
+
+    def _request(self, user_ids: Any, k: int, *, filter_seen: Any, items: Any, exclude: Any,
+                 item_filter: Any, on_unknown: str, dataset: Any,
+                 recent_events: Any) -> tuple[np.ndarray, RecommendRequest]:
+        """The front half of :meth:`recommend`: validate the call, list the users, build the request.
+
+        Returns the distinct user ids (in order of first appearance) and the
+        :class:`~persona_rec.models._request.RecommendRequest` that
+        :meth:`_recommend` (the back half, which composites such as
+        :class:`~persona_rec.models.FallbackChain` override) serves.
+        """
         self._check_fitted()
         owner = f"{type(self).__name__}.recommend"
         k = check_int(k, "k", minimum=1, owner=owner)
@@ -549,15 +589,17 @@ class Recommender(ParamsMixin):
                     f"{owner}: pass either 'dataset' or 'recent_events', not both (fold the "
                     f"recent events into the dataset instead).")
             recent = recent_history(recent_events, ids, self.user_map_, self.item_map_, owner)
+        arguments = dict(filter_seen=filter_seen, items=items, exclude=exclude,
+                         item_filter=item_filter, dataset=dataset, recent_events=recent_events)
         request = RecommendRequest(k=k, filter_seen=bool(filter_seen), item_mask=mask,
-                                   dataset=dataset, recent=recent)
-        return self._recommend(ids, request, on_unknown)
+                                   dataset=dataset, recent=recent, arguments=arguments)
+        return ids, request
 
     def _recommend(self, ids: np.ndarray, request: RecommendRequest,
                    on_unknown: str) -> pd.DataFrame:
-        k, filter_seen, mask, dataset = (request.k, request.filter_seen, request.item_mask,
-                                         request.dataset)
-        idx, state = self._user_states(ids, dataset, request.recent)
+        """The back half of :meth:`recommend`: serve the users of a validated request."""
+        k = request.k
+        idx, state = self._user_states(ids, request.dataset, request.recent)
         served = self._served_states()[state]
         unserved = ~served
         if unserved.any() and on_unknown == "raise":
@@ -596,12 +638,18 @@ class Recommender(ParamsMixin):
         if len(sel):
             parts.append(self._rank(sel, idx[sel], None, request, vector=self._score_cold())
                          + (self.name,))
+        fill = self._fill_scores(request)
+        if fill is not None and parts:  # the model's own fill link, below its own rows
+            merged, counts = fill_down(parts, len(ids), k)
+            sel = np.flatnonzero(served & (counts < k))
+            parts = [merged]
+            if len(sel):
+                parts = [fill_down([merged, self._rank(sel, idx[sel], None, request,
+                                                       vector=fill) + (self.name,)],
+                                   len(ids), k)[0]]
         if unserved.any() and on_unknown == "fallback":
             sel = np.flatnonzero(unserved)
-            pop = self.item_popularity_.astype(np.float64).copy()
-            pop[pop <= 0] = -np.inf
-            parts.append(self._rank(sel, idx[sel], None, request, vector=pop)
-                         + (FALLBACK_SOURCE,))
+            parts.append(self._popularity_part(sel, idx[sel], request))
         frame = self._assemble(ids, parts)
         if on_unknown == "skip":
             frame.attrs["unserved"] = ids[unserved].tolist()
@@ -845,31 +893,12 @@ class Recommender(ParamsMixin):
         return (rows[order], np.concatenate([p[1] for p in parts])[order],
                 np.concatenate([p[2] for p in parts])[order])
 
-    def _assemble(
-        self, ids: np.ndarray, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]
-    ) -> pd.DataFrame:
-        if parts:
-            pos = np.concatenate([p[0] for p in parts])
-            item = np.concatenate([p[1] for p in parts])
-            score = np.concatenate([p[2] for p in parts])
-            source = np.concatenate([np.full(len(p[0]), p[3], dtype=object) for p in parts])
-            order = np.argsort(pos, kind="stable")
-            pos, item, score, source = pos[order], item[order], score[order], source[order]
-        else:
-            pos = np.empty(0, dtype=np.int64)
-            item = np.empty(0, dtype=np.int64)
-            score = np.empty(0)
-            source = np.empty(0, dtype=object)
-        rank = _ranks(pos)
-        return pd.DataFrame(
-            {
-                Columns.USER: ids[pos] if len(ids) else ids[:0],
-                Columns.ITEM: self.item_map_.to_external(item),
-                Columns.SCORE: score.astype(np.float32),
-                Columns.RANK: rank,
-                Columns.SOURCE: source,
-            }
-        )
+    def _assemble(self, ids: np.ndarray, parts: list[tuple[Any, ...]]) -> pd.DataFrame:
+        """The recommendation frame of ranked parts ``(positions, item indices, scores, source)``."""
+        pos, item, score, source = _concat_parts(parts)
+        order = np.argsort(pos, kind="stable")
+        return recommendation_frame(ids, pos[order], self.item_map_.to_external(item[order]),
+                                    score[order], source[order])
 
     # --------------------------------------------------------- similar items
     def similar_items(
@@ -980,6 +1009,83 @@ class Recommender(ParamsMixin):
             problems).
         """
         return load_model(path, expected=cls, key=key)
+
+
+def _concat_parts(parts: list[tuple[Any, ...]]) -> tuple[np.ndarray, ...]:
+    """Concatenate ranked parts; a part's source is one label or one label per row."""
+    if not parts:
+        return (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0),
+                np.empty(0, dtype=object))
+    source = [np.full(len(p[0]), p[3], dtype=object) if isinstance(p[3], str)
+              else np.asarray(p[3], dtype=object) for p in parts]
+    return (np.concatenate([np.asarray(p[0], dtype=np.int64) for p in parts]),
+            np.concatenate([np.asarray(p[1]) for p in parts]),
+            np.concatenate([np.asarray(p[2]) for p in parts]), np.concatenate(source))
+
+
+def fill_down(parts: list[tuple[Any, ...]], n_users: int,
+              k: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Merge ranked parts, strongest first: the one fill mechanism of persona_rec.
+
+    Each user keeps its rows of the first part, then rows of the next parts
+    for items it has not received yet, until it has ``k`` rows. This is how a
+    :class:`~persona_rec.models.FallbackChain` fills users down its links and
+    how a model's own fill (:meth:`Recommender._fill_scores`) joins its rows.
+
+    Parameters
+    ----------
+    parts : list of (positions, items, scores, source)
+        Per part, the rows of each user in rank order; ``items`` are any
+        hashable ids (internal indices or external ids), ``source`` one label
+        or one label per row.
+    n_users : int
+        Number of user positions.
+    k : int
+        Rows per user at most.
+
+    Returns
+    -------
+    (positions, items, scores, sources), counts
+        The merged rows sorted by position, then part, then rank; and the
+        number of rows of each user position.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> strong = (np.array([0, 0]), np.array(["a", "b"]), np.array([2.0, 1.0]), "knn")
+    >>> weak = (np.array([0, 0, 1]), np.array(["b", "c", "a"]), np.array([9.0, 8.0, 9.0]), "pop")
+    >>> (pos, items, _, src), counts = fill_down([strong, weak], n_users=2, k=3)
+    >>> pos.tolist(), items.tolist(), src.tolist(), counts.tolist()
+    ([0, 0, 0, 1], ['a', 'b', 'c', 'a'], ['knn', 'knn', 'pop', 'pop'], [3, 1])
+    """
+    pos, item, score, source = _concat_parts(parts)
+    order = np.argsort(pos, kind="stable")  # parts in order, each user's rows in rank order
+    pos, item, score, source = pos[order], item[order], score[order], source[order]
+    codes = pd.factorize(item)[0].astype(np.int64) if len(item) else np.zeros(0, np.int64)
+    first = np.unique(pos * max(1, int(codes.max(initial=0)) + 1) + codes, return_index=True)[1]
+    keep = np.zeros(len(pos), dtype=bool)
+    keep[first] = True
+    keep[keep] = position_in_group(pos[keep]) < k
+    pos, item, score, source = pos[keep], item[keep], score[keep], source[keep]
+    return (pos, item, score, source), np.bincount(pos, minlength=n_users)
+
+
+def recommendation_frame(ids: np.ndarray, pos: np.ndarray, items: np.ndarray, scores: np.ndarray,
+                         sources: np.ndarray) -> pd.DataFrame:
+    """The ``user_id, item_id, score, rank, source`` frame of rows sorted by user position.
+
+    ``rank`` counts from 1 within each user's run of rows; scores are stored
+    as float32.
+    """
+    return pd.DataFrame(
+        {
+            Columns.USER: ids[pos] if len(ids) else ids[:0],
+            Columns.ITEM: items,
+            Columns.SCORE: np.asarray(scores).astype(np.float32),
+            Columns.RANK: _ranks(pos),
+            Columns.SOURCE: sources,
+        }
+    )
 
 
 def _ranks(pos: np.ndarray) -> np.ndarray:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._validation import check_bool, check_choice, check_int, example_values
+from .._validation import check_bool, example_values
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import (
@@ -17,11 +17,9 @@ from ..exceptions import (
     NotFittedError,
     UnknownIdError,
 )
-from ..identifiers import _as_id_array
 from ..persistence import Learned
-from ._request import RecommendRequest, recent_history
-from .base import FALLBACK_SOURCE, ON_UNKNOWN, Recommender
-from .filters import ItemFilter, build_item_mask
+from ._request import RecommendRequest
+from .base import Recommender, fill_down, recommendation_frame
 from .persistence import registered_models
 
 __all__ = ["FallbackChain"]
@@ -158,43 +156,22 @@ class FallbackChain(Recommender):
         self.links_ = fitted
         self.link_names_ = [n for n, _ in links]
 
-    def recommend(
-        self,
-        user_ids: Any,
-        k: int = 10,
-        *,
-        filter_seen: bool = True,
-        items: Any = None,
-        exclude: Any = None,
-        item_filter: ItemFilter | Mapping[str, Any] | None = None,
-        on_unknown: str = "raise",
-        dataset: Dataset | None = None,
-        recent_events: pd.DataFrame | None = None,
-    ) -> pd.DataFrame:
-        """Recommend through the chain; see :meth:`Recommender.recommend`.
+    def _recommend(self, ids: np.ndarray, request: RecommendRequest,
+                   on_unknown: str) -> pd.DataFrame:
+        """Serve the users down the chain (the call was validated by ``recommend``).
 
-        ``recent_events`` is passed to every link (each folds them in as its
-        docstring says) and makes the users who have them hot for the chain.
-
-        ``on_unknown`` applies to users no link can serve at all (by state):
-        ``"raise"`` raises, ``"skip"`` lists them in ``frame.attrs["unserved"]``,
-        ``"fallback"`` additionally fills every user still short of ``k``
-        rows with fit-time global popularity (``source="fallback_popular"``).
+        Each link is asked, through its public ``recommend`` with the call's
+        arguments, for the users the stronger links left short of ``k``
+        rows; :func:`~persona_rec.models.base.fill_down` merges the rows.
+        ``recent_events`` reach every link and make the users who have them
+        hot for the chain. ``on_unknown`` applies to users no link can serve
+        at all (by state): ``"raise"`` raises, ``"skip"`` lists them in
+        ``frame.attrs["unserved"]``, ``"fallback"`` additionally fills every
+        user still short of ``k`` rows with fit-time global popularity
+        (``source="fallback_popular"``).
         """
-        self._check_fitted()
-        owner = "FallbackChain.recommend"
-        k = check_int(k, "k", minimum=1, owner=owner)
-        check_choice(on_unknown, "on_unknown", ON_UNKNOWN, owner=owner)
-        ids = _as_id_array(user_ids)
-        if len(ids):
-            ids = pd.unique(ids) if ids.dtype.kind == "O" else np.asarray(pd.unique(ids))
-        recent = None
-        if recent_events is not None:
-            if dataset is not None:
-                raise InvalidParameterError(
-                    f"{owner}: pass either 'dataset' or 'recent_events', not both.")
-            recent = recent_history(recent_events, ids, self.user_map_, self.item_map_, owner)
-        idx, state = self._user_states(ids, dataset, recent)
+        k = request.k
+        idx, state = self._user_states(ids, request.dataset, request.recent)
         servable = np.zeros(len(ids), dtype=bool)
         for model in self.links_:
             servable |= model._served_states()[state]
@@ -204,37 +181,33 @@ class FallbackChain(Recommender):
                 f"{example_values(ids[~servable])}; add a link with serves_cold=True (e.g. "
                 f"PopularRecommender) or pass on_unknown='skip'/'fallback'."
             )
-        kwargs = dict(filter_seen=filter_seen, items=items, exclude=exclude,
-                      item_filter=item_filter, dataset=dataset)
-        if recent_events is not None:
-            kwargs["recent_events"] = recent_events
-        pieces: list[pd.DataFrame] = []
-        counts = np.zeros(len(ids), dtype=np.int64)
+        kwargs = {"filter_seen": request.filter_seen, "dataset": request.dataset,
+                  **request.arguments}  # the call's arguments, as given to recommend
+        if kwargs.get("recent_events") is None:
+            kwargs.pop("recent_events", None)
+        parts: list[tuple[Any, ...]] = []
+        merged, counts = fill_down(parts, len(ids), k)
         pos_index = pd.Index(ids)
-        for li, (name, model) in enumerate(zip(self.link_names_, self.links_)):
+        for name, model in zip(self.link_names_, self.links_):
             needy = np.flatnonzero(counts < k)
             if len(needy) == 0:
                 break
             rec = model.recommend(ids[needy], k=k, on_unknown="skip", **kwargs)
+            source = rec[Columns.SOURCE].to_numpy(dtype=object)
             if model.name != name:
-                rec[Columns.SOURCE] = np.where(rec[Columns.SOURCE] == model.name, name,
-                                               rec[Columns.SOURCE])
-            rec["_link"] = li
-            pieces.append(rec)
-            counts = self._merge_counts(pieces, pos_index, len(ids), k)[1]
+                source = np.where(source == model.name, name, source)
+            parts.append((pos_index.get_indexer(rec[Columns.USER].to_numpy()),
+                          rec[Columns.ITEM].to_numpy(), rec[Columns.SCORE].to_numpy(), source))
+            merged, counts = fill_down(parts, len(ids), k)
         if on_unknown == "fallback" and len(ids) and (counts < k).any():
             needy = np.flatnonzero(counts < k)
-            mask = build_item_mask(self.item_map_, self.item_attributes_, items, exclude,
-                                   item_filter)
-            pop = self.item_popularity_.astype(np.float64).copy()
-            pop[pop <= 0] = -np.inf
-            request = RecommendRequest(k=k, filter_seen=bool(filter_seen), item_mask=mask,
-                                       dataset=dataset, recent=recent)
-            part = self._rank(needy, idx[needy], None, request, vector=pop)
-            rec = self._assemble(ids, [part + (FALLBACK_SOURCE,)])
-            rec["_link"] = len(self.links_)
-            pieces.append(rec)
-        frame, _ = self._merge_counts(pieces, pos_index, len(ids), k)
+            pos, item, score, source = self._popularity_part(needy, idx[needy], request)
+            parts.append((pos, self.item_map_.to_external(item), score, source))
+            merged, counts = fill_down(parts, len(ids), k)
+        pos, items, scores, sources = merged
+        if not parts:  # typed empty columns
+            items = self.item_map_.to_external(np.empty(0, dtype=np.int64))
+        frame = recommendation_frame(ids, pos, items, scores, sources)
         if on_unknown == "skip":
             frame.attrs["unserved"] = ids[counts == 0].tolist()
         return frame
@@ -252,21 +225,3 @@ class FallbackChain(Recommender):
             if type(model)._similar is not Recommender._similar:
                 return model.similar_items(item_ids, k, **kwargs)
         raise NotImplementedError("no link of the FallbackChain supports similar_items.")
-
-    def _merge_counts(
-        self, pieces: list[pd.DataFrame], pos_index: pd.Index, n_users: int, k: int
-    ) -> tuple[pd.DataFrame, np.ndarray]:
-        cols = [Columns.USER, Columns.ITEM, Columns.SCORE, Columns.RANK, Columns.SOURCE]
-        if not pieces:
-            empty = self._assemble(np.asarray(pos_index.to_numpy())[:0], [])
-            return empty[cols], np.zeros(n_users, dtype=np.int64)
-        df = pd.concat(pieces, ignore_index=True)
-        df["_pos"] = pos_index.get_indexer(df[Columns.USER].to_numpy())
-        df = df.drop_duplicates([Columns.USER, Columns.ITEM], keep="first")
-        df = df.sort_values(["_pos", "_link", Columns.RANK], kind="stable")
-        df[Columns.RANK] = df.groupby("_pos", sort=False).cumcount().to_numpy() + 1
-        df = df.loc[df[Columns.RANK].to_numpy() <= k]
-        counts = np.bincount(df["_pos"].to_numpy(), minlength=n_users)
-        out = df[cols].reset_index(drop=True)
-        out[Columns.RANK] = out[Columns.RANK].astype(np.int64)
-        return out, counts

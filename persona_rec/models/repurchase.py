@@ -113,6 +113,114 @@ def _days(ts: np.ndarray) -> np.ndarray:
     return ts.astype("datetime64[ns]").astype(np.int64) / DAY_NS
 
 
+# ------------------------------------------- the purchase log kept for recent events
+#: Learned state of the purchase log (:func:`_purchase_log`); optional, so files written
+#: before a model kept it still load (``recent_events`` then asks for a refit).
+_PURCHASE_LOG_STATE: dict[str, Learned] = {
+    "purchases_": Learned.frame(None, optional=True),
+    "purchases_only_": Learned.value(bool, optional=True),
+    "order_ids_": Learned.ids(None, optional=True),
+}
+
+
+def _purchase_log(inter: pd.DataFrame, use_purchases: bool) -> tuple[pd.DataFrame, Any, bool]:
+    """The rows a purchase model reads, kept by ``fit`` to fold in ``recent_events`` later.
+
+    Returns ``(log, order_ids, purchases_only)``: the rows (``user_idx``,
+    ``item_idx``, ``timestamp`` and, when present, ``quantity`` and
+    ``order_id``) sorted by user, with ``order_id`` as float codes (NaN stays
+    missing) into ``order_ids`` (None without the column); ``purchases_only``
+    says whether recent events are filtered to purchases as well.
+    """
+    purchases_only = bool(use_purchases and purchase_mask(inter).any())
+    keep = purchase_rows(inter, use_purchases)
+    cols = [c for c in (Columns.USER_IDX, Columns.ITEM_IDX, Columns.TIMESTAMP,
+                        Columns.QUANTITY, "order_id") if c in inter.columns]
+    log = inter.loc[keep, cols]
+    order = np.argsort(log[Columns.USER_IDX].to_numpy(), kind="stable")
+    log = log.iloc[order].reset_index(drop=True).astype(
+        {Columns.USER_IDX: np.int64, Columns.ITEM_IDX: np.int64})
+    order_ids = None
+    if "order_id" in log.columns:  # int codes (fast to group); the ids map recent orders
+        codes, uniques = pd.factorize(log["order_id"], use_na_sentinel=True)
+        log["order_id"] = np.where(codes >= 0, codes, np.nan)  # float: NaN stays missing
+        order_ids = np.asarray(uniques, dtype=object)
+    return log, order_ids, purchases_only
+
+
+def _rows_with_recent(fitted: sp.csr_matrix, user_idx: np.ndarray, request: RecommendRequest,
+                      recent_rows: Any) -> sp.csr_matrix:
+    """Rows of ``fitted`` for the users, those with recent events from ``recent_rows(request)``.
+
+    ``recent_rows(request)`` gives one row per ``request.recent.users``; it is
+    called only when a user of ``user_idx`` has recent events.
+    """
+    user_idx = np.asarray(user_idx, dtype=np.int64)
+    rec = request.recent
+    fresh = rec.rows(user_idx) if rec is not None else np.full(len(user_idx), -1)
+    old, new = np.flatnonzero(fresh < 0), np.flatnonzero(fresh >= 0)
+    if not len(new):
+        return fitted[user_idx]
+    stacked = sp.vstack([fitted[user_idx[old]], recent_rows(request)[fresh[new]]]).tocsr()
+    return stacked[np.argsort(np.r_[old, new], kind="stable")]
+
+
+def _dense(rows: sp.csr_matrix, n_items: int) -> np.ndarray:
+    """Sparse score rows as a dense matrix, ``-inf`` where nothing is stored."""
+    out = np.full((rows.shape[0], n_items), -np.inf)
+    r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    out[r, rows.indices] = rows.data
+    return out
+
+
+def _log_with_recent(model: Recommender, request: RecommendRequest) -> tuple[pd.DataFrame, int]:
+    """The kept purchase log of the request's users with recent events, then those events.
+
+    Returns the rows and the number of log rows before the recent ones. The
+    rows are in the log's columns (``user_idx`` extended as in
+    :class:`~persona_rec.models._request.RecentHistory`); recent order ids
+    are mapped to the log's order codes (new orders get new codes). Raises a
+    typed error for a model saved without the log or events without a
+    ``timestamp``.
+    """
+    name = type(model).__name__
+    rec = request.recent
+    log = getattr(model, "purchases_", None)
+    if log is None:
+        raise InvalidParameterError(
+            f"{name}.recommend(recent_events=) needs the purchase log kept by fit since this "
+            f"version; this model was saved without it: refit it.")
+    if Columns.TIMESTAMP not in rec.events.columns:
+        raise MissingColumnError(
+            f"recent_events is missing column(s) ['timestamp'] ({name} needs the time of each "
+            f"recent purchase).")
+    lu = log[Columns.USER_IDX].to_numpy()
+    lo = np.searchsorted(lu, rec.users, "left")
+    hi = np.searchsorted(lu, rec.users, "right")
+    n = hi - lo
+    take = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+    new = rec.events
+    if model.purchases_only_ and Columns.EVENT in new.columns:
+        new = new[purchase_mask(new)]
+    new = new[[c for c in log.columns if c in new.columns]]
+    order_ids = getattr(model, "order_ids_", None)
+    if "order_id" in new.columns and order_ids is not None:
+        raw = new["order_id"].to_numpy()
+        cached = getattr(model, "_order_index", None)
+        if cached is None or cached[0] is not order_ids:  # derived, built once
+            index = pd.Index(order_ids)
+            _ = index.is_unique  # computed now, so concurrent calls only read it
+            cached = (order_ids, index)
+            model._order_index = cached
+        code = cached[1].get_indexer(raw).astype(np.float64)
+        fresh = code < 0
+        if fresh.any():  # orders after fit: new codes (missing ids stay missing)
+            extra = pd.factorize(raw[fresh], use_na_sentinel=True)[0]
+            code[fresh] = np.where(extra >= 0, len(order_ids) + extra, np.nan)
+        new = new.assign(order_id=code)
+    return pd.concat([log.iloc[take], new], ignore_index=True), len(take)
+
+
 def repurchase_features(
     inter: pd.DataFrame,
     n_items: int,
@@ -478,11 +586,9 @@ class RepurchaseRecommender(Recommender):
         "fill_scores_": Learned.array("f", "items"),
         # for recommend(..., recent_events=): the purchase log (sorted by user) and
         # the fit-time item statistics the features of a refreshed user are set against
-        "purchases_": Learned.frame(None, optional=True),
+        **_PURCHASE_LOG_STATE,
         "item_population_": Learned.array("f", "items", 4, optional=True),
         "global_prior_": Learned.value(float, optional=True),
-        "purchases_only_": Learned.value(bool, optional=True),
-        "order_ids_": Learned.ids(None, optional=True),
     }
 
     serves_hot = True
@@ -570,26 +676,14 @@ class RepurchaseRecommender(Recommender):
         pu, pi, X, stats = _features(inter, n_items, as_of, self.horizon_days,
                                      self.prior_strength, self.use_purchases, None)
         self.scores_ = self._scores_of(pu, pi, X, (dataset.n_users, n_items))
-        self.fill_scores_ = self._fill_scores(inter, n_items, as_of)
+        self.fill_scores_ = self._popular_fill(inter, n_items, as_of)
         self.item_population_ = np.column_stack([stats[k] for k in _POPULATION_KEYS])
         self.global_prior_ = float(stats["global_prior"])
-        self.purchases_only_ = bool(self.use_purchases and purchase_mask(inter).any())
-        keep = purchase_rows(inter, self.use_purchases)
-        cols = [c for c in ("user_idx", "item_idx", Columns.TIMESTAMP, Columns.QUANTITY,
-                            "order_id") if c in inter.columns]
-        log = inter.loc[keep, cols]
-        order = np.argsort(log[Columns.USER_IDX].to_numpy(), kind="stable")
-        log = log.iloc[order].reset_index(drop=True).astype(
-            {"user_idx": np.int64, "item_idx": np.int64})
-        self.order_ids_ = None
+        self.purchases_, self.order_ids_, self.purchases_only_ = _purchase_log(
+            inter, self.use_purchases)
         self._order_index = None
-        if "order_id" in log.columns:  # int codes (fast to group); the ids map recent orders
-            codes, uniques = pd.factorize(log["order_id"], use_na_sentinel=True)
-            log["order_id"] = np.where(codes >= 0, codes, np.nan)  # float: NaN stays missing
-            self.order_ids_ = np.asarray(uniques, dtype=object)
-        self.purchases_ = log
 
-    def _fill_scores(self, inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp) -> np.ndarray:
+    def _popular_fill(self, inter: pd.DataFrame, n_items: int, as_of: pd.Timestamp) -> np.ndarray:
         """Scores in (-1, 0) from recent then all-time buyers; -inf for never-bought items."""
         out = np.full(n_items, -np.inf)
         if self.fill == "none":
@@ -691,34 +785,17 @@ class RepurchaseRecommender(Recommender):
         return recommendations.merge(info, on=[Columns.USER, Columns.ITEM], how="left")
 
     # -------------------------------------------------------------- scoring
-    def _sparse_scores(self, user_idx: np.ndarray,
-                       request: RecommendRequest) -> sp.csr_matrix | None:
-        """Past purchases only (``fill="none"``): a sparse matrix, no dense scores.
-
-        None (the dense path of :meth:`_score`) with ``fill="popular"`` or when
-        the call folds in ``recent_events``.
-        """
-        if self.fill != "none" or request.recent is not None:
-            return None
+    def _sparse_scores(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
+        """The users' past purchases (features recomputed for users with recent events)."""
         mat = self.scores_ if request.dataset is None else self._context_scores(request)
-        return mat[np.asarray(user_idx, dtype=np.int64)]
+        return _rows_with_recent(mat, user_idx, request, self._recent_scores)
 
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        user_idx = np.asarray(user_idx, dtype=np.int64)
-        mat = self.scores_ if request.dataset is None else self._context_scores(request)
-        out = np.repeat(self.fill_scores_[None, :], len(user_idx), axis=0)
-        fresh = (request.recent.rows(user_idx) if request.recent is not None
-                 else np.full(len(user_idx), -1))
-        for sel, source, rows_of in ((fresh < 0, mat, user_idx),
-                                     (fresh >= 0, None, fresh)):
-            if not sel.any():
-                continue
-            if source is None:  # users with recent events: features recomputed
-                source = self._recent_scores(request)
-            rows = source[rows_of[sel]]
-            r = np.repeat(np.flatnonzero(sel), np.diff(rows.indptr))
-            out[r, rows.indices] = rows.data
-        return out
+        return _dense(self._sparse_scores(user_idx, request), len(self.item_map_))
+
+    def _fill_scores(self, request: RecommendRequest) -> np.ndarray | None:
+        """``fill="popular"``: the fit-time recent-then-all-time buyers, below the past purchases."""
+        return None if self.fill == "none" else self.fill_scores_
 
     def _recent_scores(self, request: RecommendRequest) -> sp.csr_matrix:
         """Pair scores of the users with ``recent_events`` (rows: ``request.recent.users``).
@@ -731,43 +808,12 @@ class RepurchaseRecommender(Recommender):
         cached = request.cache.get("repurchase_recent")
         if cached is not None:
             return cached
+        inter, n_old = _log_with_recent(self, request)
         rec = request.recent
-        if getattr(self, "purchases_", None) is None:
-            raise InvalidParameterError(
-                "RepurchaseRecommender.recommend(recent_events=) needs the purchase log kept by "
-                "fit since this version; this model was saved without it: refit it.")
-        if Columns.TIMESTAMP not in rec.events.columns:
-            raise MissingColumnError(
-                "recent_events is missing column(s) ['timestamp'] (RepurchaseRecommender "
-                "needs the time of each recent purchase).")
-        log = self.purchases_
-        lu = log[Columns.USER_IDX].to_numpy()
-        lo = np.searchsorted(lu, rec.users, "left")
-        hi = np.searchsorted(lu, rec.users, "right")
-        n = hi - lo
-        take = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
-        new = rec.events
-        if self.purchases_only_ and Columns.EVENT in new.columns:
-            new = new[purchase_mask(new)]
-        new = new[[c for c in log.columns if c in new.columns]]
-        if "order_id" in new.columns and getattr(self, "order_ids_", None) is not None:
-            raw = new["order_id"].to_numpy()
-            cached = getattr(self, "_order_index", None)
-            if cached is None or cached[0] is not self.order_ids_:  # derived, built once
-                index = pd.Index(self.order_ids_)
-                _ = index.is_unique  # computed now, so concurrent calls only read it
-                cached = (self.order_ids_, index)
-                self._order_index = cached
-            code = cached[1].get_indexer(raw).astype(np.float64)
-            fresh = code < 0
-            if fresh.any():  # orders after fit: new codes (missing ids stay missing)
-                extra = pd.factorize(raw[fresh], use_na_sentinel=True)[0]
-                code[fresh] = np.where(extra >= 0, len(self.order_ids_) + extra, np.nan)
-            new = new.assign(order_id=code)
-        inter = pd.concat([log.iloc[take], new], ignore_index=True)
         as_of = pd.Timestamp(self.as_of_)
-        if len(new):
-            as_of = max(as_of, new[Columns.TIMESTAMP].max() + pd.Timedelta(seconds=1))
+        if len(inter) > n_old:
+            as_of = max(as_of, inter[Columns.TIMESTAMP].iloc[n_old:].max()
+                        + pd.Timedelta(seconds=1))
         pop = dict(zip(_POPULATION_KEYS, self.item_population_.T))
         pop["global_prior"] = self.global_prior_
         n_items = len(self.item_map_)
@@ -815,23 +861,41 @@ def _order_counts(inter: pd.DataFrame, n_users: int, n_items: int, use_purchases
     u = inter[Columns.USER_IDX].to_numpy()[keep].astype(np.int64)
     i = inter[Columns.ITEM_IDX].to_numpy()[keep].astype(np.int64)
     ts = inter[Columns.TIMESTAMP].to_numpy()[keep].astype("datetime64[ns]").astype(np.int64)
-    day = ts // (86_400 * 10**9)
-    basket = _baskets(inter, keep, day)
-    pair = u * n_items + i
-    pb = pd.DataFrame({"pair": pair, "basket": basket})
+    basket = _baskets(inter, keep, ts // DAY_NS)
+    pu, pi, n_orders, last = _pair_orders(u, i, ts // 10**9, basket, n_items)
+    if tie_break == "popularity":
+        context = np.bincount(pi, minlength=n_items).astype(np.float64)
+    else:
+        sec = ts // 10**9
+        context = np.array([sec.min(), sec.max()]) if len(sec) else np.zeros(2, np.int64)
+    score = n_orders + _tie(pi, last, tie_break, context)
+    return sp.csr_matrix((score, (pu, pi)), shape=(n_users, n_items), dtype=np.float64)
+
+
+def _pair_orders(u: np.ndarray, i: np.ndarray, sec: np.ndarray, basket: np.ndarray,
+                 n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (user, item) pair, sorted: user, item, distinct baskets (float), last second."""
+    pb = pd.DataFrame({"pair": u * n_items + i, "basket": basket, "s": sec})
+    grouped = pb.groupby("pair", sort=True)
     n_orders = pb.drop_duplicates(["pair", "basket"]).groupby("pair", sort=True).size()
     keys = n_orders.index.to_numpy(dtype=np.int64)
     pu, pi = np.divmod(keys, n_items)
+    return pu, pi, n_orders.to_numpy(dtype=np.float64), grouped["s"].max().to_numpy()
+
+
+def _tie(pi: np.ndarray, last: np.ndarray, tie_break: str, context: np.ndarray) -> np.ndarray:
+    """The buy-again tie-break in ``[0, 1)`` of each pair.
+
+    ``context`` is the distinct buyers per item (``"popularity"``) or the
+    first and last second of the whole log (``"recency"``: seconds are exact
+    in float64 for any realistic span).
+    """
+    if not len(pi):
+        return np.zeros(0)
     if tie_break == "popularity":
-        buyers = np.bincount(pi, minlength=n_items).astype(np.float64)
-        tie = buyers[pi] / (buyers.max() + 1.0) if len(pi) else np.zeros(0)
-    else:
-        sec = ts // 10**9  # seconds: exact in float64 for any realistic span
-        lo = sec.min() if len(sec) else 0
-        last = pb.assign(s=sec - lo).groupby("pair", sort=True)["s"].max().to_numpy()
-        tie = last.astype(np.float64) / (float(sec.max() - lo) + 1.0) if len(sec) else last
-    score = n_orders.to_numpy(dtype=np.float64) + tie
-    return sp.csr_matrix((score, (pu, pi)), shape=(n_users, n_items), dtype=np.float64)
+        return context[pi] / (context.max() + 1.0)
+    lo, hi = context
+    return (last - lo).astype(np.float64) / (float(hi - lo) + 1.0)
 
 
 class BuyAgainRecommender(Recommender):
@@ -861,6 +925,11 @@ class BuyAgainRecommender(Recommender):
         ``n_users x n_items``: orders with the item plus the tie-break in ``[0, 1)``.
     fill_scores_ : numpy.ndarray
         Score per item for non-purchased items (``-inf`` without fill).
+    purchases_ : pandas.DataFrame
+        The purchase rows read at fit (sorted by user), kept for
+        ``recommend(..., recent_events=)``: a user's recent purchases are
+        counted with that log, and the result equals a refit on the fit data
+        plus the recent events (``docs/models.md``, "Real-time updates").
 
     Examples
     --------
@@ -879,12 +948,14 @@ class BuyAgainRecommender(Recommender):
     learned_state = {
         "scores_": Learned.sparse("f", "users", "items"),
         "fill_scores_": Learned.array("f", "items"),
+        **_PURCHASE_LOG_STATE,  # for recommend(..., recent_events=)
     }
 
     serves_hot = True
     serves_warm = False
     serves_cold = False
     default_name = "buy_again"
+    folds_recent_events = True
 
     def __init__(self, tie_break: str = "popularity", use_purchases: bool = True,
                  fill: str = "none") -> None:
@@ -897,26 +968,79 @@ class BuyAgainRecommender(Recommender):
         inter = dataset.internal_interactions
         self.scores_ = _order_counts(inter, dataset.n_users, dataset.n_items,
                                      self.use_purchases, self.tie_break)
-        out = np.full(dataset.n_items, -np.inf)
+        self.fill_scores_ = self._fill_of(np.bincount(self.scores_.indices,
+                                                       minlength=dataset.n_items))
+        self.purchases_, self.order_ids_, self.purchases_only_ = _purchase_log(
+            inter, self.use_purchases)
+        self._order_index = None
+
+    def _sparse_scores(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
+        """The users' own items: a sparse matrix, no dense scores."""
+        return self._rows(user_idx, request)
+
+    def _fill_of(self, buyers: np.ndarray) -> np.ndarray:
+        """Fill scores in ``(-1, 0)`` by distinct buyers (``-inf``: never bought, or no fill)."""
+        out = np.full(len(buyers), -np.inf)
         if self.fill == "popular":
-            buyers = np.bincount(self.scores_.indices, minlength=dataset.n_items).astype(float)
+            buyers = buyers.astype(np.float64)
             ok = buyers > 0
             out[ok] = -1.0 + buyers[ok] / (buyers.max() + 1.0)
-        self.fill_scores_ = out
-
-    def _sparse_scores(self, user_idx: np.ndarray,
-                       request: RecommendRequest) -> sp.csr_matrix | None:
-        """The users' own items only (no fill): a sparse matrix, no dense scores."""
-        if self.fill != "none" or request.recent is not None:
-            return None
-        return self._matrix(request)[np.asarray(user_idx, dtype=np.int64)]
+        return out
 
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        rows = self._matrix(request)[np.asarray(user_idx, dtype=np.int64)]
-        out = np.repeat(self.fill_scores_[None, :], rows.shape[0], axis=0)
-        r = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
-        out[r, rows.indices] = rows.data
-        return out
+        return _dense(self._rows(user_idx, request), len(self.item_map_))
+
+    def _fill_scores(self, request: RecommendRequest) -> np.ndarray | None:
+        """``fill="popular"``: items by distinct buyers (recent purchases added), below own items."""
+        if self.fill == "none":
+            return None
+        if request.recent is not None and len(request.recent.users):
+            self._recent_matrix(request)  # the buyers with the recent purchases added
+            return self._fill_of(request.cache["buy_again_buyers"])
+        return self.fill_scores_
+
+    def _rows(self, user_idx: np.ndarray, request: RecommendRequest) -> sp.csr_matrix:
+        """Score rows of the users: fitted (or of ``dataset=``), recomputed with recent events."""
+        return _rows_with_recent(self._matrix(request), user_idx, request, self._recent_matrix)
+
+    def _recent_matrix(self, request: RecommendRequest) -> sp.csr_matrix:
+        """Scores of the users with ``recent_events`` (rows: ``request.recent.users``).
+
+        Their distinct orders per item are counted again on the fit-time
+        purchase log plus the recent purchases, and the tie-break is set
+        against the whole log with those purchases added (the items' distinct
+        buyers, or its first and last second): the rows equal those of a
+        refit on the fit data plus the recent events. The distinct buyers
+        with those purchases (the ``fill="popular"`` order) are left in
+        ``request.cache["buy_again_buyers"]``.
+        """
+        cached = request.cache.get("buy_again_recent")
+        if cached is not None:
+            return cached
+        inter, n_old = _log_with_recent(self, request)
+        rec, n_items = request.recent, len(self.item_map_)
+        ts = inter[Columns.TIMESTAMP].to_numpy().astype("datetime64[ns]").astype(np.int64)
+        basket = _baskets(inter, np.ones(len(inter), dtype=bool), ts // DAY_NS)
+        u = inter[Columns.USER_IDX].to_numpy().astype(np.int64)
+        i = inter[Columns.ITEM_IDX].to_numpy().astype(np.int64)
+        pu, pi, n_orders, last = _pair_orders(u, i, ts // 10**9, basket, n_items)
+        # the items' distinct buyers: the fit-time ones plus the new (user, item) pairs
+        added = ~np.isin(pu * n_items + pi, u[:n_old] * n_items + i[:n_old])
+        buyers = (np.bincount(self.scores_.indices, minlength=n_items)
+                  + np.bincount(pi[added], minlength=n_items))
+        if self.tie_break == "popularity":
+            context = buyers.astype(np.float64)
+        else:  # the log's first and last second, moved by the recent purchases
+            sec = self.purchases_[Columns.TIMESTAMP].to_numpy().astype(
+                "datetime64[ns]").astype(np.int64) // 10**9
+            sec = np.r_[sec, ts[n_old:] // 10**9]
+            context = np.array([sec.min(), sec.max()]) if len(sec) else np.zeros(2, np.int64)
+        score = n_orders + _tie(pi, last, self.tie_break, context)
+        mat = sp.csr_matrix((score, (np.searchsorted(rec.users, pu), pi)),
+                            shape=(len(rec.users), n_items), dtype=np.float64)
+        request.cache["buy_again_buyers"] = buyers
+        request.cache["buy_again_recent"] = mat
+        return mat
 
     def _matrix(self, request: RecommendRequest) -> sp.csr_matrix:
         if request.dataset is None:

@@ -108,17 +108,13 @@ class Builder(ParamsMixin):
 
     Subclasses implement :meth:`build`; ``__init__`` only stores (validated)
     configuration, so a builder can be reused across datasets and as-of dates.
-    ``get_params``/``set_params`` follow scikit-learn (see
-    :class:`~persona_rec._params.ParamsMixin`).
+    ``get_params``/``set_params``/``clone``/``repr`` come from the
+    ``__init__`` signature (see :class:`~persona_rec._params.ParamsMixin`).
     """
 
     def build(self, ctx: ProfileContext) -> ProfilePart:  # pragma: no cover - abstract
         """Compute this builder's columns from the shared context."""
         raise NotImplementedError
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params(deep=False).items())
-        return f"{type(self).__name__}({args})"
 
 
 # ----------------------------------------------------------------- helpers

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from .._params import ParamsMixin
 from .._progress import get_logger
 from .._validation import as_of_or_after, as_timestamp, check_int, check_number
 from ..columns import Columns
@@ -179,7 +180,7 @@ def _bgnbd_loglik(log_params: np.ndarray, x: np.ndarray, tx: np.ndarray,
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-class BGNBD:
+class BGNBD(ParamsMixin):
     """BG/NBD model of repeat purchasing and drop-out, fitted by maximum likelihood.
 
     Parameters
@@ -228,13 +229,6 @@ class BGNBD:
     def __init__(self, penalizer: float = 0.0, min_customers: int = 10) -> None:
         self.penalizer = check_number(penalizer, "penalizer", low=0, owner="BGNBD")
         self.min_customers = check_int(min_customers, "min_customers", minimum=2, owner="BGNBD")
-
-    def get_params(self) -> dict[str, Any]:
-        """Configuration as a dict."""
-        return {"penalizer": self.penalizer, "min_customers": self.min_customers}
-
-    def __repr__(self) -> str:
-        return f"BGNBD(penalizer={self.penalizer!r}, min_customers={self.min_customers!r})"
 
     def fit(self, frequency: Any, t_x: Any, T: Any) -> BGNBD:
         """Estimate ``r, alpha, a, b`` by maximum likelihood.
@@ -603,7 +597,7 @@ def _check_spend(frequency: Any, monetary_value: Any, owner: str) -> tuple[np.nd
     return x, m
 
 
-class GammaGamma:
+class GammaGamma(ParamsMixin):
     """Gamma-Gamma model of the spend per transaction.
 
     A customer's transaction values are Gamma(p, nu) with ``nu ~ Gamma(q,
@@ -643,13 +637,6 @@ class GammaGamma:
         self.penalizer = check_number(penalizer, "penalizer", low=0, owner="GammaGamma")
         self.min_customers = check_int(min_customers, "min_customers", minimum=2,
                                        owner="GammaGamma")
-
-    def get_params(self) -> dict[str, Any]:
-        """Configuration as a dict."""
-        return {"penalizer": self.penalizer, "min_customers": self.min_customers}
-
-    def __repr__(self) -> str:
-        return f"GammaGamma(penalizer={self.penalizer!r}, min_customers={self.min_customers!r})"
 
     def fit(self, frequency: Any, monetary_value: Any) -> GammaGamma:
         """Estimate ``p, q, gamma`` by maximum likelihood.

@@ -840,6 +840,3 @@ class ProfileBuilder(ParamsMixin):
 
             out._state = ProfileState.from_context(ctx, self.builders, columns)
         return out
-
-    def __repr__(self) -> str:
-        return f"ProfileBuilder(builders={self.builders!r})"

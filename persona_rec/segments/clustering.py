@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._params import ParamsMixin
 from .._types import ProfileSource
 from .._validation import check_choice, check_int, example_values
 from ..exceptions import (
@@ -39,7 +40,7 @@ def _active_mask(profiles: ProfileSource, frame: pd.DataFrame, X: sp.csr_matrix)
     return (np.nan_to_num(X) != 0).any(axis=1)
 
 
-class KMeansSegmenter:
+class KMeansSegmenter(ParamsMixin):
     """Segment users by k-means on scaled profile features.
 
     Pipeline: select features -> optional ``log1p`` of count/amount-like
@@ -160,26 +161,7 @@ class KMeansSegmenter:
         self.silhouette_sample_size = silhouette_sample_size
         self.k_sample_size = k_sample_size
         self.random_state = random_state
-
-    # --------------------------------------------------------------- config
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters as a dict (round-trips through ``KMeansSegmenter(**p)``)."""
-        return {
-            "n_clusters": self.n_clusters,
-            "k_range": self.k_range,
-            "features": self.features,
-            "affinity_kinds": self.affinity_kinds,
-            "log1p": self.log1p,
-            "scaling": self.scaling,
-            "svd_components": self.svd_components,
-            "users": self.users,
-            "inactive_label": self.inactive_label,
-            "include_sensitive": self.include_sensitive,
-            "n_init": self.n_init,
-            "silhouette_sample_size": self.silhouette_sample_size,
-            "k_sample_size": self.k_sample_size,
-            "random_state": self.random_state,
-        }
+        self._validate()  # at construction (and again by set_params), values stored as given
 
     def _validate(self) -> list[int]:
         owner = "KMeansSegmenter"

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._params import ParamsMixin
 from .._validation import check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
@@ -25,7 +26,7 @@ def _index(frame: Any, col: str, out: str) -> Any:
     return ids.sparkSession.createDataFrame(rdd, schema)
 
 
-class SparkALS:
+class SparkALS(ParamsMixin):
     """Implicit-feedback ALS on Spark (``pyspark.ml.recommendation.ALS``, ``implicitPrefs=True``).
 
     Fits on :class:`SparkEvents`, recommends top-k per user as a Spark
@@ -76,11 +77,6 @@ class SparkALS:
                 f"The 'binary' parameter of SparkALS must be a bool, got {binary!r}.")
         self.binary = binary
         self.random_state = check_int(random_state, "random_state", minimum=0, owner=owner)
-
-    def get_params(self) -> dict[str, Any]:
-        """Configuration as a dict."""
-        return {k: getattr(self, k) for k in ("factors", "reg_param", "iterations", "alpha",
-                                              "binary", "random_state")}
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -217,7 +213,3 @@ class SparkALS:
         finally:
             del model._fit
         return model
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"SparkALS({args})"

@@ -8,10 +8,17 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from persona_rec import Dataset
 from persona_rec.sample_data import load_online_retail, load_sample
-from persona_rec.exceptions import InvalidParameterError, InvalidValueError, MissingColumnError
+from persona_rec.exceptions import (
+    InvalidParameterError,
+    InvalidValueError,
+    MissingColumnError,
+    UnknownIdError,
+)
 from persona_rec.models import (
     ALSRecommender,
     FallbackChain,
@@ -264,3 +271,84 @@ def test_repurchase_without_fill_folds_recent_events_too(shop):
     own = ref[ref["score"] > 0]  # the past-purchase part of the filled list
     assert got["item_id"].tolist()[:len(own)] == own["item_id"].tolist()
     assert set(ev["item_id"]) & set(got["item_id"])  # the new purchases are candidates
+
+
+# ------------------------------------------------------------ buy-again folds recent events
+def _buy_again_refit_equal(train: Dataset, events: pd.DataFrame, users: list, items=None,
+                           **params) -> None:
+    """Folding ``events`` equals a refit on the fit data plus them, for the users who have them."""
+    from persona_rec.models import BuyAgainRecommender
+
+    inter = pd.concat([train.interactions.drop(columns=["raw_row"], errors="ignore"), events],
+                      ignore_index=True)
+    refit = BuyAgainRecommender(**params).fit(Dataset.from_frames(inter, items=items))
+    model = BuyAgainRecommender(**params).fit(train)
+    for filter_seen in (False, True):
+        got = model.recommend(users, k=10, filter_seen=filter_seen,
+                              recent_events=events.drop(columns="price", errors="ignore"))
+        want = refit.recommend(users, k=10, filter_seen=filter_seen)
+        pd.testing.assert_frame_equal(got, want)
+
+
+@pytest.mark.parametrize("tie_break", ["popularity", "recency"])
+@pytest.mark.parametrize("fill", ["none", "popular"])
+def test_buy_again_recent_events_equal_a_refit(shop, tie_break, fill):
+    ds, train, later = shop
+    users = later["user_id"].drop_duplicates().head(60).tolist()
+    events = later[later["user_id"].isin(users) & later["item_id"].isin(train.item_map.external_ids)]
+    assert len(events) > 1000 and events["order_id"].notna().any()
+    _buy_again_refit_equal(train, events, users, ds.items, tie_break=tie_break, fill=fill)
+
+
+def test_buy_again_recent_events_serve_users_without_a_fitted_history(shop):
+    from persona_rec.models import BuyAgainRecommender
+
+    ds, train, later = shop
+    cold = set(train.user_map.external_ids[~train.hot_user_mask()])  # listed, no events yet
+    new = sorted(set(later["user_id"]) & cold)[:5]
+    assert new
+    events = later[later["user_id"].isin(new) & later["item_id"].isin(train.item_map.external_ids)]
+    _buy_again_refit_equal(train, events, new, ds.items, fill="popular")
+    model = BuyAgainRecommender().fit(train)
+    with pytest.raises(UnknownIdError):
+        model.recommend(new, k=5)
+    with pytest.raises(MissingColumnError, match="timestamp"):
+        model.recommend(new, k=5, recent_events=events[["user_id", "item_id"]])
+
+
+def test_buy_again_recent_views_change_nothing_but_the_seen_filter(shop):
+    from persona_rec.models import BuyAgainRecommender
+
+    _, train, later = shop
+    user = train.user_map.external_ids[0]
+    views = later.head(3).assign(user_id=user, event="view").drop(columns=["price", "weight"])
+    model = BuyAgainRecommender(fill="popular").fit(train)
+    got = model.recommend([user], k=10, filter_seen=False, recent_events=views)
+    assert got.equals(model.recommend([user], k=10, filter_seen=False))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_buy_again_fold_equals_refit_on_random_logs(data):
+    """Hypothesis: random small logs (orders with and without ids, views) cut at a random time."""
+    n = data.draw(st.integers(8, 40))
+    rows = data.draw(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6), st.integers(0, 30),
+                                        st.sampled_from(["purchase", "purchase", "view"]),
+                                        st.one_of(st.none(), st.integers(0, 9))),
+                              min_size=n, max_size=n))
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "day", "event", "order_id"])
+    frame["timestamp"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(frame.pop("day"), "D") \
+        + pd.to_timedelta(np.arange(len(frame)), "min")
+    frame["order_id"] = frame["order_id"].map(lambda o: None if pd.isna(o) else f"o{int(o)}")
+    frame["weight"] = np.where(frame["event"] == "purchase", 5.0, 1.0)
+    cut = frame["timestamp"].sort_values().iloc[data.draw(st.integers(len(frame) // 2, len(frame) - 1))]
+    train_frame = frame[frame["timestamp"] < cut]
+    if not (train_frame["event"] == "purchase").any():
+        return  # the purchase-only rule is decided on the fit log; a refit could flip it
+    train = Dataset.from_frames(train_frame)
+    later = frame[(frame["timestamp"] >= cut)
+                  & frame["item_id"].isin(train.item_map.external_ids)]
+    users = sorted(set(later["user_id"])) or [train.user_map.external_ids[0]]
+    params = dict(tie_break=data.draw(st.sampled_from(["popularity", "recency"])),
+                  fill=data.draw(st.sampled_from(["none", "popular"])))
+    _buy_again_refit_equal(train, later, users, **params)
