@@ -129,8 +129,7 @@ def test_no_class_writes_its_own_parameter_protocol() -> None:
            if name in vars(c) and c is not ParamsMixin}
     own |= {f"{c.__module__}.{c.__qualname__}.__repr__" for c in _package_classes()
             if issubclass(c, ParamsMixin) and "__repr__" in vars(c) and c is not ParamsMixin}
-    # the two-stage reranker predates the convention (its package is being rewritten)
-    assert own <= {"persona_rec.models.ranking.reranker.LGBMReranker.get_params"}, sorted(own)
+    assert not own, sorted(own)
 
 
 @pytest.mark.parametrize("cls", BUILDERS + METRICS, ids=lambda c: c.__name__)

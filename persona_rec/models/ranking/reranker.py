@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._params import ParamsMixin
 from ..._validation import check_choice, check_int, check_number
 from ...exceptions import InvalidDtypeError, InvalidParameterError, NotFittedError
 
@@ -39,7 +40,7 @@ def _group_sizes(group: np.ndarray) -> np.ndarray:
     return np.diff(starts)
 
 
-class Reranker:
+class Reranker(ParamsMixin):
     """Interface of a reranker: ``fit(X, y, group, X_val, y_val, group_val)`` and ``predict(X)``."""
 
     #: Whether :meth:`to_text` / :meth:`from_text` persist the fitted model.
@@ -53,10 +54,6 @@ class Reranker:
 
     def predict(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         """Scores (higher is better) for each row."""
-        raise NotImplementedError
-
-    def clone(self) -> Reranker:  # pragma: no cover - abstract
-        """An unfitted copy with the same settings."""
         raise NotImplementedError
 
 
@@ -124,16 +121,6 @@ class LGBMReranker(Reranker):
                                                minimum=1, owner=owner)
         self.random_state = check_int(random_state, "random_state", minimum=0, owner=owner)
         self.n_jobs = check_int(n_jobs, "n_jobs", minimum=1, owner=owner)
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters (``deep`` is accepted for scikit-learn's ``clone``)."""
-        return {k: getattr(self, k) for k in (
-            "objective", "n_estimators", "learning_rate", "num_leaves", "min_child_samples", "subsample",
-            "colsample_bytree", "reg_lambda", "early_stopping_rounds", "random_state", "n_jobs")}
-
-    def clone(self) -> LGBMReranker:
-        """An unfitted copy."""
-        return LGBMReranker(**self.get_params())
 
     def _params(self, n_rows: int) -> dict[str, Any]:
         listwise = self.objective != "binary"
