@@ -114,7 +114,7 @@ def test_recovers_planted_purchase_cycles(shop) -> None:
     truth = shop.user_truth.reindex(f.index)
     ok = (f["purchase_days"] >= 4) & ~truth["is_churned"].astype(bool) & truth["cycle_days"].notna()
     assert ok.sum() > 100
-    rho = spearmanr(f.loc[ok, "gap_mean_days"], truth.loc[ok, "cycle_days"]).statistic
+    rho = spearmanr(f.loc[ok, "gap_mean_days"], truth.loc[ok, "cycle_days"])[0]  # old scipy: no .statistic
     assert rho > 0.5
 
 
