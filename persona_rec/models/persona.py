@@ -147,6 +147,10 @@ class PersonaRecommender(Recommender):
         Tune each generator's small grid on the internal split.
     verbose : bool, default False
         Progress bars.
+    n_jobs : int, default 1
+        Threads that score batches of users in the two-stage model (tuning,
+        candidates, serving); the output does not depend on it. ``2`` on two
+        cores roughly halves the serving time.
 
     Attributes
     ----------
@@ -202,6 +206,7 @@ class PersonaRecommender(Recommender):
         use_sensitive: bool = False,
         tune_generators: bool = True,
         verbose: bool = False,
+        n_jobs: int = 1,
     ) -> None:
         owner = "PersonaRecommender"
         self.random_state = check_int(random_state, "random_state", minimum=0, owner=owner)
@@ -223,6 +228,7 @@ class PersonaRecommender(Recommender):
         self.use_sensitive = check_bool(use_sensitive, "use_sensitive", owner=owner)
         self.tune_generators = check_bool(tune_generators, "tune_generators", owner=owner)
         self.verbose = check_bool(verbose, "verbose", owner=owner)
+        self.n_jobs = check_int(n_jobs, "n_jobs", minimum=1, owner=owner)
 
     def _json_params(self) -> dict[str, Any]:
         params = self.get_params(deep=False)
@@ -359,7 +365,7 @@ class PersonaRecommender(Recommender):
             validation=self.validation, window_days=self.window_days,
             max_train_users=self.max_train_users, n_folds=self.n_folds,
             use_sensitive=self.use_sensitive, tune_generators=self.tune_generators,
-            random_state=self.random_state, verbose=self.verbose,
+            random_state=self.random_state, verbose=self.verbose, n_jobs=self.n_jobs,
         ).fit(dataset, profiles)
         warm, warm_name, self.warm_guard_ = self._fit_warm(dataset)
         pop = PopularRecommender(window_days=self.window_days if kind["time_informative"]

@@ -515,3 +515,26 @@ def test_refit_reranker_serves_one_model_with_the_folds_mean_rounds(shop, tmp_pa
     assert len(rec) == 5 * len(users)
     loaded = Recommender.load(model.save(tmp_path / "refit"))
     pd.testing.assert_frame_equal(loaded.recommend(users, k=5), rec)
+
+
+def test_n_jobs_gives_the_same_model_and_lists(shop, monkeypatch):
+    """Batches scored on two threads (tuning, candidates, serving) give identical output."""
+    monkeypatch.setattr(CandidateRankingModel, "_min_chunk_users", 20)  # serve in 2 chunks
+    one = CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=20), guard=False)
+    two = CandidateRankingModel(_gens(), reranker=LGBMReranker(n_estimators=20), guard=False,
+                                n_jobs=2)
+    one.fit(shop.dataset)
+    two.fit(shop.dataset)
+    assert one.guard_ == two.guard_ and one.tuning_ == two.tuning_
+    users = shop.dataset.user_map.external_ids[shop.dataset.hot_user_mask()]
+    assert len(users) >= 2 * 20
+    chunks = []
+    real = CandidateRankingModel._reranked_chunk
+    monkeypatch.setattr(CandidateRankingModel, "_reranked_chunk",
+                        lambda self, u, *a: chunks.append(len(u)) or real(self, u, *a))
+    for fs in (True, False):
+        pd.testing.assert_frame_equal(two.recommend(users, k=5, filter_seen=fs),
+                                      one.recommend(users, k=5, filter_seen=fs))
+    assert len(chunks) == 2 * 2 + 2  # two chunks per call with n_jobs=2, one without
+    with pytest.raises(InvalidParameterError, match="n_jobs"):
+        CandidateRankingModel(_gens(), n_jobs=0)
