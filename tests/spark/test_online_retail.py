@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -62,7 +63,8 @@ def test_rfm_segments_equal_pandas(retail):
 
 
 def test_audiences_equal_pandas(spark, retail):
-    """Tags and audiences on the full file: same users, scores, ranks, segments and reasons."""
+    """Tags and audiences on the full file: the same tags and confidences, and audiences with
+    the same users, scores, ranks, segments and reasons."""
     from persona_rec.marketing import select_audience as pd_select
     from persona_rec.spark import assign_tags, select_audience
     from persona_rec.tags import Tagger, Taxonomy
@@ -71,6 +73,14 @@ def test_audiences_equal_pandas(spark, retail):
     tax = Taxonomy.default(want)
     ut = Tagger(tax).assign(want)
     tags = assign_tags(got, tax).localCheckpoint(eager=True)
+    # identical tags on the full file (confidences are float32 in both)
+    want_t = ut.to_frame()
+    got_t = tags.toPandas()
+    w = {(str(u), t): c for u, t, c in zip(want_t["user_id"], want_t["tag_id"], want_t["confidence"])}
+    g = {(str(u), t): c for u, t, c in zip(got_t["user_id"], got_t["tag_id"], got_t["confidence"])}
+    assert len(w) > 50_000
+    assert sorted(g) == sorted(w)
+    assert all(np.float32(g[k]) == np.float32(w[k]) for k in w)
     labels = RFMSegmentMap().assign(want.frame).labels
     seg_pd = labels.astype(object).where(labels.notna(), None)
     seg_sp = rfm_segments(got)
