@@ -373,7 +373,8 @@ def select_audience(
         extra = np.full(order.size, "candidate", dtype=object)
     reason_out = np.where(parts == "", extra, parts + "; " + extra)
     if quotas is not None:
-        reason_out = reason_out + "; within quota of segment " + pd.Series(seg[order], dtype=object).astype(str).to_numpy()
+        # numpy's astype(str) writes a missing segment as 'None' (pandas 3's keeps it missing)
+        reason_out = reason_out + "; within quota of segment " + np.asarray(seg[order], dtype=object).astype(str).astype(object)
     out["reason"] = reason_out
     out.attrs["funnel"] = funnel
     return out
