@@ -222,11 +222,7 @@ def _id_frame(values: Any, name: str, spark: Any, id_type: Any) -> Any:
     schema = StructType([StructField(_U, id_type, True)])
     try:
         return spark.createDataFrame(pd.DataFrame({_U: np.asarray(ids, dtype=object)}), schema)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidDtypeError(
-            f"{name} holds ids that are not of the profiles' user_id type "
-            f"{id_type.simpleString()}, e.g. {example_values(ids)}.") from exc
-    except Exception as exc:  # pyarrow/pyspark conversion errors
+    except Exception as exc:  # Python, pyarrow or pyspark conversion errors
         raise InvalidDtypeError(
             f"{name} holds ids that are not of the profiles' user_id type "
             f"{id_type.simpleString()}, e.g. {example_values(ids)}.") from exc
