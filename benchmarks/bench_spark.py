@@ -15,7 +15,9 @@ For each size, in one process:
    together; no collect of events or profiles).
 
 Peak memory: the Python process's resident set for pandas; for Spark, the
-driver, i.e. the Python process plus the JVM (sampled every 50 ms). With
+driver, i.e. the Python process plus the JVM (sampled every 50 ms), also
+reported apart (the Python part keeps what the process held before, e.g. the
+pandas run of the same size; run with ``--skip-pandas`` for a clean figure). With
 ``local[2]`` the executors live inside the driver JVM, so the JVM figure is an
 upper bound of what a cluster driver holds; ``--driver-memory`` caps its heap.
 """
@@ -60,14 +62,17 @@ class Peak:
     def __init__(self, with_children: bool) -> None:
         self.with_children = with_children
         self.peak = 0.0
+        self.peak_self = 0.0  # the Python process
+        self.peak_children = 0.0  # the JVM (driver + local executors)
         self._stop = threading.Event()
 
     def _sample(self) -> float:
         me = os.getpid()
-        total = _rss(me)
-        if self.with_children:
-            total += sum(_rss(c) for c in _children(me))
-        return total
+        own = _rss(me)
+        kids = sum(_rss(c) for c in _children(me)) if self.with_children else 0.0
+        self.peak_self = max(self.peak_self, own)
+        self.peak_children = max(self.peak_children, kids)
+        return own + kids
 
     def __enter__(self) -> Peak:
         self.peak = self._sample()
@@ -91,6 +96,7 @@ def main() -> None:
     ap.add_argument("--users-per-event", type=float, default=0.1)
     ap.add_argument("--driver-memory", default="4g")
     ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--skip-spark", action="store_true")
     args = ap.parse_args()
 
     import pandas as pd
@@ -100,7 +106,7 @@ def main() -> None:
     from persona_rec.profiles import ProfileBuilder
     from persona_rec.spark import SparkEvents, build_profiles, local_session
 
-    spark = local_session("local[2]", shuffle_partitions=8, driver_memory=args.driver_memory,
+    spark = None if args.skip_spark else local_session("local[2]", shuffle_partitions=8, driver_memory=args.driver_memory,
                           conf={"spark.sql.adaptive.enabled": "false"})
     rows = []
     for n in args.events:
@@ -123,10 +129,13 @@ def main() -> None:
                                          items=pd.read_parquet(tmp / "items.parquet"))
                 prof = ProfileBuilder.default().build(ds)
                 t_pd = time.perf_counter() - t0
-            rows.append((n, n_users, "pandas", t_pd, peak.peak, prof.frame.shape[0]))
+            rows.append((n, n_users, "pandas", t_pd, peak.peak, prof.frame.shape[0], "", ""))
             print(rows[-1], flush=True)
             del ds, prof
             gc.collect()
+        if args.skip_spark:
+            shutil.rmtree(tmp, ignore_errors=True)
+            continue
         with Peak(with_children=True) as peak:
             t0 = time.perf_counter()
             ev = SparkEvents.from_frames(spark.read.parquet(str(tmp / "events.parquet")),
@@ -137,15 +146,18 @@ def main() -> None:
             t_sp = time.perf_counter() - t0
         n_rows = spark.read.parquet(str(tmp / "profiles.parquet")).count()
         sp.unpersist()
-        rows.append((n, n_users, "spark local[2]", t_sp, peak.peak, n_rows))
+        rows.append((n, n_users, "spark local[2]", t_sp, peak.peak, n_rows,
+                     f"{peak.peak_self:.2f}", f"{peak.peak_children:.2f}"))
         print(rows[-1], flush=True)
         shutil.rmtree(tmp, ignore_errors=True)
     print()
-    print("| events | users | backend | wall time (s) | driver peak memory (GB) | profile rows |")
-    print("|---:|---:|---|---:|---:|---:|")
-    for n, u, backend, t, mem, nr in rows:
-        print(f"| {n:,} | {u:,} | {backend} | {t:.1f} | {mem:.2f} | {nr:,} |")
-    spark.stop()
+    print("| events | users | backend | wall time (s) | peak memory (GB) | of which Python | "
+          "of which JVM | profile rows |")
+    print("|---:|---:|---|---:|---:|---:|---:|---:|")
+    for n, u, backend, t, mem, nr, py, jvm in rows:
+        print(f"| {n:,} | {u:,} | {backend} | {t:.1f} | {mem:.2f} | {py} | {jvm} | {nr:,} |")
+    if spark is not None:
+        spark.stop()
 
 
 if __name__ == "__main__":

@@ -89,6 +89,40 @@ def _check_propensity(propensity: pd.Series) -> pd.Series:
     return values
 
 
+def quota_limits(quotas: Mapping[Any, int | float], budget: int | None) -> dict[Any, int]:
+    """Users allowed per segment: an int is a count, a float in (0, 1] a share of ``budget``.
+
+    Shared by :func:`select_audience` and its Spark counterpart
+    (:func:`persona_rec.spark.select_audience`).
+
+    Raises
+    ------
+    InvalidParameterError
+        A quota that is not a number, negative, or a share without a budget
+        or outside (0, 1].
+
+    Examples
+    --------
+    >>> quota_limits({"A": 0.25, "B": 3}, budget=10)
+    {'A': 2, 'B': 3}
+    """
+    limits: dict[Any, int] = {}
+    for name, q in quotas.items():
+        if isinstance(q, (bool, np.bool_)) or not isinstance(q, (int, float, np.integer, np.floating)):
+            raise InvalidParameterError(f"quota for segment {name!r} must be an int or a float share, got {q!r}.")
+        if isinstance(q, (float, np.floating)):
+            if budget is None or not 0 < q <= 1:
+                raise InvalidParameterError(
+                    f"quota for segment {name!r} is a share ({q!r}); it needs a budget and must be in (0, 1]."
+                )
+            limits[name] = int(np.floor(q * budget))
+        else:
+            if q < 0:
+                raise InvalidParameterError(f"quota for segment {name!r} must be >= 0, got {q!r}.")
+            limits[name] = int(q)
+    return limits
+
+
 def select_audience(
     user_tags: Any = None,
     *,
@@ -297,20 +331,7 @@ def select_audience(
     if quotas is not None:
         if seg is None:
             raise InvalidParameterError("The 'quotas' parameter needs segments.")
-        limits: dict[Any, int] = {}
-        for name, q in quotas.items():
-            if isinstance(q, (bool, np.bool_)) or not isinstance(q, (int, float, np.integer, np.floating)):
-                raise InvalidParameterError(f"quota for segment {name!r} must be an int or a float share, got {q!r}.")
-            if isinstance(q, (float, np.floating)):
-                if budget is None or not 0 < q <= 1:
-                    raise InvalidParameterError(
-                        f"quota for segment {name!r} is a share ({q!r}); it needs a budget and must be in (0, 1]."
-                    )
-                limits[name] = int(np.floor(q * budget))
-            else:
-                if q < 0:
-                    raise InvalidParameterError(f"quota for segment {name!r} must be >= 0, got {q!r}.")
-                limits[name] = int(q)
+        limits = quota_limits(quotas, budget)
         seg_sorted = pd.Series(seg[order], dtype=object)
         rank_in_seg = seg_sorted.groupby(seg_sorted.fillna("__none__"), sort=False).cumcount().to_numpy()
         lim = seg_sorted.map(limits).astype(np.float64).fillna(np.inf).to_numpy()
@@ -352,7 +373,8 @@ def select_audience(
         extra = np.full(order.size, "candidate", dtype=object)
     reason_out = np.where(parts == "", extra, parts + "; " + extra)
     if quotas is not None:
-        reason_out = reason_out + "; within quota of segment " + pd.Series(seg[order], dtype=object).astype(str).to_numpy()
+        # numpy's astype(str) writes a missing segment as 'None' (pandas 3's keeps it missing)
+        reason_out = reason_out + "; within quota of segment " + np.asarray(seg[order], dtype=object).astype(str).astype(object)
     out["reason"] = reason_out
     out.attrs["funnel"] = funnel
     return out

@@ -102,6 +102,11 @@ class SparkProfiles:
     as_of : pandas.Timestamp
     sensitive_columns : frozenset of str
     column_docs : dict
+    user_order : pyspark.sql.DataFrame or None
+        ``user_id, okey_a, okey_b``: sorting by ``(okey_a, okey_b)`` gives the
+        row order of ``Profiles.frame`` on the same data (first appearance in
+        the kept events, then users listed only in the users frame); the Spark
+        :func:`~persona_rec.spark.select_audience` breaks ties in that order.
     """
 
     frame: Any
@@ -111,6 +116,7 @@ class SparkProfiles:
     sensitive_columns: frozenset[str] = field(default_factory=frozenset)
     column_docs: dict[str, str] = field(default_factory=dict)
     _release: Any = field(default=None, repr=False)
+    user_order: Any = field(default=None, repr=False)
 
     def unpersist(self) -> None:
         """Release the intermediate frames cached while building (call when done)."""
@@ -148,7 +154,8 @@ class _Ctx:
         self._cached: list[Any] = []
         self.has_event = Columns.EVENT in inter.columns
         self.events = self.keep(inter.where(F.col("tu") < F.lit(self.as_of_us)))
-        self.users = self.keep(self._users())
+        self.user_keys = self.keep(self._users())
+        self.users = self.user_keys.select(_U)
         self.items = self.keep(self._items())
 
     def keep(self, df: Any) -> Any:
@@ -171,11 +178,20 @@ class _Ctx:
         return _days(_F().lit(self.as_of_us) - _F().col(col))
 
     def _users(self) -> Any:
+        """One row per user: ``user_id, okey_a, okey_b`` (the Dataset's user order).
+
+        A Dataset numbers users by their first row among the kept events, then
+        the users that only the users frame lists, in its order; ``(okey_a,
+        okey_b)`` sorts users the same way.
+        """
         F = _F()
-        ids = self.ev.interactions.select(_U)
+        ids = (self.ev.interactions.groupBy(_U).agg(F.min(ROW_ORDER).alias("okey_b"))
+               .withColumn("okey_a", F.lit(0)))
         if self.ev.users is not None:
-            ids = ids.unionByName(self.ev.users.select(_U))
-        return ids.distinct()
+            only = (self.ev.users.select(_U, F.col(ROW_ORDER).alias("okey_b"))
+                    .join(ids.select(_U), _U, "left_anti").withColumn("okey_a", F.lit(1)))
+            ids = ids.unionByName(only)
+        return ids
 
     def _items(self) -> Any:
         """One row per item: ``item_id, okey_a, okey_b`` (item-map order) and attributes."""
@@ -964,4 +980,5 @@ def build_profiles(
             [], "user_id string, kind string, value string, affinity float")
     return SparkProfiles(frame=frame, affinities=affinities, category_cycles=cycles, as_of=ts,
                          sensitive_columns=frozenset(sensitive), column_docs=docs,
-                         _release=ctx.release)
+                         _release=ctx.release,
+                         user_order=ctx.user_keys)

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._text import example_values
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, MissingColumnError
+from ..exceptions import InvalidDtypeError, InvalidValueError, MissingColumnError
 from ..segments.rfm import RFMSegmentMap
 from ._session import require_spark_frame
 
@@ -37,6 +38,17 @@ def rfm_segments(profiles: Any, segment_map: RFMSegmentMap | None = None) -> Any
     -------
     pyspark.sql.DataFrame
         ``user_id, segment`` (null where the map leaves users unassigned).
+
+    Raises
+    ------
+    InvalidDtypeError
+        ``profiles`` is not a Spark frame, a score column is not numeric, or
+        ``segment_map`` is not an RFMSegmentMap.
+    MissingColumnError
+        A score column is missing.
+    InvalidValueError
+        A score is not an integer 1-5 (or missing), as ``RFMSegmentMap.assign``
+        refuses it (one aggregation; three examples reach the driver).
     """
     from pyspark.sql import functions as F
 
@@ -51,6 +63,29 @@ def rfm_segments(profiles: Any, segment_map: RFMSegmentMap | None = None) -> Any
     if not isinstance(segment_map, RFMSegmentMap):
         raise InvalidDtypeError(
             f"segment_map must be an RFMSegmentMap, got {type(segment_map).__name__}.")
+    from pyspark.sql import types as T
+
+    for c in _SCORES:
+        dtype = frame.schema[c].dataType
+        if not isinstance(dtype, T.NumericType):
+            raise InvalidDtypeError(
+                f"profiles['{c}'] must be numeric (1-5 or NaN), got Spark type "
+                f"{dtype.simpleString()}.")
+    # the score rule of RFMSegmentMap: integers 1-5, or missing (null/NaN) without purchases
+    checks = []
+    for c in _SCORES:
+        v = F.col(c).cast("double")
+        bad = v.isNotNull() & ~F.isnan(v) & ~v.isin([1.0, 2.0, 3.0, 4.0, 5.0])
+        checks.append(F.sum(bad.cast("long")).alias(c))
+    counts = frame.agg(*checks).first()
+    for c in _SCORES:
+        if counts[c]:
+            v = F.col(c).cast("double")
+            ex = [r[0] for r in frame.where(v.isNotNull() & ~F.isnan(v) & ~v.isin(
+                [1.0, 2.0, 3.0, 4.0, 5.0])).select(v).limit(3).collect()]
+            raise InvalidValueError(
+                f"profiles['{c}'] must hold integer scores 1-5 (or NaN for users without "
+                f"purchases); {int(counts[c])} value(s) break this, e.g. {example_values(ex)}.")
     grid = pd.DataFrame(list(itertools.product(range(1, 6), repeat=3)) + [(np.nan,) * 3],
                         columns=list(_SCORES), dtype=float)
     grid.index = pd.Index([f"g{i}" for i in range(len(grid))], name=Columns.USER)

@@ -107,6 +107,17 @@ def test_parameter_errors():
         select_audience(ut, expression="interest/home", segments={0: "A"}, quotas={"A": 0.5})
 
 
+def test_quota_reason_for_users_without_segment():
+    ut = _tags()
+    seg = {u: "A" for u in range(0, 300, 2)}  # odd users have no segment
+    aud = select_audience(ut, expression="interest/home", segments=seg, quotas={"A": 5},
+                          min_audience_size=1)
+    assert (aud["segment"] == "A").sum() == 5
+    none = aud[aud["segment"].isna()]
+    assert len(none) > 0
+    assert none["reason"].str.endswith("; within quota of segment None").all()
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     budget=st.integers(1, 120),

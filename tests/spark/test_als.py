@@ -8,7 +8,7 @@ import pytest
 from persona_rec.columns import Columns
 from persona_rec.sample_data import load_movielens_100k
 from persona_rec.evaluation import NDCG, evaluate, random_split
-from persona_rec.exceptions import InvalidParameterError, NotFittedError
+from persona_rec.exceptions import InvalidDtypeError, InvalidParameterError, NotFittedError
 from persona_rec.models import ALSRecommender
 from persona_rec.spark import SparkALS, SparkEvents
 
@@ -26,6 +26,8 @@ def test_parameters_and_not_fitted():
         SparkALS(factors=0)
     with pytest.raises(NotFittedError, match="SparkALS is not fitted"):
         SparkALS().recommend(5)
+    with pytest.raises(InvalidDtypeError, match="events must be a persona_rec.spark.SparkEvents"):
+        SparkALS().fit(pd.DataFrame({"user_id": [1], "item_id": [2]}))
 
 
 def test_ml100k_warm_ndcg_parity_and_export(spark, ml100k_dir):
