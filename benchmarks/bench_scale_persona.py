@@ -10,7 +10,7 @@ machine the wall time depends on the other jobs, the CPU time much less.
 Usage::
 
     python benchmarks/bench_scale_persona.py [--sizes 200000x30000x3000000,...]
-        [--recommend-users N] [--out FILE]
+        [--recommend-users N] [--n-jobs 2] [--out FILE]
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from pathlib import Path
 DEFAULT_SIZES = "200000x30000x3000000"
 
 
-def run_one(n_users: int, n_items: int, n_events: int, recommend_users: int | None) -> dict:
+def run_one(n_users: int, n_items: int, n_events: int, recommend_users: int | None,
+            n_jobs: int = 1) -> dict:
     import numpy as np
 
     from persona_rec.sample_data import synthetic
@@ -39,7 +40,7 @@ def run_one(n_users: int, n_items: int, n_events: int, recommend_users: int | No
     ds = synthetic(n_users=n_users, n_items=n_items, n_events=n_events, random_state=0).dataset
     gen_s = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), time.process_time()
-    model = PersonaRecommender(random_state=0).fit(ds)
+    model = PersonaRecommender(random_state=0, n_jobs=n_jobs).fit(ds)
     fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
     fit_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     users = ds.user_map.external_ids
@@ -65,7 +66,7 @@ def run_one(n_users: int, n_items: int, n_events: int, recommend_users: int | No
             "label_users": model.ranker_.validation_["label_users"],
             "candidates_per_task": {k: v["candidates"]
                                     for k, v in model.ranker_.validation_["tasks"].items()},
-            "n_threads_note": "2 cores",
+            "n_jobs": n_jobs, "n_threads_note": "2 cores",
             "np": np.__version__}
 
 
@@ -73,18 +74,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES)
     parser.add_argument("--recommend-users", type=int, default=None)
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="PersonaRecommender(n_jobs=...): threads scoring batches of users")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     if args.one:
         u, i, e = (int(x) for x in args.one.split("x"))
-        print(json.dumps(run_one(u, i, e, args.recommend_users)))
+        print(json.dumps(run_one(u, i, e, args.recommend_users, args.n_jobs)))
         return
     rows = []
     for size in args.sizes.split(","):
         cmd = [sys.executable, __file__, "--one", size]
         if args.recommend_users is not None:
             cmd += ["--recommend-users", str(args.recommend_users)]
+        cmd += ["--n-jobs", str(args.n_jobs)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(row, flush=True)
