@@ -43,8 +43,9 @@ def local_session(
 
     Sets ``SPARK_LOCAL_IP=127.0.0.1``, ``spark.driver.host`` and
     ``spark.driver.bindAddress`` so nothing listens beyond loopback, the SQL
-    session time zone to UTC (persona_rec timestamps are naive UTC), and
-    disables the web UI. For a cluster, build your own session with
+    session time zone to UTC (persona_rec timestamps are naive UTC), a 16 MB
+    thread stack (``-Xss16m``: task threads run in the driver JVM, and ALS's
+    iteration lineage can overflow the default stack), and disables the web UI. For a cluster, build your own session with
     ``SparkSession.builder`` (``spark-submit`` does) and keep
     ``spark.sql.session.timeZone=UTC``.
 
@@ -69,6 +70,10 @@ def local_session(
     settings = dict(LOOPBACK_CONF)
     settings["spark.sql.shuffle.partitions"] = str(int(shuffle_partitions))
     settings["spark.driver.memory"] = driver_memory
+    # local mode runs the executors' task threads inside the driver JVM: a larger thread
+    # stack keeps deep plans (ALS's iteration lineage without a checkpoint directory) from
+    # failing with java.lang.StackOverflowError when a task is deserialised
+    settings["spark.driver.extraJavaOptions"] = "-Xss16m"
     settings.update(conf or {})
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
