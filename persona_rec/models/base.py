@@ -851,47 +851,22 @@ class Recommender(ParamsMixin):
 
         The ``kk``-th largest score among the sampled columns is a lower bound
         of the row's ``kk``-th largest score, so every entry at or above it is
-        a candidate (about ``kk * stride`` per row). The candidates are packed
-        into a narrow matrix (in column order, so ties still go to the lower
-        item) and partitioned there; rows where ties leave many more
-        candidates are partitioned whole. Same rows, order and tie-breaks as a
-        full partition at a fraction of the memory traffic on wide catalogues.
+        a candidate (about ``kk * stride`` per row), ranked by
+        :meth:`_first_k_per_row` (which cuts each row at its ``kk``-th best
+        first). Same rows, order and tie-breaks as a full partition at a
+        fraction of the memory traffic on wide catalogues.
         """
-        n, m = scores.shape
+        n = scores.shape[0]
         sub = scores[:, ::stride]
         n_sub = sub.shape[1]
         if n_sub >= kk:
             thr = np.partition(sub, n_sub - kk, axis=1)[:, n_sub - kk]
         else:
             thr = np.full(n, -np.inf)
-        thr = np.maximum(thr, np.nextafter(-np.inf, 0))  # never -inf: no evidence stays out
         mask = scores >= thr[:, None]
-        counts = mask.sum(axis=1)
-        narrow = counts <= 4 * kk * stride
-        parts = []
-        if narrow.any():
-            rows_n = np.flatnonzero(narrow)
-            sub_mask = mask[rows_n] if not narrow.all() else mask
-            r, c = np.nonzero(sub_mask)
-            width = int(counts[rows_n].max())
-            starts = np.r_[0, np.cumsum(counts[rows_n])[:-1]]
-            pos = np.arange(len(r)) - starts[r]
-            packed = np.full((len(rows_n), max(width, 1)), -np.inf)
-            cols = np.zeros((len(rows_n), max(width, 1)), dtype=np.int64)
-            packed[r, pos] = scores[rows_n[r], c]
-            cols[r, pos] = c
-            pr, pc, pv = Recommender._topk_partition(packed, min(kk, packed.shape[1]))
-            parts.append((rows_n[pr], cols[pr, pc], pv))
-        if not narrow.all():
-            rows_w = np.flatnonzero(~narrow)
-            wr, wc, wv = Recommender._topk_partition(scores[rows_w], kk)
-            parts.append((rows_w[wr], wc, wv))
-        if len(parts) == 1:
-            return parts[0]
-        rows = np.concatenate([p[0] for p in parts])
-        order = np.argsort(rows, kind="stable")
-        return (rows[order], np.concatenate([p[1] for p in parts])[order],
-                np.concatenate([p[2] for p in parts])[order])
+        mask &= scores > -np.inf
+        rows, cols = np.nonzero(mask)
+        return Recommender._first_k_per_row(rows, cols, scores[rows, cols], kk)
 
     def _assemble(self, ids: np.ndarray, parts: list[tuple[Any, ...]]) -> pd.DataFrame:
         """The recommendation frame of ranked parts ``(positions, item indices, scores, source)``."""
