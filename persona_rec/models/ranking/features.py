@@ -65,6 +65,21 @@ __all__ = [
 ]
 
 
+def _distinct_occasions(u: np.ndarray, i: np.ndarray, day: np.ndarray,
+                        time_informative: bool) -> dict[str, np.ndarray]:
+    """Distinct ``(user, item, occasion)`` rows sorted by user and item.
+
+    With informative time an occasion is a day, dated by its first event;
+    without, every event is its own occasion.
+    """
+    occ = np.floor(day) if time_informative else np.arange(len(u))
+    order = np.lexsort((day, occ, i, u))
+    u, i, o, d = u[order], i[order], occ[order], day[order]
+    new = np.r_[True, (u[1:] != u[:-1]) | (i[1:] != i[:-1]) | (o[1:] != o[:-1])] \
+        if len(u) else np.zeros(0, dtype=bool)
+    return {"u": u[new], "i": i[new], "day": d[new]}
+
+
 def _take_rows(value: Any, users: np.ndarray) -> Any:
     """Rows ``users`` of a sparse matrix or array; rows past the end are empty / NaN."""
     n = value.shape[0]
@@ -138,18 +153,12 @@ class RecentEvents:
         pair's last fitted occasion (``last_day + day0``) is not a new one.
         Without, every event is an occasion.
         """
-        r, i, d = self.rows, self.items, self.days
-        if not self.time_informative:
-            return {"u": r, "i": i, "day": d}
-        occ = np.floor(d)
-        order = np.lexsort((d, occ, i, r))  # an occasion's day is its first event's
-        r, i, occ, d = r[order], i[order], occ[order], d[order]
-        new = np.r_[True, (r[1:] != r[:-1]) | (i[1:] != i[:-1]) | (occ[1:] != occ[:-1])] \
-            if len(r) else np.zeros(0, dtype=bool)
-        if last_day is not None and len(r):
-            last = csr_lookup(last_day, r, i)
-            new &= ~((last > 0) & (np.floor(last + day0) == occ))
-        return {"u": r[new], "i": i[new], "day": d[new]}
+        out = _distinct_occasions(self.rows, self.items, self.days, self.time_informative)
+        if self.time_informative and last_day is not None and len(out["u"]):
+            last = csr_lookup(last_day, out["u"], out["i"])
+            new = ~((last > 0) & (np.floor(last + day0) == np.floor(out["day"])))
+            out = {k: v[new] for k, v in out.items()}
+        return out
 
 
 class FeatureContext:
@@ -199,12 +208,7 @@ class FeatureContext:
     def occasions(self) -> dict[str, np.ndarray]:
         """Distinct (user, item, occasion) rows; an occasion is a day (or a row without time)."""
         ev = self.events
-        occ = np.floor(ev["day"]) if self.time_informative else np.arange(len(ev["u"]))
-        order = np.lexsort((occ, ev["i"], ev["u"]))
-        u, i, o, d = ev["u"][order], ev["i"][order], occ[order], ev["day"][order]
-        new = np.r_[True, (u[1:] != u[:-1]) | (i[1:] != i[:-1]) | (o[1:] != o[:-1])] \
-            if len(u) else np.zeros(0, dtype=bool)
-        return {"u": u[new], "i": i[new], "day": d[new]}
+        return _distinct_occasions(ev["u"], ev["i"], ev["day"], self.time_informative)
 
     @cached_property
     def profiles(self) -> Any:
