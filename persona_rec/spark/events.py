@@ -74,6 +74,14 @@ def _is_numeric(dtype: Any) -> bool:
     return isinstance(dtype, T.NumericType) and not isinstance(dtype, T.BooleanType)
 
 
+def _require_numeric(frame: Any, col: str, name: str, rule: str = "must be numeric") -> None:
+    """Raise InvalidDtypeError naming ``name[col]``, the rule and the Spark type unless numeric."""
+    dtype = frame.schema[col].dataType
+    if not _is_numeric(dtype):
+        raise InvalidDtypeError(
+            f"{name}['{col}'] {rule}, got Spark type {dtype.simpleString()}.")
+
+
 def _check_frame(frame: Any, name: str, required: Iterable[str]) -> Any:
     require_spark_frame(frame, name)
     missing = [c for c in required if c not in frame.columns]
@@ -525,12 +533,7 @@ class SparkEvents:
         if str_offset is not None:
             offset = str_offset
         if cols.UTC_OFFSET in inter.columns:
-            dtype = inter.schema[cols.UTC_OFFSET].dataType
-            if not _is_numeric(dtype):
-                raise InvalidDtypeError(
-                    f"{name}['{cols.UTC_OFFSET}'] must hold minutes (numbers), got Spark type "
-                    f"{dtype.simpleString()}."
-                )
+            _require_numeric(inter, cols.UTC_OFFSET, name, "must hold minutes (numbers)")
             if str_offset is not None:
                 raise InvalidValueError(
                     f"{name} has both timestamps with UTC offsets and a '{cols.UTC_OFFSET}' "
@@ -556,11 +559,7 @@ class SparkEvents:
         for col in _NUMERIC_OPTIONAL:
             if col not in inter.columns:
                 continue
-            dtype = inter.schema[col].dataType
-            if not _is_numeric(dtype):
-                raise InvalidDtypeError(
-                    f"{name}['{col}'] must be numeric, got Spark type {dtype.simpleString()}."
-                )
+            _require_numeric(inter, col, name)
             numeric.append(col)
             v = F.col(col).cast("double")
             if col == cols.WEIGHT:
@@ -755,12 +754,7 @@ class SparkEvents:
                   f"{id_col} must be unique (one row per {name[:-1]}); the first row is kept",
                   F.col(id_col), error=DuplicateIdError)
         if Columns.PRICE in df.columns:
-            dtype = df.schema[Columns.PRICE].dataType
-            if not _is_numeric(dtype):
-                raise InvalidDtypeError(
-                    f"{name}['{Columns.PRICE}'] must be numeric, got Spark type "
-                    f"{dtype.simpleString()}."
-                )
+            _require_numeric(df, Columns.PRICE, name)
             price = F.col(Columns.PRICE).cast("double")
             rules.add(f"bad_{Columns.PRICE}", (price < 0) | (F.abs(price) == float("inf")),
                       f"{Columns.PRICE} must be >= 0 (missing is allowed)", _nan(price))
