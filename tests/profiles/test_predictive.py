@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import special
 from sklearn.metrics import roc_auc_score
@@ -134,6 +134,65 @@ def test_bgnbd_p_alive_and_expectation_formulas() -> None:
     assert (m.expected_purchases(12.0, x, tx, T) > m.expected_purchases(6.0, x, tx, T)).all()
     e = m.expected_purchases(6.0, [5, 5], [9.5, 1.0], [10.0, 10.0])
     assert e[0] > e[1]
+
+
+def _expected_at_a_one(t, x, tx, T, r, alpha, b):
+    """Equation (10) at ``a = 1`` exactly, by its limit (not by the closed form used in the code).
+
+    With ``A = b - r``, ``c = b + x`` and ``z = t / (alpha + T + t)``, the
+    limit of ``(1 - (1-z)^(a-1) 2F1(A, a-1; c; z)) / (a - 1)`` is
+    ``-log(1 - z) - sum_{n>=1} (A)_n / ((c)_n n) z^n``.
+    """
+    z = t / (alpha + T + t)
+    s, term = 0.0, 1.0
+    for n in range(1, 10_000):
+        term *= (b - r + n - 1) / (b + x + n - 1) * z
+        s += term / n
+        if abs(term) < 1e-18:
+            break
+    pa = 1.0 if x == 0 else 1 / (1 + 1 / (b + x - 1) * ((alpha + T) / (alpha + tx)) ** (r + x))
+    return (b + x) * (-math.log1p(-z) - s) * pa
+
+
+@pytest.mark.parametrize("r, alpha, b, x, tx, T, t", [
+    (1.0, 1.0, 1.0, 0, 0.0, 1.0, 1.0),
+    (0.5, 3.0, 2.5, 4, 7.0, 10.0, 6.0),
+    (2.0, 10.0, 0.3, 20, 40.0, 50.0, 30.0),
+    (0.243, 4.414, 2.426, 2, 30.43, 38.86, 39.0),
+])
+def test_bgnbd_expectations_at_a_equal_one(r, alpha, b, x, tx, T, t) -> None:
+    """a = 1 makes the closed forms 0/0; the finite limit is returned, and it is continuous."""
+    m = BGNBD()
+    m.params_ = {"r": r, "alpha": alpha, "a": 1.0, "b": b}
+    at_one = m.expected_purchases(t, [x], [tx], [T])[0]
+    assert at_one == pytest.approx(_expected_at_a_one(t, x, tx, T, r, alpha, b), rel=1e-8)
+    # continuous through the interpolation window and its edges (slope ~ 1e-3 per 1e-3 of a)
+    for a in (1 - 1e-3, 1 - 1e-4, 1 - 3e-5, 1 + 1e-7, 1 + 1e-4, 1 + 1e-3):
+        m.params_["a"] = a
+        assert m.expected_purchases(t, [x], [tx], [T])[0] == pytest.approx(at_one, rel=2 * abs(a - 1))
+    # the population-level expectation has the same removable singularity
+    m.params_["a"] = 1.0
+    new_at_one = m.expected_purchases_new([t])[0]
+    assert np.isfinite(new_at_one) and new_at_one > 0
+    for a in (1 - 1e-3, 1 + 1e-6, 1 + 1e-3):
+        m.params_["a"] = a
+        assert m.expected_purchases_new([t])[0] == pytest.approx(new_at_one, rel=2 * abs(a - 1))
+    if (r, alpha, b) == (1.0, 1.0, 1.0):  # r = alpha = b = 1, a = 1: E[new](t) = log(1 + t)
+        assert new_at_one == pytest.approx(math.log1p(t), rel=1e-8)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_bgnbd_near_a_equal_one_agrees_with_lifetimes() -> None:
+    import lifetimes  # test extra: an ImportError fails the test, it does not skip
+    x, tx, T = np.array([0.0, 1, 4, 20]), np.array([0.0, 3, 7, 40]), np.array([5.0, 10, 10, 50])
+    for a in (1 - 1e-3, 1 + 1e-3, 1 + 2e-2):
+        m = BGNBD()
+        m.params_ = {"r": 0.5, "alpha": 3.0, "a": a, "b": 2.5}
+        lt = lifetimes.BetaGeoFitter()
+        lt.params_ = pd.Series(m.params_)
+        np.testing.assert_allclose(
+            m.expected_purchases(6.0, x, tx, T),
+            lt.conditional_expected_number_of_purchases_up_to_time(6.0, x, tx, T), rtol=1e-7)
 
 
 # ------------------------------------------------------------------- recovery
@@ -392,6 +451,7 @@ def test_time_unit_invariance() -> None:
 
 
 @settings(max_examples=60, deadline=None)
+@example(r=1.0, alpha=1.0, a=1.0, b=1.0, x=0, frac=0.0, T=1.0, t=1.0)  # the 0/0 point a = 1
 @given(
     r=st.floats(0.05, 5), alpha=st.floats(0.1, 200), a=st.floats(0.05, 5), b=st.floats(0.05, 10),
     x=st.integers(0, 60), frac=st.floats(0, 1), T=st.floats(0.5, 500), t=st.floats(0.1, 400),
