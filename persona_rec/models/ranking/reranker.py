@@ -182,9 +182,17 @@ class LGBMReranker(Reranker):
             raise NotFittedError("LGBMReranker is not fitted; call fit first.")
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Ranking scores per row (best iteration)."""
+        """Ranking scores per row (best iteration).
+
+        A float32 matrix (what the pipeline builds) is passed to LightGBM as
+        is: it widens each value to float64 itself, exactly as a cast here
+        would, without the copy.
+        """
         self._check()
-        return np.asarray(self.booster_.predict(np.asarray(X, dtype=np.float64),
+        X = np.asarray(X)
+        if X.dtype != np.float32:
+            X = np.asarray(X, dtype=np.float64)
+        return np.asarray(self.booster_.predict(X,
                                                 num_iteration=self.best_iteration_,
                                                 num_threads=1), dtype=np.float64)
 
