@@ -33,7 +33,7 @@ from ..exceptions import (
     TaxonomyError,
     UnknownIdError,
 )
-from ._grammar import BoolParser, Lexicon
+from ._grammar import BoolParser, Lexicon, ParsedText
 
 __all__ = [
     "TagExpression",
@@ -85,6 +85,8 @@ def is_valid_tag_id(tag_id: Any) -> bool:
 #: words are tag ids, ``and``/``or``/``not`` are operators.
 _LEXICON = Lexicon(
     label="Tag expression",
+    noun="expression",
+    trailing="an operator '&', '|' or the end of the expression",
     keywords=RESERVED_WORDS,
     word_start=_is_tag_char,
     word_char=_is_tag_char,
@@ -123,11 +125,7 @@ _Node = Union[_Tag, _Not, _And, _Or]
 class _Parser(BoolParser):
     """Tag expressions: the shared boolean layer over tag ids."""
 
-    noun = "expression"
-    trailing = "an operator '&', '|' or the end of the expression"
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text, _LEXICON)
+    lexicon = _LEXICON
 
     def make_bool(self, op: str, parts: tuple) -> _Node:
         return _Or(parts) if op == "or" else _And(parts)
@@ -174,7 +172,7 @@ def _render(node: _Node) -> str:
 
 
 # --------------------------------------------------------------------------- public
-class TagExpression:
+class TagExpression(ParsedText):
     """A parsed boolean expression over tag ids.
 
     Build it with :func:`parse_tag_expression`. It is immutable and can be
@@ -199,36 +197,19 @@ class TagExpression:
     [True, False, True]
     """
 
-    __slots__ = ("_text", "_root", "_positions")
+    __slots__ = ("_positions",)
+    _render = staticmethod(_render)
 
     def __init__(self, text: str, root: _Node) -> None:
-        self._text = text
-        self._root = root
+        super().__init__(text, root)
         positions: dict[str, int] = {}
         _collect(root, positions)
         self._positions = positions
 
     @property
-    def text(self) -> str:
-        """The expression as written."""
-        return self._text
-
-    @property
     def tags(self) -> frozenset[str]:
         """Tag ids mentioned by the expression."""
         return frozenset(self._positions)
-
-    def __repr__(self) -> str:
-        return f"TagExpression({self._text!r})"
-
-    def __str__(self) -> str:
-        return _render(self._root)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TagExpression) and self._root == other._root
-
-    def __hash__(self) -> int:
-        return hash(self._root)
 
     # ------------------------------------------------------------------ checks
     def check_known(self, known: Iterable[str]) -> None:
