@@ -18,9 +18,10 @@ greater than zero (and at least ``min_confidence`` when given).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 import numpy as np
 import scipy.sparse as sp
@@ -120,6 +121,7 @@ class _Or:
 
 
 _Node = Union[_Tag, _Not, _And, _Or]
+T = TypeVar("T")
 
 
 class _Parser(BoolParser):
@@ -397,14 +399,26 @@ def _check_cols(cols: np.ndarray, n_tags: int, names: list[str]) -> None:
         )
 
 
-def _eval(root: _Node, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
-    # iterative post-order evaluation: deep expressions cannot exhaust the stack
-    out: dict[int, np.ndarray] = {}
+def _fold(
+    root: _Node,
+    tag: Callable[[str], T],
+    negate: Callable[[T], T],
+    both: Callable[[T, T], T],
+    either: Callable[[T, T], T],
+) -> T:
+    """Evaluate a tag-expression tree bottom-up with the given operations.
+
+    ``tag(tag_id)`` gives a leaf's value, ``negate``, ``both`` and ``either``
+    combine values for ``!``, ``&`` and ``|``; the pandas path folds boolean
+    arrays, the Spark path boolean columns. The walk is an iterative
+    post-order one, so deep expressions cannot exhaust the stack.
+    """
+    out: dict[int, T] = {}
     stack: list[tuple[_Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
         if isinstance(node, _Tag):
-            out[id(node)] = columns[node.tag]
+            out[id(node)] = tag(node.tag)
         elif not done:
             stack.append((node, True))
             if isinstance(node, _Not):
@@ -412,17 +426,19 @@ def _eval(root: _Node, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
             else:
                 stack.extend((c, False) for c in node.children)
         elif isinstance(node, _Not):
-            out[id(node)] = ~out.pop(id(node.operand))
+            out[id(node)] = negate(out.pop(id(node.operand)))
         else:
+            join = both if isinstance(node, _And) else either
             parts = [out.pop(id(c)) for c in node.children]
-            acc = parts[0].copy()
+            acc = parts[0]
             for p in parts[1:]:
-                if isinstance(node, _And):
-                    acc &= p
-                else:
-                    acc |= p
+                acc = join(acc, p)
             out[id(node)] = acc
-    res = out[id(root)]
+    return out[id(root)]
+
+
+def _eval(root: _Node, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+    res = _fold(root, columns.__getitem__, operator.invert, operator.and_, operator.or_)
     return np.array(res, dtype=bool, copy=True).reshape(n)
 
 
