@@ -570,6 +570,7 @@ def plot_qini(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure of the curves: a new one, or the one ``ax`` belongs to.
 
     Raises
     ------
@@ -626,6 +627,7 @@ def plot_ab_result(
     Returns
     -------
     matplotlib.figure.Figure
+        The figure holding the two axes of every tested metric.
 
     Raises
     ------

@@ -290,7 +290,7 @@ class Playbook:
         Parameters
         ----------
         user_tags : UserTags
-            Tags per user.
+            Tags per user; :meth:`assign` picks each user's tactic from them.
         recommender : Recommender, optional
             Fitted model with ``recommend(user_ids, k, filter_seen=..., items=...)``;
             without it the ``items`` column is empty.
@@ -310,9 +310,9 @@ class Playbook:
             Item attributes (``price``, ``first_seen``/first event, ``brand``) for
             the item modes; default the recommender's fit data where available.
         min_confidence : float, default 0.0
-            Tag confidence threshold.
+            Tag confidence threshold, as in :meth:`assign`.
         allow_sensitive : bool, default False
-            Whether rules may use sensitive tags.
+            Whether rules may use sensitive tags, as in :meth:`assign`.
 
         Returns
         -------

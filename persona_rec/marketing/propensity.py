@@ -246,8 +246,8 @@ def affinity_propensity(
     activity_weight : float, default 0.01
         Weight of overall purchase recency/frequency.
     category_sep : str, sequence of str or None, default None
-        Separator(s) of the category path levels (None: package default,
-        ``">"`` and ``"/"``; ``()``: flat categories).
+        Separator(s) of the levels of the items' ``category`` paths (None:
+        package default, ``">"`` and ``"/"``; ``()``: flat categories).
 
     Returns
     -------

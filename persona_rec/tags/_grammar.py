@@ -14,7 +14,9 @@ under it). This module holds that part once:
   operators look like, and :func:`tokenize` reads a text with it into
   :class:`Token` objects;
 * :class:`BoolParser` parses the boolean layer with a nesting guard and
-  leaves ``OPERAND`` (and the nodes it builds) to its subclass.
+  leaves ``OPERAND`` (and the nodes it builds) to its subclass;
+* :class:`ParsedText` is what both front ends return: the text as written and
+  its tree, shown, compared and hashed the same way.
 
 The front ends are :mod:`persona_rec.tags.rules` (comparisons, arithmetic and
 functions over profile columns) and :mod:`persona_rec.tags.expressions` (tag
@@ -29,7 +31,7 @@ from typing import Any
 
 from ..exceptions import RuleSyntaxError
 
-__all__ = ["Token", "Lexicon", "tokenize", "syntax_error", "BoolParser", "MAX_DEPTH"]
+__all__ = ["Token", "Lexicon", "tokenize", "syntax_error", "BoolParser", "ParsedText", "MAX_DEPTH"]
 
 #: Deepest nesting of ``(``, ``not`` and unary minus a text may use.
 MAX_DEPTH = 100
@@ -74,7 +76,11 @@ class Lexicon:
     Attributes
     ----------
     label : str
-        The language's name in error messages.
+        The language's name in error messages (``"Rule"``).
+    noun : str
+        What one text of the language is called in messages (``"rule"``).
+    trailing : str
+        What may follow a complete text, for the message when something else does.
     keywords : frozenset of str
         Words read as ``KW`` tokens (case-insensitive); other words are ``NAME``.
     word_start, word_char : callable
@@ -94,6 +100,8 @@ class Lexicon:
 
     label: str
     keywords: frozenset[str]
+    noun: str = "text"
+    trailing: str = "an operator or the end of the text"
     word_start: Callable[[str], bool] = _is_identifier_start
     word_char: Callable[[str], bool] = _is_identifier_char
     numbers: bool = False
@@ -199,20 +207,19 @@ def tokenize(text: str, lex: Lexicon) -> list[Token]:
 class BoolParser:
     """Recursive descent over the shared boolean layer; subclasses parse the operands.
 
-    A subclass sets ``noun`` (``"rule"``), ``trailing`` (what may follow a
-    complete text, for the message) and implements :meth:`operand`,
-    :meth:`make_bool` and :meth:`make_not`. Every ``(``, ``not`` and unary
-    minus goes through :meth:`enter`/:meth:`leave`, which bound the nesting
-    at :data:`MAX_DEPTH`.
+    A subclass sets ``lexicon`` (its language's :class:`Lexicon`) and
+    implements :meth:`operand`, :meth:`make_bool` and :meth:`make_not`. Every
+    ``(``, ``not`` and unary minus goes through :meth:`enter`/:meth:`leave`,
+    which bound the nesting at :data:`MAX_DEPTH`.
     """
 
-    noun = "text"
-    trailing = "an operator or the end of the text"
+    lexicon: Lexicon
 
-    def __init__(self, text: str, lex: Lexicon) -> None:
+    def __init__(self, text: str) -> None:
         self.text = text
-        self.label = lex.label
-        self.toks = tokenize(text, lex)
+        self.label = self.lexicon.label
+        self.noun = self.lexicon.noun
+        self.toks = tokenize(text, self.lexicon)
         self.i = 0
         self.depth = 0
 
@@ -255,7 +262,7 @@ class BoolParser:
         node = self.or_expr()
         t = self.peek()
         if t.kind != "END":
-            raise self.err(t, self.trailing)
+            raise self.err(t, self.lexicon.trailing)
         return node
 
     def or_expr(self) -> Any:
@@ -301,3 +308,37 @@ class BoolParser:
 
     def make_not(self, node: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
+
+
+class ParsedText:
+    """A parsed text: the source as written (:attr:`text`) and its syntax tree.
+
+    Two parsed texts of the same class are equal (and hash alike) when their
+    trees are, however they were written; ``str()`` writes the tree back in
+    canonical form with the subclass's ``_render`` function and ``repr()``
+    shows the source.
+    """
+
+    __slots__ = ("_text", "_root")
+    _render: Callable[[Any], str]
+
+    def __init__(self, text: str, root: Any) -> None:
+        self._text = text
+        self._root = root
+
+    @property
+    def text(self) -> str:
+        """The text as written."""
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._text!r})"
+
+    def __str__(self) -> str:
+        return type(self)._render(self._root)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, type(self)) and self._root == other._root
+
+    def __hash__(self) -> int:
+        return hash(self._root)

@@ -18,9 +18,10 @@ greater than zero (and at least ``min_confidence`` when given).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 import numpy as np
 import scipy.sparse as sp
@@ -33,7 +34,7 @@ from ..exceptions import (
     TaxonomyError,
     UnknownIdError,
 )
-from ._grammar import BoolParser, Lexicon
+from ._grammar import BoolParser, Lexicon, ParsedText
 
 __all__ = [
     "TagExpression",
@@ -85,6 +86,8 @@ def is_valid_tag_id(tag_id: Any) -> bool:
 #: words are tag ids, ``and``/``or``/``not`` are operators.
 _LEXICON = Lexicon(
     label="Tag expression",
+    noun="expression",
+    trailing="an operator '&', '|' or the end of the expression",
     keywords=RESERVED_WORDS,
     word_start=_is_tag_char,
     word_char=_is_tag_char,
@@ -118,16 +121,13 @@ class _Or:
 
 
 _Node = Union[_Tag, _Not, _And, _Or]
+T = TypeVar("T")
 
 
 class _Parser(BoolParser):
     """Tag expressions: the shared boolean layer over tag ids."""
 
-    noun = "expression"
-    trailing = "an operator '&', '|' or the end of the expression"
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text, _LEXICON)
+    lexicon = _LEXICON
 
     def make_bool(self, op: str, parts: tuple) -> _Node:
         return _Or(parts) if op == "or" else _And(parts)
@@ -174,7 +174,7 @@ def _render(node: _Node) -> str:
 
 
 # --------------------------------------------------------------------------- public
-class TagExpression:
+class TagExpression(ParsedText):
     """A parsed boolean expression over tag ids.
 
     Build it with :func:`parse_tag_expression`. It is immutable and can be
@@ -199,36 +199,19 @@ class TagExpression:
     [True, False, True]
     """
 
-    __slots__ = ("_text", "_root", "_positions")
+    __slots__ = ("_positions",)
+    _render = staticmethod(_render)
 
     def __init__(self, text: str, root: _Node) -> None:
-        self._text = text
-        self._root = root
+        super().__init__(text, root)
         positions: dict[str, int] = {}
         _collect(root, positions)
         self._positions = positions
 
     @property
-    def text(self) -> str:
-        """The expression as written."""
-        return self._text
-
-    @property
     def tags(self) -> frozenset[str]:
         """Tag ids mentioned by the expression."""
         return frozenset(self._positions)
-
-    def __repr__(self) -> str:
-        return f"TagExpression({self._text!r})"
-
-    def __str__(self) -> str:
-        return _render(self._root)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TagExpression) and self._root == other._root
-
-    def __hash__(self) -> int:
-        return hash(self._root)
 
     # ------------------------------------------------------------------ checks
     def check_known(self, known: Iterable[str]) -> None:
@@ -416,14 +399,26 @@ def _check_cols(cols: np.ndarray, n_tags: int, names: list[str]) -> None:
         )
 
 
-def _eval(root: _Node, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
-    # iterative post-order evaluation: deep expressions cannot exhaust the stack
-    out: dict[int, np.ndarray] = {}
+def _fold(
+    root: _Node,
+    tag: Callable[[str], T],
+    negate: Callable[[T], T],
+    both: Callable[[T, T], T],
+    either: Callable[[T, T], T],
+) -> T:
+    """Evaluate a tag-expression tree bottom-up with the given operations.
+
+    ``tag(tag_id)`` gives a leaf's value, ``negate``, ``both`` and ``either``
+    combine values for ``!``, ``&`` and ``|``; the pandas path folds boolean
+    arrays, the Spark path boolean columns. The walk is an iterative
+    post-order one, so deep expressions cannot exhaust the stack.
+    """
+    out: dict[int, T] = {}
     stack: list[tuple[_Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
         if isinstance(node, _Tag):
-            out[id(node)] = columns[node.tag]
+            out[id(node)] = tag(node.tag)
         elif not done:
             stack.append((node, True))
             if isinstance(node, _Not):
@@ -431,17 +426,19 @@ def _eval(root: _Node, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
             else:
                 stack.extend((c, False) for c in node.children)
         elif isinstance(node, _Not):
-            out[id(node)] = ~out.pop(id(node.operand))
+            out[id(node)] = negate(out.pop(id(node.operand)))
         else:
+            join = both if isinstance(node, _And) else either
             parts = [out.pop(id(c)) for c in node.children]
-            acc = parts[0].copy()
+            acc = parts[0]
             for p in parts[1:]:
-                if isinstance(node, _And):
-                    acc &= p
-                else:
-                    acc |= p
+                acc = join(acc, p)
             out[id(node)] = acc
-    res = out[id(root)]
+    return out[id(root)]
+
+
+def _eval(root: _Node, columns: dict[str, np.ndarray], n: int) -> np.ndarray:
+    res = _fold(root, columns.__getitem__, operator.invert, operator.and_, operator.or_)
     return np.array(res, dtype=bool, copy=True).reshape(n)
 
 

@@ -62,7 +62,7 @@ from ..exceptions import (
     UnknownIdError,
 )
 from ..profiles.profiles import KNOWN_COLUMN
-from ._grammar import BoolParser, Lexicon, Token
+from ._grammar import BoolParser, Lexicon, ParsedText, Token
 
 __all__ = ["Rule", "parse_rule", "RuleContext", "FUNCTIONS"]
 
@@ -87,6 +87,8 @@ def _bad_char(ch: str) -> str:
 #: The rule language's tokens (read by the shared core in :mod:`persona_rec.tags._grammar`).
 _LEXICON = Lexicon(
     label="Rule",
+    noun="rule",
+    trailing="an operator or the end of the rule",
     keywords=frozenset(_KEYWORDS),
     numbers=True,
     quotes=True,
@@ -171,11 +173,7 @@ _Node = Union[_Col, _Lit, _Call, _Arith, _Neg, _Cmp, _In, _IsNull, _Bool, _Not]
 class _Parser(BoolParser):
     """The rule language: the shared boolean layer over comparisons, arithmetic and calls."""
 
-    noun = "rule"
-    trailing = "an operator or the end of the rule"
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text, _LEXICON)
+    lexicon = _LEXICON
 
     def make_bool(self, op: str, parts: tuple) -> _Node:
         return _Bool(op, parts)
@@ -627,7 +625,7 @@ def _cond(node: _Node, ctx: RuleContext) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- public
-class Rule:
+class Rule(ParsedText):
     """A parsed rule (a condition) or value expression over profile columns.
 
     Build it with :func:`parse_rule`.
@@ -657,16 +655,8 @@ class Rule:
     [0.9, 0.2, nan]
     """
 
-    __slots__ = ("_text", "_root")
-
-    def __init__(self, text: str, root: _Node) -> None:
-        self._text = text
-        self._root = root
-
-    @property
-    def text(self) -> str:
-        """The rule as written."""
-        return self._text
+    __slots__ = ()
+    _render = staticmethod(_show)
 
     @property
     def is_condition(self) -> bool:
@@ -686,18 +676,6 @@ class Rule:
             for n in _walk(self._root)
             if isinstance(n, _Call) and n.func in ("affinity", "affinity_rank")
         )
-
-    def __repr__(self) -> str:
-        return f"Rule({self._text!r})"
-
-    def __str__(self) -> str:
-        return _show(self._root)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Rule) and self._root == other._root
-
-    def __hash__(self) -> int:
-        return hash(self._root)
 
     def check(self, profiles: ProfileSource, *, owner: str = "", as_condition: bool | None = None) -> None:
         """Check that every referenced column and affinity exists, and types fit.

@@ -420,6 +420,7 @@ def diff(old: UserTags, new: UserTags, *, include_sensitive: bool = False) -> pd
     Parameters
     ----------
     old, new : UserTags
+        The earlier and the later run.
     include_sensitive : bool, default False
         Whether sensitive tags are reported.
 
@@ -457,7 +458,9 @@ def diff_users(old: UserTags, new: UserTags, *, include_sensitive: bool = False)
     Parameters
     ----------
     old, new : UserTags
+        The earlier and the later run, matched by external user id as in :func:`diff`.
     include_sensitive : bool, default False
+        Whether changes of sensitive tags are listed.
 
     Returns
     -------

@@ -375,7 +375,9 @@ def tag_stability(old: UserTags, new: UserTags, *, include_sensitive: bool = Fal
     Parameters
     ----------
     old, new : UserTags
+        The earlier and the later run, passed to :func:`~persona_rec.tags.diff`.
     include_sensitive : bool, default False
+        Whether the stability of sensitive tags is reported too.
 
     Returns
     -------
