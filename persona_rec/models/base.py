@@ -239,6 +239,25 @@ class Recommender(ParamsMixin):
                 f"This {type(self).__name__} is not fitted yet; call fit(dataset) first."
             )
 
+    def _explain_pairs(self, recommendations: pd.DataFrame, n: Any, name: str,
+                       owner: str) -> tuple[int, np.ndarray, np.ndarray]:
+        """Validate an ``explain`` call; return ``n`` and the rows' internal user and item indices.
+
+        Shared by the models' ``explain`` methods: the model must be fitted,
+        ``n`` (the parameter ``name``) an int >= 1 and ``recommendations`` a
+        frame with ``user_id`` and ``item_id``; ids unknown at fit time map
+        to -1.
+        """
+        from .._validation import check_frame
+
+        self._check_fitted()
+        n = check_int(n, name, minimum=1, owner=owner)
+        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
+                    allow_empty=True)
+        u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
+        i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+        return n, u, i
+
     @property
     def n_users_(self) -> int:
         """Number of users known at fit time."""

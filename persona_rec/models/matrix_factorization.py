@@ -8,6 +8,7 @@ import numpy as np
 
 from .._validation import check_bool, check_int, check_number
 from ..dataset import Dataset
+from ._features import cosine_similar
 from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
@@ -57,13 +58,7 @@ class _FactorModel(Recommender):
         return self.item_popularity_ > 0
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
-        f = self.item_factors_.astype(np.float64)
-        norms = np.linalg.norm(f, axis=1)
-        norms[norms == 0] = 1.0
-        unit = f / norms[:, None]
-        scores = unit[item_idx] @ unit.T
-        scores[:, ~self._trained_items()] = -np.inf
-        return scores
+        return cosine_similar(self.item_factors_, item_idx, self._trained_items())
 
 
 class ALSRecommender(_FactorModel):
