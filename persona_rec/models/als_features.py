@@ -115,9 +115,7 @@ class ALSFeaturesRecommender(ALSRecommender):
         "served_items_": Learned.array("b", "items"),
     }
 
-    serves_hot = True
     serves_warm = True
-    serves_cold = False
     default_name = "als_features"
 
     def __init__(

@@ -204,9 +204,6 @@ class CoPurchaseRecommender(Recommender):
         "recent_items_": Learned.sparse("f", "users", "items"),
     }
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
     default_name = "copurchase"
     folds_recent_events = True
 

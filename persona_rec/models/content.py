@@ -114,9 +114,7 @@ class ContentRecommender(Recommender):
         "profile_vectors_": Learned.sparse("f", "users", "terms"),
     }
 
-    serves_hot = True
     serves_warm = True
-    serves_cold = False
     default_name = "content"
     folds_recent_events = True
 

@@ -64,9 +64,6 @@ class ItemKNNRecommender(Recommender):
 
     learned_state = {"similarity_": Learned.sparse("f", "items", "items")}
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
     default_name = "item_knn"
     folds_recent_events = True
 

@@ -149,9 +149,7 @@ class LightFMRecommender(Recommender):
         "served_items_": Learned.array("b", "items"),
     }
 
-    serves_hot = True
     serves_warm = True
-    serves_cold = False
     default_name = "lightfm"
     folds_recent_events = True
 

@@ -29,10 +29,6 @@ class _FactorModel(Recommender):
         "item_factors_": Learned.array("f", "items", "factors"),
     }
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
-
     user_factors_: np.ndarray
     item_factors_: np.ndarray
 

@@ -60,9 +60,7 @@ class SocialRecommender(Recommender):
         "events_matrix_": Learned.sparse("biuf", "users", "items"),
     }
 
-    serves_hot = True
     serves_warm = True
-    serves_cold = False
     default_name = "social"
     folds_recent_events = True
 
