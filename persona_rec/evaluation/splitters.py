@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import position_in_group
-from .._validation import as_timestamp, check_bool, check_int, check_number
+from .._validation import as_timestamp, check_bool, check_instance, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset, _with_external_ids
 from ..exceptions import (
@@ -101,11 +101,7 @@ class Split:
 
 # ------------------------------------------------------------------ helpers
 def _check_dataset(dataset: Any, owner: str) -> Dataset:
-    if not isinstance(dataset, Dataset):
-        raise InvalidDtypeError(
-            f"{owner} needs a persona_rec.Dataset, got {type(dataset).__name__}."
-        )
-    return dataset
+    return check_instance(dataset, Dataset, f"{owner} needs a persona_rec.Dataset")
 
 
 def _check_fraction(value: Any, name: str, owner: str) -> float:
