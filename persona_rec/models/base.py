@@ -68,7 +68,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,8 @@ from ..persistence import Learned, load_model, register_model, save_model
 __all__ = ["Recommender", "ON_UNKNOWN", "SIMILAR_ITEM", "FALLBACK_SOURCE"]
 
 _log = get_logger(__name__)
+
+_R = TypeVar("_R", bound="Recommender")
 
 #: Allowed values of ``recommend(on_unknown=...)``.
 ON_UNKNOWN = ("raise", "fallback", "skip")
@@ -320,6 +322,22 @@ class Recommender(ParamsMixin):
         self._fit(dataset, profiles)
         self._fitted = True
         _log.info("fitted %s in %.1fs", type(self).__name__, time.perf_counter() - start)
+        return self
+
+    def _fit_holding(self: _R, dataset: Dataset, profiles: Any, **inputs: Any) -> _R:
+        """:meth:`fit` with fit-time-only ``inputs`` (e.g. a social graph) readable by ``_fit``.
+
+        Each input is set as the private attribute of its name for the
+        duration of the fit and removed afterwards, also when fitting fails,
+        so it is neither learned state nor saved.
+        """
+        for name, value in inputs.items():
+            setattr(self, name, value)
+        try:
+            Recommender.fit(self, dataset, profiles)
+        finally:
+            for name in inputs:
+                delattr(self, name)
         return self
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:  # pragma: no cover - abstract
