@@ -32,6 +32,30 @@ class _FactorModel(Recommender):
     user_factors_: np.ndarray
     item_factors_: np.ndarray
 
+    def _check_factor_params(self, owner: str, factors: Any, regularization: Any,
+                             iterations: Any, binary: Any, random_state: Any,
+                             num_threads: Any) -> None:
+        """Validate and store the parameters ALS and BPR share."""
+        self.factors = check_int(factors, "factors", minimum=1, owner=owner)
+        self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
+        self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
+        self.binary = check_bool(binary, "binary", owner=owner)
+        self.random_state = _check_seed(random_state, owner)
+        self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
+
+    def _implicit_params(self) -> dict[str, Any]:
+        """Constructor arguments of the ``implicit`` model shared by ALS and BPR."""
+        return {"factors": self.factors, "regularization": self.regularization,
+                "iterations": self.iterations, "random_state": self.random_state,
+                "num_threads": self.num_threads, "dtype": np.float32}
+
+    def _fit_factors(self, model: Any, dataset: Dataset) -> None:
+        """Train the ``implicit`` ``model`` on ``dataset`` and keep its factors (float32)."""
+        with limit_blas_threads():
+            model.fit(self._matrix(dataset), show_progress=False)
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+
     def _matrix(self, dataset: Dataset) -> Any:
         m = dataset.get_user_item_matrix(binary=getattr(self, "binary", False))
         return m
@@ -122,34 +146,18 @@ class ALSRecommender(_FactorModel):
         num_threads: int = 1,
     ) -> None:
         owner = "ALSRecommender"
-        self.factors = check_int(factors, "factors", minimum=1, owner=owner)
-        self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
-        self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
+        self._check_factor_params(owner, factors, regularization, iterations, binary,
+                                  random_state, num_threads)
         self.alpha = check_number(alpha, "alpha", low=0, low_inclusive=False, owner=owner)
-        self.binary = check_bool(binary, "binary", owner=owner)
-        self.random_state = _check_seed(random_state, owner)
-        self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
 
     def _implicit(self) -> Any:
         from implicit.cpu.als import AlternatingLeastSquares
 
         with limit_blas_threads():  # the constructor checks the BLAS thread pool
-            return AlternatingLeastSquares(
-                factors=self.factors,
-                regularization=self.regularization,
-                alpha=self.alpha,
-                iterations=self.iterations,
-                random_state=self.random_state,
-                num_threads=self.num_threads,
-                dtype=np.float32,
-            )
+            return AlternatingLeastSquares(alpha=self.alpha, **self._implicit_params())
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
-        model = self._implicit()
-        with limit_blas_threads():
-            model.fit(self._matrix(dataset), show_progress=False)
-        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
-        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+        self._fit_factors(self._implicit(), dataset)
 
     def _solver(self) -> Any:
         """The ``implicit`` model holding the fitted factors (built once per fitted state)."""
@@ -254,29 +262,15 @@ class BPRRecommender(_FactorModel):
         num_threads: int = 1,
     ) -> None:
         owner = "BPRRecommender"
-        self.factors = check_int(factors, "factors", minimum=1, owner=owner)
+        self._check_factor_params(owner, factors, regularization, iterations, binary,
+                                  random_state, num_threads)
         self.learning_rate = check_number(learning_rate, "learning_rate", low=0,
                                           low_inclusive=False, owner=owner)
-        self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
-        self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
-        self.binary = check_bool(binary, "binary", owner=owner)
-        self.random_state = _check_seed(random_state, owner)
-        self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
         with limit_blas_threads():
-            model = BayesianPersonalizedRanking(
-                factors=self.factors,
-                learning_rate=self.learning_rate,
-                regularization=self.regularization,
-                iterations=self.iterations,
-                random_state=self.random_state,
-                num_threads=self.num_threads,
-                dtype=np.float32,
-            )
-        with limit_blas_threads():
-            model.fit(self._matrix(dataset), show_progress=False)
-        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
-        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+            model = BayesianPersonalizedRanking(learning_rate=self.learning_rate,
+                                                **self._implicit_params())
+        self._fit_factors(model, dataset)
