@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import position_in_group
+from .._text import fill_doc
 from .._validation import as_timestamp, check_bool, check_instance, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset, _with_external_ids
@@ -247,9 +248,7 @@ def _doc(func: Any) -> Any:
     import inspect
 
     names = [n for n in _FILTER_DOCS if n in inspect.signature(func).parameters]
-    text = "\n".join(_FILTER_DOCS[n] for n in names)
-    func.__doc__ = func.__doc__.replace("    {filters}", text)
-    return func
+    return fill_doc(filters="\n".join(_FILTER_DOCS[n] for n in names))(func)
 
 
 # ---------------------------------------------------------------- splitters
@@ -555,6 +554,7 @@ def cold_user_split(
     )
 
 
+@_doc
 def cold_item_split(
     dataset: Dataset,
     at: Any,
@@ -580,12 +580,7 @@ def cold_item_split(
         Time ``T``.
     window : str or timedelta, optional
         Length of the test period (default: until the end of the data).
-    min_weight : float, optional
-        Keep only test rows with ``weight >= min_weight``.
-    relevant_events : iterable of str, optional
-        Keep only test rows with these event types.
-    filter_cold_users : bool, default True
-        Drop test rows of users without train interactions.
+    {filters}
 
     Returns
     -------

@@ -77,6 +77,7 @@ import scipy.sparse as sp
 from .._arrays import position_in_group
 from .._params import ParamsMixin
 from .._progress import get_logger
+from .._text import LOAD_PARAMETERS, SAVE_PARAMETERS, fill_doc
 from .._validation import check_choice, check_int, example_values
 from ..columns import Columns
 from ..dataset import Dataset
@@ -978,40 +979,25 @@ class Recommender(ParamsMixin):
         )
 
     # ------------------------------------------------------------ persistence
+    @fill_doc(save_parameters=SAVE_PARAMETERS)
     def save(self, path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Path:
         """Save the fitted model to one ``.npz`` file (arrays + JSON header).
 
         No pickle is used; see :mod:`persona_rec.persistence`.
 
-        Parameters
-        ----------
-        path : str or path-like
-            Target file; ``.npz`` is appended when missing.
-        key : bytes or str, optional
-            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
-            needs the same key.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
+        {save_parameters}
         """
         return save_model(self, path, key=key)
 
     @classmethod
+    @fill_doc(load_parameters=LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Recommender:
         """Load a model saved with :meth:`save`.
 
         ``Recommender.load`` accepts any registered model;
         ``SomeModel.load`` additionally checks the stored class.
 
-        Parameters
-        ----------
-        path : str or path-like
-            The file.
-        key : bytes or str, optional
-            The secret the file was signed with (required for signed files,
-            refused for unsigned ones).
+        {load_parameters}
 
         Raises
         ------
