@@ -127,9 +127,16 @@ class ALSRecommender(_FactorModel):
     >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
     ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
     >>> model = ALSRecommender(factors=2, iterations=3).fit(Dataset.from_frames(inter))
-    >>> model.recommend([3], k=1)[["user_id", "item_id", "rank"]]
-       user_id item_id  rank
-    0        3       b     1
+
+    User 4 is unknown at fit time: given a newer Dataset, it is folded in from
+    its history (one item, ``a``) and gets ``b``, like user 3.
+
+    >>> new = pd.DataFrame({"user_id": [4], "item_id": ["a"], "timestamp": [pd.Timestamp("2024-02-01")]})
+    >>> newer = Dataset.from_frames(pd.concat([inter, new]))
+    >>> model.recommend([3, 4], k=1, dataset=newer)[["user_id", "item_id"]]
+       user_id item_id
+    0        3       b
+    1        4       b
     """
 
     default_name = "als"
