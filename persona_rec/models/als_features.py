@@ -217,10 +217,8 @@ class ALSFeaturesRecommender(ALSRecommender):
         return self.served_items_
 
     def _score_warm(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, request)
+        vecs, fit_idx = self._fit_user_rows(self.user_factors_, user_idx, request)
         ok = fit_idx >= 0
-        vecs = np.zeros((len(user_idx), self.user_factors_.shape[1]), dtype=np.float64)
-        vecs[ok] = self.user_factors_[fit_idx[ok]]
         s = vecs @ self.item_factors_.T.astype(np.float64)
         s[:, ~self.served_items_] = -np.inf
         s[~ok] = -np.inf

@@ -474,6 +474,20 @@ class Recommender(ParamsMixin):
         out.eliminate_zeros()
         return out
 
+    def _fit_user_rows(self, table: np.ndarray, user_idx: np.ndarray,
+                       request: RecommendRequest | Dataset | None, *, fill: float = 0.0,
+                       dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of a fit-time per-user ``table`` (factors, representations) for context users.
+
+        Returns the rows (``fill`` for users unknown at fit time) and the
+        users' fit-time indices (``-1`` when unknown).
+        """
+        fit_idx = self._fit_user_index(user_idx, request)
+        ok = fit_idx >= 0
+        out = np.full((len(fit_idx), table.shape[1]), fill, dtype=dtype)
+        out[ok] = table[fit_idx[ok]]
+        return out, fit_idx
+
     def _fit_user_index(self, user_idx: np.ndarray,
                         request: RecommendRequest | Dataset | None) -> np.ndarray:
         """Map context user indices to fit-time indices (``-1`` when unknown at fit)."""

@@ -245,10 +245,8 @@ class LightFMRecommender(Recommender):
 
     # -------------------------------------------------------------- scoring
     def _score_users(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, request)
+        vecs, fit_idx = self._fit_user_rows(self.user_repr_, user_idx, request)
         ok = fit_idx >= 0
-        vecs = np.zeros((len(user_idx), self.no_components), dtype=np.float64)
-        vecs[ok] = self.user_repr_[fit_idx[ok]]
         s = vecs @ self.item_repr_.T.astype(np.float64) + self.item_bias_[None, :]
         s[:, ~self.served_items_] = -np.inf
         s[~ok] = -np.inf

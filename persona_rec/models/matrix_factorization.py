@@ -61,11 +61,8 @@ class _FactorModel(Recommender):
         return m
 
     def _user_vectors(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, request)
-        out = np.full((len(user_idx), self.user_factors_.shape[1]), np.nan, dtype=np.float32)
-        ok = fit_idx >= 0
-        out[ok] = self.user_factors_[fit_idx[ok]]
-        return out
+        return self._fit_user_rows(self.user_factors_, user_idx, request, fill=np.nan,
+                                   dtype=np.float32)[0]
 
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
         vecs = self._user_vectors(user_idx, request)
