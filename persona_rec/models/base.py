@@ -246,20 +246,27 @@ class Recommender(ParamsMixin):
                        owner: str) -> tuple[int, np.ndarray, np.ndarray]:
         """Validate an ``explain`` call; return ``n`` and the rows' internal user and item indices.
 
-        Shared by the models' ``explain`` methods: the model must be fitted,
-        ``n`` (the parameter ``name``) an int >= 1 and ``recommendations`` a
-        frame with ``user_id`` and ``item_id``; ids unknown at fit time map
-        to -1.
+        Shared by the models' ``explain`` methods: the model must be fitted
+        and ``n`` (the parameter ``name``) an int >= 1; the rows are mapped
+        by :meth:`_reco_indices`.
+        """
+        self._check_fitted()
+        n = check_int(n, name, minimum=1, owner=owner)
+        u, i = self._reco_indices(recommendations)
+        return n, u, i
+
+    def _reco_indices(self, recommendations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Fit-time user and item indices (int64, -1 when unknown) of a recommendation frame.
+
+        ``recommendations`` must be a frame with ``user_id`` and ``item_id``.
         """
         from .._validation import check_frame
 
-        self._check_fitted()
-        n = check_int(n, name, minimum=1, owner=owner)
         check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
                     allow_empty=True)
         u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
         i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
-        return n, u, i
+        return np.asarray(u, dtype=np.int64), np.asarray(i, dtype=np.int64)
 
     @property
     def n_users_(self) -> int:
