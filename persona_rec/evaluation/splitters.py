@@ -33,7 +33,13 @@ import pandas as pd
 
 from .._arrays import position_in_group
 from .._text import fill_doc
-from .._validation import as_timestamp, check_bool, check_instance, check_int, check_number
+from .._validation import (
+    as_timestamp,
+    check_bool,
+    check_instance,
+    check_int,
+    check_number,
+)
 from ..columns import Columns
 from ..dataset import Dataset, _with_external_ids
 from ..exceptions import (
