@@ -4,7 +4,10 @@ One definition of how a free-text value becomes a slug (``"Home & Garden"``
 -> ``"home_garden"``) and how an item ``category`` path
 (``"Home > Kitchen > Mugs"`` or ``"Home/Kitchen/Mugs"``) splits into levels,
 so that profile affinities, tag ids, model feature names, item filters and
-marketing category filters agree.
+marketing category filters agree. It also holds the docstring fragments
+that several public functions share (:func:`fill_doc`): a docstring line that
+holds only ``{name}`` is replaced by the fragment ``name``, so ``help()`` and
+the rendered docs show the full text while the source states it once.
 
 Category separators
 -------------------
@@ -24,8 +27,9 @@ package default, see :func:`set_category_sep`):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any, Union
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar, Union
 
 import numpy as np
 import pandas as pd
@@ -33,6 +37,9 @@ import pandas as pd
 from .exceptions import InvalidParameterError, InvalidValueError, UnknownIdError
 
 __all__ = [
+    "fill_doc",
+    "SAVE_PARAMETERS",
+    "LOAD_PARAMETERS",
     "example_values",
     "CATEGORY_SEPARATOR",
     "DEFAULT_CATEGORY_SEP",
@@ -359,3 +366,85 @@ def example_values(values: Iterable[Any], n: int = 3) -> str:
         if len(out) >= n:
             break
     return "[" + ", ".join(out) + "]"
+
+
+# ------------------------------------------------------------- docstrings
+_T = TypeVar("_T")
+
+#: ``path``/``key`` parameters and the return value of a ``save`` method.
+SAVE_PARAMETERS = """
+Parameters
+----------
+path : str or path-like
+    Target file; ``.npz`` is appended when missing.
+key : bytes or str, optional
+    Secret used to sign the file with HMAC-SHA256; :meth:`load` then
+    needs the same key.
+
+Returns
+-------
+pathlib.Path
+    The file written.
+"""
+
+#: ``path``/``key`` parameters of a ``load`` method.
+LOAD_PARAMETERS = """
+Parameters
+----------
+path : str or path-like
+    The file.
+key : bytes or str, optional
+    The secret the file was signed with (required for signed files,
+    refused for unsigned ones).
+"""
+
+
+def fill_doc(**fragments: str) -> Callable[[_T], _T]:
+    """Decorator: replace each docstring line ``{name}`` by ``fragments[name]``.
+
+    The fragment is dedented, stripped of surrounding blank lines and
+    indented like the placeholder line. Other lines, braces included, are
+    left alone; a placeholder without a fragment raises ``KeyError`` when
+    the module is imported.
+
+    Parameters
+    ----------
+    **fragments : str
+        Placeholder name -> numpydoc text.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the decorated object itself.
+
+    Examples
+    --------
+    >>> @fill_doc(params="x : int\\n    The value.")
+    ... def f(x):
+    ...     '''Double ``x``.
+    ...
+    ...     Parameters
+    ...     ----------
+    ...     {params}
+    ...     '''
+    >>> print(f.__doc__.splitlines()[4:])
+    ['    x : int', '        The value.', '    ']
+    """
+
+    def decorate(obj: _T) -> _T:
+        doc = obj.__doc__
+        if not doc:  # python -OO
+            return obj
+        out = []
+        for line in doc.split("\n"):
+            body = line.strip()
+            if len(body) > 2 and body[0] == "{" and body[-1] == "}" and body[1:-1].isidentifier():
+                indent = line[: len(line) - len(line.lstrip())]
+                text = textwrap.dedent(fragments[body[1:-1]]).strip("\n")
+                out += [indent + part if part else "" for part in text.split("\n")]
+            else:
+                out.append(line)
+        obj.__doc__ = "\n".join(out)
+        return obj
+
+    return decorate

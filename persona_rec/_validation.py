@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,10 @@ from .exceptions import (
     MissingColumnError,
 )
 
+T = TypeVar("T")
+
 __all__ = [
+    "check_instance",
     "check_frame",
     "check_int",
     "check_bool",
@@ -83,6 +86,24 @@ def check_frame(
     if not allow_empty and len(frame) == 0:
         raise EmptyInputError(f"{name} is empty: at least one row is required.")
     return frame
+
+
+def check_instance(value: T, kind: type | tuple[type, ...], what: str) -> T:
+    """Return ``value`` if it is a ``kind``, else raise :class:`InvalidDtypeError`.
+
+    ``what`` is the message up to the received type, e.g. ``"split must be a
+    persona_rec.evaluation.Split"``; ``", got <type name>."`` is appended.
+
+    Examples
+    --------
+    >>> check_instance(3, str, "name must be a str")
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.InvalidDtypeError: name must be a str, got int.
+    """
+    if not isinstance(value, kind):
+        raise InvalidDtypeError(f"{what}, got {type(value).__name__}.")
+    return value
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None, owner: str = "") -> int:

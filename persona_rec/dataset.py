@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._text import LOAD_PARAMETERS, SAVE_PARAMETERS, fill_doc
 from ._validation import as_timestamp
 from .cleaning import CleaningReport
 from .columns import Columns
@@ -614,39 +615,24 @@ class Dataset:
         return self._with_inter(self._inter.loc[m if keep else ~m])
 
     # ---------------------------------------------------------- persistence
+    @fill_doc(save_parameters=SAVE_PARAMETERS)
     def save(self, path: Any, *, key: bytes | str | None = None) -> Any:
         """Write the Dataset to one ``.npz`` file (arrays + JSON header, no pickle).
 
         See ``docs/persistence.md`` for the format and its guarantees.
 
-        Parameters
-        ----------
-        path : str or path-like
-            Target file; ``.npz`` is appended when missing.
-        key : bytes or str, optional
-            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
-            needs the same key.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
+        {save_parameters}
         """
         from ._dataset_io import save_dataset
 
         return save_dataset(self, path, key=key)
 
     @classmethod
+    @fill_doc(load_parameters=LOAD_PARAMETERS)
     def load(cls, path: Any, *, key: bytes | str | None = None) -> Dataset:
         """Load a Dataset written by :meth:`save` (no pickle, bounded memory).
 
-        Parameters
-        ----------
-        path : str or path-like
-            The file.
-        key : bytes or str, optional
-            The secret the file was signed with (required for signed files,
-            refused for unsigned ones).
+        {load_parameters}
 
         Raises
         ------

@@ -263,9 +263,7 @@ class ListOf(Schema):
     length: int | None = None
 
     def check(self, value: Any, where: str) -> None:
-        if not isinstance(value, list):
-            raise CorruptFileError(f"header field {where} must be a list, got "
-                                   f"{_type_name(value)} {_short(value)}.")
+        _require_json(value, list, "a list", where)
         if self.length is not None and len(value) != self.length:
             raise CorruptFileError(f"header field {where} must have {self.length} items, "
                                    f"got {len(value)}.")
@@ -281,9 +279,7 @@ class MapOf(Schema):
     key: re.Pattern[str] | None = None
 
     def check(self, value: Any, where: str) -> None:
-        if not isinstance(value, dict):
-            raise CorruptFileError(f"header field {where} must be an object, got "
-                                   f"{_type_name(value)} {_short(value)}.")
+        _require_json(value, dict, "an object", where)
         for k, v in value.items():
             if self.key is not None and not self.key.fullmatch(k):
                 raise CorruptFileError(f"header field {where} has an invalid key {_short(k)}.")
@@ -308,9 +304,7 @@ class Record(Schema):
     open: bool = False
 
     def check(self, value: Any, where: str) -> None:
-        if not isinstance(value, dict):
-            raise CorruptFileError(f"header field {where} must be an object, got "
-                                   f"{_type_name(value)} {_short(value)}.")
+        _require_json(value, dict, "an object", where)
         missing = sorted(set(self.required) - set(value))
         if missing:
             raise CorruptFileError(f"header field {where} lacks key(s) {missing}.")
@@ -333,6 +327,24 @@ class AnyValue(Schema):
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _require_json(value: Any, kind: type, noun: str, where: str) -> None:
+    """Refuse a header field that is not a JSON ``kind`` (``noun``: "a list", "an object")."""
+    if not isinstance(value, kind):
+        raise CorruptFileError(f"header field {where} must be {noun}, got "
+                               f"{_type_name(value)} {_short(value)}.")
+
+
+def _tagged_schema(value: dict[str, Any], where: str, tag: str,
+                   schemas: Mapping[str, Schema], allowed: list[str]) -> Schema:
+    """The schema that the field ``tag`` of ``value`` selects in ``schemas`` (else refuse)."""
+    name = value.get(tag)
+    schema = schemas.get(name) if isinstance(name, str) else None
+    if schema is None:
+        raise CorruptFileError(f"header field {where}.{tag} must be one of {allowed}, got "
+                               f"{_short(name)}.")
+    return schema
 
 
 #: Common field rules: a string, a non-negative int, a bool, a frame label, anything.
@@ -358,19 +370,13 @@ _VALUES_SCHEMAS: dict[str, Schema] = {
 
 class _Values(Schema):
     def check(self, value: Any, where: str) -> None:
-        if not isinstance(value, dict):
-            raise CorruptFileError(f"header field {where} must be an object, got "
-                                   f"{_type_name(value)} {_short(value)}.")
+        _require_json(value, dict, "an object", where)
         enc = value.get("enc")
         if enc == "categorical":
             Record({"enc": STR, "ordered": BOOL, "categories": self}).check(value, where)
             return
-        schema = _VALUES_SCHEMAS.get(enc) if isinstance(enc, str) else None
-        if schema is None:
-            raise CorruptFileError(f"header field {where}.enc must be one of "
-                                   f"{sorted([*_VALUES_SCHEMAS, 'categorical'])}, got "
-                                   f"{_short(enc)}.")
-        schema.check(value, where)
+        _tagged_schema(value, where, "enc", _VALUES_SCHEMAS,
+                       sorted([*_VALUES_SCHEMAS, "categorical"])).check(value, where)
 
 
 _VALUES = _Values()
@@ -381,15 +387,9 @@ class _Entry(Schema):
     """Schema of one encoded value (see :func:`encode_value`)."""
 
     def check(self, value: Any, where: str) -> None:
-        if not isinstance(value, dict):
-            raise CorruptFileError(f"header field {where} must be an object, got "
-                                   f"{_type_name(value)} {_short(value)}.")
-        kind = value.get("kind")
-        schema = _ENTRY_SCHEMAS.get(kind) if isinstance(kind, str) else None
-        if schema is None:
-            raise CorruptFileError(f"header field {where}.kind must be one of "
-                                   f"{sorted(_ENTRY_SCHEMAS)}, got {_short(kind)}.")
-        schema.check(value, where)
+        _require_json(value, dict, "an object", where)
+        _tagged_schema(value, where, "kind", _ENTRY_SCHEMAS,
+                       sorted(_ENTRY_SCHEMAS)).check(value, where)
 
 
 #: Rule for one encoded value (the dicts :func:`encode_value` returns).

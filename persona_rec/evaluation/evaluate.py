@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .._progress import get_logger, progress
-from .._validation import check_int, check_number
+from .._validation import check_instance, check_int, check_number
 from ..columns import Columns
 from ..exceptions import (
     InvalidDtypeError,
@@ -39,12 +39,8 @@ _log = get_logger(__name__)
 
 
 def _check_split(split: Any) -> Split:
-    if not isinstance(split, Split):
-        raise InvalidDtypeError(
-            f"split must be a persona_rec.evaluation.Split (from a splitter such as "
-            f"random_split), got {type(split).__name__}."
-        )
-    return split
+    return check_instance(split, Split, "split must be a persona_rec.evaluation.Split (from a "
+                                        "splitter such as random_split)")
 
 
 def _is_model(obj: Any) -> bool:
@@ -112,11 +108,7 @@ def recommend_for_split(
               f"{len(split.test_users):,}", type(model).__name__)
     reco = model.recommend(split.test_users, k=k, filter_seen=fs, **kwargs)
     t2 = time.perf_counter()
-    if not isinstance(reco, pd.DataFrame):
-        raise InvalidDtypeError(
-            f"{type(model).__name__}.recommend must return a DataFrame, got "
-            f"{type(reco).__name__}."
-        )
+    check_instance(reco, pd.DataFrame, f"{type(model).__name__}.recommend must return a DataFrame")
     return reco, {"fit_time_s": t1 - t0 if fit else 0.0, "recommend_time_s": t2 - t1}
 
 

@@ -112,10 +112,8 @@ def calc_metrics_per_user(
     metrics : sequence of Metric
         Per-user metrics (catalog-level ones such as CatalogCoverage are
         rejected).
-    reco : pandas.DataFrame
-        Recommendations ``user_id, item_id, rank``.
-    test : pandas.DataFrame, optional
-        Relevant ``user_id, item_id`` pairs (needed by ranking metrics).
+    reco, test : pandas.DataFrame
+        As in :func:`calc_metrics` (``test`` optional: needed by ranking metrics).
 
     Returns
     -------

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._plotting import axes_or_new_figure, check_path, finish_figure
+from .._validation import check_instance
 from ..exceptions import EmptyInputError, InvalidDtypeError, MissingColumnError, UnknownIdError
 from ._reco import ALL_GROUP
 
@@ -78,11 +79,8 @@ def comparison_frame(evaluation: Any) -> pd.DataFrame:
     if isinstance(evaluation, Mapping):
         parts = []
         for model, res in evaluation.items():
-            if not isinstance(res, pd.DataFrame):
-                raise InvalidDtypeError(
-                    f"evaluation[{model!r}] must be a pandas.DataFrame (an evaluate() result), "
-                    f"got {type(res).__name__}."
-                )
+            check_instance(res, pd.DataFrame, f"evaluation[{model!r}] must be a "
+                                              f"pandas.DataFrame (an evaluate() result)")
             parts.append(_long(res, str(model), f"evaluation[{model!r}]"))
         out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_LONG_COLUMNS)
     elif isinstance(evaluation, pd.DataFrame):

@@ -32,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import position_in_group
-from .._validation import as_timestamp, check_bool, check_int, check_number
+from .._text import fill_doc
+from .._validation import (
+    as_timestamp,
+    check_bool,
+    check_instance,
+    check_int,
+    check_number,
+)
 from ..columns import Columns
 from ..dataset import Dataset, _with_external_ids
 from ..exceptions import (
@@ -101,11 +108,7 @@ class Split:
 
 # ------------------------------------------------------------------ helpers
 def _check_dataset(dataset: Any, owner: str) -> Dataset:
-    if not isinstance(dataset, Dataset):
-        raise InvalidDtypeError(
-            f"{owner} needs a persona_rec.Dataset, got {type(dataset).__name__}."
-        )
-    return dataset
+    return check_instance(dataset, Dataset, f"{owner} needs a persona_rec.Dataset")
 
 
 def _check_fraction(value: Any, name: str, owner: str) -> float:
@@ -251,9 +254,7 @@ def _doc(func: Any) -> Any:
     import inspect
 
     names = [n for n in _FILTER_DOCS if n in inspect.signature(func).parameters]
-    text = "\n".join(_FILTER_DOCS[n] for n in names)
-    func.__doc__ = func.__doc__.replace("    {filters}", text)
-    return func
+    return fill_doc(filters="\n".join(_FILTER_DOCS[n] for n in names))(func)
 
 
 # ---------------------------------------------------------------- splitters
@@ -559,6 +560,7 @@ def cold_user_split(
     )
 
 
+@_doc
 def cold_item_split(
     dataset: Dataset,
     at: Any,
@@ -584,12 +586,7 @@ def cold_item_split(
         Time ``T``.
     window : str or timedelta, optional
         Length of the test period (default: until the end of the data).
-    min_weight : float, optional
-        Keep only test rows with ``weight >= min_weight``.
-    relevant_events : iterable of str, optional
-        Keep only test rows with these event types.
-    filter_cold_users : bool, default True
-        Drop test rows of users without train interactions.
+    {filters}
 
     Returns
     -------

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._arrays import position_in_group
 from .._text import category_parts, slugify, slugify_values
 from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import InvalidParameterError, InvalidValueError
@@ -39,6 +40,8 @@ __all__ = [
     "item_attribute_tokens",
     "purchase_mask",
     "purchase_rows",
+    "top_names_per_row",
+    "cosine_similar",
 ]
 
 #: Text columns used for item documents, in order.
@@ -483,3 +486,62 @@ def user_side_features(
     out = sp.hstack(blocks, format="csr", dtype=np.float32)
     out.eliminate_zeros()
     return out, names
+
+
+def top_names_per_row(rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
+                      names: np.ndarray, n: int, n_rows: int) -> np.ndarray:
+    """``"; "``-joined names of the ``n`` largest values of each row (the models' ``explain``).
+
+    Parameters
+    ----------
+    rows, cols, values : numpy.ndarray
+        One entry per (row, column) candidate, e.g. the coordinates and data
+        of a sparse matrix of contributions.
+    names : numpy.ndarray of object
+        Name of each column.
+    n : int
+        Names kept per row, largest value first (ties in input order).
+    n_rows : int
+        Length of the result; rows without a candidate get ``""``.
+
+    Returns
+    -------
+    numpy.ndarray of object
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> top_names_per_row(np.array([0, 0, 0, 2]), np.array([0, 1, 2, 1]),
+    ...                   np.array([0.1, 0.5, 0.3, 1.0]), np.array(["a", "b", "c"], dtype=object),
+    ...                   n=2, n_rows=3).tolist()
+    ['b; c', '', 'b']
+    """
+    order = np.lexsort((-values, rows))
+    rows, cols = rows[order], cols[order]
+    sel = position_in_group(rows) < n
+    picked = pd.Series(names[cols[sel]]).groupby(rows[sel]).agg("; ".join)
+    out = np.full(n_rows, "", dtype=object)
+    out[picked.index.to_numpy()] = picked.to_numpy()
+    return out
+
+
+def cosine_similar(vectors: np.ndarray, item_idx: np.ndarray, served: np.ndarray) -> np.ndarray:
+    """Cosine similarity of the rows ``item_idx`` of ``vectors`` to every row (``similar_items``).
+
+    Zero rows have similarity 0; columns of items that are not ``served``
+    get ``-inf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cosine_similar(np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]), np.array([0]),
+    ...                np.array([True, True, False])).round(3).tolist()
+    [[1.0, 0.707, -inf]]
+    """
+    f = vectors.astype(np.float64)
+    norms = np.linalg.norm(f, axis=1)
+    norms[norms == 0] = 1.0
+    unit = f / norms[:, None]
+    scores = unit[np.asarray(item_idx)] @ unit.T
+    scores[:, ~served] = -np.inf
+    return scores

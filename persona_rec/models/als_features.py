@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._arrays import position_in_group
 from .._validation import check_bool, check_number
 from ..dataset import Dataset
 from ._features import (
     item_attribute_features,
     normalize_rows,
     resolve_user_sources,
+    top_names_per_row,
     user_side_features,
 )
 from ._request import RecommendRequest
@@ -115,9 +115,7 @@ class ALSFeaturesRecommender(ALSRecommender):
         "served_items_": Learned.array("b", "items"),
     }
 
-    serves_hot = True
     serves_warm = True
-    serves_cold = False
     default_name = "als_features"
 
     def __init__(
@@ -195,16 +193,8 @@ class ALSFeaturesRecommender(ALSRecommender):
         pandas.DataFrame
             A copy with ``top_features`` (``"; "``-joined names).
         """
-        from .._validation import check_frame, check_int
-        from ..columns import Columns
-
-        self._check_fitted()
-        n_features = check_int(n_features, "n_features", minimum=1,
-                               owner="ALSFeaturesRecommender.explain")
-        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
-                    allow_empty=True)
-        u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
-        i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+        n_features, u, i = self._explain_pairs(recommendations, n_features, "n_features",
+                                               "ALSFeaturesRecommender.explain")
         ok = (u >= 0) & (i >= 0)
         ok[ok] &= ~self.hot_users_[u[ok]]
         ok = np.flatnonzero(ok)
@@ -216,16 +206,9 @@ class ALSFeaturesRecommender(ALSRecommender):
             contrib = F.data * np.einsum("ij,ij->i", self.user_coef_[feats],
                                          self.item_factors_[i[ok][rows]])
             keep = contrib > 0
-            rows, feats, contrib = rows[keep], feats[keep], contrib[keep]
-            order = np.lexsort((-contrib, rows))
-            rows, feats = rows[order], feats[order]
-            rank = position_in_group(rows)
-            sel = rank < n_features
-            names = self.user_feature_names_.astype(object)
-            picked = pd.Series(names[feats[sel]]).groupby(rows[sel]).agg("; ".join)
-            filled = np.full(len(ok), "", dtype=object)
-            filled[picked.index.to_numpy()] = picked.to_numpy()
-            out_terms[ok] = filled
+            out_terms[ok] = top_names_per_row(
+                rows[keep], feats[keep], contrib[keep], self.user_feature_names_.astype(object),
+                n_features, len(ok))
         out = recommendations.copy()
         out["top_features"] = out_terms
         return out
@@ -234,10 +217,8 @@ class ALSFeaturesRecommender(ALSRecommender):
         return self.served_items_
 
     def _score_warm(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, request)
+        vecs, fit_idx = self._fit_user_rows(self.user_factors_, user_idx, request)
         ok = fit_idx >= 0
-        vecs = np.zeros((len(user_idx), self.user_factors_.shape[1]), dtype=np.float64)
-        vecs[ok] = self.user_factors_[fit_idx[ok]]
         s = vecs @ self.item_factors_.T.astype(np.float64)
         s[:, ~self.served_items_] = -np.inf
         s[~ok] = -np.inf

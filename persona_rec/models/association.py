@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_bool, check_choice, check_frame, check_int, check_number
+from .._validation import check_bool, check_choice, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
@@ -204,9 +204,6 @@ class CoPurchaseRecommender(Recommender):
         "recent_items_": Learned.sparse("f", "users", "items"),
     }
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
     default_name = "copurchase"
     folds_recent_events = True
 
@@ -394,16 +391,8 @@ class CoPurchaseRecommender(Recommender):
         return s
 
 
-def _reco_indices(model: Recommender, recommendations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Fit-time user and item indices of a recommendation frame (-1 when unknown)."""
-    check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM), allow_empty=True)
-    u = model.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
-    i = model.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
-    return np.asarray(u, dtype=np.int64), np.asarray(i, dtype=np.int64)
-
-
 def _explain_copurchase(model: CoPurchaseRecommender, recommendations: pd.DataFrame) -> pd.DataFrame:
-    u, i = _reco_indices(model, recommendations)
+    u, i = model._reco_indices(recommendations)
     ok = (u >= 0) & (i >= 0)
     n = len(u)
     because = np.full(n, None, dtype=object)

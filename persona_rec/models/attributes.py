@@ -63,7 +63,6 @@ class AttributeRecommender(Recommender):
 
     serves_hot = False
     serves_warm = True
-    serves_cold = False
     default_name = "attributes"
     folds_recent_events = True
 

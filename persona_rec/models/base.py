@@ -68,7 +68,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -77,6 +77,7 @@ import scipy.sparse as sp
 from .._arrays import position_in_group
 from .._params import ParamsMixin
 from .._progress import get_logger
+from .._text import LOAD_PARAMETERS, SAVE_PARAMETERS, fill_doc
 from .._validation import check_choice, check_int, example_values
 from ..columns import Columns
 from ..dataset import Dataset
@@ -96,6 +97,8 @@ from ..persistence import Learned, load_model, register_model, save_model
 __all__ = ["Recommender", "ON_UNKNOWN", "SIMILAR_ITEM", "FALLBACK_SOURCE"]
 
 _log = get_logger(__name__)
+
+_R = TypeVar("_R", bound="Recommender")
 
 #: Allowed values of ``recommend(on_unknown=...)``.
 ON_UNKNOWN = ("raise", "fallback", "skip")
@@ -239,6 +242,32 @@ class Recommender(ParamsMixin):
                 f"This {type(self).__name__} is not fitted yet; call fit(dataset) first."
             )
 
+    def _explain_pairs(self, recommendations: pd.DataFrame, n: Any, name: str,
+                       owner: str) -> tuple[int, np.ndarray, np.ndarray]:
+        """Validate an ``explain`` call; return ``n`` and the rows' internal user and item indices.
+
+        Shared by the models' ``explain`` methods: the model must be fitted
+        and ``n`` (the parameter ``name``) an int >= 1; the rows are mapped
+        by :meth:`_reco_indices`.
+        """
+        self._check_fitted()
+        n = check_int(n, name, minimum=1, owner=owner)
+        u, i = self._reco_indices(recommendations)
+        return n, u, i
+
+    def _reco_indices(self, recommendations: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Fit-time user and item indices (int64, -1 when unknown) of a recommendation frame.
+
+        ``recommendations`` must be a frame with ``user_id`` and ``item_id``.
+        """
+        from .._validation import check_frame
+
+        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
+                    allow_empty=True)
+        u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
+        i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+        return np.asarray(u, dtype=np.int64), np.asarray(i, dtype=np.int64)
+
     @property
     def n_users_(self) -> int:
         """Number of users known at fit time."""
@@ -301,6 +330,22 @@ class Recommender(ParamsMixin):
         self._fit(dataset, profiles)
         self._fitted = True
         _log.info("fitted %s in %.1fs", type(self).__name__, time.perf_counter() - start)
+        return self
+
+    def _fit_holding(self: _R, dataset: Dataset, profiles: Any, **inputs: Any) -> _R:
+        """:meth:`fit` with fit-time-only ``inputs`` (e.g. a social graph) readable by ``_fit``.
+
+        Each input is set as the private attribute of its name for the
+        duration of the fit and removed afterwards, also when fitting fails,
+        so it is neither learned state nor saved.
+        """
+        for name, value in inputs.items():
+            setattr(self, name, value)
+        try:
+            Recommender.fit(self, dataset, profiles)
+        finally:
+            for name in inputs:
+                delattr(self, name)
         return self
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:  # pragma: no cover - abstract
@@ -435,6 +480,20 @@ class Recommender(ParamsMixin):
             out = sp.csr_matrix(out + sp.diags((r >= 0).astype(np.float32)) @ add)
         out.eliminate_zeros()
         return out
+
+    def _fit_user_rows(self, table: np.ndarray, user_idx: np.ndarray,
+                       request: RecommendRequest | Dataset | None, *, fill: float = 0.0,
+                       dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of a fit-time per-user ``table`` (factors, representations) for context users.
+
+        Returns the rows (``fill`` for users unknown at fit time) and the
+        users' fit-time indices (``-1`` when unknown).
+        """
+        fit_idx = self._fit_user_index(user_idx, request)
+        ok = fit_idx >= 0
+        out = np.full((len(fit_idx), table.shape[1]), fill, dtype=dtype)
+        out[ok] = table[fit_idx[ok]]
+        return out, fit_idx
 
     def _fit_user_index(self, user_idx: np.ndarray,
                         request: RecommendRequest | Dataset | None) -> np.ndarray:
@@ -945,40 +1004,25 @@ class Recommender(ParamsMixin):
         )
 
     # ------------------------------------------------------------ persistence
+    @fill_doc(save_parameters=SAVE_PARAMETERS)
     def save(self, path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Path:
         """Save the fitted model to one ``.npz`` file (arrays + JSON header).
 
         No pickle is used; see :mod:`persona_rec.persistence`.
 
-        Parameters
-        ----------
-        path : str or path-like
-            Target file; ``.npz`` is appended when missing.
-        key : bytes or str, optional
-            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
-            needs the same key.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
+        {save_parameters}
         """
         return save_model(self, path, key=key)
 
     @classmethod
+    @fill_doc(load_parameters=LOAD_PARAMETERS)
     def load(cls, path: str | os.PathLike[str], *, key: bytes | str | None = None) -> Recommender:
         """Load a model saved with :meth:`save`.
 
         ``Recommender.load`` accepts any registered model;
         ``SomeModel.load`` additionally checks the stored class.
 
-        Parameters
-        ----------
-        path : str or path-like
-            The file.
-        key : bytes or str, optional
-            The secret the file was signed with (required for signed files,
-            refused for unsigned ones).
+        {load_parameters}
 
         Raises
         ------

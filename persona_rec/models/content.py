@@ -42,11 +42,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._arrays import position_in_group
 from .._validation import check_bool, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
-from ._features import item_documents, normalize_rows
+from ._features import item_documents, normalize_rows, top_names_per_row
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
@@ -115,9 +114,7 @@ class ContentRecommender(Recommender):
         "profile_vectors_": Learned.sparse("f", "users", "terms"),
     }
 
-    serves_hot = True
     serves_warm = True
-    serves_cold = False
     default_name = "content"
     folds_recent_events = True
 
@@ -319,14 +316,8 @@ class ContentRecommender(Recommender):
             A copy with ``top_terms``: ``"; "``-joined terms such as
             ``"category_l2=home/kitchen; mug"`` (empty when nothing is shared).
         """
-        self._check_fitted()
-        from .._validation import check_frame
-
-        n_terms = check_int(n_terms, "n_terms", minimum=1, owner="ContentRecommender.explain")
-        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
-                    allow_empty=True)
-        u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
-        i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+        n_terms, u, i = self._explain_pairs(recommendations, n_terms, "n_terms",
+                                            "ContentRecommender.explain")
         ok = (u >= 0) & (i >= 0)
         out_terms = np.full(len(u), "", dtype=object)
         if ok.any():
@@ -335,13 +326,8 @@ class ContentRecommender(Recommender):
             P.eliminate_zeros()
             names = np.array([t.split(":", 1)[1] for t in self.terms_.tolist()], dtype=object)
             rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
-            order = np.lexsort((-P.data, rows))
-            rank = position_in_group(rows[order])
-            keep = order[rank < n_terms]
-            picked = pd.Series(names[P.indices[keep]]).groupby(rows[keep]).agg("; ".join)
-            filled = np.full(P.shape[0], "", dtype=object)
-            filled[picked.index.to_numpy()] = picked.to_numpy()
-            out_terms[np.flatnonzero(ok)] = filled
+            out_terms[np.flatnonzero(ok)] = top_names_per_row(
+                rows, P.indices, P.data, names, n_terms, P.shape[0])
         out = recommendations.copy()
         out["top_terms"] = out_terms
         return out

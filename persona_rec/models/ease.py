@@ -60,9 +60,6 @@ class EASERecommender(Recommender):
         "weights_": Learned.array("f", "active_items", "active_items"),
     }
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
     default_name = "ease"
     folds_recent_events = True
 

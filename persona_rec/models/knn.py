@@ -54,19 +54,25 @@ class ItemKNNRecommender(Recommender):
     --------
     >>> import pandas as pd
     >>> from persona_rec import Dataset
-    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
-    ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
+    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 2, 3],
+    ...                       "item_id": ["a", "b", "a", "b", "c", "c"],
+    ...                       "timestamp": pd.date_range("2024-01-01", periods=6)})
     >>> model = ItemKNNRecommender("cosine").fit(Dataset.from_frames(inter))
-    >>> model.recommend([3], k=3)[["user_id", "item_id", "rank"]]
-       user_id item_id  rank
-    0        3       b     1
+
+    ``a`` and ``b`` were bought by the same two users (cosine 1); ``a`` and
+    ``c`` share one of two buyers each (cosine 0.5):
+
+    >>> model.similar_items(["a"], k=2)
+      item_id similar_item_id  score  rank
+    0       a               b    1.0     1
+    1       a               c    0.5     2
+    >>> model.recommend([1], k=1)[["user_id", "item_id", "score"]]  # 0.5 from a + 0.5 from b
+       user_id item_id  score
+    0        1       c    1.0
     """
 
     learned_state = {"similarity_": Learned.sparse("f", "items", "items")}
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
     default_name = "item_knn"
     folds_recent_events = True
 

@@ -48,14 +48,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._arrays import position_in_group
 from .._validation import check_bool, check_choice, check_int, check_number
 from ..dataset import Dataset
 from ..exceptions import require
 from ._features import (
+    cosine_similar,
     item_attribute_features,
     normalize_rows,
     resolve_user_sources,
+    top_names_per_row,
     user_side_features,
     with_identity,
 )
@@ -148,9 +149,7 @@ class LightFMRecommender(Recommender):
         "served_items_": Learned.array("b", "items"),
     }
 
-    serves_hot = True
     serves_warm = True
-    serves_cold = False
     default_name = "lightfm"
     folds_recent_events = True
 
@@ -246,10 +245,8 @@ class LightFMRecommender(Recommender):
 
     # -------------------------------------------------------------- scoring
     def _score_users(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, request)
+        vecs, fit_idx = self._fit_user_rows(self.user_repr_, user_idx, request)
         ok = fit_idx >= 0
-        vecs = np.zeros((len(user_idx), self.no_components), dtype=np.float64)
-        vecs[ok] = self.user_repr_[fit_idx[ok]]
         s = vecs @ self.item_repr_.T.astype(np.float64) + self.item_bias_[None, :]
         s[:, ~self.served_items_] = -np.inf
         s[~ok] = -np.inf
@@ -283,19 +280,10 @@ class LightFMRecommender(Recommender):
             ``"tag:interest/home; profile:cat_l1:home"``; empty when the user
             has no side feature pushing the item up).
         """
-        from .._validation import check_frame
-        from ..columns import Columns
-
-        self._check_fitted()
-        n_features = check_int(n_features, "n_features", minimum=1,
-                               owner="LightFMRecommender.explain")
-        check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
-                    allow_empty=True)
-        u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
-        i = self.item_map_.to_internal(recommendations[Columns.ITEM].to_numpy(), strict=False)
+        n_features, u, i = self._explain_pairs(recommendations, n_features, "n_features",
+                                               "LightFMRecommender.explain")
         ok = np.flatnonzero((u >= 0) & (i >= 0))
         out_terms = np.full(len(u), "", dtype=object)
-        names = self.user_feature_names_.astype(object)
         side = ~np.char.startswith(self.user_feature_names_.astype(str), "user_id=")
         if len(ok):
             F = self.user_features_[u[ok]].tocsr()
@@ -304,27 +292,15 @@ class LightFMRecommender(Recommender):
             contrib = F.data * np.einsum(
                 "ij,ij->i", self.user_embeddings_[feats], self.item_repr_[i[ok][rows]])
             keep = side[feats] & (contrib > 0)
-            rows, feats, contrib = rows[keep], feats[keep], contrib[keep]
-            order = np.lexsort((-contrib, rows))
-            rows, feats = rows[order], feats[order]
-            rank = position_in_group(rows)
-            sel = rank < n_features
-            picked = pd.Series(names[feats[sel]]).groupby(rows[sel]).agg("; ".join)
-            filled = np.full(len(ok), "", dtype=object)
-            filled[picked.index.to_numpy()] = picked.to_numpy()
-            out_terms[ok] = filled
+            out_terms[ok] = top_names_per_row(
+                rows[keep], feats[keep], contrib[keep], self.user_feature_names_.astype(object),
+                n_features, len(ok))
         out = recommendations.copy()
         out["top_features"] = out_terms
         return out
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
-        f = self.item_repr_.astype(np.float64)
-        norms = np.linalg.norm(f, axis=1)
-        norms[norms == 0] = 1.0
-        unit = f / norms[:, None]
-        s = unit[np.asarray(item_idx)] @ unit.T
-        s[:, ~self.served_items_] = -np.inf
-        return s
+        return cosine_similar(self.item_repr_, item_idx, self.served_items_)
 
     def _json_params(self) -> dict[str, Any]:
         return self.get_params(deep=False)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._validation import check_bool, check_int, check_number
 from ..dataset import Dataset
+from ._features import cosine_similar
 from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
@@ -28,23 +29,40 @@ class _FactorModel(Recommender):
         "item_factors_": Learned.array("f", "items", "factors"),
     }
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
-
     user_factors_: np.ndarray
     item_factors_: np.ndarray
+
+    def _check_factor_params(self, owner: str, factors: Any, regularization: Any,
+                             iterations: Any, binary: Any, random_state: Any,
+                             num_threads: Any) -> None:
+        """Validate and store the parameters ALS and BPR share."""
+        self.factors = check_int(factors, "factors", minimum=1, owner=owner)
+        self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
+        self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
+        self.binary = check_bool(binary, "binary", owner=owner)
+        self.random_state = _check_seed(random_state, owner)
+        self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
+
+    def _implicit_params(self) -> dict[str, Any]:
+        """Constructor arguments of the ``implicit`` model shared by ALS and BPR."""
+        return {"factors": self.factors, "regularization": self.regularization,
+                "iterations": self.iterations, "random_state": self.random_state,
+                "num_threads": self.num_threads, "dtype": np.float32}
+
+    def _fit_factors(self, model: Any, dataset: Dataset) -> None:
+        """Train the ``implicit`` ``model`` on ``dataset`` and keep its factors (float32)."""
+        with limit_blas_threads():
+            model.fit(self._matrix(dataset), show_progress=False)
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
 
     def _matrix(self, dataset: Dataset) -> Any:
         m = dataset.get_user_item_matrix(binary=getattr(self, "binary", False))
         return m
 
     def _user_vectors(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        fit_idx = self._fit_user_index(user_idx, request)
-        out = np.full((len(user_idx), self.user_factors_.shape[1]), np.nan, dtype=np.float32)
-        ok = fit_idx >= 0
-        out[ok] = self.user_factors_[fit_idx[ok]]
-        return out
+        return self._fit_user_rows(self.user_factors_, user_idx, request, fill=np.nan,
+                                   dtype=np.float32)[0]
 
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
         vecs = self._user_vectors(user_idx, request)
@@ -57,13 +75,7 @@ class _FactorModel(Recommender):
         return self.item_popularity_ > 0
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
-        f = self.item_factors_.astype(np.float64)
-        norms = np.linalg.norm(f, axis=1)
-        norms[norms == 0] = 1.0
-        unit = f / norms[:, None]
-        scores = unit[item_idx] @ unit.T
-        scores[:, ~self._trained_items()] = -np.inf
-        return scores
+        return cosine_similar(self.item_factors_, item_idx, self._trained_items())
 
 
 class ALSRecommender(_FactorModel):
@@ -112,9 +124,16 @@ class ALSRecommender(_FactorModel):
     >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
     ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
     >>> model = ALSRecommender(factors=2, iterations=3).fit(Dataset.from_frames(inter))
-    >>> model.recommend([3], k=1)[["user_id", "item_id", "rank"]]
-       user_id item_id  rank
-    0        3       b     1
+
+    User 4 is unknown at fit time: given a newer Dataset, it is folded in from
+    its history (one item, ``a``) and gets ``b``, like user 3.
+
+    >>> new = pd.DataFrame({"user_id": [4], "item_id": ["a"], "timestamp": [pd.Timestamp("2024-02-01")]})
+    >>> newer = Dataset.from_frames(pd.concat([inter, new]))
+    >>> model.recommend([3, 4], k=1, dataset=newer)[["user_id", "item_id"]]
+       user_id item_id
+    0        3       b
+    1        4       b
     """
 
     default_name = "als"
@@ -131,34 +150,18 @@ class ALSRecommender(_FactorModel):
         num_threads: int = 1,
     ) -> None:
         owner = "ALSRecommender"
-        self.factors = check_int(factors, "factors", minimum=1, owner=owner)
-        self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
-        self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
+        self._check_factor_params(owner, factors, regularization, iterations, binary,
+                                  random_state, num_threads)
         self.alpha = check_number(alpha, "alpha", low=0, low_inclusive=False, owner=owner)
-        self.binary = check_bool(binary, "binary", owner=owner)
-        self.random_state = _check_seed(random_state, owner)
-        self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
 
     def _implicit(self) -> Any:
         from implicit.cpu.als import AlternatingLeastSquares
 
         with limit_blas_threads():  # the constructor checks the BLAS thread pool
-            return AlternatingLeastSquares(
-                factors=self.factors,
-                regularization=self.regularization,
-                alpha=self.alpha,
-                iterations=self.iterations,
-                random_state=self.random_state,
-                num_threads=self.num_threads,
-                dtype=np.float32,
-            )
+            return AlternatingLeastSquares(alpha=self.alpha, **self._implicit_params())
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
-        model = self._implicit()
-        with limit_blas_threads():
-            model.fit(self._matrix(dataset), show_progress=False)
-        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
-        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+        self._fit_factors(self._implicit(), dataset)
 
     def _solver(self) -> Any:
         """The ``implicit`` model holding the fitted factors (built once per fitted state)."""
@@ -263,29 +266,15 @@ class BPRRecommender(_FactorModel):
         num_threads: int = 1,
     ) -> None:
         owner = "BPRRecommender"
-        self.factors = check_int(factors, "factors", minimum=1, owner=owner)
+        self._check_factor_params(owner, factors, regularization, iterations, binary,
+                                  random_state, num_threads)
         self.learning_rate = check_number(learning_rate, "learning_rate", low=0,
                                           low_inclusive=False, owner=owner)
-        self.regularization = check_number(regularization, "regularization", low=0, owner=owner)
-        self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
-        self.binary = check_bool(binary, "binary", owner=owner)
-        self.random_state = _check_seed(random_state, owner)
-        self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
         with limit_blas_threads():
-            model = BayesianPersonalizedRanking(
-                factors=self.factors,
-                learning_rate=self.learning_rate,
-                regularization=self.regularization,
-                iterations=self.iterations,
-                random_state=self.random_state,
-                num_threads=self.num_threads,
-                dtype=np.float32,
-            )
-        with limit_blas_threads():
-            model.fit(self._matrix(dataset), show_progress=False)
-        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
-        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+            model = BayesianPersonalizedRanking(learning_rate=self.learning_rate,
+                                                **self._implicit_params())
+        self._fit_factors(model, dataset)

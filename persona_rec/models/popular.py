@@ -96,7 +96,6 @@ class PopularRecommender(Recommender):
 
     learned_state = {"scores_": Learned.array("f", "items")}
 
-    serves_hot = True
     serves_warm = True
     serves_cold = True
     default_name = "popular"
@@ -194,7 +193,6 @@ class SegmentPopularRecommender(Recommender):
         "global_scores_": Learned.array("f", "items"),
     }
 
-    serves_hot = True
     serves_warm = True
     serves_cold = True
     default_name = "segment_popular"

@@ -591,9 +591,6 @@ class RepurchaseRecommender(Recommender):
         "global_prior_": Learned.value(float, optional=True),
     }
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
     default_name = "repurchase"
     folds_recent_events = True
 
@@ -951,9 +948,6 @@ class BuyAgainRecommender(Recommender):
         **_PURCHASE_LOG_STATE,  # for recommend(..., recent_events=)
     }
 
-    serves_hot = True
-    serves_warm = False
-    serves_cold = False
     default_name = "buy_again"
     folds_recent_events = True
 

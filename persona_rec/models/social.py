@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._validation import check_number
+from .._validation import check_instance, check_number
 from ..columns import Columns
 from ..dataset import Dataset
-from ..exceptions import InvalidDtypeError, InvalidParameterError
+from ..exceptions import InvalidParameterError
 from ..persistence import Learned
 from .base import Recommender
 
@@ -60,9 +60,7 @@ class SocialRecommender(Recommender):
         "events_matrix_": Learned.sparse("biuf", "users", "items"),
     }
 
-    serves_hot = True
     serves_warm = True
-    serves_cold = False
     default_name = "social"
     folds_recent_events = True
 
@@ -101,16 +99,8 @@ class SocialRecommender(Recommender):
         """
         from ..social import SocialGraph
 
-        if not isinstance(graph, SocialGraph):
-            raise InvalidDtypeError(
-                f"SocialRecommender.fit needs graph=SocialGraph(...), got {type(graph).__name__}."
-            )
-        self._graph_in = graph
-        try:
-            super().fit(dataset, profiles)
-        finally:
-            del self._graph_in
-        return self
+        check_instance(graph, SocialGraph, "SocialRecommender.fit needs graph=SocialGraph(...)")
+        return self._fit_holding(dataset, profiles, _graph_in=graph)
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         g = self._graph_in

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 
 from .._params import ParamsMixin
-from .._validation import check_int, check_number
+from .._validation import check_bool, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
-from ..exceptions import InvalidDtypeError, InvalidParameterError, NotFittedError
+from ..exceptions import InvalidDtypeError, NotFittedError
 from .events import SparkEvents
 
 __all__ = ["SparkALS"]
@@ -72,10 +72,7 @@ class SparkALS(ParamsMixin):
         self.reg_param = check_number(reg_param, "reg_param", low=0, owner=owner)
         self.iterations = check_int(iterations, "iterations", minimum=1, owner=owner)
         self.alpha = check_number(alpha, "alpha", low=0, low_inclusive=False, owner=owner)
-        if not isinstance(binary, bool):
-            raise InvalidParameterError(
-                f"The 'binary' parameter of SparkALS must be a bool, got {binary!r}.")
-        self.binary = binary
+        self.binary = check_bool(binary, "binary", owner=owner)
         self.random_state = check_int(random_state, "random_state", minimum=0, owner=owner)
 
     def _check_fitted(self) -> None:
