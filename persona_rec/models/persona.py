@@ -45,10 +45,10 @@ import pandas as pd
 
 from .._progress import get_logger
 from .._text import category_parts
-from .._validation import check_bool, check_choice, check_int, check_number
+from .._validation import check_bool, check_choice, check_instance, check_int, check_number
 from ..columns import PURCHASE_EVENTS, Columns
 from ..dataset import Dataset
-from ..exceptions import InvalidDtypeError, NotFittedError
+from ..exceptions import NotFittedError
 from ..persistence import Learned
 from .attributes import AttributeRecommender
 from .base import Recommender
@@ -339,16 +339,9 @@ class PersonaRecommender(Recommender):
         if social_graph is not None:
             from ..social import SocialGraph
 
-            if not isinstance(social_graph, SocialGraph):
-                raise InvalidDtypeError(
-                    f"PersonaRecommender.fit: social_graph must be a SocialGraph, got "
-                    f"{type(social_graph).__name__}.")
-        self._social_graph = social_graph
-        try:
-            super().fit(dataset, profiles)
-        finally:
-            del self._social_graph
-        return self
+            check_instance(social_graph, SocialGraph,
+                           "PersonaRecommender.fit: social_graph must be a SocialGraph")
+        return self._fit_holding(dataset, profiles, _social_graph=social_graph)
 
     def _fit(self, dataset: Dataset, profiles: Any) -> None:
         kind = data_kind(dataset)
