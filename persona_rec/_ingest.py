@@ -5,7 +5,8 @@ One cohesive unit: column renaming (``columns=``), event renaming
 removal, local time (UTC offsets and users' time zones) and events-frame
 categories. Row rules either collect every violation and raise once
 (``clean=False``) or drop the offending rows and count them per reason in a
-:class:`~persona_rec.cleaning.CleaningReport` (``clean=True``).
+:class:`~persona_rec.cleaning.CleaningReport` (``clean=True``). The
+rules read best in one place, hence its length.
 """
 
 from __future__ import annotations

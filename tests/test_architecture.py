@@ -231,3 +231,32 @@ def test_the_demo_uses_only_public_apis() -> None:
 def test_the_public_api_check_catches_a_private_import() -> None:
     # the same check on a package known to use private helpers finds them
     assert any("_validation" in line for line in _private_imports("persona_rec.marketing"))
+
+
+def _long_modules_without_a_reason(modules: dict[str, Path], limit: int = 700) -> list[str]:
+    """Modules over ``limit`` lines whose docstring does not say why they are one unit."""
+    out = []
+    for name, path in modules.items():
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > limit:
+            doc = ast.get_docstring(ast.parse(text)) or ""
+            if "hence its length" not in " ".join(doc.split()):
+                out.append(f"{name} ({text.count(chr(10))} lines)")
+    return sorted(out)
+
+
+def test_a_long_module_says_why_it_is_one_unit() -> None:
+    """Over ~700 lines a module's docstring must say it is one cohesive unit ("hence its length")."""
+    assert _long_modules_without_a_reason(_modules()) == []
+
+
+def test_the_length_check_catches_a_long_module_without_a_reason(tmp_path: Path) -> None:
+    long_ = tmp_path / "long.py"
+    long_.write_text('"""A module."""\n' + "x = 1\n" * 800, encoding="utf-8")
+    said = tmp_path / "said.py"
+    said.write_text('"""A module: one cohesive unit, hence its\nlength."""\n' + "x = 1\n" * 800,
+                    encoding="utf-8")
+    short = tmp_path / "short.py"
+    short.write_text('"""A module."""\n' + "x = 1\n" * 10, encoding="utf-8")
+    found = _long_modules_without_a_reason({"long": long_, "said": said, "short": short})
+    assert found == ["long (801 lines)"]

@@ -40,6 +40,7 @@ from ..identifiers import _as_id_array
 from ._features import purchase_rows
 from ..persistence import Learned
 from ._request import RecommendRequest
+from ._topk import topk
 from .base import Recommender
 
 __all__ = ["CoPurchaseRecommender", "basket_matrix", "cooccurrence_rules", "BASKETS"]
@@ -347,7 +348,7 @@ class CoPurchaseRecommender(Recommender):
         scores = np.asarray(mats[by][idx].sum(axis=0)).ravel().astype(np.float64)
         scores[scores <= 0] = -np.inf
         scores[idx] = -np.inf
-        _, top, vals = self._topk(scores[None, :], None, k, None)
+        _, top, vals = topk(scores[None, :], None, k, None)
         return pd.DataFrame({
             Columns.ITEM: self.item_map_.to_external(top),
             Columns.SCORE: vals,

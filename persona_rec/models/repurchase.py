@@ -43,6 +43,9 @@ and ``learned_`` is False. With ``within_user=True`` (default) each feature is
 also given as its deviation from the user's mean over their past items, so
 the regression learns how a user's items compare with each other (the
 ranking task) and not only who buys more in general.
+
+The module is one cohesive unit, the repurchase model (cycle statistics,
+features, the learned weights and their fallback), hence its length.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ Time strings are parsed by the pandas path's own parser
 batch; the column-wide rules of that parser (no mix of values with and
 without a UTC offset, one epoch magnitude per column) are checked over the
 whole column by Spark.
+
+The module is one cohesive unit, the Spark twin of :mod:`persona_rec._ingest`
+(ingestion and every cleaning rule with its report), hence its length.
 """
 
 from __future__ import annotations

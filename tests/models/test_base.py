@@ -18,6 +18,7 @@ from persona_rec.exceptions import (
     InvalidParameterError,
     UnknownIdError,
 )
+from persona_rec.models._topk import topk
 from persona_rec.models import (
     ALSRecommender,
     EASERecommender,
@@ -117,7 +118,7 @@ def test_topk_matches_naive_sort(scores, k, seen_density, mask_seed) -> None:
     n, m = scores.shape
     seen = sp.csr_matrix((rng.random((n, m)) < seen_density).astype(np.float32))
     mask = rng.random(m) < 0.8
-    rows, items, vals = Recommender._topk(scores.copy(), seen, k, mask)
+    rows, items, vals = topk(scores.copy(), seen, k, mask)
     dense_seen = seen.toarray() > 0
     for r in range(n):
         cand = [(-scores[r, j], j) for j in range(m)

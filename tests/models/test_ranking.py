@@ -43,6 +43,7 @@ from persona_rec.models.ranking import (
     internal_split,
     make_feature_sets,
 )
+from persona_rec.models._topk import topk, topk_sparse
 from persona_rec.models.ranking.generators import ndcg_per_row, top_n
 
 
@@ -380,10 +381,10 @@ def test_sparse_topk_matches_the_dense_engine(seed):
     # few distinct values so ties (broken by the lower item index) are common
     dense[stored] = rng.integers(0, 4, size=stored.sum()).astype(float)
     seen = sp.csr_matrix((rng.random((n, m)) < 0.1).astype(np.float32))
-    r_d, i_d, s_d = Recommender._topk(dense, seen, k, None)
+    r_d, i_d, s_d = topk(dense, seen, k, None)
     rows, cols = np.nonzero(stored)
     sparse = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=(n, m))
-    r_s, i_s, s_s = Recommender._topk_sparse(sparse, seen, k)
+    r_s, i_s, s_s = topk_sparse(sparse, seen, k)
     np.testing.assert_array_equal(r_d, r_s)
     np.testing.assert_array_equal(i_d, i_s)
     np.testing.assert_array_equal(s_d, s_s)
@@ -401,11 +402,11 @@ def test_sparse_topk_with_heavy_tailed_rows_matches_the_dense_engine(k):
     dense = np.full((n, m), -np.inf)
     dense[stored] = rng.integers(0, 5, size=stored.sum()).astype(float)  # many ties
     seen = sp.csr_matrix((rng.random((n, m)) < 0.05).astype(np.float32))
-    r_d, i_d, s_d = Recommender._topk(dense, seen, k, None)
+    r_d, i_d, s_d = topk(dense, seen, k, None)
     rows, cols = np.nonzero(stored)
     sparse = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=(n, m))
     assert np.diff(sparse.indptr).max() > 4096  # a row beyond the packing cap
-    r_s, i_s, s_s = Recommender._topk_sparse(sparse, seen, k)
+    r_s, i_s, s_s = topk_sparse(sparse, seen, k)
     np.testing.assert_array_equal(r_d, r_s)
     np.testing.assert_array_equal(i_d, i_s)
     np.testing.assert_array_equal(s_d, s_s)
@@ -437,7 +438,7 @@ def test_sampled_topk_is_exact_on_wide_rows(seed):
     scores[1, :] = 7.0  # a row of ties: the lowest item indices win
     scores[2, rng.random(m) < 0.01] = np.nan
     assert m // (20 * k) >= 4  # the sampled path is taken
-    rows, items, vals = Recommender._topk(scores, None, k, None)
+    rows, items, vals = topk(scores, None, k, None)
     clean = np.where(np.isnan(scores), -np.inf, scores)
     exp_r, exp_i = [], []
     for r in range(n):

@@ -22,6 +22,7 @@ from ..._validation import check_int
 from ...exceptions import InvalidDtypeError, InvalidParameterError
 from .._request import RecommendRequest
 from .._threads import limit_blas_threads
+from .._topk import topk, topk_sparse
 from ..base import Recommender
 
 __all__ = ["CandidateGenerator", "BatchScores", "dense_scores", "top_n", "ndcg_per_row"]
@@ -233,7 +234,7 @@ class BatchScores:
                  np.tile(order, self.n_rows),
                  np.arange(self.n_rows + 1) * len(order)),
                 shape=(self.n_rows, len(v)))
-        r, c, _ = Recommender._topk_sparse(mat, self.seen, n)
+        r, c, _ = topk_sparse(mat, self.seen, n)
         return r.astype(np.int64), c.astype(np.int64)
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -277,7 +278,7 @@ def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """
     if scores.shape[0] == 0 or min(n, scores.shape[1]) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rows, cols, _ = Recommender._topk(scores, None, n, None)
+    rows, cols, _ = topk(scores, None, n, None)
     return rows.astype(np.int64), cols.astype(np.int64)
 
 

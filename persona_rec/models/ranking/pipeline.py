@@ -29,6 +29,11 @@ Two tasks are handled separately on purchase logs: ``filter_seen=True``
 ("new": the user's own items excluded from candidates and labels) and
 ``filter_seen=False`` ("all": repeats allowed). On ratings-like data only the
 "new" task is learned.
+
+The module is one cohesive unit, :class:`CandidateRankingModel` (candidates,
+internal validation, reranker training, guard, serving and ``explain``),
+hence its length; generators, feature sets and rerankers live in their own
+modules of this package.
 """
 
 from __future__ import annotations
