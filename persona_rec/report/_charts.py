@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._plotting import axes_or_new_figure, check_path, finish_figure
+from .._text import fill_doc
 from .._validation import check_bool, check_int
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
@@ -89,13 +90,7 @@ def _chart_doc(rule: str, path: str = "Also write the figure.") -> Callable[[_F]
 
     ``rule`` says what ``min_size`` hides in this chart, ``path`` what ``path`` writes.
     """
-    block = _CHART_PARAMETERS.format(rule=rule, path=path).replace("\n", "\n    ").replace("\n    \n", "\n\n")
-
-    def decorate(fn: _F) -> _F:
-        fn.__doc__ = (fn.__doc__ or "").replace("{chart_parameters}", block)
-        return fn
-
-    return decorate
+    return fill_doc(chart_parameters=_CHART_PARAMETERS.format(rule=rule, path=path))
 
 
 def _checked(path: Any, min_size: Any, owner: str) -> tuple[Path | None, int | None]:

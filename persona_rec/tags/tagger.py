@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from .. import persistence
 from .._progress import get_logger, progress
+from .._text import LOAD_PARAMETERS, SAVE_PARAMETERS, fill_doc
 from .._types import ProfileSource
 from .._validation import check_bool, check_number, example_values
 from ..columns import Columns
@@ -277,6 +278,7 @@ class UserTags:
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ persistence
+    @fill_doc(save_parameters=SAVE_PARAMETERS)
     def save(self, path: str | Path, *, key: bytes | str | None = None) -> Path:
         """Write to one compressed ``.npz`` (arrays + JSON header, no pickle).
 
@@ -285,17 +287,7 @@ class UserTags:
         The format is the package's single file format (see
         ``docs/persistence.md``).
 
-        Parameters
-        ----------
-        path : str or Path
-            Target file; ``.npz`` is appended when missing.
-        key : bytes or str, optional
-            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
-            needs the same key.
-
-        Returns
-        -------
-        Path
+        {save_parameters}
         """
         users = self._users
         kind = pd.api.types.infer_dtype(users, skipna=False) if len(users) else "empty"
@@ -319,16 +311,11 @@ class UserTags:
         return persistence.write_file(path, "user_tags", body, arrays, key=key)
 
     @classmethod
+    @fill_doc(load_parameters=LOAD_PARAMETERS)
     def load(cls, path: str | Path, *, key: bytes | str | None = None) -> "UserTags":
         """Read a file written by :meth:`save`.
 
-        Parameters
-        ----------
-        path : str or Path
-            The file.
-        key : bytes or str, optional
-            The secret the file was signed with (required for signed files,
-            refused for unsigned ones).
+        {load_parameters}
 
         Raises
         ------
