@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .._text import example_values
-from .._validation import check_bool, check_int, check_number
+from .._validation import check_bool, check_instance, check_int, check_number
 from ..columns import Columns
 from ..exceptions import (
     DuplicateIdError,
@@ -347,15 +347,12 @@ def select_audience(
         budget = check_int(budget, "budget", minimum=1)
     require_spark_frame(tags, "tags")
     _check_columns(tags, "tags", [_U, "tag_id", "confidence"])
-    if not isinstance(profiles, SparkProfiles):
-        raise InvalidDtypeError(
-            f"profiles must be a persona_rec.spark.SparkProfiles, got {type(profiles).__name__}.")
+    check_instance(profiles, SparkProfiles, "profiles must be a persona_rec.spark.SparkProfiles")
     if profiles.user_order is None:
         raise InvalidParameterError(
             "profiles carry no user order (user_order is None); build them with "
             "persona_rec.spark.build_profiles.")
-    if not isinstance(taxonomy, Taxonomy):
-        raise InvalidDtypeError(f"taxonomy must be a Taxonomy, got {type(taxonomy).__name__}.")
+    check_instance(taxonomy, Taxonomy, "taxonomy must be a Taxonomy")
     if label is not None and not isinstance(label, str):
         raise InvalidDtypeError(f"label must be a str, got {type(label).__name__}.")
     state, generator = _rng_state(random_state)

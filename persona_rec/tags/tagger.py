@@ -15,7 +15,7 @@ from .. import persistence
 from .._progress import get_logger, progress
 from .._text import LOAD_PARAMETERS, SAVE_PARAMETERS, fill_doc
 from .._types import ProfileSource
-from .._validation import check_bool, check_number, example_values
+from .._validation import check_bool, check_instance, check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
     CorruptFileError,
@@ -387,8 +387,7 @@ def _align(ut: UserTags, users: pd.Index, tags: pd.Index) -> sp.csr_matrix:
 
 def _union_ids(old: UserTags, new: UserTags, include_sensitive: bool) -> tuple[pd.Index, pd.Index]:
     for name, ut in (("old", old), ("new", new)):
-        if not isinstance(ut, UserTags):
-            raise InvalidDtypeError(f"{name} must be a UserTags, got {type(ut).__name__}.")
+        check_instance(ut, UserTags, f"{name} must be a UserTags")
         if not pd.Index(ut.user_ids).is_unique:
             raise InvalidValueError(f"{name}.user_ids must be unique to compare UserTags.")
     users = pd.Index(old.user_ids).append(pd.Index(new.user_ids)).drop_duplicates()
@@ -527,8 +526,7 @@ class Tagger:
 
     def __init__(self, taxonomy: Taxonomy, *, confidence_floor: float = 0.01,
                  rollup_sensitive: bool = False) -> None:
-        if not isinstance(taxonomy, Taxonomy):
-            raise InvalidDtypeError(f"taxonomy must be a Taxonomy, got {type(taxonomy).__name__}.")
+        check_instance(taxonomy, Taxonomy, "taxonomy must be a Taxonomy")
         self.taxonomy = taxonomy
         self.confidence_floor = check_number(confidence_floor, "confidence_floor", low=0, high=1,
                                              low_inclusive=False, owner="Tagger")
