@@ -55,19 +55,22 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _from_target(name: str, path: Path, node: ast.ImportFrom) -> str:
+    """The module a ``from ... import`` statement of module ``name`` (file ``path``) reads."""
+    if not node.level:
+        return node.module or ""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    base = package.split(".")
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _import_statements(name: str, path: Path) -> Iterator[tuple[str | None, list[str], int]]:
     """(module a ``from`` import reads, relative ones resolved; the names; line) for every
     import statement of a module, lazy ones included; ``import a.b`` gives (None, ["a.b"], line)."""
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            base = package.split(".")
-            if node.level:
-                base = base[: len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            yield target, [a.name for a in node.names], node.lineno
+            yield _from_target(name, path, node), [a.name for a in node.names], node.lineno
         elif isinstance(node, ast.Import):
             yield None, [a.name for a in node.names], node.lineno
 
@@ -179,14 +182,10 @@ def test_the_circle_finder_finds_a_planted_circle(planted: dict[str, set[str]]) 
 def _module_names(module: str, tree: ast.Module) -> dict[str, str | ast.expr]:
     """What top-level names of ``module`` stand for: a persona_rec module (``from . import x
     [as y]``) or a list, tuple, set or dict literal assigned to the name."""
-    package = module if MODULES[module].name == "__init__.py" else module.rsplit(".", 1)[0]
     out: dict[str, str | ast.expr] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
-            base = package.split(".")
-            if node.level:
-                base = base[: len(base) - (node.level - 1)]
-            target = ".".join(base + ([node.module] if node.module else [])) if node.level else node.module
+            target = _from_target(module, MODULES[module], node)
             for a in node.names:
                 if f"{target}.{a.name}" in MODULES:
                     out[a.asname or a.name] = f"{target}.{a.name}"
@@ -228,9 +227,9 @@ def _listed_names(module: str, value: ast.expr, scope: dict[str, str | ast.expr]
 def _public_names(module: str, source: str | None = None) -> set[str] | None:
     """The names ``module`` declares public (its ``__all__``), or None when it declares none.
 
-    ``__all__`` may be assigned and extended (``+=``, ``.extend``, ``.append``) with string lists, with the ``__all__``
-    of modules it imports by name (``from . import splitters``) and with the keys of a literal
-    dict; any other form is an error, so a name can never slip through unread.
+    ``__all__`` may be assigned and extended (``+=``, ``.extend``, ``.append``) with string
+    lists, with the ``__all__`` of modules it imports by name (``from . import splitters``) and
+    with the keys of a literal dict; any other form is an error, so no name slips through unread.
     """
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8") if source is None else source)
     scope = _module_names(module, tree)
