@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import persistence as _p
+from ._validation import check_instance
 from .cleaning import CleaningReport
 from .columns import Columns
-from .exceptions import CorruptFileError, InvalidDtypeError
+from .exceptions import CorruptFileError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .dataset import Dataset
@@ -57,8 +58,7 @@ def save_dataset(dataset: Dataset, path: str | os.PathLike[str], *,
     """
     from .dataset import Dataset
 
-    if not isinstance(dataset, Dataset):
-        raise InvalidDtypeError(f"dataset must be a Dataset, got {type(dataset).__name__}.")
+    check_instance(dataset, Dataset, "dataset must be a Dataset")
     arrays: dict[str, np.ndarray] = {}
     state = {
         "user_map": dataset.user_map,

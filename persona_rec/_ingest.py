@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ._time import check_time_options, parse_times
-from ._validation import check_bool, check_frame, example_values
+from ._validation import check_bool, check_frame, check_instance, example_values
 from .cleaning import CleaningReport
 from .columns import Columns, PURCHASE_EVENTS
 from .exceptions import (
@@ -138,10 +138,7 @@ def _numeric_column(frame: pd.DataFrame, col: str, name: str, must: str = "be nu
 def _check_mapping(value: Any, name: str) -> dict[str, str]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
-        raise InvalidDtypeError(
-            f"{name} must be a mapping of str to str, got {type(value).__name__}."
-        )
+    check_instance(value, Mapping, f"{name} must be a mapping of str to str")
     bad = [(k, v) for k, v in value.items() if not isinstance(k, str) or not isinstance(v, str)
            or not v]
     if bad:

@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .exceptions import InvalidDtypeError, InvalidParameterError, MissingDependencyError
+from ._validation import check_instance
+from .exceptions import InvalidParameterError, MissingDependencyError
 
 __all__ = [
     "FILE_SUFFIXES",
@@ -105,10 +106,7 @@ def check_axes(ax: Any, name: str, owner: str) -> Any:
     require_matplotlib(owner)
     from matplotlib.axes import Axes
 
-    if not isinstance(ax, Axes):
-        raise InvalidDtypeError(
-            f"The '{name}' parameter of {owner} must be a matplotlib Axes, got {type(ax).__name__}."
-        )
+    check_instance(ax, Axes, f"The '{name}' parameter of {owner} must be a matplotlib Axes")
     return ax
 
 
@@ -167,10 +165,7 @@ def check_path(path: str | Path | None, owner: str) -> Path | None:
     """
     if path is None:
         return None
-    if not isinstance(path, (str, Path)):
-        raise InvalidDtypeError(
-            f"The 'path' parameter of {owner} must be a str or pathlib.Path, got {type(path).__name__}."
-        )
+    check_instance(path, (str, Path), f"The 'path' parameter of {owner} must be a str or pathlib.Path")
     p = Path(path)
     if p.suffix.lower() not in FILE_SUFFIXES:
         raise InvalidParameterError(

@@ -91,6 +91,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._progress import get_logger
+from ._validation import check_instance
 from .exceptions import CorruptFileError, InvalidDtypeError, InvalidParameterError, NotFittedError
 from .identifiers import IdMap
 
@@ -465,9 +466,7 @@ def _check_key(key: Any) -> bytes | None:
         return None
     if isinstance(key, str):
         key = key.encode("utf-8")
-    if not isinstance(key, (bytes, bytearray)):
-        raise InvalidDtypeError(f"The 'key' parameter must be bytes or str, got "
-                                f"{type(key).__name__}.")
+    check_instance(key, (bytes, bytearray), "The 'key' parameter must be bytes or str")
     if len(key) == 0:
         raise InvalidParameterError("The 'key' parameter must not be empty, got b''.")
     return bytes(key)

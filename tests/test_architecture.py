@@ -55,19 +55,22 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _from_target(name: str, path: Path, node: ast.ImportFrom) -> str:
+    """The module a ``from ... import`` statement of module ``name`` (file ``path``) reads."""
+    if not node.level:
+        return node.module or ""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    base = package.split(".")
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _import_statements(name: str, path: Path) -> Iterator[tuple[str | None, list[str], int]]:
     """(module a ``from`` import reads, relative ones resolved; the names; line) for every
     import statement of a module, lazy ones included; ``import a.b`` gives (None, ["a.b"], line)."""
-    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            base = package.split(".")
-            if node.level:
-                base = base[: len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            yield target, [a.name for a in node.names], node.lineno
+            yield _from_target(name, path, node), [a.name for a in node.names], node.lineno
         elif isinstance(node, ast.Import):
             yield None, [a.name for a in node.names], node.lineno
 
@@ -176,15 +179,74 @@ def test_the_circle_finder_finds_a_planted_circle(planted: dict[str, set[str]]) 
     assert any(len(c) >= 2 for c in _strongly_connected(planted))
 
 
-def _public_names(module: str) -> set[str] | None:
-    """The names ``module`` declares public (its ``__all__``), or None when it declares none."""
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+def _module_names(module: str, tree: ast.Module) -> dict[str, str | ast.expr]:
+    """What top-level names of ``module`` stand for: a persona_rec module (``from . import x
+    [as y]``) or a list, tuple, set or dict literal assigned to the name."""
+    out: dict[str, str | ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            target = _from_target(module, MODULES[module], node)
+            for a in node.names:
+                if f"{target}.{a.name}" in MODULES:
+                    out[a.asname or a.name] = f"{target}.{a.name}"
+        elif (isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None
+              and isinstance(node.value, (ast.List, ast.Tuple, ast.Set, ast.Dict))):
+            for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(t, ast.Name):
+                    out[t.id] = node.value
+    return out
+
+
+def _listed_names(module: str, value: ast.expr, scope: dict[str, str | ast.expr]) -> set[str]:
+    """The names an ``__all__`` value lists: string literals in a list or tuple, ``+`` of such,
+    ``m.__all__`` (or ``*m.__all__`` in a list) of a module ``m`` imported by name, and
+    ``list(d)`` of a literal dict or list ``d`` (the lazy-import tables of some packages)."""
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        out: set[str] = set()
+        for e in value.elts:
+            out |= (_listed_names(module, e.value, scope) if isinstance(e, ast.Starred)
+                    else {ast.literal_eval(e)})
+        return out
+    if isinstance(value, ast.Dict) and None not in value.keys:
+        return {ast.literal_eval(k) for k in value.keys if k is not None}
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add):
+        return _listed_names(module, value.left, scope) | _listed_names(module, value.right, scope)
+    if (isinstance(value, ast.Attribute) and value.attr == "__all__"
+            and isinstance(value.value, ast.Name) and isinstance(scope.get(value.value.id), str)):
+        names = _public_names(str(scope[value.value.id]))
+        if names is not None:
+            return names
+    if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id in ("list", "tuple", "sorted") and len(value.args) == 1
+            and not value.keywords and isinstance(value.args[0], ast.Name)
+            and isinstance(scope.get(value.args[0].id), ast.expr)):
+        return _listed_names(module, scope[value.args[0].id], scope)  # type: ignore[arg-type]
+    raise ValueError(f"{module}: cannot read the names of __all__ from {ast.unparse(value)!r}")
+
+
+def _public_names(module: str, source: str | None = None) -> set[str] | None:
+    """The names ``module`` declares public (its ``__all__``), or None when it declares none.
+
+    ``__all__`` may be assigned and extended (``+=``, ``.extend``, ``.append``) with string
+    lists, with the ``__all__`` of modules it imports by name (``from . import splitters``) and
+    with the keys of a literal dict; any other form is an error, so no name slips through unread.
+    """
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8") if source is None else source)
+    scope = _module_names(module, tree)
     names: set[str] | None = None
     for node in tree.body:
         targets = (node.targets if isinstance(node, ast.Assign) else
                    [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else [])
         if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and node.value:
-            names = (names or set()) | {ast.literal_eval(e) for e in node.value.elts}
+            names = (names or set()) | _listed_names(module, node.value, scope)
+        elif (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+              and isinstance(node.value.func, ast.Attribute)
+              and isinstance(node.value.func.value, ast.Name) and node.value.func.value.id == "__all__"):
+            call = node.value
+            if call.func.attr not in ("append", "extend") or len(call.args) != 1 or call.keywords:
+                raise ValueError(f"{module}: cannot read the names of __all__ from {ast.unparse(call)!r}")
+            arg = call.args[0] if call.func.attr == "extend" else ast.List([call.args[0]])
+            names = (names or set()) | _listed_names(module, arg, scope)
     return names
 
 
@@ -260,3 +322,52 @@ def test_the_length_check_catches_a_long_module_without_a_reason(tmp_path: Path)
     short.write_text('"""A module."""\n' + "x = 1\n" * 10, encoding="utf-8")
     found = _long_modules_without_a_reason({"long": long_, "said": said, "short": short})
     assert found == ["long (801 lines)"]
+
+
+def test_the_public_names_reader_agrees_with_every_module() -> None:
+    # the static reading of __all__ (plain lists and composed ones such as
+    # persona_rec.evaluation's "__all__ += splitters.__all__") is what Python makes of it,
+    # and every exported name exists
+    import importlib
+    import warnings
+
+    composed = 0
+    for module, path in MODULES.items():
+        names = _public_names(module)
+        if names is None:
+            continue
+        composed += "__all__ +=" in path.read_text(encoding="utf-8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the deprecated alias modules
+            mod = importlib.import_module(module)
+        assert names == set(mod.__all__), module
+        assert [n for n in mod.__all__ if not hasattr(mod, n)] == [], module
+    assert composed >= 1
+
+
+def test_the_public_names_reader_reads_composed_lists_and_refuses_the_unknown() -> None:
+    evaluation = "persona_rec.evaluation"
+    base = "from . import splitters\n"
+    assert _public_names(evaluation, base + "__all__ = ['a']\n__all__ += splitters.__all__\n") == (
+        {"a"} | set(persona_rec.evaluation.splitters.__all__))
+    assert _public_names(evaluation, base + "__all__ = [*splitters.__all__, 'b'] + ['c']\n") == (
+        {"b", "c"} | set(persona_rec.evaluation.splitters.__all__))
+    assert _public_names(evaluation, base + "__all__ = ['a']\n__all__.extend(splitters.__all__)\n"
+                         "__all__.append('d')\n") == {"a", "d"} | set(persona_rec.evaluation.splitters.__all__)
+    for unreadable in ("__all__ = names()\n", "__all__ = ['a']\n__all__ += other.__all__\n",
+                       "__all__ = [n for n in splitters.__all__]\n", "__all__ = ['a']\n__all__.remove('a')\n",
+                       "__all__ = []\n__all__.extend(names())\n"):
+        with pytest.raises(ValueError, match="cannot read the names of __all__"):
+            _public_names(evaluation, base + unreadable)
+
+
+def test_the_public_api_check_catches_a_name_a_composed_all_does_not_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # persona_rec.evaluation composes its __all__ from its modules' lists: a splitter it exports
+    # passes, a name it does not export is still caught
+    planted = tmp_path / "planted.py"
+    planted.write_text("from persona_rec.evaluation import temporal_split, annotations\n")
+    monkeypatch.setitem(MODULES, "persona_rec.demo.planted", planted)
+    assert _private_imports("persona_rec.demo") == [
+        "persona_rec.demo.planted:1 imports annotations from persona_rec.evaluation"]

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import as_of_or_after, check_frame
+from .._validation import as_of_or_after, check_frame, check_instance
 from ..columns import Columns
 from ..dataset import Dataset
-from ..exceptions import InvalidDtypeError, InvalidValueError
+from ..exceptions import InvalidValueError
 from ._context import DAY_NS, PURCHASE_EVENTS, ProfileContext
 from .builders import _quantile_score
 
@@ -90,9 +90,7 @@ class IncrementalRFM:
         -------
         IncrementalRFM
         """
-        if not isinstance(dataset, Dataset):
-            raise InvalidDtypeError(
-                f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}.")
+        check_instance(dataset, Dataset, "dataset must be a persona_rec.Dataset")
         ts = as_of_or_after(as_of, dataset.time_range[1])
         return cls._from_context(ProfileContext(dataset, ts))
 

@@ -37,7 +37,13 @@ from scipy import optimize, special
 
 from .._params import ParamsMixin
 from .._progress import get_logger
-from .._validation import as_of_or_after, as_timestamp, check_int, check_number
+from .._validation import (
+    as_of_or_after,
+    as_timestamp,
+    check_instance,
+    check_int,
+    check_number,
+)
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import (
@@ -800,9 +806,7 @@ def customer_lifetime_value(
     discount_rate = check_number(discount_rate, "discount_rate", low=0, owner=owner)
     step = check_number(step, "step", low=0, low_inclusive=False, owner=owner)
     period = check_number(period, "period", low=0, low_inclusive=False, owner=owner)
-    if not isinstance(bgnbd, BGNBD):
-        raise InvalidDtypeError(f"bgnbd of {owner} must be a fitted BGNBD, got "
-                                f"{type(bgnbd).__name__}.")
+    check_instance(bgnbd, BGNBD, f"bgnbd of {owner} must be a fitted BGNBD")
     s = _as_float_array(spend, "spend", owner)
     if (s < 0).any():
         raise InvalidValueError(f"spend of {owner} must be >= 0, got {s[s < 0][:3].tolist()}.")
@@ -912,10 +916,7 @@ def rfm_summary(dataset: Dataset, as_of: Any = None) -> pd.DataFrame:
     a              1.0  10.0  20.0             8.0         15.0
     b              0.0   0.0  16.0             0.0          3.0
     """
-    if not isinstance(dataset, Dataset):
-        raise InvalidDtypeError(
-            f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}."
-        )
+    check_instance(dataset, Dataset, "dataset must be a persona_rec.Dataset")
     ts = as_of_or_after(as_of, dataset.time_range[1])
     s = _summary_arrays(ProfileContext(dataset, ts))
     buyer = s.pop("buyer")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._text import CategorySep
+from .._text import LOAD_PARAMETERS, SAVE_PARAMETERS, CategorySep, fill_doc
 from .._params import ParamsMixin
 from .._progress import get_logger, progress
 from .._validation import as_of_or_after, check_int
@@ -481,23 +481,14 @@ class Profiles:
         return sp.hstack(mats, format="csr", dtype=np.float32), names
 
     # ---------------------------------------------------------- persistence
+    @fill_doc(save_parameters=SAVE_PARAMETERS)
     def save(self, path: str | Path, *, key: bytes | str | None = None) -> Path:
         """Save to one ``.npz`` file (arrays + JSON header, no pickle).
 
         The format is the package's single file format (see
         ``docs/persistence.md``): checksummed, written atomically.
 
-        Parameters
-        ----------
-        path : str or Path
-            Target file; ``.npz`` is appended when missing.
-        key : bytes or str, optional
-            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
-            needs the same key.
-
-        Returns
-        -------
-        Path
+        {save_parameters}
         """
         arrays: dict[str, np.ndarray] = {}
         aff_meta = {}
@@ -518,16 +509,11 @@ class Profiles:
         return persistence.write_file(path, _KIND, body, arrays, key=key)
 
     @classmethod
+    @fill_doc(load_parameters=LOAD_PARAMETERS)
     def load(cls, path: str | Path, *, key: bytes | str | None = None) -> Profiles:
         """Load profiles written by :meth:`save`.
 
-        Parameters
-        ----------
-        path : str or Path
-            The file.
-        key : bytes or str, optional
-            The secret the file was signed with (required for signed files,
-            refused for unsigned ones).
+        {load_parameters}
 
         Raises
         ------

@@ -27,7 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, InvalidValueError, UnknownIdError
+from ..exceptions import InvalidValueError, UnknownIdError
 from ._context import DAY_NS, PURCHASE_EVENTS, ProfileContext, price_band_codes
 from .builders import (
     CART_EVENTS,
@@ -201,11 +201,9 @@ class ProfileState:
         UnknownIdError
             An item that is not in the Dataset the profiles were built from.
         """
-        from .._validation import check_frame
+        from .._validation import check_frame, check_instance
 
-        if not isinstance(new_events, pd.DataFrame):
-            raise InvalidDtypeError(
-                f"new_events must be a pandas.DataFrame, got {type(new_events).__name__}.")
+        check_instance(new_events, pd.DataFrame, "new_events must be a pandas.DataFrame")
         extra = sorted(map(str, set(new_events.columns) - self._allowed))
         if extra:
             raise InvalidValueError(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._plotting import figure_to_svg, require_matplotlib
-from .._validation import check_bool
+from .._validation import check_bool, check_instance
 from .._progress import get_logger
 from ..exceptions import InvalidDtypeError, InvalidParameterError
 from ..profiles.profiles import Profiles
@@ -353,11 +353,7 @@ def build_report(
     (True, True, False)
     """
     require_matplotlib("build_report")
-    if not isinstance(profiles, Profiles):
-        raise InvalidDtypeError(
-            f"The 'profiles' parameter of build_report must be a persona_rec.profiles.Profiles "
-            f"(from ProfileBuilder.build), got {type(profiles).__name__}."
-        )
+    charts.check_profiles(profiles, "build_report")
     if tags is not None and not isinstance(tags, UserTags):
         raise InvalidDtypeError(
             f"The 'tags' parameter of build_report must be a persona_rec.tags.UserTags "
@@ -443,10 +439,7 @@ def write_report(path: str | Path, profiles: Profiles, *args: Any, **kwargs: Any
     InvalidParameterError
         ``path`` does not end in ``.html``/``.htm`` or its folder is missing.
     """
-    if not isinstance(path, (str, Path)):
-        raise InvalidDtypeError(
-            f"The 'path' parameter of write_report must be a str or pathlib.Path, got {type(path).__name__}."
-        )
+    check_instance(path, (str, Path), "The 'path' parameter of write_report must be a str or pathlib.Path")
     p = Path(path)
     if p.suffix.lower() not in (".html", ".htm"):
         raise InvalidParameterError(f"The 'path' parameter of write_report must end in .html or .htm, got {str(p)!r}.")

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .._plotting import axes_or_new_figure, check_path, finish_figure
-from .._validation import check_bool, check_int
+from .._text import fill_doc
+from .._validation import check_bool, check_instance, check_int
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumnError
 from ..profiles.builders import LIFECYCLE_STAGES
@@ -89,13 +90,7 @@ def _chart_doc(rule: str, path: str = "Also write the figure.") -> Callable[[_F]
 
     ``rule`` says what ``min_size`` hides in this chart, ``path`` what ``path`` writes.
     """
-    block = _CHART_PARAMETERS.format(rule=rule, path=path).replace("\n", "\n    ").replace("\n    \n", "\n\n")
-
-    def decorate(fn: _F) -> _F:
-        fn.__doc__ = (fn.__doc__ or "").replace("{chart_parameters}", block)
-        return fn
-
-    return decorate
+    return fill_doc(chart_parameters=_CHART_PARAMETERS.format(rule=rule, path=path))
 
 
 def _checked(path: Any, min_size: Any, owner: str) -> tuple[Path | None, int | None]:
@@ -103,13 +98,12 @@ def _checked(path: Any, min_size: Any, owner: str) -> tuple[Path | None, int | N
     return check_path(path, owner), check_min_size(min_size, owner)
 
 
-def _profiles(profiles: Any, owner: str) -> Profiles:
-    if not isinstance(profiles, Profiles):
-        raise InvalidDtypeError(
-            f"The 'profiles' parameter of {owner} must be a persona_rec.profiles.Profiles "
-            f"(from ProfileBuilder.build), got {type(profiles).__name__}."
-        )
-    return profiles
+def check_profiles(profiles: Any, owner: str) -> Profiles:
+    """The ``profiles`` argument of ``owner``, checked to be a :class:`Profiles`."""
+    return check_instance(
+        profiles, Profiles,
+        f"The 'profiles' parameter of {owner} must be a persona_rec.profiles.Profiles (from ProfileBuilder.build)",
+    )
 
 
 def _clean(ax: Any) -> None:
@@ -166,7 +160,7 @@ def plot_rfm_map(
     """
     owner = "plot_rfm_map"
     path, min_size = _checked(path, min_size, owner)
-    frame = _profiles(profiles, owner).frame
+    frame = check_profiles(profiles, owner).frame
     grid = RFMSegmentMap().grid()
     x_name = "fm"
     if isinstance(segments, Segmentation) and segments.method == "rfm" and "grid" in segments.info:
@@ -237,7 +231,7 @@ def plot_lifecycle_funnel(
     """
     owner = "plot_lifecycle_funnel"
     path, min_size = _checked(path, min_size, owner)
-    frame = _profiles(profiles, owner).frame
+    frame = check_profiles(profiles, owner).frame
     if "lifecycle_stage" not in frame.columns:
         raise MissingColumnError(f"profiles is missing column 'lifecycle_stage' needed by {owner}.")
     stage = frame["lifecycle_stage"].astype(object)
@@ -322,11 +316,7 @@ def top_tags_table(
 
     ``attrs`` holds ``n_sensitive_hidden`` and ``n_small_hidden``.
     """
-    if not isinstance(user_tags, UserTags):
-        raise InvalidDtypeError(
-            f"The 'tags' argument must be a persona_rec.tags.UserTags (from Tagger.assign), "
-            f"got {type(user_tags).__name__}."
-        )
+    check_instance(user_tags, UserTags, "The 'tags' argument must be a persona_rec.tags.UserTags (from Tagger.assign)")
     n = check_int(n, "n", minimum=1, owner="plot_top_tags")
     check_bool(include_sensitive, "include_sensitive", owner="plot_top_tags", error=InvalidDtypeError)
     counts = user_tags.counts("tag", include_sensitive=True)
@@ -444,7 +434,7 @@ def plot_price_bands(
     """
     owner = "plot_price_bands"
     path, min_size = _checked(path, min_size, owner)
-    table = affinity_table(_profiles(profiles, owner), "price_band", "top_price_band", min_size=min_size)
+    table = affinity_table(check_profiles(profiles, owner), "price_band", "top_price_band", min_size=min_size)
     fig, ax, owned = axes_or_new_figure(ax, owner, 7.0, 4.2)
     _two_series(ax, table, horizontal=False, min_size=min_size)
     ax.set_title(f"Price bands ({table.attrs['n_active_users']:,} users with activity)")
@@ -480,7 +470,7 @@ def plot_categories(
         raise InvalidParameterError(f"The 'level' parameter of {owner} must be 1 or 2, got {level!r}.")
     n = check_int(n, "n", minimum=1, owner=owner)
     top_col = "top_category" if level == 1 else "top_category_l2"
-    table = affinity_table(_profiles(profiles, owner), f"category_l{level}", top_col, min_size=min_size, n=n)
+    table = affinity_table(check_profiles(profiles, owner), f"category_l{level}", top_col, min_size=min_size, n=n)
     fig, ax, owned = axes_or_new_figure(ax, owner, 8.0, 0.5 * max(len(table), 1) + 1.6)
     _two_series(ax, table, horizontal=True, min_size=min_size)
     ax.set_title(f"Top {len(table)} level-{level} categories ({table.attrs['n_active_users']:,} users with activity)")
@@ -493,11 +483,7 @@ def tactic_table(plan: pd.DataFrame, *, min_size: int | None = DEFAULT_MIN_SIZE)
 
     Tactics with ``1 <= users < min_size`` are merged into one ``"suppressed"`` row.
     """
-    if not isinstance(plan, pd.DataFrame):
-        raise InvalidDtypeError(
-            f"campaign must be a pandas.DataFrame (Playbook.plan or Playbook.assign output), "
-            f"got {type(plan).__name__}."
-        )
+    check_instance(plan, pd.DataFrame, "campaign must be a pandas.DataFrame (Playbook.plan or Playbook.assign output)")
     if "tactic" not in plan.columns:
         raise MissingColumnError(
             f"campaign is missing column(s) ['tactic']: expected Playbook.plan output; "
@@ -550,10 +536,7 @@ def plot_campaign_tactics(
 
 def funnel_of(audience: pd.DataFrame) -> dict[str, int]:
     """The ``attrs["funnel"]`` of a :func:`~persona_rec.marketing.select_audience` result."""
-    if not isinstance(audience, pd.DataFrame):
-        raise InvalidDtypeError(
-            f"audience must be a pandas.DataFrame (select_audience output), got {type(audience).__name__}."
-        )
+    check_instance(audience, pd.DataFrame, "audience must be a pandas.DataFrame (select_audience output)")
     funnel = audience.attrs.get("funnel")
     if not isinstance(funnel, Mapping) or not funnel:
         raise MissingColumnError(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._plotting import require_matplotlib
 from .._progress import get_logger
-from .._validation import check_int
+from .._validation import check_instance, check_int
 from ..exceptions import InvalidDtypeError, InvalidParameterError, PersonaRecError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,8 +109,7 @@ def report_from_dataset(
     from ._build import build_report
     from ._charts import check_min_size
 
-    if not isinstance(dataset, Dataset):
-        raise InvalidDtypeError(f"dataset must be a persona_rec.Dataset, got {type(dataset).__name__}.")
+    check_instance(dataset, Dataset, "dataset must be a persona_rec.Dataset")
     require_matplotlib("report_from_dataset")
     models = _check_models(models, "models")
     if campaign_model is not None:

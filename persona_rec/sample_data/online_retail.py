@@ -13,10 +13,11 @@ from typing import Literal, overload
 import numpy as np
 import pandas as pd
 
+from .._validation import check_instance
 from ..cleaning import CleaningReport
 from ..columns import Columns
 from ..dataset import Dataset
-from ..exceptions import InvalidDtypeError, MissingColumnError
+from ..exceptions import MissingColumnError
 from ._common import require_path, with_reports
 
 __all__ = [
@@ -176,8 +177,7 @@ def clean_online_retail(raw: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport
         ``frame="online_retail"``; ``removed`` holds every reason of
         :data:`CLEANING_RULES` (zero counts included) in order.
     """
-    if not isinstance(raw, pd.DataFrame):
-        raise InvalidDtypeError(f"raw must be a pandas.DataFrame, got {type(raw).__name__}.")
+    check_instance(raw, pd.DataFrame, "raw must be a pandas.DataFrame")
     missing = [c for c in RAW_COLUMNS if c not in raw.columns]
     if missing:
         raise MissingColumnError(f"raw is missing column(s) {missing}; it has {list(raw.columns)}.")

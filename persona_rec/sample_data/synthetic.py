@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._text import fill_doc
 from .._validation import check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
@@ -476,35 +477,36 @@ def _generate(
 
 
 _PARAMS_DOC = """n_users : int, default 2000
-        Registered users (active and attribute-only).
-    n_items : int, default 500
-        Catalogue size (>= 20).
-    n_events : int, default 50_000
-        Exact number of interaction rows (>= the number of active users).
-    n_segments : int, default 4
-        Planted segments (1-8); segment ``s`` favours the L1 categories at
-        positions ``s, s + n_segments, ...`` of :data:`CATEGORY_TREE`.
-    random_state : int or None, default 0
-        Seed; the same seed gives identical frames.
-    start : date-like, default "2024-01-01"
-        First day of the simulated period.
-    days : int, default 365
-        Length of the period in days (>= 180).
-    segment_strength : float, default 0.85
-        Probability that a (non-repeat, non-novelty) pick comes from the
-        user's segment categories rather than the whole catalogue.
-    price_sensitive_share, novelty_share : float, default 0.25, 0.15
-        Shares of users who buy mostly discounted / cheap items, or items
-        released in the last 30 days.
-    new_share, churn_share : float, default 0.08, 0.15
-        Shares of active users whose first activity is in the last 30 days,
-        or whose last activity is more than 90 days before the end.
-    attribute_only_share : float, default 0.05
-        Share of registered users without any event.
-    popularity_exponent : float, default 1.0
-        Zipf exponent of item popularity (0 = uniform)."""
+    Registered users (active and attribute-only).
+n_items : int, default 500
+    Catalogue size (>= 20).
+n_events : int, default 50_000
+    Exact number of interaction rows (>= the number of active users).
+n_segments : int, default 4
+    Planted segments (1-8); segment ``s`` favours the L1 categories at
+    positions ``s, s + n_segments, ...`` of :data:`CATEGORY_TREE`.
+random_state : int or None, default 0
+    Seed; the same seed gives identical frames.
+start : date-like, default "2024-01-01"
+    First day of the simulated period.
+days : int, default 365
+    Length of the period in days (>= 180).
+segment_strength : float, default 0.85
+    Probability that a (non-repeat, non-novelty) pick comes from the
+    user's segment categories rather than the whole catalogue.
+price_sensitive_share, novelty_share : float, default 0.25, 0.15
+    Shares of users who buy mostly discounted / cheap items, or items
+    released in the last 30 days.
+new_share, churn_share : float, default 0.08, 0.15
+    Shares of active users whose first activity is in the last 30 days,
+    or whose last activity is more than 90 days before the end.
+attribute_only_share : float, default 0.05
+    Share of registered users without any event.
+popularity_exponent : float, default 1.0
+    Zipf exponent of item popularity (0 = uniform)."""
 
 
+@fill_doc(params=_PARAMS_DOC)
 def synthetic_frames(
     n_users: int = 2000,
     n_items: int = 500,
@@ -554,6 +556,7 @@ def synthetic_frames(
     return inter, users, items, user_truth
 
 
+@fill_doc(params=_PARAMS_DOC)
 def synthetic(
     n_users: int = 2000,
     n_items: int = 500,
@@ -620,6 +623,3 @@ def synthetic(
     t0 = pd.Timestamp(start).normalize()
     return SyntheticData(ds, user_truth, item_truth, t0, t0 + pd.Timedelta(days=days))
 
-
-for _f in (synthetic, synthetic_frames):
-    _f.__doc__ = (_f.__doc__ or "").replace("{params}", _PARAMS_DOC)

@@ -15,7 +15,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._types import ProfileSource
-from .._validation import check_choice, check_int, check_number, example_values
+from .._validation import (
+    check_choice,
+    check_instance,
+    check_int,
+    check_number,
+    example_values,
+)
 from ..columns import Columns
 from ..exceptions import (
     DuplicateIdError,
@@ -142,10 +148,7 @@ class Segmentation:
         method: str = "custom",
         info: Mapping[str, Any] | None = None,
     ) -> None:
-        if not isinstance(labels, pd.Series):
-            raise InvalidDtypeError(
-                f"labels must be a pandas.Series indexed by user_id, got {type(labels).__name__}."
-            )
+        check_instance(labels, pd.Series, "labels must be a pandas.Series indexed by user_id")
         if labels.index.has_duplicates:
             dup = labels.index[labels.index.duplicated()].unique()
             raise DuplicateIdError(

@@ -10,8 +10,8 @@ import numpy as np
 
 from .._plotting import check_axes, check_path, figure_of, new_figure, save_figure
 from .._types import ProfileSource
-from .._validation import check_int
-from ..exceptions import InvalidDtypeError, InvalidParameterError
+from .._validation import check_instance, check_int
+from ..exceptions import InvalidParameterError
 from ._result import DEFAULT_MIN_SIZE, SUPPRESSED, Segmentation
 
 __all__ = ["plot_segments"]
@@ -89,10 +89,7 @@ def plot_segments(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['a', 'suppressed']
     """
-    if not isinstance(segmentation, Segmentation):
-        raise InvalidDtypeError(
-            f"segmentation must be a Segmentation, got {type(segmentation).__name__}."
-        )
+    check_instance(segmentation, Segmentation, "segmentation must be a Segmentation")
     path = check_path(path, "plot_segments")
     dpi = check_int(dpi, "dpi", minimum=20, owner="plot_segments")
     sizes = segmentation.sizes(min_size=min_size)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._types import ProfileSource
-from .._validation import check_choice, example_values
+from .._validation import check_choice, check_instance, example_values
 from ..exceptions import (
     InvalidDtypeError,
     InvalidParameterError,
@@ -319,8 +319,5 @@ def rfm_segments(profiles: ProfileSource, segment_map: RFMSegmentMap | None = No
     """
     if segment_map is None:
         segment_map = RFMSegmentMap()
-    if not isinstance(segment_map, RFMSegmentMap):
-        raise InvalidDtypeError(
-            f"segment_map must be an RFMSegmentMap, got {type(segment_map).__name__}."
-        )
+    check_instance(segment_map, RFMSegmentMap, "segment_map must be an RFMSegmentMap")
     return segment_map.assign(profiles)

@@ -32,9 +32,15 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._progress import get_logger
-from .._validation import check_frame, check_int, check_number, example_values
+from .._validation import (
+    check_frame,
+    check_instance,
+    check_int,
+    check_number,
+    example_values,
+)
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, InvalidValueError
+from ..exceptions import InvalidValueError
 from ..identifiers import IdMap
 
 __all__ = ["EDGE_KINDS", "SocialGraph", "social_features", "require_igraph"]
@@ -460,8 +466,7 @@ def social_features(
     d                       0                  0
     a                       3                  3
     """
-    if not isinstance(graph, SocialGraph):
-        raise InvalidDtypeError(f"graph must be a SocialGraph, got {type(graph).__name__}.")
+    check_instance(graph, SocialGraph, "graph must be a SocialGraph")
     pr = graph.pagerank()
     out: dict[str, Any] = {
         "social_followers": graph.followers(),

@@ -24,9 +24,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._progress import get_logger
-from .._validation import check_int, check_number
+from .._validation import check_instance, check_int, check_number
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
+from ..exceptions import InvalidParameterError, InvalidValueError
 from .graph import SocialGraph
 
 __all__ = ["edge_probabilities", "select_seeds", "simulate_spread", "compare_seeding"]
@@ -50,8 +50,7 @@ def edge_probabilities(graph: SocialGraph, probability: float | str = "weighted_
     scipy.sparse.csr_matrix
         Same pattern as ``graph.influence``.
     """
-    if not isinstance(graph, SocialGraph):
-        raise InvalidDtypeError(f"graph must be a SocialGraph, got {type(graph).__name__}.")
+    check_instance(graph, SocialGraph, "graph must be a SocialGraph")
     p = graph.influence.copy()
     if isinstance(probability, str):
         if probability == "weighted_cascade":
@@ -242,8 +241,7 @@ def select_seeds(
     if budget is not None or costs is not None:
         if budget is None or costs is None:
             raise InvalidParameterError("select_seeds needs both 'costs' and 'budget', got one.")
-        if not isinstance(costs, pd.Series):
-            raise InvalidDtypeError(f"costs must be a pandas.Series indexed by user id, got {type(costs).__name__}.")
+        check_instance(costs, pd.Series, "costs must be a pandas.Series indexed by user id")
         budget = check_number(budget, "budget", low=0, low_inclusive=False, owner="select_seeds")
         cost = costs.reindex(pd.Index(graph.user_ids, dtype=object)).to_numpy(dtype=np.float64)
         known = costs.dropna()

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from .._types import ProfileSource
-from .._validation import check_int, check_number
+from .._validation import check_instance, check_int, check_number
 from ..exceptions import InvalidDtypeError, InvalidValueError
 from ..tags.taxonomy import Tag
 
@@ -59,8 +59,7 @@ def social_taxonomy_tags(
     >>> [t.id for t in social_taxonomy_tags(f, min_community_size=1)]
     ['social', 'social/influencer', 'social/community', 'social/community/0']
     """
-    if not isinstance(features, pd.DataFrame):
-        raise InvalidDtypeError(f"features must be a pandas.DataFrame, got {type(features).__name__}.")
+    check_instance(features, pd.DataFrame, "features must be a pandas.DataFrame")
     owner = "social_taxonomy_tags"
     inf = check_number(influencer_share, "influencer_share", low=0, high=1, low_inclusive=False, owner=owner)
     con = check_number(connector_share, "connector_share", low=0, high=1, low_inclusive=False, owner=owner)
@@ -126,8 +125,7 @@ def join_profile_columns(profiles: ProfileSource, *frames: pd.DataFrame) -> Any:
         raise InvalidDtypeError(f"profiles must be a Profiles, got {type(profiles).__name__}.")
     frame = profiles.frame
     for i, f in enumerate(frames):
-        if not isinstance(f, pd.DataFrame):
-            raise InvalidDtypeError(f"frames[{i}] must be a pandas.DataFrame, got {type(f).__name__}.")
+        check_instance(f, pd.DataFrame, f"frames[{i}] must be a pandas.DataFrame")
         if not f.index.is_unique:
             raise InvalidValueError(f"frames[{i}] repeats user id(s) {f.index[f.index.duplicated()][:3].tolist()}.")
         clash = sorted(set(f.columns) & set(frame.columns))

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 
 from .._params import ParamsMixin
-from .._validation import check_bool, check_int, check_number
+from .._validation import check_bool, check_instance, check_int, check_number
 from ..columns import Columns
 from ..dataset import Dataset
-from ..exceptions import InvalidDtypeError, NotFittedError
+from ..exceptions import NotFittedError
 from .events import SparkEvents
 
 __all__ = ["SparkALS"]
@@ -94,10 +94,7 @@ class SparkALS(ParamsMixin):
         from pyspark.ml.recommendation import ALS
         from pyspark.sql import functions as F
 
-        if not isinstance(events, SparkEvents):
-            raise InvalidDtypeError(
-                f"events must be a persona_rec.spark.SparkEvents, got {type(events).__name__}."
-            )
+        check_instance(events, SparkEvents, "events must be a persona_rec.spark.SparkEvents")
         pairs = events.interactions.groupBy(Columns.USER, Columns.ITEM).agg(
             F.sum(Columns.WEIGHT).cast("float").alias("_w"))
         pairs = pairs.where(F.col("_w") > 0)
@@ -179,9 +176,7 @@ class SparkALS(ParamsMixin):
         from ..models import ALSRecommender
 
         self._check_fitted()
-        if not isinstance(dataset, Dataset):
-            raise InvalidDtypeError(
-                f"dataset must be a persona_rec Dataset, got {type(dataset).__name__}.")
+        check_instance(dataset, Dataset, "dataset must be a persona_rec Dataset")
         users, items = self.factors_frame()
         u = users.toPandas()
         i = items.toPandas()

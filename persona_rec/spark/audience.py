@@ -30,6 +30,7 @@ give equal scores, bit for bit.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .._text import example_values
-from .._validation import check_bool, check_int, check_number
+from .._validation import check_bool, check_instance, check_int, check_number
 from ..columns import Columns
 from ..exceptions import (
     DuplicateIdError,
@@ -49,7 +50,7 @@ from ..exceptions import (
     UnknownIdError,
 )
 from ..marketing.audience import AudienceTooSmallError, _fmt, _ids, quota_limits
-from ..tags.expressions import _And, _Not, _Or, _Tag, parse_tag_expression
+from ..tags.expressions import _fold, parse_tag_expression
 from ..tags.taxonomy import Taxonomy
 from ._session import require_spark_frame
 
@@ -122,30 +123,6 @@ def _tag_score(conf: list[Any]) -> Any:
     count = sum((F.when(p.isNotNull(), 1).otherwise(0) for p in pos), F.lit(0))
     mean = (total.cast("double") / count).cast("float")
     return F.when(count > 0, mean).otherwise(F.lit(1.0).cast("float")).cast("double")
-
-
-def _compile(node: Any, present: Mapping[str, Any]) -> Any:
-    """Tag-expression AST -> Spark boolean column (iterative: deep expressions are fine)."""
-    out: dict[int, Any] = {}
-    stack: list[tuple[Any, bool]] = [(node, False)]
-    while stack:
-        n, done = stack.pop()
-        if isinstance(n, _Tag):
-            out[id(n)] = present[n.tag]
-        elif not done:
-            stack.append((n, True))
-            stack.extend([(n.operand, False)] if isinstance(n, _Not)
-                         else [(c, False) for c in n.children])
-        elif isinstance(n, _Not):
-            out[id(n)] = ~out.pop(id(n.operand))
-        else:
-            parts = [out.pop(id(c)) for c in n.children]
-            acc = parts[0]
-            for p in parts[1:]:
-                acc = (acc & p) if isinstance(n, _And) else (acc | p)
-            out[id(n)] = acc
-    assert isinstance(node, (_Tag, _Not, _And, _Or))
-    return out[id(node)]
 
 
 def _rng_state(random_state: Any) -> tuple[dict, Any]:
@@ -347,15 +324,12 @@ def select_audience(
         budget = check_int(budget, "budget", minimum=1)
     require_spark_frame(tags, "tags")
     _check_columns(tags, "tags", [_U, "tag_id", "confidence"])
-    if not isinstance(profiles, SparkProfiles):
-        raise InvalidDtypeError(
-            f"profiles must be a persona_rec.spark.SparkProfiles, got {type(profiles).__name__}.")
+    check_instance(profiles, SparkProfiles, "profiles must be a persona_rec.spark.SparkProfiles")
     if profiles.user_order is None:
         raise InvalidParameterError(
             "profiles carry no user order (user_order is None); build them with "
             "persona_rec.spark.build_profiles.")
-    if not isinstance(taxonomy, Taxonomy):
-        raise InvalidDtypeError(f"taxonomy must be a Taxonomy, got {type(taxonomy).__name__}.")
+    check_instance(taxonomy, Taxonomy, "taxonomy must be a Taxonomy")
     if label is not None and not isinstance(label, str):
         raise InvalidDtypeError(f"label must be a str, got {type(label).__name__}.")
     state, generator = _rng_state(random_state)
@@ -405,7 +379,8 @@ def select_audience(
         floor = F.lit(float(m)).cast("float")
         present = {t: F.coalesce((c > 0) & (c >= floor) if m > 0 else (c > 0), F.lit(False))
                    for t, c in zip(names, conf)}
-        match = _compile(expr._root, present)
+        # the same bottom-up walk as the pandas path, over boolean columns
+        match = _fold(expr._root, present.__getitem__, operator.invert, operator.and_, operator.or_)
         score = _tag_score(conf)
         reason = F.lit(f"tags match '{expr.text}'")
 

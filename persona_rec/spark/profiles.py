@@ -28,7 +28,7 @@ import pandas as pd
 
 from .._text import CategorySep, category_parts, resolve_category_sep, slugify_values
 from ..columns import Columns, PURCHASE_EVENTS
-from .._validation import as_of_or_after
+from .._validation import as_of_or_after, check_instance
 from ..exceptions import InvalidDtypeError, InvalidParameterError
 from ..profiles.builders import (
     AGE_BANDS,
@@ -292,10 +292,7 @@ class _Ctx:
 def _builders(builder: ProfileBuilder | None) -> dict[type, Any]:
     if builder is None:
         builder = ProfileBuilder.default()
-    if not isinstance(builder, ProfileBuilder):
-        raise InvalidDtypeError(
-            f"builder must be a persona_rec.profiles.ProfileBuilder, got {type(builder).__name__}."
-        )
+    check_instance(builder, ProfileBuilder, "builder must be a persona_rec.profiles.ProfileBuilder")
     out: dict[type, Any] = {}
     for b in builder.builders:
         if type(b) not in _SUPPORTED:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._text import example_values
+from .._validation import check_instance
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidValueError, MissingColumnError
 from ..segments.rfm import RFMSegmentMap
@@ -60,9 +61,7 @@ def rfm_segments(profiles: Any, segment_map: RFMSegmentMap | None = None) -> Any
             f"profiles is missing column(s) {missing}; it has {list(frame.columns)}.")
     if segment_map is None:
         segment_map = RFMSegmentMap()
-    if not isinstance(segment_map, RFMSegmentMap):
-        raise InvalidDtypeError(
-            f"segment_map must be an RFMSegmentMap, got {type(segment_map).__name__}.")
+    check_instance(segment_map, RFMSegmentMap, "segment_map must be an RFMSegmentMap")
     from pyspark.sql import types as T
 
     for c in _SCORES:

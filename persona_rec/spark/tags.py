@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._validation import check_instance
 from ..exceptions import InvalidDtypeError, TaxonomyError
 from ..profiles.profiles import KNOWN_COLUMN
 from ..tags.rules import (
@@ -246,10 +247,7 @@ def assign_tags(
     from .profiles import SparkProfiles
 
     F = _F()
-    if not isinstance(profiles, SparkProfiles):
-        raise InvalidDtypeError(
-            f"profiles must be a persona_rec.spark.SparkProfiles, got {type(profiles).__name__}."
-        )
+    check_instance(profiles, SparkProfiles, "profiles must be a persona_rec.spark.SparkProfiles")
     tagger = Tagger(taxonomy, confidence_floor=confidence_floor,
                     rollup_sensitive=rollup_sensitive)  # validates the options
     tax = taxonomy

@@ -54,6 +54,7 @@ import scipy.sparse as sp
 from pandas.api import types as pdt
 
 from .._types import ProfileSource
+from .._validation import check_instance
 from ..exceptions import (
     InvalidDtypeError,
     InvalidValueError,
@@ -426,8 +427,7 @@ class RuleContext:
                 "profiles must be a Profiles (with .frame and .affinities) or a DataFrame, "
                 f"got {type(profiles).__name__}."
             )
-        if not isinstance(frame, pd.DataFrame):
-            raise InvalidDtypeError(f"profiles.frame must be a DataFrame, got {type(frame).__name__}.")
+        check_instance(frame, pd.DataFrame, "profiles.frame must be a DataFrame")
         self.frame = frame
         self.n = len(frame)
         self.affinities: Mapping[str, Any] = affinities

@@ -13,8 +13,9 @@ import scipy.sparse as sp
 
 from .. import persistence
 from .._progress import get_logger, progress
+from .._text import LOAD_PARAMETERS, SAVE_PARAMETERS, fill_doc
 from .._types import ProfileSource
-from .._validation import check_bool, check_number, example_values
+from .._validation import check_bool, check_instance, check_number, example_values
 from ..columns import Columns
 from ..exceptions import (
     CorruptFileError,
@@ -277,6 +278,7 @@ class UserTags:
         return pd.DataFrame(rows)
 
     # ------------------------------------------------------------------ persistence
+    @fill_doc(save_parameters=SAVE_PARAMETERS)
     def save(self, path: str | Path, *, key: bytes | str | None = None) -> Path:
         """Write to one compressed ``.npz`` (arrays + JSON header, no pickle).
 
@@ -285,17 +287,7 @@ class UserTags:
         The format is the package's single file format (see
         ``docs/persistence.md``).
 
-        Parameters
-        ----------
-        path : str or Path
-            Target file; ``.npz`` is appended when missing.
-        key : bytes or str, optional
-            Secret used to sign the file with HMAC-SHA256; :meth:`load` then
-            needs the same key.
-
-        Returns
-        -------
-        Path
+        {save_parameters}
         """
         users = self._users
         kind = pd.api.types.infer_dtype(users, skipna=False) if len(users) else "empty"
@@ -319,16 +311,11 @@ class UserTags:
         return persistence.write_file(path, "user_tags", body, arrays, key=key)
 
     @classmethod
+    @fill_doc(load_parameters=LOAD_PARAMETERS)
     def load(cls, path: str | Path, *, key: bytes | str | None = None) -> "UserTags":
         """Read a file written by :meth:`save`.
 
-        Parameters
-        ----------
-        path : str or Path
-            The file.
-        key : bytes or str, optional
-            The secret the file was signed with (required for signed files,
-            refused for unsigned ones).
+        {load_parameters}
 
         Raises
         ------
@@ -400,8 +387,7 @@ def _align(ut: UserTags, users: pd.Index, tags: pd.Index) -> sp.csr_matrix:
 
 def _union_ids(old: UserTags, new: UserTags, include_sensitive: bool) -> tuple[pd.Index, pd.Index]:
     for name, ut in (("old", old), ("new", new)):
-        if not isinstance(ut, UserTags):
-            raise InvalidDtypeError(f"{name} must be a UserTags, got {type(ut).__name__}.")
+        check_instance(ut, UserTags, f"{name} must be a UserTags")
         if not pd.Index(ut.user_ids).is_unique:
             raise InvalidValueError(f"{name}.user_ids must be unique to compare UserTags.")
     users = pd.Index(old.user_ids).append(pd.Index(new.user_ids)).drop_duplicates()
@@ -540,8 +526,7 @@ class Tagger:
 
     def __init__(self, taxonomy: Taxonomy, *, confidence_floor: float = 0.01,
                  rollup_sensitive: bool = False) -> None:
-        if not isinstance(taxonomy, Taxonomy):
-            raise InvalidDtypeError(f"taxonomy must be a Taxonomy, got {type(taxonomy).__name__}.")
+        check_instance(taxonomy, Taxonomy, "taxonomy must be a Taxonomy")
         self.taxonomy = taxonomy
         self.confidence_floor = check_number(confidence_floor, "confidence_floor", low=0, high=1,
                                              low_inclusive=False, owner="Tagger")

@@ -25,10 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .._text import category_item_mask
-from .._validation import as_timestamp, check_int, check_number
+from .._validation import as_timestamp, check_instance, check_int, check_number
 from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import (
-    InvalidDtypeError,
     InvalidParameterError,
     InvalidValueError,
     UnknownIdError,
@@ -290,8 +289,7 @@ def validate_tags(
     lift compares tagged and all *buying* users. Tags without any tagged
     user get ``NaN`` lift (reported, not dropped).
     """
-    if not isinstance(user_tags, UserTags):
-        raise InvalidDtypeError(f"user_tags must be a UserTags, got {type(user_tags).__name__}.")
+    check_instance(user_tags, UserTags, "user_tags must be a UserTags")
     n_boot = check_int(n_boot, "n_boot", minimum=10, owner="validate_tags")
     ci = check_number(ci, "ci", low=0, high=1, low_inclusive=False, high_inclusive=False,
                       owner="validate_tags")
@@ -424,8 +422,7 @@ def tag_agreement(user_tags: UserTags, pairs: Sequence[tuple[str, str]]) -> pd.D
       tag_a tag_b  n_a  n_b  n_both  jaccard  kappa
     0     x     y    2    1       1      0.5    0.5
     """
-    if not isinstance(user_tags, UserTags):
-        raise InvalidDtypeError(f"user_tags must be a UserTags, got {type(user_tags).__name__}.")
+    check_instance(user_tags, UserTags, "user_tags must be a UserTags")
     mat = (user_tags.matrix > 0).tocsc()
     n = user_tags.n_users
     rows = []
