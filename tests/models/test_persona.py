@@ -132,6 +132,22 @@ def test_bad_parameters_and_dataset_argument(fitted, shop):
         fitted.recommend(hot, k=3, dataset=shop.dataset)
 
 
+def test_refit_reranker_reaches_the_two_stage_model(shop):
+    """refit_reranker=True serves one refitted reranker per served task instead of the fold average."""
+    with pytest.raises(InvalidParameterError, match="'refit_reranker'.*must be a bool"):
+        PersonaRecommender(refit_reranker="yes")
+    model = PersonaRecommender(random_state=0, tune_generators=False, refit_reranker=True)
+    model.fit(shop.dataset)
+    ranker = model.ranker_
+    assert ranker.refit_reranker is True
+    served = [t for t, c in ranker.choice_.items() if c == "rerank"]
+    assert served and all(len(ranker._rankers[t]) == 1 for t in served)
+    users = shop.dataset.user_map.external_ids[:20]
+    reco = model.recommend(users, k=5)
+    assert reco.groupby("user_id").size().max() == 5
+    assert PersonaRecommender(**model.get_params()).refit_reranker is True
+
+
 def test_too_little_history_is_a_clear_error():
     frame = pd.DataFrame({"user_id": [1, 2], "item_id": ["a", "b"],
                           "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"])})
