@@ -186,26 +186,28 @@ def _bgnbd_loglik(log_params: np.ndarray, x: np.ndarray, tx: np.ndarray,
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-#: Half-width of the window around ``a = 1`` in which :func:`_removable_at_a_one` interpolates.
-_A_ONE_WINDOW = 1e-4
+#: Half-width of the window around a removable singularity in which :func:`_removable` interpolates.
+_SINGULAR_WINDOW = 1e-4
 
 
-def _removable_at_a_one(fn: Any, a: float) -> np.ndarray:
-    """``fn(a)`` for a BG/NBD expectation with a removable singularity at ``a = 1``.
+def _removable(fn: Any, value: float, at: float) -> np.ndarray:
+    """``fn(value)`` for a BG/NBD expectation with a removable singularity at ``value = at``.
 
-    The closed forms of the expected purchases divide a difference that
-    vanishes at ``a = 1`` by ``a - 1``: the limit exists, but ``fn(1)`` is
-    0/0 and close to 1 the subtraction cancels digits. Within
-    ``_A_ONE_WINDOW`` of 1 the value is interpolated linearly between the
-    two edges of the window, where the closed form is accurate to about
-    1e-11; the function is smooth in ``a``, so the interpolation adds an
-    error of order ``_A_ONE_WINDOW ** 2``.
+    The closed forms of the expected purchases are 0/0 at ``a = 1`` (they
+    divide by ``a - 1``) and, for customers without repeat purchases, at
+    ``a + b = 1`` (the hypergeometric function has a pole at ``c = 0`` that
+    its factor ``c`` cancels): the limits exist, but close to them the
+    closed form cancels digits. Within ``_SINGULAR_WINDOW`` of ``at`` the
+    value is interpolated linearly between the two edges of the window,
+    where the closed form is accurate to about 1e-11; the function is smooth
+    in its parameters, so the interpolation adds an error of order
+    ``_SINGULAR_WINDOW ** 2``.
     """
-    eps = a - 1.0
-    if abs(eps) >= _A_ONE_WINDOW:
-        return fn(a)
-    w = (eps + _A_ONE_WINDOW) / (2 * _A_ONE_WINDOW)
-    return (1 - w) * fn(1.0 - _A_ONE_WINDOW) + w * fn(1.0 + _A_ONE_WINDOW)
+    eps = value - at
+    if abs(eps) >= _SINGULAR_WINDOW:
+        return fn(value)
+    w = (eps + _SINGULAR_WINDOW) / (2 * _SINGULAR_WINDOW)
+    return (1 - w) * fn(at - _SINGULAR_WINDOW) + w * fn(at + _SINGULAR_WINDOW)
 
 
 class BGNBD(ParamsMixin):
@@ -389,9 +391,10 @@ class BGNBD(ParamsMixin):
         hypergeometric function rewritten by Euler's transformation,
         ``(1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z) = (1-z)^(a-1)
         2F1(a+b-1-r, a-1; a+b+x-1; z)`` with ``z = t / (alpha + T + t)``,
-        so that its parameters stay small for heavy buyers. At ``a = 1`` the
-        formula is 0/0 with a finite limit, which is returned (interpolated
-        within 1e-4 of ``a = 1``, where the closed form loses digits).
+        so that its parameters stay small for heavy buyers. At ``a = 1``, and
+        at ``a + b = 1`` for customers without repeat purchases, the formula
+        is 0/0 with a finite limit, which is returned (interpolated within
+        1e-4 of those points, where the closed form loses digits).
 
         Parameters
         ----------
@@ -409,12 +412,13 @@ class BGNBD(ParamsMixin):
         r, alpha, a, b = self._params()
         z = t / (alpha + tt + t)
 
-        def head(a: float) -> np.ndarray:
+        def head(a: float, b: float) -> np.ndarray:
             c = a + b + x - 1
             tail = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, c, z)
             return c / (a - 1) * (1.0 - tail)
 
-        out = _removable_at_a_one(head, a) * special.expit(-self._log_dead_odds(x, tx, tt))
+        out = _removable(lambda a_: _removable(lambda b_: head(a_, b_), b, 1.0 - a_), a, 1.0)
+        out = out * special.expit(-self._log_dead_odds(x, tx, tt))
         if not np.isfinite(out).all():  # pragma: no cover - guarded by the parameter search
             raise InvalidValueError(
                 "BGNBD.expected_purchases produced non-finite values for parameters "
@@ -438,9 +442,12 @@ class BGNBD(ParamsMixin):
             )
         r, alpha, a, b = self._params()
         z = tt / (alpha + tt)
-        return _removable_at_a_one(
-            lambda a: (a + b - 1) / (a - 1)
-            * (1 - (alpha / (alpha + tt)) ** r * special.hyp2f1(r, b, a + b - 1, z)), a)
+
+        def mean(a: float, b: float) -> np.ndarray:
+            return (a + b - 1) / (a - 1) * (
+                1 - (alpha / (alpha + tt)) ** r * special.hyp2f1(r, b, a + b - 1, z))
+
+        return _removable(lambda a_: _removable(lambda b_: mean(a_, b_), b, 1.0 - a_), a, 1.0)
 
 
 def sample_bgnbd(

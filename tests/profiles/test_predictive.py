@@ -181,6 +181,31 @@ def test_bgnbd_expectations_at_a_equal_one(r, alpha, b, x, tx, T, t) -> None:
         assert new_at_one == pytest.approx(math.log1p(t), rel=1e-8)
 
 
+@pytest.mark.parametrize("r, alpha, a, T, t", [
+    (1.0, 1.0, 0.5, 1.0, 1.0), (0.3, 4.0, 0.8, 10.0, 6.0), (2.0, 10.0, 0.1, 50.0, 30.0)])
+def test_bgnbd_expectations_at_a_plus_b_equal_one(r, alpha, a, T, t) -> None:
+    """a + b = 1 puts the hypergeometric pole c = 0 under a customer without repeats; the limit is returned.
+
+    The references are the limits written with ``c * 2F1(A, B; c; z) -> A B z 2F1(A+1, B+1; 2; z)``:
+    ``r z (1-z)^(a-1) 2F1(1-r, a; 2; z)`` per customer and ``(1-z)^r r z 2F1(r+1, b+1; 2; z)``
+    for a new one.
+    """
+    b = 1.0 - a
+    m = BGNBD()
+    m.params_ = {"r": r, "alpha": alpha, "a": a, "b": b}
+    z = t / (alpha + T + t)
+    want = r * z * (1 - z) ** (a - 1) * special.hyp2f1(1 - r, a, 2, z)
+    got = m.expected_purchases(t, [0, 0], [0.0, 0.0], [T, T])
+    np.testing.assert_allclose(got, want, rtol=1e-8)
+    zn = t / (alpha + t)
+    want_new = (1 - zn) ** r * r * zn * special.hyp2f1(r + 1, b + 1, 2, zn)
+    assert m.expected_purchases_new([t])[0] == pytest.approx(want_new, rel=1e-8)
+    for bb in (b - 1e-3, b + 1e-6, b + 1e-3):  # continuous through the window
+        m.params_["b"] = bb
+        assert m.expected_purchases(t, [0], [0.0], [T])[0] == pytest.approx(
+            want, rel=1e-8 + 0.5 * abs(bb - b))
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 def test_bgnbd_near_a_equal_one_agrees_with_lifetimes() -> None:
     import lifetimes  # test extra: an ImportError fails the test, it does not skip
@@ -452,6 +477,7 @@ def test_time_unit_invariance() -> None:
 
 @settings(max_examples=60, deadline=None)
 @example(r=1.0, alpha=1.0, a=1.0, b=1.0, x=0, frac=0.0, T=1.0, t=1.0)  # the 0/0 point a = 1
+@example(r=1.0, alpha=1.0, a=0.5, b=0.5, x=0, frac=0.0, T=1.0, t=1.0)  # a + b = 1, no repeats
 @given(
     r=st.floats(0.05, 5), alpha=st.floats(0.1, 200), a=st.floats(0.05, 5), b=st.floats(0.05, 10),
     x=st.integers(0, 60), frac=st.floats(0, 1), T=st.floats(0.5, 500), t=st.floats(0.1, 400),
