@@ -210,6 +210,32 @@ def _removable(fn: Any, value: float, at: float) -> np.ndarray:
     return (1 - w) * fn(at - _SINGULAR_WINDOW) + w * fn(at + _SINGULAR_WINDOW)
 
 
+def _expected_alive(r: float, alpha: float, a: float, b: float, x: np.ndarray,
+                    T: np.ndarray, t: Any) -> np.ndarray:
+    """Equation (10) of Fader, Hardie and Lee (2005) without its P(alive) factor.
+
+    ``(a+b+x-1)/(a-1) * (1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z))`` with
+    ``z = t / (alpha + T + t)`` (Euler's transformation of the paper's form),
+    the removable singularities at ``a = 1`` and ``a + b + x = 1`` handled by
+    :func:`_removable`.
+    """
+    z = t / (alpha + T + t)
+    w = -np.asarray(t, dtype=np.float64) / (alpha + T)  # z / (z - 1)
+
+    def head(a: float, b: float) -> np.ndarray:
+        c = a + b + x - 1
+        tail = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, c, z)
+        bad = ~np.isfinite(tail)
+        if bad.any():
+            # scipy's 2F1 has degenerate cases near z = 1 (e.g. r = a makes c - A - B = 1);
+            # Pfaff's transformation gives the same tail as 2F1(r, a-1; c; z / (z-1))
+            c_b = np.broadcast_to(c, tail.shape)[bad]
+            tail[bad] = special.hyp2f1(r, a - 1, c_b, np.broadcast_to(w, tail.shape)[bad])
+        return c / (a - 1) * (1.0 - tail)
+
+    return _removable(lambda a_: _removable(lambda b_: head(a_, b_), b, 1.0 - a_), a, 1.0)
+
+
 class BGNBD(ParamsMixin):
     """BG/NBD model of repeat purchasing and drop-out, fitted by maximum likelihood.
 
@@ -410,14 +436,7 @@ class BGNBD(ParamsMixin):
         t = check_number(t, "t", low=0, low_inclusive=False, owner="BGNBD.expected_purchases")
         x, tx, tt = _check_summary(frequency, t_x, T, "BGNBD")
         r, alpha, a, b = self._params()
-        z = t / (alpha + tt + t)
-
-        def head(a: float, b: float) -> np.ndarray:
-            c = a + b + x - 1
-            tail = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, c, z)
-            return c / (a - 1) * (1.0 - tail)
-
-        out = _removable(lambda a_: _removable(lambda b_: head(a_, b_), b, 1.0 - a_), a, 1.0)
+        out = _expected_alive(r, alpha, a, b, x, tt, t)
         out = out * special.expit(-self._log_dead_odds(x, tx, tt))
         if not np.isfinite(out).all():  # pragma: no cover - guarded by the parameter search
             raise InvalidValueError(
@@ -429,7 +448,10 @@ class BGNBD(ParamsMixin):
     def expected_purchases_new(self, t: Any) -> np.ndarray:
         """Expected transactions in ``(0, t]`` of a customer just acquired (population mean).
 
-        ``(a+b-1)/(a-1) * (1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t)))``.
+        ``(a+b-1)/(a-1) * (1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t)))``,
+        evaluated as :meth:`expected_purchases` of a customer with ``x = 0``
+        and ``T = 0`` (the same Euler-transformed form, which stays finite
+        for horizons far beyond ``alpha``).
 
         Returns
         -------
@@ -441,13 +463,8 @@ class BGNBD(ParamsMixin):
                 f"t of BGNBD.expected_purchases_new must be >= 0, got {tt[tt < 0][:3].tolist()}."
             )
         r, alpha, a, b = self._params()
-        z = tt / (alpha + tt)
-
-        def mean(a: float, b: float) -> np.ndarray:
-            return (a + b - 1) / (a - 1) * (
-                1 - (alpha / (alpha + tt)) ** r * special.hyp2f1(r, b, a + b - 1, z))
-
-        return _removable(lambda a_: _removable(lambda b_: mean(a_, b_), b, 1.0 - a_), a, 1.0)
+        # a customer observed for no time yet: equation (10) at x = 0, T = 0 (P(alive) = 1)
+        return _expected_alive(r, alpha, a, b, np.zeros(len(tt)), np.zeros(len(tt)), tt)
 
 
 def sample_bgnbd(

@@ -206,6 +206,30 @@ def test_bgnbd_expectations_at_a_plus_b_equal_one(r, alpha, a, T, t) -> None:
             want, rel=1e-8 + 0.5 * abs(bb - b))
 
 
+@pytest.mark.parametrize("b, x, T", [(6.921899383647891, 0, 0.5),
+                                     (4.196475989450356, 3, 1.0)])
+def test_bgnbd_long_horizons_where_scipy_2f1_degenerates(b, x, T) -> None:
+    """r = a with t >> alpha: scipy's 2F1 returns NaN in the Euler form; the Pfaff form takes over.
+
+    Reference: the paper's untransformed equation (10), which scipy evaluates here.
+    """
+    r, alpha, a = 0.05, 0.1, 0.05
+    m = BGNBD()
+    m.params_ = {"r": r, "alpha": alpha, "a": a, "b": b}
+    tx = 0.4 * T if x else 0.0
+    pa = m.p_alive([x], [tx], [T])[0]
+    for t in (376.8, 2000.0):  # z = t / (alpha + T + t) > 0.998
+        z = t / (alpha + T + t)
+        direct = ((a + b + x - 1) / (a - 1)
+                  * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x)
+                     * special.hyp2f1(r + x, b + x, a + b + x - 1, z)) * pa)
+        assert m.expected_purchases(t, [x], [tx], [T])[0] == pytest.approx(direct, rel=1e-8)
+        zn = t / (alpha + t)
+        new = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r
+                                       * special.hyp2f1(r, b, a + b - 1, zn))
+        assert m.expected_purchases_new([t])[0] == pytest.approx(new, rel=1e-8)
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 def test_bgnbd_near_a_equal_one_agrees_with_lifetimes() -> None:
     import lifetimes  # test extra: an ImportError fails the test, it does not skip
@@ -478,6 +502,7 @@ def test_time_unit_invariance() -> None:
 @settings(max_examples=60, deadline=None)
 @example(r=1.0, alpha=1.0, a=1.0, b=1.0, x=0, frac=0.0, T=1.0, t=1.0)  # the 0/0 point a = 1
 @example(r=1.0, alpha=1.0, a=0.5, b=0.5, x=0, frac=0.0, T=1.0, t=1.0)  # a + b = 1, no repeats
+@example(r=0.05, alpha=0.1, a=0.05, b=6.92, x=0, frac=0.0, T=0.5, t=376.8)  # r = a, z near 1
 @given(
     r=st.floats(0.05, 5), alpha=st.floats(0.1, 200), a=st.floats(0.05, 5), b=st.floats(0.05, 10),
     x=st.integers(0, 60), frac=st.floats(0, 1), T=st.floats(0.5, 500), t=st.floats(0.1, 400),
@@ -493,6 +518,8 @@ def test_prediction_properties(r, alpha, a, b, x, frac, T, t) -> None:
     assert np.isfinite(e1) and 0 <= e1 <= e2 * (1 + 1e-9) + 1e-12
     # an alive customer buys at most at the posterior-mean rate: E <= P(alive) (r+x)/(alpha+T) t
     assert e1 <= pa * (r + x) / (alpha + T) * t * (1 + 1e-6) + 1e-9
+    n1, n2 = m.expected_purchases_new([t, 2 * t])
+    assert np.isfinite(n1) and 0 <= n1 <= n2 * (1 + 1e-9) + 1e-12
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning",
