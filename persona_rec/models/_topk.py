@@ -107,6 +107,8 @@ def topk_partition(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-``kk`` of every row of a NaN-free matrix by a partition (ties: lower column)."""
     n, m = scores.shape
+    if kk <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), scores[:0, 0]
     if kk < m:
         # (partitioning -scores at kk-1 stays fast when most scores tie at -inf;
         # partitioning scores at m-kk does not)

@@ -484,10 +484,8 @@ def test_batch_scores_sparse_forms_match_dense_scores(factory, masked, shop):
     np.testing.assert_array_equal(fast.at(rows, cols), dense[rows, cols])
 
 
-def test_best_of_vector_equals_a_full_sort_with_ties_and_missing():
-    """The shared popularity vector is cut by a partition: same indices as sorting all of it."""
-    from persona_rec.models.ranking.generators import _best_of_vector
-
+def test_topk_of_one_vector_equals_a_full_sort_with_ties_and_missing():
+    """The shared popularity vector is cut by the ranking engine: same indices as sorting all of it."""
     rng = np.random.default_rng(0)
     for _ in range(500):
         n = int(rng.integers(1, 80))
@@ -495,7 +493,12 @@ def test_best_of_vector_equals_a_full_sort_with_ties_and_missing():
         v[rng.random(n) < 0.2] = -np.inf
         for m in (0, 1, int(rng.integers(1, n + 5)), n, n + 3):
             want = np.lexsort((np.arange(n), -v))[:min(n, m)]
-            np.testing.assert_array_equal(_best_of_vector(v, m), want[np.isfinite(v[want])])
+            np.testing.assert_array_equal(topk(v[None, :], None, m, None)[1],
+                                          want[np.isfinite(v[want])])
+    wide = rng.integers(0, 50, 100_000).astype(float)  # the sampled path, ties at the cut
+    wide[rng.random(len(wide)) < 0.3] = -np.inf
+    want = np.lexsort((np.arange(len(wide)), -wide))[:40]
+    np.testing.assert_array_equal(topk(wide[None, :], None, 40, None)[1], want)
 
 
 def test_generator_fit_params_reach_the_model_fit():

@@ -228,7 +228,7 @@ class BatchScores:
             assert v is not None
             longest = int(np.diff(self.seen.indptr).max()) if (
                 self.seen is not None and self.n_rows) else 0
-            order = _best_of_vector(v, n + longest)
+            order = topk(v[None, :], None, n + longest, None)[1]
             mat = sp.csr_matrix(
                 (np.tile(v[order], self.n_rows),
                  np.tile(order, self.n_rows),
@@ -249,25 +249,6 @@ class BatchScores:
             seen = csr_lookup(self.seen, rows, cols, default=-np.inf)
             out[seen != -np.inf] = -np.inf  # stored entries are the seen items
         return out
-
-
-def _best_of_vector(v: np.ndarray, m: int) -> np.ndarray:
-    """Indices of the ``m`` best finite entries of ``v``: score desc, ties by lower index.
-
-    A partition first keeps the entries at or above the ``m``-th best value
-    (all ties at the cut included), so only those are sorted: the same
-    indices as sorting the whole vector, at a fraction of the cost on wide
-    catalogues (one shared vector is cut for every batch of users).
-    """
-    if m <= 0:
-        return np.zeros(0, dtype=np.int64)
-    if m < len(v):
-        thr = -np.partition(-v, m - 1)[m - 1]
-        cand = np.flatnonzero(v >= thr)
-    else:
-        cand = np.arange(len(v))
-    order = cand[np.lexsort((cand, -v[cand]))][:m]
-    return order[np.isfinite(v[order])]
 
 
 def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
