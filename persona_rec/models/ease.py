@@ -7,16 +7,19 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_bool, check_number
+from .._text import fill_doc
 from ..dataset import Dataset
 from ..exceptions import InvalidValueError
 from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
+from ._docs import TOY_INTERACTIONS
 from .base import Recommender
 
 __all__ = ["EASERecommender"]
 
 
+@fill_doc(toy_interactions=TOY_INTERACTIONS)
 class EASERecommender(Recommender):
     """EASE item-item model: ``B = I - P / diag(P)`` with ``P = (X'X + lambda I)^-1``.
 
@@ -45,10 +48,7 @@ class EASERecommender(Recommender):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from persona_rec import Dataset
-    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
-    ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
+    {toy_interactions}
     >>> model = EASERecommender(regularization=1.0).fit(Dataset.from_frames(inter))
     >>> model.recommend([3], k=1)[["user_id", "item_id", "rank"]]
        user_id item_id  rank

@@ -49,6 +49,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import check_bool, check_choice, check_int, check_number
+from .._text import fill_doc
 from ..dataset import Dataset
 from ..exceptions import require
 from ._features import (
@@ -62,6 +63,7 @@ from ._features import (
 )
 from ..persistence import Learned
 from ._request import RecommendRequest
+from ._docs import TOY_INTERACTIONS
 from .base import Recommender
 
 __all__ = ["LightFMRecommender"]
@@ -76,6 +78,7 @@ def _check_user_features(value: Any) -> Any:
     return value
 
 
+@fill_doc(toy_interactions=TOY_INTERACTIONS)
 class LightFMRecommender(Recommender):
     """LightFM hybrid recommender with profile/tag user features and attribute item features.
 
@@ -124,10 +127,7 @@ class LightFMRecommender(Recommender):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from persona_rec import Dataset
-    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
-    ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
+    {toy_interactions}
     >>> model = LightFMRecommender(no_components=4, epochs=5).fit(Dataset.from_frames(inter))
     >>> model.recommend([3], k=1)[["user_id", "item_id", "rank"]]
        user_id item_id  rank

@@ -7,11 +7,13 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_bool, check_int, check_number
+from .._text import fill_doc
 from ..dataset import Dataset
 from ._features import cosine_similar
 from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
+from ._docs import TOY_INTERACTIONS
 from .base import Recommender
 
 __all__ = ["ALSRecommender", "BPRRecommender"]
@@ -78,6 +80,7 @@ class _FactorModel(Recommender):
         return cosine_similar(self.item_factors_, item_idx, self._trained_items())
 
 
+@fill_doc(toy_interactions=TOY_INTERACTIONS)
 class ALSRecommender(_FactorModel):
     """Implicit-feedback ALS (Hu, Koren & Volinsky 2008) via ``implicit.cpu.als``.
 
@@ -119,10 +122,7 @@ class ALSRecommender(_FactorModel):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from persona_rec import Dataset
-    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
-    ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
+    {toy_interactions}
     >>> model = ALSRecommender(factors=2, iterations=3).fit(Dataset.from_frames(inter))
 
     User 4 is unknown at fit time: given a newer Dataset, it is folded in from
@@ -214,6 +214,7 @@ class ALSRecommender(_FactorModel):
         return vecs
 
 
+@fill_doc(toy_interactions=TOY_INTERACTIONS)
 class BPRRecommender(_FactorModel):
     """Bayesian personalised ranking via ``implicit.cpu.bpr``.
 
@@ -243,10 +244,7 @@ class BPRRecommender(_FactorModel):
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from persona_rec import Dataset
-    >>> inter = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "item_id": ["a", "b", "a", "b", "a"],
-    ...                       "timestamp": pd.date_range("2024-01-01", periods=5)})
+    {toy_interactions}
     >>> model = BPRRecommender(factors=4, iterations=5).fit(Dataset.from_frames(inter))
     >>> len(model.recommend([3], k=1))
     1
