@@ -51,10 +51,10 @@ from ..dataset import Dataset
 from ..exceptions import NotFittedError
 from ..persistence import Learned
 from .attributes import AttributeRecommender
+from ._request import RecommendRequest
 from .base import Recommender
 from .ease import EASERecommender
 from .fallback import FallbackChain
-from .filters import ItemFilter
 from .knn import ItemKNNRecommender
 from .matrix_factorization import ALSRecommender
 from .popular import PopularRecommender, SegmentPopularRecommender
@@ -176,6 +176,25 @@ class PersonaRecommender(Recommender):
         What :func:`persona_rec.models.ranking.data_kind` found.
     feature_sets_ : list of str
         The reranker's feature sets used in this fit.
+
+    Notes
+    -----
+    :meth:`recommend` (parameters those of :meth:`Recommender.recommend`)
+    recommends ``k`` items per user through the fallback chain. The
+    ``source`` column names the link that served each row
+    (``persona:ranker``, ``persona:attributes`` or ``persona:segment``,
+    ``persona:popular``). ``dataset=`` is not supported for users with
+    interactions (the two-stage model scores from its fitted data): refit
+    instead.
+
+    ``recent_events`` (events after ``fit``) are folded into this call
+    without refitting: every candidate generator folds them in (see
+    ``docs/models.md``), they join the users' histories for
+    ``filter_seen``, and the reranker's per-user features (``history``,
+    ``user``) count them as happening at the model's serving time (the
+    end of its fit data). Item statistics and the fitted profiles keep
+    their fitted values until the next fit. A user with recent events,
+    also one unknown at fit time, is served by the ranker.
 
     Examples
     --------
@@ -407,8 +426,6 @@ class PersonaRecommender(Recommender):
         fold = rng.permutation(len(sample)) % 5
         inter_users = dataset.internal_interactions[Columns.USER_IDX].to_numpy()
         ndcg: dict[str, list[np.ndarray]] = {name: [] for name in candidates}
-        from ._request import RecommendRequest
-
         for f in range(5 if len(sample) >= 10 else 0):
             held = sample[fold == f]
             train = dataset.filter_interactions(~np.isin(inter_users, held))
@@ -441,41 +458,16 @@ class PersonaRecommender(Recommender):
         return self.chain_.links_[0]
 
     # ------------------------------------------------------------ serving
-    def recommend(
-        self,
-        user_ids: Any,
-        k: int = 10,
-        *,
-        filter_seen: bool = True,
-        items: Any = None,
-        exclude: Any = None,
-        item_filter: ItemFilter | Mapping[str, Any] | None = None,
-        on_unknown: str = "raise",
-        dataset: Dataset | None = None,
-        recent_events: pd.DataFrame | None = None,
-    ) -> pd.DataFrame:
-        """Recommend ``k`` items per user through the fallback chain.
-
-        Parameters are those of :meth:`Recommender.recommend`. The ``source``
-        column names the link that served each row (``persona:ranker``,
-        ``persona:attributes`` or ``persona:segment``, ``persona:popular``).
-        ``dataset=`` is not supported for users with interactions (the
-        two-stage model scores from its fitted data): refit instead.
-
-        ``recent_events`` (events after ``fit``) are folded into this call
-        without refitting: every candidate generator folds them in (see
-        ``docs/models.md``), they join the users' histories for
-        ``filter_seen``, and the reranker's per-user features (``history``,
-        ``user``) count them as happening at the model's serving time (the
-        end of its fit data). Item statistics and the fitted profiles keep
-        their fitted values until the next fit. A user with recent events,
-        also one unknown at fit time, is served by the ranker.
-        """
+    def _request(self, user_ids: Any, k: int,
+                 **arguments: Any) -> tuple[np.ndarray, RecommendRequest]:
+        """Validate a :meth:`recommend` call as the fallback chain does, once fitted."""
         self._check_fitted()
-        return self.chain_.recommend(user_ids, k, filter_seen=filter_seen, items=items,
-                                     exclude=exclude, item_filter=item_filter,
-                                     on_unknown=on_unknown, dataset=dataset,
-                                     recent_events=recent_events)
+        return self.chain_._request(user_ids, k, **arguments)
+
+    def _recommend(self, ids: np.ndarray, request: RecommendRequest,
+                   on_unknown: str) -> pd.DataFrame:
+        """Serve a validated :meth:`recommend` call through the fallback chain."""
+        return self.chain_._recommend(ids, request, on_unknown)
 
     def similar_items(self, item_ids: Any, k: int = 10, **kwargs: Any) -> pd.DataFrame:
         """Item neighbours from the first generator that supports them (see FallbackChain)."""
