@@ -41,6 +41,7 @@ __all__ = [
     "purchase_mask",
     "purchase_rows",
     "top_names_per_row",
+    "top_feature_terms",
     "cosine_similar",
 ]
 
@@ -524,6 +525,64 @@ def top_names_per_row(rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
     out[picked.index.to_numpy()] = picked.to_numpy()
     return out
 
+
+def top_feature_terms(features: sp.csr_matrix, coef: np.ndarray, item_vectors: np.ndarray,
+                      names: np.ndarray, user_idx: np.ndarray, item_idx: np.ndarray,
+                      rows: np.ndarray, n: int, usable: np.ndarray | None = None) -> np.ndarray:
+    """The user features that push each recommended item up most (the models' ``explain``).
+
+    For a linear user representation ``x @ coef`` the score of an item with
+    vector ``v`` splits over features ``f`` as ``x_f * (coef[f] . v)``; the
+    names of the ``n`` largest positive contributions are kept.
+
+    Parameters
+    ----------
+    features : scipy.sparse.csr_matrix
+        User features ``x`` (``n_users x n_features``).
+    coef : numpy.ndarray
+        ``n_features x d`` mapping of features to the user vector.
+    item_vectors : numpy.ndarray
+        ``n_items x d`` item vectors.
+    names : numpy.ndarray
+        Name of each feature.
+    user_idx, item_idx : numpy.ndarray of int
+        Internal user and item of each recommendation row.
+    rows : numpy.ndarray of int
+        Positions of the rows to explain; the others get ``""``.
+    n : int
+        Names kept per row.
+    usable : numpy.ndarray of bool, optional
+        Features that may be named (default: all).
+
+    Returns
+    -------
+    numpy.ndarray of object
+        ``"; "``-joined names, one per recommendation row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> x = sp.csr_matrix(np.array([[1.0, 1.0]]))
+    >>> coef = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> items = np.array([[2.0, -1.0], [0.5, 1.0]])
+    >>> names = np.array(["city=x", "age=30"])
+    >>> top_feature_terms(x, coef, items, names, np.array([0, 0]), np.array([0, 1]),
+    ...                   np.array([0, 1]), n=2).tolist()
+    ['city=x', 'age=30; city=x']
+    """
+    out = np.full(len(user_idx), "", dtype=object)
+    if len(rows):
+        F = features[user_idx[rows]].tocsr()
+        pos = np.repeat(np.arange(F.shape[0]), np.diff(F.indptr))
+        feats = F.indices
+        contrib = F.data * np.einsum("ij,ij->i", coef[feats], item_vectors[item_idx[rows][pos]])
+        keep = contrib > 0
+        if usable is not None:
+            keep &= usable[feats]
+        out[rows] = top_names_per_row(pos[keep], feats[keep], contrib[keep],
+                                      names.astype(object), n, len(rows))
+    return out
 
 def cosine_similar(vectors: np.ndarray, item_idx: np.ndarray, served: np.ndarray) -> np.ndarray:
     """Cosine similarity of the rows ``item_idx`` of ``vectors`` to every row (``similar_items``).

@@ -32,7 +32,7 @@ from ._features import (
     item_attribute_features,
     normalize_rows,
     resolve_user_sources,
-    top_names_per_row,
+    top_feature_terms,
     user_side_features,
 )
 from ._request import RecommendRequest
@@ -197,20 +197,10 @@ class ALSFeaturesRecommender(ALSRecommender):
                                                "ALSFeaturesRecommender.explain")
         ok = (u >= 0) & (i >= 0)
         ok[ok] &= ~self.hot_users_[u[ok]]
-        ok = np.flatnonzero(ok)
-        out_terms = np.full(len(u), "", dtype=object)
-        if len(ok):
-            F = self.user_features_[u[ok]].tocsr()
-            rows = np.repeat(np.arange(F.shape[0]), np.diff(F.indptr))
-            feats = F.indices
-            contrib = F.data * np.einsum("ij,ij->i", self.user_coef_[feats],
-                                         self.item_factors_[i[ok][rows]])
-            keep = contrib > 0
-            out_terms[ok] = top_names_per_row(
-                rows[keep], feats[keep], contrib[keep], self.user_feature_names_.astype(object),
-                n_features, len(ok))
         out = recommendations.copy()
-        out["top_features"] = out_terms
+        out["top_features"] = top_feature_terms(
+            self.user_features_, self.user_coef_, self.item_factors_, self.user_feature_names_,
+            u, i, np.flatnonzero(ok), n_features)
         return out
 
     def _trained_items(self) -> np.ndarray:

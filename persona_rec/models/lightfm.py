@@ -57,7 +57,7 @@ from ._features import (
     item_attribute_features,
     normalize_rows,
     resolve_user_sources,
-    top_names_per_row,
+    top_feature_terms,
     user_side_features,
     with_identity,
 )
@@ -282,21 +282,11 @@ class LightFMRecommender(Recommender):
         """
         n_features, u, i = self._explain_pairs(recommendations, n_features, "n_features",
                                                "LightFMRecommender.explain")
-        ok = np.flatnonzero((u >= 0) & (i >= 0))
-        out_terms = np.full(len(u), "", dtype=object)
         side = ~np.char.startswith(self.user_feature_names_.astype(str), "user_id=")
-        if len(ok):
-            F = self.user_features_[u[ok]].tocsr()
-            rows = np.repeat(np.arange(F.shape[0]), np.diff(F.indptr))
-            feats = F.indices
-            contrib = F.data * np.einsum(
-                "ij,ij->i", self.user_embeddings_[feats], self.item_repr_[i[ok][rows]])
-            keep = side[feats] & (contrib > 0)
-            out_terms[ok] = top_names_per_row(
-                rows[keep], feats[keep], contrib[keep], self.user_feature_names_.astype(object),
-                n_features, len(ok))
         out = recommendations.copy()
-        out["top_features"] = out_terms
+        out["top_features"] = top_feature_terms(
+            self.user_features_, self.user_embeddings_, self.item_repr_, self.user_feature_names_,
+            u, i, np.flatnonzero((u >= 0) & (i >= 0)), n_features, usable=side)
         return out
 
     def _similar(self, item_idx: np.ndarray) -> np.ndarray:
