@@ -23,13 +23,11 @@ from .._validation import check_choice, check_int
 from ..columns import Columns
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._reco import Prepared, prepare
-from .base import Metric, _catalog_index, _check_k, _mean, _require_test
+from .base import _K_DOC, Metric, _catalog_index, _check_k, _mean, _require_test
 
 __all__ = ["RankingMetric", "Precision", "Recall", "NDCG", "MAP", "MRR", "HitRate", "AUC"]
 
 # docstring fragments shared by the metrics below (see fill_doc)
-_K_DOC = """k : int
-    Cut-off, >= 1."""
 _DOCS = {
     "k": _K_DOC,
     # the whole Parameters section of a metric whose only parameter is the cut-off
