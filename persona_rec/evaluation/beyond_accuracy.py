@@ -154,6 +154,14 @@ def _item_popularity(train: Any, owner: str) -> tuple[pd.Series, int]:
     return pop, n_users
 
 
+def _list_mean(topk: TopK, values: np.ndarray) -> np.ndarray:
+    """Mean of the per-row ``values`` over each user's top-k list."""
+    n = np.bincount(topk.user, minlength=len(topk.user_ids))
+    total = np.bincount(topk.user, weights=values, minlength=len(topk.user_ids))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / n
+
+
 class _PopularityMetric(_TopKMetric):
     needs = ("train",)
     train: Any
@@ -212,10 +220,7 @@ class Novelty(_PopularityMetric):
     def _user_values(self, topk: TopK) -> np.ndarray:
         counts, n_users = self._row_counts(topk)
         info = -np.log2(np.maximum(counts, 1.0) / n_users)
-        n = np.bincount(topk.user, minlength=len(topk.user_ids))
-        total = np.bincount(topk.user, weights=info, minlength=len(topk.user_ids))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return total / n
+        return _list_mean(topk, info)
 
 
 @fill_doc(k=_K_DOC)
@@ -279,10 +284,7 @@ class PopularityBias(_PopularityMetric):
             order = np.argsort(-seen.to_numpy(), kind="stable")
             head = seen.index[order[:n_head]]
             values = (pd.Index(head).get_indexer(topk.item) < 0).astype(np.float64)
-        n = np.bincount(topk.user, minlength=len(topk.user_ids))
-        total = np.bincount(topk.user, weights=values, minlength=len(topk.user_ids))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return total / n
+        return _list_mean(topk, values)
 
 
 @fill_doc(k=_K_DOC)
