@@ -19,11 +19,9 @@ from .predictive import BGNBD, GammaGamma, PredictiveBuilder
 from .profiles import FEATURE_BLOCKS, ProfileBuilder, Profiles
 from .timing import PurchaseTimingBuilder
 
-__all__ = [
-    "ProfileBuilder",
-    "Profiles",
-    "ProfileContext",
-    *builders.__all__,
+__all__ = ["ProfileBuilder", "Profiles", "ProfileContext"]
+__all__ += builders.__all__
+__all__ += [
     "PredictiveBuilder",
     "PurchaseTimingBuilder",
     "BGNBD",
