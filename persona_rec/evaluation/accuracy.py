@@ -18,13 +18,26 @@ import numpy as np
 import pandas as pd
 
 from .._arrays import group_starts, position_in_group
+from .._text import fill_doc
 from .._validation import check_choice, check_int
 from ..columns import Columns
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._reco import Prepared, prepare
-from .base import Metric, _catalog_index, _check_k, _mean, _require_test
+from .base import _K_DOC, Metric, _catalog_index, _check_k, _mean, _require_test
 
 __all__ = ["RankingMetric", "Precision", "Recall", "NDCG", "MAP", "MRR", "HitRate", "AUC"]
+
+# docstring fragments shared by the metrics below (see fill_doc)
+_DOCS = {
+    "k": _K_DOC,
+    # the whole Parameters section of a metric whose only parameter is the cut-off
+    "k_parameters": "Parameters\n----------\n" + _K_DOC,
+    # the recommendation lists the examples score: user 1 gets items 7, 8 (and 9) in this order
+    "reco_78": """>>> import pandas as pd
+>>> reco = pd.DataFrame({"user_id": [1, 1], "item_id": [7, 8], "rank": [1, 2]})""",
+    "reco_789": """>>> import pandas as pd
+>>> reco = pd.DataFrame({"user_id": [1, 1, 1], "item_id": [7, 8, 9], "rank": [1, 2, 3]})""",
+}
 
 
 # ------------------------------------------------------------ ranking metrics
@@ -85,6 +98,7 @@ def _find_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray,
     return found, p
 
 
+@fill_doc(**_DOCS)
 class Precision(RankingMetric):
     r"""Precision@k: share of the k recommended slots that hold a relevant item.
 
@@ -93,15 +107,11 @@ class Precision(RankingMetric):
     The denominator is always ``k`` (a list shorter than ``k`` is penalised),
     as in RecTools and LensKit.
 
-    Parameters
-    ----------
-    k : int
-        Cut-off, >= 1.
+    {k_parameters}
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> reco = pd.DataFrame({"user_id": [1, 1], "item_id": [7, 8], "rank": [1, 2]})
+    {reco_78}
     >>> Precision(k=2).calc(reco, pd.DataFrame({"user_id": [1], "item_id": [8]}))
     0.5
     """
@@ -127,6 +137,7 @@ class _NormalizedRankingMetric(RankingMetric):
         return prep.n_rel if self.normalize == "relevant" else np.minimum(prep.n_rel, self.k)
 
 
+@fill_doc(**_DOCS)
 class Recall(_NormalizedRankingMetric):
     r"""Recall@k: share of a user's relevant items found in the top k.
 
@@ -139,15 +150,13 @@ class Recall(_NormalizedRankingMetric):
 
     Parameters
     ----------
-    k : int
-        Cut-off, >= 1.
+    {k}
     normalize : {"relevant", "min"}, default "relevant"
         Denominator: :math:`|R_u|` or :math:`\min(k, |R_u|)`.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> reco = pd.DataFrame({"user_id": [1, 1], "item_id": [7, 8], "rank": [1, 2]})
+    {reco_78}
     >>> test = pd.DataFrame({"user_id": [1, 1, 1], "item_id": [7, 8, 9]})
     >>> round(Recall(k=2).calc(reco, test), 4), Recall(k=2, normalize="min").calc(reco, test)
     (0.6667, 1.0)
@@ -163,6 +172,7 @@ def _ideal_dcg(k: int, n_rel: np.ndarray) -> np.ndarray:
     return cum[np.minimum(n_rel, k)]
 
 
+@fill_doc(**_DOCS)
 class NDCG(RankingMetric):
     r"""Normalised discounted cumulative gain at k (binary relevance).
 
@@ -175,15 +185,11 @@ class NDCG(RankingMetric):
     The ideal DCG puts all relevant items first, so a perfect list scores 1
     even when :math:`|R_u| < k`.
 
-    Parameters
-    ----------
-    k : int
-        Cut-off, >= 1.
+    {k_parameters}
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> reco = pd.DataFrame({"user_id": [1, 1], "item_id": [7, 8], "rank": [1, 2]})
+    {reco_78}
     >>> round(NDCG(k=2).calc(reco, pd.DataFrame({"user_id": [1], "item_id": [8]})), 4)
     0.6309
     """
@@ -194,6 +200,7 @@ class NDCG(RankingMetric):
         return dcg / _ideal_dcg(self.k, prep.n_rel)
 
 
+@fill_doc(**_DOCS)
 class MAP(_NormalizedRankingMetric):
     r"""Mean average precision at k.
 
@@ -208,15 +215,13 @@ class MAP(_NormalizedRankingMetric):
 
     Parameters
     ----------
-    k : int
-        Cut-off, >= 1.
+    {k}
     normalize : {"relevant", "min"}, default "relevant"
         Denominator :math:`D_u`.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> reco = pd.DataFrame({"user_id": [1, 1, 1], "item_id": [7, 8, 9], "rank": [1, 2, 3]})
+    {reco_789}
     >>> test = pd.DataFrame({"user_id": [1, 1], "item_id": [7, 9]})
     >>> round(MAP(k=3).calc(reco, test), 4)     # (1/1 + 2/3) / 2
     0.8333
@@ -229,6 +234,7 @@ class MAP(_NormalizedRankingMetric):
         return total / self._denominator(prep)
 
 
+@fill_doc(**_DOCS)
 class MRR(RankingMetric):
     r"""Mean reciprocal rank at k.
 
@@ -236,15 +242,11 @@ class MRR(RankingMetric):
 
     and 0 when no relevant item is in the top k.
 
-    Parameters
-    ----------
-    k : int
-        Cut-off, >= 1.
+    {k_parameters}
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> reco = pd.DataFrame({"user_id": [1, 1, 1], "item_id": [7, 8, 9], "rank": [1, 2, 3]})
+    {reco_789}
     >>> MRR(k=3).calc(reco, pd.DataFrame({"user_id": [1, 1], "item_id": [8, 9]}))
     0.5
     """
@@ -257,13 +259,11 @@ class MRR(RankingMetric):
         return out
 
 
+@fill_doc(**_DOCS)
 class HitRate(RankingMetric):
     r"""HitRate@k: 1 if at least one relevant item is in the top k, else 0.
 
-    Parameters
-    ----------
-    k : int
-        Cut-off, >= 1.
+    {k_parameters}
 
     Examples
     --------

@@ -136,6 +136,11 @@ def _mean(values: np.ndarray) -> float:
     return float(values[defined].mean()) if defined.any() else float("nan")
 
 
+#: The ``k`` entry of a metric's Parameters section (the metrics fill it in with fill_doc).
+_K_DOC = """k : int
+    Cut-off, >= 1."""
+
+
 def _check_k(k: Any, owner: str, allow_none: bool = False) -> int | None:
     if k is None and allow_none:
         return None

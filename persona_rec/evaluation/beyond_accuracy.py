@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._text import fill_doc
 from .._validation import check_choice, check_number
 from ..columns import Columns
 from ..exceptions import (
@@ -24,7 +25,7 @@ from ..exceptions import (
     MissingColumnError,
 )
 from ._reco import TopK, check_reco_topk
-from .base import Metric, _catalog_index, _check_k, _mean
+from .base import _K_DOC, Metric, _catalog_index, _check_k, _mean
 from .item_features import item_features_from_dataset
 
 __all__ = ["CatalogCoverage", "Novelty", "PopularityBias", "IntraListDiversity"]
@@ -67,6 +68,7 @@ class _TopKMetric(Metric):
     calc_per_user.__doc__ = Metric.calc_per_user.__doc__
 
 
+@fill_doc(k=_K_DOC)
 class CatalogCoverage(_TopKMetric):
     r"""Share of the catalog that appears in at least one top-k list.
 
@@ -77,8 +79,7 @@ class CatalogCoverage(_TopKMetric):
 
     Parameters
     ----------
-    k : int
-        Cut-off, >= 1.
+    {k}
     catalog : Dataset, array-like of item ids or int, optional
         The catalog :math:`C` (an int is its size). ``evaluate`` uses every
         item of the train Dataset.
@@ -153,6 +154,14 @@ def _item_popularity(train: Any, owner: str) -> tuple[pd.Series, int]:
     return pop, n_users
 
 
+def _list_mean(topk: TopK, values: np.ndarray) -> np.ndarray:
+    """Mean of the per-row ``values`` over each user's top-k list."""
+    n = np.bincount(topk.user, minlength=len(topk.user_ids))
+    total = np.bincount(topk.user, weights=values, minlength=len(topk.user_ids))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / n
+
+
 class _PopularityMetric(_TopKMetric):
     needs = ("train",)
     train: Any
@@ -175,6 +184,7 @@ class _PopularityMetric(_TopKMetric):
         return counts, n_users
 
 
+@fill_doc(k=_K_DOC)
 class Novelty(_PopularityMetric):
     r"""Mean self-information of the recommended items (higher = less popular).
 
@@ -189,8 +199,7 @@ class Novelty(_PopularityMetric):
 
     Parameters
     ----------
-    k : int
-        Cut-off, >= 1.
+    {k}
     train : Dataset or DataFrame, optional
         Training interactions (``user_id, item_id``). ``evaluate`` fills it
         with the split's train Dataset.
@@ -211,12 +220,10 @@ class Novelty(_PopularityMetric):
     def _user_values(self, topk: TopK) -> np.ndarray:
         counts, n_users = self._row_counts(topk)
         info = -np.log2(np.maximum(counts, 1.0) / n_users)
-        n = np.bincount(topk.user, minlength=len(topk.user_ids))
-        total = np.bincount(topk.user, weights=info, minlength=len(topk.user_ids))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return total / n
+        return _list_mean(topk, info)
 
 
+@fill_doc(k=_K_DOC)
 class PopularityBias(_PopularityMetric):
     r"""Popularity of the recommended items: mean popularity or long-tail share.
 
@@ -233,8 +240,7 @@ class PopularityBias(_PopularityMetric):
 
     Parameters
     ----------
-    k : int
-        Cut-off, >= 1.
+    {k}
     train : Dataset or DataFrame, optional
         Training interactions; ``evaluate`` fills it from the split.
     measure : {"mean_popularity", "long_tail_share"}, default "mean_popularity"
@@ -278,12 +284,10 @@ class PopularityBias(_PopularityMetric):
             order = np.argsort(-seen.to_numpy(), kind="stable")
             head = seen.index[order[:n_head]]
             values = (pd.Index(head).get_indexer(topk.item) < 0).astype(np.float64)
-        n = np.bincount(topk.user, minlength=len(topk.user_ids))
-        total = np.bincount(topk.user, weights=values, minlength=len(topk.user_ids))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return total / n
+        return _list_mean(topk, values)
 
 
+@fill_doc(k=_K_DOC)
 class IntraListDiversity(_TopKMetric):
     r"""Mean pairwise cosine distance between the items of each top-k list.
 
@@ -299,8 +303,7 @@ class IntraListDiversity(_TopKMetric):
 
     Parameters
     ----------
-    k : int
-        Cut-off, >= 1.
+    {k}
     item_features : DataFrame, (matrix, item_ids) tuple or Dataset, optional
         A DataFrame indexed by ``item_id`` (numeric columns used as is, other
         columns one-hot encoded), a ``(matrix, item_ids)`` pair (dense or

@@ -11,49 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import builders
 from ._context import ProfileContext, slugify
-from .builders import (
-    AGE_BANDS,
-    LIFECYCLE_STAGES,
-    PRICE_BANDS,
-    ActivityBuilder,
-    AffinityBuilder,
-    Builder,
-    DemographicBuilder,
-    LifecycleBuilder,
-    NoveltyBuilder,
-    PriceSensitivityBuilder,
-    ProfilePart,
-    RepurchaseBuilder,
-    RFMBuilder,
-)
+from .builders import *  # noqa: F403 - the package re-exports the builders' public names
 from .incremental import IncrementalRFM
 from .predictive import BGNBD, GammaGamma, PredictiveBuilder
 from .profiles import FEATURE_BLOCKS, ProfileBuilder, Profiles
 from .timing import PurchaseTimingBuilder
 
-__all__ = [
-    "ProfileBuilder",
-    "Profiles",
-    "ProfileContext",
-    "ProfilePart",
-    "Builder",
-    "DemographicBuilder",
-    "RFMBuilder",
-    "ActivityBuilder",
-    "AffinityBuilder",
-    "PriceSensitivityBuilder",
-    "NoveltyBuilder",
-    "LifecycleBuilder",
-    "RepurchaseBuilder",
+__all__ = ["ProfileBuilder", "Profiles", "ProfileContext"]
+__all__ += builders.__all__
+__all__ += [
     "PredictiveBuilder",
     "PurchaseTimingBuilder",
     "BGNBD",
     "GammaGamma",
     "IncrementalRFM",
-    "AGE_BANDS",
-    "LIFECYCLE_STAGES",
-    "PRICE_BANDS",
     "FEATURE_BLOCKS",
     "slugify",
 ]

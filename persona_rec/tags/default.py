@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -46,6 +47,72 @@ def _slug(value: Any) -> str:
 
 def _quote(value: str) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+#: A tag of the default taxonomy as data: (id, name, parent, description, rule, confidence).
+_Row = tuple[str, str, str, str, "str | None", "str | None"]
+# the tags that no parameter changes, in taxonomy order (the function adds the others around them)
+_BEHAVIOUR: list[_Row] = [
+    ("behaviour/heavy_user", "Heavy user", "behaviour", "top 10% of users by number of events",
+     "quantile(n_events) >= 0.9", "quantile(n_events)"),
+    ("behaviour/browser", "Browser", "behaviour", "5+ events but no purchase yet",
+     'lifecycle_stage == "prospect" and n_events >= 5', None),
+    ("behaviour/cart_abandoner", "Cart abandoner", "behaviour",
+     "fewer than one purchase per two add-to-cart events",
+     "cart_to_purchase < 0.5", "clip(1 - cart_to_purchase, 0, 1)"),
+    ("behaviour/weekend_shopper", "Weekend shopper", "behaviour", "most active on Saturday or Sunday",
+     "preferred_weekday >= 5", None),
+    ("active_hours", "Active hours", "behaviour",
+     "Hour of day with the most activity (preferred_hour).", None, None),
+    *((f"active_hours/{name}", name.capitalize(), "active_hours", desc, rule, None)
+      for name, (rule, desc) in _HOURS.items()),
+]
+_PREFERENCE: list[_Row] = [
+    ("preference/discount_hunter", "Discount hunter", "preference",
+     "at least half of purchase lines paid below list price",
+     "discount_share >= 0.5", "discount_share"),
+    ("preference/explorer", "Category explorer", "preference",
+     "spread across categories (category_diversity >= 0.7)",
+     "category_diversity >= 0.7", "category_diversity"),
+    ("preference/focused", "Category focused", "preference",
+     "5+ events concentrated in few categories (category_diversity <= 0.2)",
+     "category_diversity <= 0.2 and n_events >= 5", None),
+    ("preference/price", "Price band", "preference",
+     "Price band (low/mid/high tercile) with the highest affinity.", None, None),
+]
+_VALUE: list[_Row] = [
+    ("high_value", "High value", "value",
+     "top monetary quintile among buyers (m_score 5); confidence = percentile of monetary",
+     "m_score >= 5", "quantile(monetary)"),
+    ("value/rfm_high", "RFM high", "value", "rfm_score 12-15", "rfm_score >= 12", None),
+    ("value/rfm_mid", "RFM mid", "value", "rfm_score 7-11", "rfm_score >= 7 and rfm_score < 12", None),
+    ("value/rfm_low", "RFM low", "value", "rfm_score 3-6", "rfm_score < 7", None),
+    ("value/frequent_buyer", "Frequent buyer", "value", "f_score 4-5 (top two frequency quintiles)",
+     "f_score >= 4", None),
+    ("value/big_basket", "Big basket", "value", "top 20% average order value among buyers",
+     "quantile(avg_order_value) >= 0.8", "quantile(avg_order_value)"),
+]
+_LIFECYCLE_TAGS: list[_Row] = [
+    *((f"lifecycle/{stage}", stage.capitalize(), "lifecycle", _LIFECYCLE[stage],
+       f"lifecycle_stage == {_quote(stage)}", None)
+      for stage in ("prospect", "new", "active", "reactivated")),
+    ("churn_risk", "Churn risk", "lifecycle",
+     ("at_risk, or active/reactivated and already past their expected "
+      "interval; confidence = recency / (1.5 x expected interval)"),
+     'lifecycle_stage in ["active", "reactivated"] and recency_days > expected_interval_days',
+     "clip(recency_days / (1.5 * expected_interval_days), 0, 1)"),
+    ("lifecycle/at_risk", "At risk", "churn_risk", _LIFECYCLE["at_risk"],
+     'lifecycle_stage == "at_risk"', None),
+    ("churned", "Churned", "lifecycle", "Users whose lifecycle stage is churned.", None, None),
+    ("lifecycle/churned", "Churned (stage)", "churned", _LIFECYCLE["churned"],
+     'lifecycle_stage == "churned"', None),
+]
+
+
+def _tags(rows: Iterable[_Row]) -> list[Tag]:
+    """The :class:`Tag` of each (id, name, parent, description, rule, confidence) row."""
+    return [Tag(tid, name, parent=parent, description=description, rule=rule, confidence=confidence)
+            for tid, name, parent, description, rule, confidence in rows]
 
 
 def _frame(profiles: ProfileSource) -> pd.DataFrame | None:
@@ -175,29 +242,15 @@ def default_taxonomy_tags(
     # ---------------------------------------------------------------- behaviour
     T.append(Tag("behaviour", "Behaviour", layer="behaviour",
                  description="How the user shops: price, novelty, activity patterns."))
-    T.append(Tag("price_sensitive", "Price sensitive", parent="behaviour",
-                 description=f"at least {ps:g} of purchase lines paid below the item's usual price",
-                 rule=f"price_sensitivity >= {ps:g}", confidence="price_sensitivity"))
-    T.append(Tag("novelty_seeker", "Novelty seeker", parent="behaviour",
-                 description=f"at least {nv:g} of purchase lines are items new to the catalogue",
-                 rule=f"novelty_seeking >= {nv:g}", confidence="novelty_seeking"))
-    T.append(Tag("behaviour/heavy_user", "Heavy user", parent="behaviour",
-                 description="top 10% of users by number of events",
-                 rule="quantile(n_events) >= 0.9", confidence="quantile(n_events)"))
-    T.append(Tag("behaviour/browser", "Browser", parent="behaviour",
-                 description="5+ events but no purchase yet",
-                 rule='lifecycle_stage == "prospect" and n_events >= 5'))
-    T.append(Tag("behaviour/cart_abandoner", "Cart abandoner", parent="behaviour",
-                 description="fewer than one purchase per two add-to-cart events",
-                 rule="cart_to_purchase < 0.5", confidence="clip(1 - cart_to_purchase, 0, 1)"))
-    T.append(Tag("behaviour/weekend_shopper", "Weekend shopper", parent="behaviour",
-                 description="most active on Saturday or Sunday",
-                 rule="preferred_weekday >= 5"))
-    T.append(Tag("active_hours", "Active hours", parent="behaviour",
-                 description="Hour of day with the most activity (preferred_hour)."))
-    for name, (rule, desc) in _HOURS.items():
-        T.append(Tag(f"active_hours/{name}", name.capitalize(), parent="active_hours",
-                     description=desc, rule=rule))
+    T.extend(_tags([
+        ("price_sensitive", "Price sensitive", "behaviour",
+         f"at least {ps:g} of purchase lines paid below the item's usual price",
+         f"price_sensitivity >= {ps:g}", "price_sensitivity"),
+        ("novelty_seeker", "Novelty seeker", "behaviour",
+         f"at least {nv:g} of purchase lines are items new to the catalogue",
+         f"novelty_seeking >= {nv:g}", "novelty_seeking"),
+        *_BEHAVIOUR,
+    ]))
 
     # ---------------------------------------------------------------- interest
     T.append(Tag("interest", "Interests", layer="interest",
@@ -229,20 +282,11 @@ def default_taxonomy_tags(
     # ---------------------------------------------------------------- preference
     T.append(Tag("preference", "Preferences", layer="preference",
                  description="Brand, price-band and assortment preferences."))
-    T.append(Tag("brand_loyal", "Brand loyal", parent="preference",
-                 description=f"2+ orders and brand_loyalty >= {bl:g}",
-                 rule=f"brand_loyalty >= {bl:g} and frequency >= 2", confidence="brand_loyalty"))
-    T.append(Tag("preference/discount_hunter", "Discount hunter", parent="preference",
-                 description="at least half of purchase lines paid below list price",
-                 rule="discount_share >= 0.5", confidence="discount_share"))
-    T.append(Tag("preference/explorer", "Category explorer", parent="preference",
-                 description="spread across categories (category_diversity >= 0.7)",
-                 rule="category_diversity >= 0.7", confidence="category_diversity"))
-    T.append(Tag("preference/focused", "Category focused", parent="preference",
-                 description="5+ events concentrated in few categories (category_diversity <= 0.2)",
-                 rule="category_diversity <= 0.2 and n_events >= 5"))
-    T.append(Tag("preference/price", "Price band", parent="preference",
-                 description="Price band (low/mid/high tercile) with the highest affinity."))
+    T.extend(_tags([
+        ("brand_loyal", "Brand loyal", "preference", f"2+ orders and brand_loyalty >= {bl:g}",
+         f"brand_loyalty >= {bl:g} and frequency >= 2", "brand_loyalty"),
+        *_PREFERENCE,
+    ]))
     bands = [str(b) for b in affinities["price_band"][1]] if "price_band" in affinities else \
         ["low", "mid", "high"]
     for band in bands:
@@ -256,25 +300,14 @@ def default_taxonomy_tags(
 
     # ---------------------------------------------------------------- value
     T.append(Tag("value", "Value", layer="value", description="Customer value from RFM."))
-    T.append(Tag("high_value", "High value", parent="value",
-                 description="top monetary quintile among buyers (m_score 5); confidence = "
-                 "percentile of monetary", rule="m_score >= 5", confidence="quantile(monetary)"))
-    T.append(Tag("value/rfm_high", "RFM high", parent="value", description="rfm_score 12-15",
-                 rule="rfm_score >= 12"))
-    T.append(Tag("value/rfm_mid", "RFM mid", parent="value", description="rfm_score 7-11",
-                 rule="rfm_score >= 7 and rfm_score < 12"))
-    T.append(Tag("value/rfm_low", "RFM low", parent="value", description="rfm_score 3-6",
-                 rule="rfm_score < 7"))
-    T.append(Tag("value/frequent_buyer", "Frequent buyer", parent="value",
-                 description="f_score 4-5 (top two frequency quintiles)", rule="f_score >= 4"))
-    T.append(Tag("value/big_basket", "Big basket", parent="value",
-                 description="top 20% average order value among buyers",
-                 rule="quantile(avg_order_value) >= 0.8", confidence="quantile(avg_order_value)"))
+    T.extend(_tags(_VALUE))
     if frame is not None and "clv" in frame.columns:
-        T.append(Tag("value/high_potential_clv", "High potential CLV", parent="value",
-                     description=f"predicted customer lifetime value (BG/NBD x Gamma-Gamma) in "
-                     f"the top {100 * (1 - hq):g}% of buyers",
-                     rule=f"quantile(clv) >= {hq:g}", confidence="quantile(clv)"))
+        T.extend(_tags([
+            ("value/high_potential_clv", "High potential CLV", "value",
+             (f"predicted customer lifetime value (BG/NBD x Gamma-Gamma) in "
+              f"the top {100 * (1 - hq):g}% of buyers"),
+             f"quantile(clv) >= {hq:g}", "quantile(clv)"),
+        ]))
 
     # ---------------------------------------------------------------- lifecycle
     T.append(Tag("lifecycle", "Lifecycle", layer="lifecycle",
@@ -282,26 +315,16 @@ def default_taxonomy_tags(
     new_rule = f"tenure_days <= {nd:g}"
     if frame is not None and "account_age_days" in frame.columns:
         new_rule = f"account_age_days <= {nd:g} or tenure_days <= {nd:g}"
-    T.append(Tag("new_user", "New user", parent="lifecycle",
-                 description=f"first seen (or registered) at most {nd:g} days ago", rule=new_rule))
-    for stage in ("prospect", "new", "active", "reactivated"):
-        T.append(Tag(f"lifecycle/{stage}", stage.capitalize(), parent="lifecycle",
-                     description=_LIFECYCLE[stage], rule=f"lifecycle_stage == {_quote(stage)}"))
-    T.append(Tag("churn_risk", "Churn risk", parent="lifecycle",
-                 description="at_risk, or active/reactivated and already past their expected "
-                 "interval; confidence = recency / (1.5 x expected interval)",
-                 rule='lifecycle_stage in ["active", "reactivated"] and recency_days > '
-                 "expected_interval_days",
-                 confidence="clip(recency_days / (1.5 * expected_interval_days), 0, 1)"))
-    T.append(Tag("lifecycle/at_risk", "At risk", parent="churn_risk",
-                 description=_LIFECYCLE["at_risk"], rule='lifecycle_stage == "at_risk"'))
-    T.append(Tag("churned", "Churned", parent="lifecycle",
-                 description="Users whose lifecycle stage is churned."))
-    T.append(Tag("lifecycle/churned", "Churned (stage)", parent="churned",
-                 description=_LIFECYCLE["churned"], rule='lifecycle_stage == "churned"'))
+    T.extend(_tags([
+        ("new_user", "New user", "lifecycle", f"first seen (or registered) at most {nd:g} days ago",
+         new_rule, None),
+        *_LIFECYCLE_TAGS,
+    ]))
     if frame is not None and "p_alive" in frame.columns:
-        T.append(Tag("lifecycle/likely_churned", "Likely churned", parent="churned",
-                     description=f"BG/NBD probability of still being an active customer below "
-                     f"{lc:g}; confidence = 1 - p_alive",
-                     rule=f"p_alive < {lc:g}", confidence="1 - p_alive"))
+        T.extend(_tags([
+            ("lifecycle/likely_churned", "Likely churned", "churned",
+             (f"BG/NBD probability of still being an active customer below "
+              f"{lc:g}; confidence = 1 - p_alive"),
+             f"p_alive < {lc:g}", "1 - p_alive"),
+        ]))
     return T
