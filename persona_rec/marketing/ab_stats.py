@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import lazy_module
+from .._text import fill_doc
 from .._validation import check_choice, check_number
 from ..exceptions import InvalidParameterError, InvalidValueError
 
@@ -504,6 +505,21 @@ def welch_ttest(
 
 
 # ----------------------------------------------------------------------- power
+# The options of the power and sample-size functions, each described once.
+_POWER_DOC = """power : float, default 0.8
+    Target power (1 - type II error)."""
+_ALPHA_DOC = """alpha : float, default 0.05
+    Significance level."""
+_RATIO_DOC = """ratio : float, default 1.0
+    ``n_treatment / n_control``."""
+_ALTERNATIVE_DOC = """alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
+    Direction of the test."""
+#: ``ratio, alpha, alternative`` of :func:`power_proportions` and :func:`power_means`.
+_POWER_OPTIONS = f"{_RATIO_DOC}\n{_ALPHA_DOC}\n{_ALTERNATIVE_DOC}"
+#: ``power, alpha, ratio, alternative`` of the two ``sample_size_*`` functions.
+_SIZE_OPTIONS = f"{_POWER_DOC}\n{_ALPHA_DOC}\n{_RATIO_DOC}\n{_ALTERNATIVE_DOC}"
+
+
 def _check_power_args(alpha: float, ratio: float, alternative: str) -> tuple[float, float]:
     alpha = _check_alpha(alpha)
     ratio = check_number(ratio, "ratio", low=0.0, low_inclusive=False)
@@ -545,6 +561,7 @@ def _check_rate(p: float, name: str) -> float:
     return check_number(p, name, low=0.0, high=1.0)
 
 
+@fill_doc(power_options=_POWER_OPTIONS)
 def power_proportions(
     p_control: float,
     p_treatment: float,
@@ -566,12 +583,7 @@ def power_proportions(
         Baseline and expected treatment conversion rates in ``[0, 1]``.
     n_control : int
         Control group size; the treatment group has ``ratio * n_control`` users.
-    ratio : float, default 1.0
-        ``n_treatment / n_control``.
-    alpha : float, default 0.05
-        Significance level.
-    alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
-        Direction of the test.
+    {power_options}
 
     Returns
     -------
@@ -589,6 +601,7 @@ def power_proportions(
     return _normal_power(_tested(h, alternative), n, ratio, alpha, alternative)
 
 
+@fill_doc(power_options=_POWER_OPTIONS)
 def power_means(
     mde: float,
     std: float,
@@ -608,12 +621,7 @@ def power_means(
         Common standard deviation of the outcome (> 0).
     n_control : int
         Control group size; the treatment group has ``ratio * n_control`` users.
-    ratio : float, default 1.0
-        ``n_treatment / n_control``.
-    alpha : float, default 0.05
-        Significance level.
-    alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
-        Direction of the test.
+    {power_options}
 
     Returns
     -------
@@ -687,6 +695,7 @@ def _sample_size_for(power_fn: Any, es: float, name: str, *, power: float, alpha
     return _sample_size(lambda n: power_fn(tested, n, ratio, alpha, alternative), es, power, ratio, lo)
 
 
+@fill_doc(size_options=_SIZE_OPTIONS)
 def sample_size_proportions(
     p_control: float,
     p_treatment: float,
@@ -705,14 +714,7 @@ def sample_size_proportions(
     p_treatment : float
         Conversion rate under treatment that should be detected
         (e.g. ``p_control * 1.2`` for a +20 % relative lift).
-    power : float, default 0.8
-        Target power (1 - type II error).
-    alpha : float, default 0.05
-        Significance level.
-    ratio : float, default 1.0
-        ``n_treatment / n_control``.
-    alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
-        Direction of the test.
+    {size_options}
 
     Returns
     -------
@@ -733,6 +735,7 @@ def sample_size_proportions(
                             alternative=alternative, lo=1e-6)
 
 
+@fill_doc(size_options=_SIZE_OPTIONS)
 def sample_size_means(
     mde: float,
     std: float,
@@ -751,14 +754,7 @@ def sample_size_means(
         currency units).
     std : float
         Standard deviation of the per-user outcome (from historical data).
-    power : float, default 0.8
-        Target power.
-    alpha : float, default 0.05
-        Significance level.
-    ratio : float, default 1.0
-        ``n_treatment / n_control``.
-    alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
-        Direction of the test.
+    {size_options}
 
     Returns
     -------

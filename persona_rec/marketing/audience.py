@@ -27,12 +27,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._text import fill_doc
 from .._validation import as_timestamp, check_bool, check_frame, check_int, check_number
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
 from .send_time import segment_labels
 
 __all__ = ["AudienceTooSmallError", "select_audience"]
+
+#: The first ``Raises`` entries of :func:`select_audience` and its Spark
+#: counterpart (:func:`persona_rec.spark.select_audience`): the expression
+#: and the privacy floor, checked the same way by both.
+_SELECT_RAISES = """
+RuleSyntaxError, UnknownIdError, TaxonomyError
+    Malformed expression, unknown tag, or sensitive tag not allowed.
+AudienceTooSmallError
+    Fewer than ``min_audience_size`` users remain.
+"""
 
 
 class AudienceTooSmallError(InvalidValueError):
@@ -123,6 +134,7 @@ def quota_limits(quotas: Mapping[Any, int | float], budget: int | None) -> dict[
     return limits
 
 
+@fill_doc(select_raises=_SELECT_RAISES)
 def select_audience(
     user_tags: Any = None,
     *,
@@ -203,10 +215,7 @@ def select_audience(
 
     Raises
     ------
-    RuleSyntaxError, UnknownIdError, TaxonomyError
-        Malformed expression, unknown tag, or sensitive tag not allowed.
-    AudienceTooSmallError
-        Fewer than ``min_audience_size`` users remain.
+    {select_raises}
     InvalidParameterError
         Invalid budget, quota, cap or threshold.
     InvalidDtypeError

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._text import fill_doc
 from .._validation import check_choice
 from ..exceptions import InvalidParameterError, InvalidValueError
 
@@ -26,6 +27,41 @@ __all__ = [
 ]
 
 _trapz = getattr(np, "trapezoid", None) or np.trapz  # numpy < 2 has only trapz
+
+#: ``y``/``treatment``/``score`` of the two curves.
+_CURVE_PARAMETERS = """
+Parameters
+----------
+y : array-like of {0, 1}
+    Observed outcome (e.g. converted within the window).
+treatment : array-like of {0, 1}
+    1 for users who received the campaign, 0 for the control group.
+score : array-like of float
+    Predicted uplift (or propensity); higher means target first.
+"""
+
+#: One example for both curves: the same users ranked the same way.
+_CURVE_EXAMPLES = """
+Examples
+--------
+>>> y, t, s = [1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.7, 0.6]
+>>> x, u = uplift_curve(y, t, s)
+>>> x, q = qini_curve(y, t, s)
+>>> x.tolist()
+[0.0, 1.0, 2.0, 3.0, 4.0]
+>>> u.tolist(), q.tolist()
+([0.0, 1.0, 2.0, 1.5, 0.0], [0.0, 1.0, 1.0, 0.5, 0.0])
+"""
+
+#: ``y``/``treatment``/``score`` of the areas under the curves.
+_AUC_PARAMETERS = """
+Parameters
+----------
+y, treatment : array-like of {0, 1}
+    Outcome and treatment indicator.
+score : array-like of float
+    Predicted uplift.
+"""
 
 
 def _binary(values: Any, name: str) -> np.ndarray:
@@ -86,17 +122,11 @@ def _safe_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(a, b, out=np.zeros_like(a), where=b != 0)
 
 
+@fill_doc(curve_parameters=_CURVE_PARAMETERS, curve_examples=_CURVE_EXAMPLES)
 def uplift_curve(y: Any, treatment: Any, score: Any) -> tuple[np.ndarray, np.ndarray]:
     """Uplift curve: ``(rate_t(n) - rate_c(n)) * n`` for the top ``n`` users.
 
-    Parameters
-    ----------
-    y : array-like of {0, 1}
-        Observed outcome (e.g. converted within the window).
-    treatment : array-like of {0, 1}
-        1 for users who received the campaign, 0 for the control group.
-    score : array-like of float
-        Predicted uplift (or propensity); higher means target first.
+    {curve_parameters}
 
     Returns
     -------
@@ -104,42 +134,28 @@ def uplift_curve(y: Any, treatment: Any, score: Any) -> tuple[np.ndarray, np.nda
         Number of targeted users (starting at 0) and the curve values. The
         rate of a group that is still empty at a cutoff counts as 0.
 
-    Examples
-    --------
-    >>> x, u = uplift_curve([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.7, 0.6])
-    >>> x.tolist(), u.tolist()
-    ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 1.5, 0.0])
+    {curve_examples}
     """
     n_all, n_t, n_c, y_t, y_c = _cumulative(*_prepare(y, treatment, score))
     values = (_safe_div(y_t, n_t) - _safe_div(y_c, n_c)) * n_all
     return np.r_[0.0, n_all], np.r_[0.0, values]
 
 
+@fill_doc(curve_parameters=_CURVE_PARAMETERS, curve_examples=_CURVE_EXAMPLES)
 def qini_curve(y: Any, treatment: Any, score: Any) -> tuple[np.ndarray, np.ndarray]:
     """Qini curve: ``Y_t(n) - Y_c(n) * N_t(n) / N_c(n)`` for the top ``n`` users.
 
     The value is the number of extra conversions among the treated top-``n``
     users compared with what the control group's rate predicts for them.
 
-    Parameters
-    ----------
-    y : array-like of {0, 1}
-        Observed outcome.
-    treatment : array-like of {0, 1}
-        Treatment indicator.
-    score : array-like of float
-        Predicted uplift; higher means target first.
+    {curve_parameters}
 
     Returns
     -------
     (ndarray, ndarray)
         Number of targeted users (starting at 0) and the Qini values.
 
-    Examples
-    --------
-    >>> x, q = qini_curve([1, 0, 1, 0], [1, 0, 0, 1], [0.9, 0.8, 0.7, 0.6])
-    >>> x.tolist(), q.tolist()
-    ([0.0, 1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 1.0, 0.5, 0.0])
+    {curve_examples}
     """
     n_all, n_t, n_c, y_t, y_c = _cumulative(*_prepare(y, treatment, score))
     values = y_t - y_c * _safe_div(n_t, n_c)
@@ -167,15 +183,11 @@ def perfect_qini_curve(y: Any, treatment: Any) -> tuple[np.ndarray, np.ndarray]:
     return qini_curve(yy, tt, yy * tt - yy * (1 - tt))
 
 
+@fill_doc(auc_parameters=_AUC_PARAMETERS)
 def qini_auc(y: Any, treatment: Any, score: Any, *, normalize: bool = True) -> float:
     """Area between the Qini curve and the random-targeting diagonal.
 
-    Parameters
-    ----------
-    y, treatment : array-like of {0, 1}
-        Outcome and treatment indicator.
-    score : array-like of float
-        Predicted uplift.
+    {auc_parameters}
     normalize : bool, default True
         Divide by the same area of the perfect ranking (the Qini coefficient,
         scikit-uplift ``qini_auc_score``): 1 is perfect, about 0 is random,
@@ -220,15 +232,11 @@ def qini_auc(y: Any, treatment: Any, score: Any, *, normalize: bool = True) -> f
     return actual / perfect
 
 
+@fill_doc(auc_parameters=_AUC_PARAMETERS)
 def uplift_auc(y: Any, treatment: Any, score: Any) -> float:
     """Area between the uplift curve and the random-targeting diagonal.
 
-    Parameters
-    ----------
-    y, treatment : array-like of {0, 1}
-        Outcome and treatment indicator.
-    score : array-like of float
-        Predicted uplift.
+    {auc_parameters}
 
     Returns
     -------

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._text import example_values
+from .._text import example_values, fill_doc
 from .._validation import check_bool, check_instance, check_int, check_number
 from ..columns import Columns
 from ..exceptions import (
@@ -49,7 +49,13 @@ from ..exceptions import (
     MissingColumnError,
     UnknownIdError,
 )
-from ..marketing.audience import AudienceTooSmallError, _fmt, _ids, quota_limits
+from ..marketing.audience import (
+    _SELECT_RAISES,
+    AudienceTooSmallError,
+    _fmt,
+    _ids,
+    quota_limits,
+)
 from ..tags.expressions import _fold, parse_tag_expression
 from ..tags.taxonomy import Taxonomy
 from ._session import require_spark_frame
@@ -226,6 +232,7 @@ def _pivot(tags: Any, names: list[str]) -> tuple[Any, list[str]]:
 
 
 # --------------------------------------------------------------------------- public
+@fill_doc(select_raises=_SELECT_RAISES)
 def select_audience(
     tags: Any,
     profiles: Any,
@@ -302,10 +309,7 @@ def select_audience(
 
     Raises
     ------
-    RuleSyntaxError, UnknownIdError, TaxonomyError
-        Malformed expression, unknown tag, or sensitive tag not allowed.
-    AudienceTooSmallError
-        Fewer than ``min_audience_size`` users remain.
+    {select_raises}
     InvalidParameterError
         Invalid budget, quota, threshold, ``random_state``, or quotas without
         segments.

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._ingest import PURCHASE_EVENTS
-from .._time import EPOCH_UNITS
+from .._time import EPOCH_UNITS, check_time_options
 from .._validation import example_values
 from ..cleaning import CleaningReport
 from ..columns import Columns
@@ -482,18 +482,7 @@ class SparkEvents:
         name = "interactions"
         if not isinstance(clean, bool):
             raise InvalidDtypeError(f"clean must be a bool, got {clean!r}.")
-        if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
-            raise InvalidParameterError(f"dayfirst must be True, False or None, got {dayfirst!r}.")
-        if time_format is not None and (not isinstance(time_format, str)
-                                        or "%" not in time_format):
-            raise InvalidParameterError(
-                f"time_format must be a strftime format such as '%d/%m/%Y %H:%M', got "
-                f"{time_format!r}."
-            )
-        if epoch_unit is not None and epoch_unit not in EPOCH_UNITS:
-            raise InvalidParameterError(
-                f"epoch_unit must be one of {list(EPOCH_UNITS)} or None, got {epoch_unit!r}."
-            )
+        check_time_options(dayfirst, time_format, epoch_unit)
         _check_frame(interactions, name, cols.INTERACTIONS_REQUIRED)
         if event_weights is None:
             event_weights = DEFAULT_EVENT_WEIGHTS

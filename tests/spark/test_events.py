@@ -12,6 +12,7 @@ from persona_rec.exceptions import (
     DuplicateIdError,
     EmptyInputError,
     InvalidDtypeError,
+    InvalidParameterError,
     InvalidValueError,
     MissingColumnError,
     UnknownIdError,
@@ -80,6 +81,24 @@ def test_same_typed_errors_as_pandas(spark, change, error, match):
         Dataset.from_frames(bad)
     with pytest.raises(error, match=match):
         SparkEvents.from_frames(spark.createDataFrame(bad))
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"dayfirst": "yes"}, r"dayfirst must be True, False or None, got 'yes'\."),
+        ({"time_format": "YYYY-MM-DD"}, (r"time_format must be a strftime format such as "
+                                         r"'%d/%m/%Y %H:%M', got 'YYYY-MM-DD'\.")),
+        ({"epoch_unit": "days"}, (r"epoch_unit must be one of \['s', 'ms', 'us', 'ns'\] or None, "
+                                  r"got 'days'\.")),
+    ],
+)
+def test_same_time_option_errors_as_pandas(spark, options, match):
+    inter = pd.DataFrame({"user_id": ["a"], "item_id": ["x"], "timestamp": ["2024-01-01"]})
+    with pytest.raises(InvalidParameterError, match=match):
+        Dataset.from_frames(inter, **options)
+    with pytest.raises(InvalidParameterError, match=match):
+        SparkEvents.from_frames(spark.createDataFrame(inter), **options)
 
 
 def test_entity_errors(spark):
