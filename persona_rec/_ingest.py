@@ -40,7 +40,7 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-__all__ = ["ingest", "PURCHASE_EVENTS"]
+__all__ = ["ingest", "check_event_weights", "PURCHASE_EVENTS"]
 
 
 _F32_MAX = float(np.finfo(np.float32).max)
@@ -352,6 +352,27 @@ def _items_from_events(item_vals: np.ndarray, cats: np.ndarray) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------- main
+def check_event_weights(event_weights: Mapping[str, float]) -> None:
+    """Refuse an event weight that is not a finite number >= 0 (bools are not numbers here).
+
+    The pandas and Spark ingestion both apply this rule with this message.
+
+    Examples
+    --------
+    >>> check_event_weights({"view": 1, "purchase": 5.0})
+    >>> check_event_weights({"view": -1})
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.InvalidParameterError: event_weights['view'] must be a finite number >= 0, got -1.
+    """
+    for key, val in dict(event_weights).items():
+        if not isinstance(val, (int, float, np.integer, np.floating)) or isinstance(val, bool) \
+                or not np.isfinite(val) or val < 0:
+            raise InvalidParameterError(
+                f"event_weights[{key!r}] must be a finite number >= 0, got {val!r}."
+            )
+
+
 def ingest(
     interactions: pd.DataFrame,
     users: pd.DataFrame | None,
@@ -374,12 +395,7 @@ def ingest(
     cols = Columns
     name = "interactions"
     check_bool(clean, "clean", owner="Dataset.from_frames", error=InvalidDtypeError)
-    for key, val in dict(event_weights).items():
-        if not isinstance(val, (int, float, np.integer, np.floating)) or isinstance(val, bool) \
-                or not np.isfinite(val) or val < 0:
-            raise InvalidParameterError(
-                f"event_weights[{key!r}] must be a finite number >= 0, got {val!r}."
-            )
+    check_event_weights(event_weights)
     check_time_options(dayfirst, time_format, epoch_unit)
     emap = _check_mapping(event_map, "event_map")
     cmap = _check_mapping(columns, "columns")

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._ingest import PURCHASE_EVENTS
+from .._ingest import PURCHASE_EVENTS, check_event_weights
 from .._time import EPOCH_UNITS, check_time_options
 from .._validation import example_values
 from ..cleaning import CleaningReport
@@ -486,12 +486,7 @@ class SparkEvents:
         _check_frame(interactions, name, cols.INTERACTIONS_REQUIRED)
         if event_weights is None:
             event_weights = DEFAULT_EVENT_WEIGHTS
-        for key, val in dict(event_weights).items():
-            if not isinstance(val, (int, float, np.integer, np.floating)) or isinstance(val, bool) \
-                    or not np.isfinite(val) or val < 0:
-                raise InvalidParameterError(
-                    f"event_weights[{key!r}] must be a finite number >= 0, got {val!r}."
-                )
+        check_event_weights(event_weights)
         n = int(interactions.count())
         if n == 0:
             raise EmptyInputError(f"{name} is empty: at least one row is required.")
