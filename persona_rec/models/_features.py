@@ -16,7 +16,7 @@ Conventions
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from .._arrays import position_in_group
 from .._text import category_parts, slugify, slugify_values
 from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import InvalidParameterError, InvalidValueError
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = [
     "slug",
@@ -373,7 +376,7 @@ def check_features_shape(x: sp.spmatrix, n_rows: int, what: str) -> sp.csr_matri
 USER_FEATURE_SOURCES = ("attributes", "profile", "tags", "affinities")
 
 
-def resolve_user_sources(option: Any, profiles: Any) -> tuple[str, ...]:
+def resolve_user_sources(option: Any, profiles: Profiles | None) -> tuple[str, ...]:
     """Turn a ``user_features`` option into a tuple of sources.
 
     ``"auto"`` means ``("profile",)`` when ``profiles`` is given, else
@@ -409,7 +412,7 @@ def _reindex_rows(x: sp.csr_matrix, row_ids: Any, dataset: Any) -> sp.csr_matrix
     return (P @ x).tocsr().astype(np.float32)
 
 
-def affinity_features(profiles: Any, dataset: Any) -> tuple[sp.csr_matrix, list[str]]:
+def affinity_features(profiles: Profiles, dataset: Any) -> tuple[sp.csr_matrix, list[str]]:
     """Stack ``Profiles.affinities`` into one user matrix with names ``"<kind>=<value>"``.
 
     The value names use the same slugs as :func:`item_attribute_tokens`, so
@@ -428,7 +431,7 @@ def affinity_features(profiles: Any, dataset: Any) -> tuple[sp.csr_matrix, list[
 
 def user_side_features(
     dataset: Any,
-    profiles: Any = None,
+    profiles: Profiles | None = None,
     *,
     sources: tuple[str, ...] = ("attributes",),
     include_sensitive: bool = False,

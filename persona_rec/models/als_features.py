@@ -20,7 +20,7 @@ on the trained items (new items are added with mapped factors).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from ._threads import limit_blas_threads
 from .lightfm import _check_user_features
 from ..persistence import Learned
 from .matrix_factorization import ALSRecommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["ALSFeaturesRecommender"]
 
@@ -142,7 +145,7 @@ class ALSFeaturesRecommender(ALSRecommender):
                                         owner=owner)
         self.include_sensitive = check_bool(include_sensitive, "include_sensitive", owner=owner)
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         super()._fit(dataset, profiles)
         hot_u = dataset.hot_user_mask()
         hot_i = dataset.hot_item_mask()

@@ -26,7 +26,7 @@ in every basket anyway) or 1 with ``use_lift=False``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from ..persistence import Learned
 from ._request import RecommendRequest
 from ._topk import topk
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["CoPurchaseRecommender", "basket_matrix", "cooccurrence_rules", "BASKETS"]
 
@@ -228,7 +231,7 @@ class CoPurchaseRecommender(Recommender):
         self.basket = check_choice(basket, "basket", BASKETS, owner=owner)
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         B, b_user, b_time = basket_matrix(dataset.internal_interactions, dataset.n_items,
                                           use_purchases=self.use_purchases, basket=self.basket)
         C, counts, n_b = cooccurrence_rules(B, self.min_count)

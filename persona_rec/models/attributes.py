@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +14,9 @@ from ._features import user_attribute_features
 from ._request import RecommendRequest
 from ._threads import limit_blas_threads
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["AttributeRecommender"]
 
@@ -72,7 +75,7 @@ class AttributeRecommender(Recommender):
                                            low_inclusive=False, owner=owner)
         self.use_sensitive = check_bool(use_sensitive, "use_sensitive", owner=owner)
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         feats, names = user_attribute_features(dataset, include_sensitive=self.use_sensitive)
         history = dataset.get_user_item_matrix(binary=True)
         hot = np.diff(history.indptr) > 0

@@ -73,7 +73,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -99,6 +99,9 @@ from ._request import RecommendRequest, as_request, recent_history
 from ._topk import topk, topk_sparse
 from .filters import ItemFilter, build_item_mask
 from ..persistence import Learned, load_model, register_model, save_model
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["Recommender", "ON_UNKNOWN", "SIMILAR_ITEM", "FALLBACK_SOURCE"]
 
@@ -286,7 +289,7 @@ class Recommender(ParamsMixin):
         self._check_fitted()
         return len(self.item_map_)
 
-    def fit(self, dataset: Dataset, profiles: Any = None) -> Recommender:
+    def fit(self, dataset: Dataset, profiles: Profiles | None = None) -> Recommender:
         """Fit the model on ``dataset``.
 
         Parameters
@@ -338,7 +341,7 @@ class Recommender(ParamsMixin):
         _log.info("fitted %s in %.1fs", type(self).__name__, time.perf_counter() - start)
         return self
 
-    def _fit_holding(self: _R, dataset: Dataset, profiles: Any, **inputs: Any) -> _R:
+    def _fit_holding(self: _R, dataset: Dataset, profiles: Profiles | None, **inputs: Any) -> _R:
         """:meth:`fit` with fit-time-only ``inputs`` (e.g. a social graph) readable by ``_fit``.
 
         Each input is set as the private attribute of its name for the
@@ -354,7 +357,7 @@ class Recommender(ParamsMixin):
                 delattr(self, name)
         return self
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:  # pragma: no cover - abstract
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement _fit.")
 
     # ---------------------------------------------------------- hooks

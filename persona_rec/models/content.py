@@ -36,7 +36,7 @@ sharing no term with the user (cosine 0) are not recommended.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,9 @@ from ._features import item_documents, normalize_rows, top_names_per_row
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["ContentRecommender"]
 
@@ -146,7 +149,7 @@ class ContentRecommender(Recommender):
             )
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         vectors, terms = self._item_vectors(dataset)
         self.item_vectors_ = vectors
         self.terms_ = np.asarray(terms, dtype=str)
@@ -154,7 +157,7 @@ class ContentRecommender(Recommender):
                                               dataset.n_items)
         self.profile_vectors_ = self._warm_vectors(dataset, profiles)
 
-    def _warm_vectors(self, dataset: Dataset, profiles: Any) -> sp.csr_matrix:
+    def _warm_vectors(self, dataset: Dataset, profiles: Profiles | None) -> sp.csr_matrix:
         """Vectors of attribute-only users: profile affinities, else attribute centroids."""
         from ._features import user_attribute_features
 
@@ -228,7 +231,7 @@ class ContentRecommender(Recommender):
         m.sum_duplicates()
         return m
 
-    def _affinity_vectors(self, profiles: Any, dataset: Dataset) -> sp.csr_matrix | None:
+    def _affinity_vectors(self, profiles: Profiles | None, dataset: Dataset) -> sp.csr_matrix | None:
         """Map profile affinities onto the attribute-token columns."""
         from ._features import _reindex_rows
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from ..persistence import Learned
 from ._request import RecommendRequest
 from ._docs import TOY_INTERACTIONS
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["EASERecommender"]
 
@@ -81,7 +84,7 @@ class EASERecommender(Recommender):
         """Approximate peak memory (GB) of fitting EASE on ``n_items`` active items."""
         return 3.0 * float(n_items) ** 2 * 8 / 1e9
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         active = np.flatnonzero(dataset.hot_item_mask())
         need = self.estimated_memory_gb(len(active))
         if need > self.max_memory_gb:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,9 @@ from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender, fill_down, recommendation_frame
 from .persistence import registered_models
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["FallbackChain"]
 
@@ -141,7 +144,7 @@ class FallbackChain(Recommender):
             [(n, m.clone()) for n, m in _normalise_links(self.models)], fit_links=self.fit_links
         )
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         links = _normalise_links(self.models)
         fitted = []
         for name, model in links:

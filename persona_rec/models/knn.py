@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +14,9 @@ from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["ItemKNNRecommender"]
 
@@ -93,7 +96,7 @@ class ItemKNNRecommender(Recommender):
         self.binary = check_bool(binary, "binary", owner=owner)
         self.num_threads = check_int(num_threads, "num_threads", minimum=0, owner=owner)
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         from implicit import nearest_neighbours as nn
 
         k = self.k_neighbours + 1  # implicit counts the item itself as a neighbour

@@ -42,7 +42,7 @@ change a user's ranking and is dropped).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +65,9 @@ from ..persistence import Learned
 from ._request import RecommendRequest
 from ._docs import TOY_INTERACTIONS
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["LightFMRecommender"]
 
@@ -193,7 +196,7 @@ class LightFMRecommender(Recommender):
 
     # ------------------------------------------------------------- features
     def _feature_matrices(
-        self, dataset: Dataset, profiles: Any
+        self, dataset: Dataset, profiles: Profiles | None
     ) -> tuple[sp.csr_matrix, list[str], sp.csr_matrix, list[str]]:
         sources = resolve_user_sources(self.user_features, profiles)
         uf, un = user_side_features(dataset, profiles, sources=sources,
@@ -210,7 +213,7 @@ class LightFMRecommender(Recommender):
         return normalize_rows(uf, norm), un, normalize_rows(itf, norm), itn
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         require("lightfm", "lightfm", "LightFMRecommender.fit")
         from lightfm import LightFM
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from ..persistence import Learned
 from ._request import RecommendRequest
 from ._docs import TOY_INTERACTIONS
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["ALSRecommender", "BPRRecommender"]
 
@@ -160,7 +163,7 @@ class ALSRecommender(_FactorModel):
         with limit_blas_threads():  # the constructor checks the BLAS thread pool
             return AlternatingLeastSquares(alpha=self.alpha, **self._implicit_params())
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         self._fit_factors(self._implicit(), dataset)
 
     def _solver(self) -> Any:
@@ -269,7 +272,7 @@ class BPRRecommender(_FactorModel):
         self.learning_rate = check_number(learning_rate, "learning_rate", low=0,
                                           low_inclusive=False, owner=owner)
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
         with limit_blas_threads():

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,9 @@ from .ranking import CandidateGenerator, CandidateRankingModel, data_kind
 from .ranking.generators import ndcg_per_row, top_n
 from .ranking.pipeline import DEFAULT_FEATURE_SETS
 from .repurchase import BuyAgainRecommender, RepurchaseRecommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["PersonaRecommender", "SOURCE_RANKER", "SOURCE_ATTRIBUTES", "SOURCE_SEGMENT",
            "SOURCE_POPULAR"]
@@ -345,7 +348,7 @@ class PersonaRecommender(Recommender):
         return gens, plan
 
     # ------------------------------------------------------------------ fit
-    def fit(self, dataset: Dataset, profiles: Any = None, *,
+    def fit(self, dataset: Dataset, profiles: Profiles | None = None, *,
             social_graph: Any = None) -> PersonaRecommender:
         """Fit the two-stage model, the attribute-only link and popularity.
 
@@ -372,7 +375,7 @@ class PersonaRecommender(Recommender):
                            "PersonaRecommender.fit: social_graph must be a SocialGraph")
         return self._fit_holding(dataset, profiles, _social_graph=social_graph)
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         kind = data_kind(dataset)
         self.data_kind_ = kind
         gens, plan = self.generator_plan(dataset, kind,

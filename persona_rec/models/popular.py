@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ from ..exceptions import InvalidDtypeError, InvalidParameterError, MissingColumn
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["PopularRecommender", "SegmentPopularRecommender"]
 
@@ -105,7 +108,7 @@ class PopularRecommender(Recommender):
         self.window_days = _check_window(window_days, "PopularRecommender")
         self.by = check_choice(by, "by", _BY, owner="PopularRecommender")
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         inter = _recent(dataset, self.window_days)
         self.scores_ = _item_counts(inter, dataset.n_items, self.by)[0]
 
@@ -272,7 +275,7 @@ class SegmentPopularRecommender(Recommender):
         labels[missing] = None
         return labels
 
-    def _labels(self, user_ids: np.ndarray, dataset: Dataset, profiles: Any) -> np.ndarray:
+    def _labels(self, user_ids: np.ndarray, dataset: Dataset, profiles: Profiles | None) -> np.ndarray:
         """Segment label (str or None) per external user id."""
         cols = self._columns
         if cols is None:
@@ -301,7 +304,7 @@ class SegmentPopularRecommender(Recommender):
             )
         return self._labels_from_frame(frame, cols)
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         labels = self._labels(dataset.user_map.external_ids, dataset, profiles)
         known = pd.notna(labels)
         codes = np.full(len(labels), -1, dtype=np.int64)

@@ -50,7 +50,7 @@ features, the learned weights and their fallback), hence its length.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,9 @@ from ._threads import limit_blas_threads
 from ..persistence import Learned
 from ._request import RecommendRequest
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["RepurchaseRecommender", "BuyAgainRecommender", "repurchase_features",
            "population_stats", "FEATURE_NAMES", "DEFAULT_WEIGHTS"]
@@ -640,7 +643,7 @@ class RepurchaseRecommender(Recommender):
         means = pd.DataFrame(X).groupby(pu).transform("mean").to_numpy()
         return np.hstack([X, X - means])
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         inter = dataset.internal_interactions
         n_items = dataset.n_items
         as_of = dataset.time_range[1] + pd.Timedelta(seconds=1)
@@ -961,7 +964,7 @@ class BuyAgainRecommender(Recommender):
         self.use_purchases = check_bool(use_purchases, "use_purchases", owner=owner)
         self.fill = check_choice(fill, "fill", ("none", "popular"), owner=owner)
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         inter = dataset.internal_interactions
         self.scores_ = _order_counts(inter, dataset.n_users, dataset.n_items,
                                      self.use_purchases, self.tie_break)

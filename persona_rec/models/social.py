@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ from ..dataset import Dataset
 from ..exceptions import InvalidParameterError
 from ..persistence import Learned
 from .base import Recommender
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["SocialRecommender"]
 
@@ -83,7 +86,7 @@ class SocialRecommender(Recommender):
             params["events"] = list(params["events"])
         return params
 
-    def fit(self, dataset: Dataset, profiles: Any = None, *, graph: Any = None) -> SocialRecommender:
+    def fit(self, dataset: Dataset, profiles: Profiles | None = None, *, graph: Any = None) -> SocialRecommender:
         """Fit on ``dataset`` with the social ``graph``.
 
         Parameters
@@ -102,7 +105,7 @@ class SocialRecommender(Recommender):
         check_instance(graph, SocialGraph, "SocialRecommender.fit needs graph=SocialGraph(...)")
         return self._fit_holding(dataset, profiles, _graph_in=graph)
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         g = self._graph_in
         n_users, n_items = len(dataset.user_map), len(dataset.item_map)
         pos = dataset.user_map.to_internal(g.user_ids, strict=False)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,9 @@ from .features import FeatureContext, FeatureSet, RecentEvents, make_feature_set
 from .generators import BatchScores, CandidateGenerator, dense_scores, ndcg_per_row
 from .reranker import LGBMReranker, Reranker
 from .validation import data_kind, internal_split
+
+if TYPE_CHECKING:
+    from ...profiles import Profiles
 
 __all__ = ["CandidateRankingModel", "DEFAULT_FEATURE_SETS", "RERANK"]
 
@@ -485,7 +488,7 @@ class CandidateRankingModel(Recommender):
             out[mode] = float(np.nanmean(nd)) if np.isfinite(nd).any() else float("nan")
         return out
 
-    def _fit(self, dataset: Dataset, profiles: Any) -> None:
+    def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         n_items = dataset.n_items
         kind = data_kind(dataset, self.repeat_threshold)
         modes = ("all", "new") if kind["purchase_log"] else ("new",)
