@@ -587,6 +587,7 @@ def top_feature_terms(features: sp.csr_matrix, coef: np.ndarray, item_vectors: n
                                       names.astype(object), n, len(rows))
     return out
 
+
 def cosine_similar(vectors: np.ndarray, item_idx: np.ndarray, served: np.ndarray) -> np.ndarray:
     """Cosine similarity of the rows ``item_idx`` of ``vectors`` to every row (``similar_items``).
 
