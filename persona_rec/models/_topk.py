@@ -19,7 +19,23 @@ import scipy.sparse as sp
 
 from .._arrays import position_in_group
 
-__all__ = ["topk", "topk_sparse", "topk_partition", "topk_sampled", "first_k_per_row"]
+__all__ = ["topk", "topk_sparse", "topk_partition", "topk_sampled", "first_k_per_row",
+           "float_scores"]
+
+
+def float_scores(scores: object) -> np.ndarray:
+    """``scores`` as an array of its own float type; other dtypes become float64.
+
+    float32 scores (ALS) stay float32: widening to float64 is exact, so the
+    order is the same, and the top-k reads half the memory.
+
+    Examples
+    --------
+    >>> float_scores(np.ones(2, np.float32)).dtype, float_scores([1, 2]).dtype
+    (dtype('float32'), dtype('float64'))
+    """
+    s = np.asarray(scores)
+    return s if s.dtype in (np.float32, np.float64) else s.astype(np.float64)
 
 
 def topk_sparse(

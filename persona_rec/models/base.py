@@ -96,7 +96,7 @@ from ..exceptions import (
 )
 from ..identifiers import _as_id_array
 from ._request import RecommendRequest, as_request, recent_history
-from ._topk import topk, topk_sparse
+from ._topk import float_scores, topk, topk_sparse
 from .filters import ItemFilter, build_item_mask
 from ..persistence import Learned, load_model, register_model, save_model
 
@@ -769,9 +769,7 @@ class Recommender(ParamsMixin):
                 out_s.append(sc)
                 continue
             else:
-                scores = np.asarray(score_fn(u))
-                if scores.dtype not in (np.float32, np.float64):
-                    scores = scores.astype(np.float64)
+                scores = float_scores(score_fn(u))
                 if scores.shape != (len(u), n_items):
                     raise InvalidValueError(
                         f"{type(self).__name__} scoring hook returned shape {scores.shape}, "

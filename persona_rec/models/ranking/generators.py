@@ -22,7 +22,7 @@ from ..._validation import check_int
 from ...exceptions import InvalidDtypeError, InvalidParameterError
 from .._request import RecommendRequest
 from .._threads import limit_blas_threads
-from .._topk import topk, topk_sparse
+from .._topk import float_scores, topk, topk_sparse
 from ..base import Recommender
 
 __all__ = ["CandidateGenerator", "BatchScores", "dense_scores", "top_n", "ndcg_per_row"]
@@ -147,10 +147,8 @@ def dense_scores(model: Recommender, user_idx: np.ndarray,
         widening to float64 is exact); other dtypes become float64.
     """
     with limit_blas_threads():
-        s = np.asarray(model._score(np.asarray(user_idx, dtype=np.int64),
-                                    _scoring_request(request)))
-    if s.dtype not in (np.float32, np.float64):
-        s = s.astype(np.float64)
+        s = float_scores(model._score(np.asarray(user_idx, dtype=np.int64),
+                                      _scoring_request(request)))
     s = s.copy() if not s.flags.writeable else s
     s[np.isnan(s)] = -np.inf
     return s
