@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from ..dataset import Dataset
+    from ..profiles import Profiles
+    from ..tags import UserTags
 
 # pandas, the Dataset and the models are imported inside the commands, so that
 # ``persona-rec --help`` and ``--version`` answer at once
@@ -94,13 +96,13 @@ def _dataset(args: argparse.Namespace) -> Dataset:
     return ds
 
 
-def _profiles(ds: Dataset, args: argparse.Namespace) -> Any:
+def _profiles(ds: Dataset, args: argparse.Namespace) -> Profiles:
     from ..profiles import ProfileBuilder
 
     return ProfileBuilder.default().build(ds, as_of=getattr(args, "as_of", None))
 
 
-def _user_tags(profiles: Any) -> Any:
+def _user_tags(profiles: Profiles) -> UserTags:
     from ..tags import Tagger, Taxonomy
 
     return Tagger(Taxonomy.default(profiles)).assign(profiles)

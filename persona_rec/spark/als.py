@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import NotFittedError
 from .events import SparkEvents
+
+if TYPE_CHECKING:
+    from ..profiles import Profiles
 
 __all__ = ["SparkALS"]
 
@@ -194,7 +197,7 @@ class SparkALS(ParamsMixin):
                                iterations=self.iterations, alpha=self.alpha, binary=self.binary,
                                random_state=self.random_state)
 
-        def _load(ds: Dataset, profiles: Any) -> None:
+        def _load(ds: Dataset, profiles: Profiles | None) -> None:
             model.user_factors_ = uf
             model.item_factors_ = vf
             model._model = None
