@@ -83,7 +83,7 @@ from .._arrays import position_in_group
 from .._params import ParamsMixin
 from .._progress import get_logger
 from .._text import LOAD_PARAMETERS, SAVE_PARAMETERS, fill_doc
-from .._validation import check_choice, check_int, example_values
+from .._validation import check_choice, check_frame, check_int, example_values
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import (
@@ -269,8 +269,6 @@ class Recommender(ParamsMixin):
 
         ``recommendations`` must be a frame with ``user_id`` and ``item_id``.
         """
-        from .._validation import check_frame
-
         check_frame(recommendations, "recommendations", (Columns.USER, Columns.ITEM),
                     allow_empty=True)
         u = self.user_map_.to_internal(recommendations[Columns.USER].to_numpy(), strict=False)
