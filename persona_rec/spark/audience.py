@@ -33,7 +33,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,11 @@ from ..marketing.audience import (
 from ..tags.expressions import _fold, parse_tag_expression
 from ..tags.taxonomy import Taxonomy
 from ._session import require_spark_frame
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from .profiles import SparkProfiles
 
 __all__ = ["SparkAudience", "select_audience"]
 
@@ -234,8 +239,8 @@ def _pivot(tags: Any, names: list[str]) -> tuple[Any, list[str]]:
 # --------------------------------------------------------------------------- public
 @fill_doc(select_raises=_SELECT_RAISES)
 def select_audience(
-    tags: Any,
-    profiles: Any,
+    tags: DataFrame,
+    profiles: SparkProfiles,
     taxonomy: Taxonomy,
     *,
     expression: str | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,12 +15,17 @@ from ..exceptions import InvalidDtypeError, InvalidValueError, MissingColumnErro
 from ..segments.rfm import RFMSegmentMap
 from ._session import require_spark_frame
 
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from .profiles import SparkProfiles
+
 __all__ = ["rfm_segments"]
 
 _SCORES = ("r_score", "f_score", "m_score")
 
 
-def rfm_segments(profiles: Any, segment_map: RFMSegmentMap | None = None) -> Any:
+def rfm_segments(profiles: SparkProfiles | DataFrame, segment_map: RFMSegmentMap | None = None) -> DataFrame:
     """RFM segment of every user of a Spark profile frame.
 
     The segment map is applied by :meth:`RFMSegmentMap.assign` itself to the

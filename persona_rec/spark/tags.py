@@ -14,7 +14,7 @@ over one row per distinct value.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._validation import check_instance
 from ..exceptions import InvalidDtypeError, TaxonomyError
@@ -37,6 +37,11 @@ from ..tags.rules import (
 )
 from ..tags.tagger import Tagger
 from ..tags.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from .profiles import SparkProfiles
 
 __all__ = ["assign_tags"]
 
@@ -210,12 +215,12 @@ class _Compiler:
 
 
 def assign_tags(
-    profiles: Any,
+    profiles: SparkProfiles,
     taxonomy: Taxonomy,
     *,
     confidence_floor: float = 0.01,
     rollup_sensitive: bool = False,
-) -> Any:
+) -> DataFrame:
     """Tag every user of Spark profiles with a taxonomy (the rules of :class:`Tagger`).
 
     Parameters
