@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, Union
 
@@ -65,7 +66,60 @@ CategorySep = Union[str, Sequence[str], None]
 
 _category_sep: tuple[str, ...] = DEFAULT_CATEGORY_SEP
 
-_SLUG_RE = re.compile(r"[^0-9a-z]+")
+_SLUG_RE = re.compile(r"[^0-9a-z]+")  # the ASCII case of the slug rule (fast path)
+_OTHER_RUNS_RE = re.compile("\0+")
+
+
+def is_word_char(ch: str) -> bool:
+    """Whether ``ch`` is a letter, digit or combining mark of any script (kept in slugs and tag ids).
+
+    Parameters
+    ----------
+    ch : str
+        One character.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_word_char("a"), is_word_char("家"), is_word_char("\u093f"), is_word_char("&")
+    (True, True, True, False)
+    """
+    return ch.isalnum() or unicodedata.category(ch).startswith("M")
+
+
+def slug_text(text: str, keep: str = "") -> str:
+    """Lower-case ``text`` (NFKC-normalised) and replace each run of other characters by ``_``.
+
+    Letters, digits and combining marks of any script are kept (the test of
+    :func:`is_word_char`), as are the characters of ``keep``; leading and
+    trailing ``_`` are not stripped here.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    keep : str, default ""
+        Further characters to keep (the default taxonomy keeps ``/_.-``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> slug_text("Électronique & Bücher")
+    'électronique_bücher'
+    >>> slug_text("Price 10-20", keep="-")
+    'price_10-20'
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    if text.isascii() and not keep:
+        return _SLUG_RE.sub("_", text)
+    marked = "".join(c if c in keep or is_word_char(c) else "\0" for c in text)
+    return _OTHER_RUNS_RE.sub("_", marked)
 
 
 def resolve_category_sep(sep: CategorySep = None, name: str = "category_sep") -> tuple[str, ...]:
@@ -164,7 +218,10 @@ def set_category_sep(sep: CategorySep) -> tuple[str, ...]:
 def slugify(value: Any) -> str:
     """Lower-case ``value`` and replace each run of non-alphanumerics by ``_``.
 
-    Leading and trailing ``_`` are removed, so a value without any ASCII
+    Letters and digits of every script are kept (``"Bücher"`` -> ``"bücher"``,
+    ``"家居"`` stays ``"家居"``), after NFKC normalisation, so that
+    composed and decomposed accents, or full-width and ASCII letters, give one
+    slug. Leading and trailing ``_`` are removed, so a value without any
     letter or digit gives ``""``.
 
     Parameters
@@ -184,8 +241,10 @@ def slugify(value: Any) -> str:
     'mugs'
     >>> slugify("&")
     ''
+    >>> slugify("Électronique"), slugify("家居 用品")
+    ('électronique', '家居_用品')
     """
-    return _SLUG_RE.sub("_", str(value).lower()).strip("_")
+    return slug_text(str(value)).strip("_")
 
 
 def category_parts(path: Any, sep: CategorySep = None) -> list[str]:
@@ -251,10 +310,10 @@ def slugify_values(values: Any) -> np.ndarray:
     ok = s.notna().to_numpy()
     out = np.full(len(s), None, dtype=object)
     if ok.any():
-        slugs = s[ok].astype(str).str.lower().str.replace(_SLUG_RE, "_", regex=True).str.strip("_")
-        slugs = slugs.to_numpy(dtype=object)
-        slugs[slugs == ""] = None
-        out[ok] = slugs
+        # the rule runs once per distinct text (a vocabulary), not per value
+        codes, uniques = pd.factorize(s[ok].astype(str))
+        slugs = np.array([slugify(u) or None for u in uniques], dtype=object)
+        out[ok] = slugs[codes]
     return out
 
 

@@ -133,3 +133,49 @@ def test_any_default_separator_gives_the_same_slug_path(levels, sep):
 @given(name=st.text(alphabet="abc/ >&", min_size=1, max_size=15).filter(lambda t: slugify(t)))
 def test_flat_separator_keeps_one_level(name):
     assert category_parts(name, sep=()) == [slugify(name)]
+
+
+# --- slugs of every script (a QA review found "家居" giving no tag and "Bücher"/"Bächer" merged)
+_OLD_ASCII_RULE = __import__("re").compile(r"[^0-9a-z]+")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_ascii_slugs_are_unchanged(text):
+    assert slugify(text) == _OLD_ASCII_RULE.sub("_", text.lower()).strip("_")
+
+
+def test_letters_of_every_script_stay_in_slugs():
+    assert slugify("Bücher") != slugify("Bächer")
+    assert slugify("Électronique") == "électronique"
+    # composed and decomposed accents, full-width and ASCII letters give one slug
+    assert slugify("E\u0301lectronique") == slugify("\u00c9lectronique")
+    assert slugify("ＡＢＣ 12") == "abc_12"
+    assert category_parts("家居 > 厨房/餐具") == ["家居", "厨房", "餐具"]
+    assert slugify("किताब घर") == "किताब_घर"  # vowel signs are combining marks, kept
+
+
+def test_non_ascii_categories_give_profiles_and_interest_tags():
+    items = pd.DataFrame({
+        "item_id": ["pot", "wok", "buch", "heft"],
+        "category": ["家居 > 厨房", "家居 > 厨房", "Bücher > Roman", "Bächer > Kinder"],
+        "price": [5.0, 8.0, 20.0, 12.0],
+    })
+    inter = pd.DataFrame({
+        "user_id": ["a", "a", "b", "c"],
+        "item_id": ["pot", "wok", "buch", "heft"],
+        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-02", "2024-01-03"]),
+        "event": "purchase",
+        "price": [5.0, 8.0, 20.0, 12.0],
+    })
+    ds = Dataset.from_frames(inter, items=items)
+    prof = ProfileBuilder.default().build(ds)
+    top = prof.frame["top_category"]
+    assert top.loc["a"] == "家居" and top.loc["b"] == "bücher" and top.loc["c"] == "bächer"
+    tax = Taxonomy.default(prof)
+    for tid in ("interest/家居", "interest/家居/厨房", "interest/bücher", "interest/bächer"):
+        assert tid in tax
+    tags = Tagger(tax).assign(prof)
+    assert "interest/家居/厨房" in set(tags.tags_of("a").index)
+    # the tag ids work in expressions
+    assert list(tags.users_with("interest/bücher & !interest/bächer")) == ["b"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
+from .._text import slug_text
 from .._types import ProfileSource
 from .._validation import check_int, check_number
 from ..exceptions import InvalidParameterError
@@ -38,11 +38,8 @@ _HOURS = {  # name -> (rule, description)
     "evening": ("preferred_hour >= 18 and preferred_hour < 22", "most active 18:00-21:59"),
     "night": ("preferred_hour >= 22 or preferred_hour < 6", "most active 22:00-05:59"),
 }
-_SAFE = re.compile(r"[^0-9A-Za-z/_.-]+")
-
-
 def _slug(value: Any) -> str:
-    return _SAFE.sub("_", str(value).strip().lower()).strip("_/")
+    return slug_text(str(value).strip(), keep="/_.-").strip("_/")
 
 
 def _quote(value: str) -> str:

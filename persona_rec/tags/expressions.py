@@ -26,6 +26,7 @@ from typing import Any, TypeVar, Union
 import numpy as np
 import scipy.sparse as sp
 
+from .._text import is_word_char
 from .._validation import check_bool
 from ..exceptions import (
     InvalidDtypeError,
@@ -52,7 +53,7 @@ _MAX_LENGTH = 100_000
 
 
 def _is_tag_char(ch: str) -> bool:
-    return ch.isalnum() or ch in TAG_ID_CHARS
+    return is_word_char(ch) or ch in TAG_ID_CHARS
 
 
 def is_valid_tag_id(tag_id: Any) -> bool:
