@@ -768,8 +768,8 @@ class PriceSensitivityBuilder(Builder):
         if self.period_days is None or not len(tier):
             period = np.zeros(len(tier), dtype=np.int64)
         else:
-            period = p["t"] // int(self.period_days * DAY_NS)
-            period = period - period.min()
+            # windows counted from the first purchase (not aligned to the Unix epoch)
+            period = (p["t"] - p["t"].min()) // int(self.period_days * DAY_NS)
         n_periods = int(period.max()) + 1 if len(period) else 1
         # dense codes of the (item, tier, period) cells: per-cell statistics are then
         # looked up by position instead of by hashing each line's key

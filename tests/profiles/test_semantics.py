@@ -65,6 +65,25 @@ def test_quantity_tier_parameters():
         PriceSensitivityBuilder(period_days=0)
 
 
+@pytest.mark.parametrize("first", ["2024-01-10 12:00", "2024-01-17 12:00"])
+def test_price_periods_are_counted_from_the_first_purchase(first):
+    """Two purchases a day apart share the first period wherever the Unix-epoch 30-day grid falls.
+
+    ``2024-01-18 00:00`` is a multiple of 30 days since 1970: the periods used to be aligned
+    to it, so the second start put the two lines in different periods.
+    """
+    t0 = pd.Timestamp(first)
+    ev = pd.DataFrame({
+        "user_id": ["A", "B"], "item_id": ["x", "x"],
+        "timestamp": [t0, t0 + pd.Timedelta("1D")],
+        "event": "purchase", "quantity": [6.0, 6.0],  # tier 6-11: list price = highest paid (9)
+        "price": [9.0, 8.0], "order_id": ["o1", "o2"]})
+    ds = Dataset.from_frames(ev, items=pd.DataFrame({"item_id": ["x"], "price": [10.0]}))
+    f = ProfileBuilder([PriceSensitivityBuilder()]).build(ds).frame
+    assert f.loc["B", "discount_share"] == 1.0
+    assert f.loc["A", "discount_share"] == 0.0
+
+
 def test_sample_top_spender_is_not_price_sensitive():
     ds = load_sample()
     f = ProfileBuilder.default().build(ds).frame
