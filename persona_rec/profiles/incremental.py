@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._time import parse_times
 from .._validation import as_of_or_after, check_frame, check_instance
 from ..columns import Columns
 from ..dataset import Dataset
@@ -35,11 +36,16 @@ INCREMENTAL_COLUMNS: tuple[str, ...] = (
 _NONE = np.iinfo(np.int64).min
 
 
-def _ns(values: Any) -> np.ndarray:
-    ts = pd.to_datetime(pd.Series(values), errors="coerce")
-    if isinstance(ts.dtype, pd.DatetimeTZDtype):
-        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    return ts.astype("datetime64[ns]").to_numpy().view(np.int64)
+def _ns(values: Any, what: str = "new_events['timestamp']") -> np.ndarray:
+    """UTC nanoseconds of event times, read by the parser of ``Dataset.from_frames``.
+
+    Epoch numbers, offsets and zone-aware values mean what they mean at
+    ingestion; missing, unparseable or out-of-range values give ``_NONE``.
+    """
+    parsed = parse_times(pd.Series(values).reset_index(drop=True), what)
+    ns = parsed.utc.astype("datetime64[ns]").view(np.int64).copy()
+    ns[parsed.missing | parsed.out_of_range] = _NONE
+    return ns
 
 
 class IncrementalRFM:

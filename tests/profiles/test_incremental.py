@@ -95,3 +95,26 @@ def test_update_errors() -> None:
         state.update(pd.DataFrame({"user_id": [1], "timestamp": ["2024-01-11"]}))
     with pytest.raises(InvalidValueError, match="before the state's as_of"):
         state.update(late.iloc[:0], as_of="2024-01-01")
+
+
+def test_update_reads_times_like_the_dataset() -> None:
+    """New events' times go through the Dataset's parser (epoch seconds, offsets, zones).
+
+    ``update`` used bare ``pd.to_datetime``: epoch seconds became 1970 nanoseconds (refused as
+    before the state) and ISO strings with an offset could not be compared with ``as_of``.
+    """
+    inter = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 1], "price": [1.0, 2.0],
+                          "timestamp": pd.to_datetime(["2024-01-01", "2024-01-05"])})
+    state = IncrementalRFM.from_dataset(Dataset.from_frames(inter), "2024-01-10")
+    when = pd.to_datetime(["2024-01-11 09:30", "2024-01-12 18:00"])
+    base = pd.DataFrame({"user_id": [1, 3], "item_id": [1, 1], "price": [4.0, 5.0]})
+    want = state.update(base.assign(timestamp=when), as_of="2024-01-13").frame()
+    spellings = {
+        "epoch seconds": (when - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1),
+        "epoch ms": (when - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1),
+        "ISO with offset": ["2024-01-11T11:30:00+02:00", "2024-01-12T13:00:00-05:00"],
+        "zone-aware": when.tz_localize("UTC").tz_convert("Asia/Shanghai"),
+    }
+    for name, values in spellings.items():
+        got = state.update(base.assign(timestamp=values), as_of="2024-01-13").frame()
+        pd.testing.assert_frame_equal(got, want, obj=name)
