@@ -22,7 +22,7 @@ import pandas as pd
 from ._time import check_time_options, parse_times
 from ._validation import check_bool, check_frame, check_instance, example_values
 from .cleaning import CleaningReport
-from .columns import Columns, PURCHASE_EVENTS
+from .columns import DATE_ATTRIBUTES, PURCHASE_EVENTS, Columns
 from .exceptions import (
     DuplicateIdError,
     DuplicateRowWarning,
@@ -419,6 +419,10 @@ def ingest(
     reports: list[CleaningReport] = []
     users_df, users_ids = _prepare_entities(users, "users", cols.USER, clean, reports, sink)
     items_df, items_ids = _prepare_entities(items, "items", cols.ITEM, clean, reports, sink)
+    users_df = parse_date_attributes(users_df, "users", dayfirst=dayfirst,
+                                     time_format=time_format, epoch_unit=epoch_unit)
+    items_df = parse_date_attributes(items_df, "items", dayfirst=dayfirst,
+                                     time_format=time_format, epoch_unit=epoch_unit)
 
     inter = interactions
     n = len(inter)
@@ -723,4 +727,50 @@ def _dup_examples(inter: pd.DataFrame, dup: np.ndarray) -> np.ndarray:
     for r in rows:
         out[r] = {c: (v.item() if isinstance(v, np.generic) else v)
                   for c, v in zip(cols, inter[cols].iloc[r].tolist())}
+    return out
+
+
+def parse_date_attributes(
+    frame: pd.DataFrame | None,
+    name: str,
+    *,
+    dayfirst: bool | None = None,
+    time_format: str | None = None,
+    epoch_unit: str | None = None,
+) -> pd.DataFrame | None:
+    """Read the date attributes of a users/items frame like the interactions' timestamps.
+
+    The columns of :data:`~persona_rec.columns.DATE_ATTRIBUTES` (``registration_date``,
+    ``signup_date``, ``registered_at``; ``first_seen``) become naive UTC ``datetime64[ns]``:
+    epoch numbers, UTC offsets, zone-aware values and day/month strings follow the rules and
+    options of :meth:`persona_rec.Dataset.from_frames`. Missing values stay missing (NaT).
+
+    Raises
+    ------
+    InvalidValueError
+        A value is present but not a date/time, or lies outside the ``datetime64[ns]``
+        range; or the column is ambiguous (day/month order, mixed offsets or epoch units).
+    """
+    if frame is None:
+        return None
+    out = frame
+    for col in DATE_ATTRIBUTES.get(name, ()):
+        if col not in frame.columns:
+            continue
+        what = f"{name}['{col}']"
+        raw = frame[col]
+        parsed = parse_times(raw.reset_index(drop=True), what, dayfirst=dayfirst,
+                             time_format=time_format, epoch_unit=epoch_unit)
+        given = raw.notna().to_numpy().copy()
+        if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):  # blanks are missing too
+            given &= raw.astype(str).str.strip().ne("").to_numpy()
+        bad = (parsed.missing & given) | parsed.out_of_range
+        if bad.any():
+            raise InvalidValueError(
+                f"{what} must hold dates/times (missing is allowed): {int(bad.sum())} value(s) "
+                f"are not, e.g. {example_values(raw.to_numpy()[bad])}; fix or blank them before "
+                f"Dataset.from_frames.")
+        if out is frame:
+            out = frame.copy()
+        out[col] = parsed.utc
     return out

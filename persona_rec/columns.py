@@ -6,7 +6,7 @@ downstream code can refer to ``Columns.USER`` instead of a string literal.
 
 from __future__ import annotations
 
-__all__ = ["Columns", "PURCHASE_EVENTS", "DAY_NS"]
+__all__ = ["Columns", "PURCHASE_EVENTS", "DAY_NS", "REGISTRATION_COLUMNS", "DATE_ATTRIBUTES"]
 
 
 class Columns:
@@ -76,3 +76,13 @@ PURCHASE_EVENTS: tuple[str, ...] = ("purchase", "order")
 
 #: Nanoseconds in a day: turns ``datetime64[ns]`` integers into days.
 DAY_NS: int = 86_400 * 10**9
+
+#: User attributes read as the registration date (the first present one is used).
+REGISTRATION_COLUMNS: tuple[str, ...] = ("registration_date", "signup_date", "registered_at")
+
+#: Date attributes of the users and items frames: ``Dataset.from_frames`` reads them with the
+#: parser and options of the interactions' ``timestamp`` (naive UTC ``datetime64[ns]``).
+DATE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "users": REGISTRATION_COLUMNS,
+    "items": ("first_seen",),
+}

@@ -353,3 +353,38 @@ def test_duplicate_column_names_are_a_typed_error():
 def test_unknown_item_is_still_a_key_error():
     with pytest.raises(UnknownIdError):
         Dataset.from_frames(shop(), items=pd.DataFrame({"item_id": ["a", "b"]}))
+
+
+def test_date_attributes_are_read_like_the_timestamps():
+    """registration_date / first_seen used to be read by bare pd.to_datetime in the builders:
+    epoch seconds became 1970 nanoseconds (account age ~19,800 days, novelty 0)."""
+    from persona_rec.profiles import ProfileBuilder
+
+    ev = pd.DataFrame({"user_id": ["a", "b"], "item_id": [1, 2], "event": "purchase",
+                       "timestamp": ["2024-03-01", "2024-03-02"], "price": 1.0})
+    iso = ["2024-01-01", "2024-02-01"]
+    spellings = {
+        "ISO": iso,
+        "epoch seconds": [1704067200, 1706745600],
+        "epoch ms": [1704067200000, 1706745600000],
+        "offset": ["2024-01-01T08:00+08:00", "2024-02-01T00:00Z"],
+    }
+    frames = []
+    for name, reg in spellings.items():
+        ds = Dataset.from_frames(ev, users=pd.DataFrame({"user_id": ["a", "b"], "registration_date": reg}),
+                                 items=pd.DataFrame({"item_id": [1, 2], "first_seen": reg}))
+        assert ds.user_attributes()["registration_date"].tolist() == list(pd.to_datetime(iso)), name
+        assert ds.item_attributes()["first_seen"].tolist() == list(pd.to_datetime(iso)), name
+        frames.append(ProfileBuilder.default().build(ds, as_of="2024-03-10").frame)
+    for f in frames[1:]:
+        pd.testing.assert_frame_equal(f, frames[0])
+    assert frames[0]["account_age_days"].tolist() == [69.0, 38.0]
+    # day/month dates follow dayfirst=; blanks stay missing; junk is a typed error
+    users = pd.DataFrame({"user_id": ["a", "b"], "signup_date": ["05/01/2024", " "]})
+    ds = Dataset.from_frames(ev, users=users, dayfirst=True)
+    got = ds.user_attributes()["signup_date"]
+    assert got.iloc[0] == pd.Timestamp("2024-01-05") and pd.isna(got.iloc[1])
+    with pytest.raises(InvalidValueError, match="day/month"):
+        Dataset.from_frames(ev, users=users)
+    with pytest.raises(InvalidValueError, match=r"users\['registration_date'\] must hold dates"):
+        Dataset.from_frames(ev, users=pd.DataFrame({"user_id": ["a"], "registration_date": ["soon"]}))

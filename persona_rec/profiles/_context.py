@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._text import CategorySep, category_parts, resolve_category_sep, slugify, slugify_values
 from .._time import local_time_ns
-from ..columns import Columns, DAY_NS, PURCHASE_EVENTS
+from ..columns import DAY_NS, PURCHASE_EVENTS, REGISTRATION_COLUMNS, Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidValueError
 
@@ -326,8 +326,7 @@ class ProfileContext:
         before = np.bincount(self.events["u"], minlength=self.n_users) > 0
         ds = self.dataset
         attrs = ds.user_attributes(include_sensitive=True)
-        reg_col = next((c for c in ("registration_date", "signup_date", "registered_at")
-                        if c in attrs.columns), None)
+        reg_col = next((c for c in REGISTRATION_COLUMNS if c in attrs.columns), None)
         registered = np.zeros(self.n_users, dtype=bool)
         registered_later = np.zeros(self.n_users, dtype=bool)
         if reg_col is not None:

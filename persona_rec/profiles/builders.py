@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from .._params import ParamsMixin
 from .._validation import check_int, check_number
+from ..columns import REGISTRATION_COLUMNS as _REGISTRATION_COLUMNS
 from ..exceptions import InvalidParameterError
 from ._context import DAY_NS, ProfileContext
 
@@ -243,7 +244,7 @@ class DemographicBuilder(Builder):
     DemographicBuilder()
     """
 
-    REGISTRATION_COLUMNS = ("registration_date", "signup_date", "registered_at")
+    REGISTRATION_COLUMNS = _REGISTRATION_COLUMNS
 
     def build(self, ctx: ProfileContext) -> ProfilePart:
         """Compute the demographic columns."""
