@@ -28,7 +28,13 @@ import scipy.sparse as sp
 
 from ..columns import Columns
 from ..exceptions import InvalidValueError, UnknownIdError
-from ._context import DAY_NS, PURCHASE_EVENTS, ProfileContext, order_day_keys, price_band_codes
+from ._context import (
+    DAY_NS,
+    PURCHASE_EVENTS,
+    ProfileContext,
+    order_day_keys,
+    price_band_codes,
+)
 from .builders import (
     CART_EVENTS,
     VIEW_EVENTS,
