@@ -27,6 +27,7 @@ Rules (documented for users in ``docs/data-model.md``):
 from __future__ import annotations
 
 import re
+import warnings
 
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,12 @@ import numpy as np
 import pandas as pd
 
 from ._text import example_values as _examples
-from .exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
+from .exceptions import (
+    ImplausibleTimeWarning,
+    InvalidDtypeError,
+    InvalidParameterError,
+    InvalidValueError,
+)
 
 __all__ = ["ParsedTimes", "parse_times", "check_time_options", "local_time_ns", "EPOCH_UNITS"]
 
@@ -60,6 +66,8 @@ _DM_RE = (
     r"(?P<rest>(?:[ T].*)?)$"
 )
 _NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+# epoch seconds below this are in 1970
+_YEAR_1970_S = 365 * 86400
 
 
 @dataclass
@@ -123,6 +131,7 @@ def _parse_epoch(v: np.ndarray, what: str, epoch_unit: str | None) -> ParsedTime
     absv = np.abs(vf)
     huge = finite & (absv >= 1e20)  # beyond any unit's range
     if epoch_unit is None:
+        _refuse_compact_dates(v, vf, finite, what)
         cls = np.searchsorted(np.asarray(_UNIT_EDGES), absv, side="right")
         usable = finite & ~huge
         present = np.unique(cls[usable])
@@ -137,6 +146,16 @@ def _parse_epoch(v: np.ndarray, what: str, epoch_unit: str | None) -> ParsedTime
                 "range in that unit are then reported as such)."
             )
         unit = _UNIT_NAMES[int(present[0])] if len(present) else "s"
+        if unit == "s" and finite.any() and bool(((vf[finite] >= 0)
+                                                  & (vf[finite] < _YEAR_1970_S)).all()):
+            warnings.warn(
+                f"{what}: every value ({int(finite.sum())}, e.g. {_examples(v[finite], 2)}) "
+                f"read as epoch seconds falls in 1970. Excel serial days (40513.35 = "
+                f"2010-12-01 08:24) or counters are not epoch times: convert them first (e.g. "
+                f"pd.to_datetime(x, unit='D', origin='1899-12-30') for Excel), or pass "
+                f"epoch_unit='s' if 1970 is right.",
+                ImplausibleTimeWarning, stacklevel=4,
+            )
     else:
         unit = epoch_unit
     factor = EPOCH_UNITS[unit]
@@ -150,6 +169,61 @@ def _parse_epoch(v: np.ndarray, what: str, epoch_unit: str | None) -> ParsedTime
     else:
         ns[ok] = np.round(vf[ok] * factor).astype(np.int64)
     return _finish(ns, None, missing, oor)
+
+
+def _compact_date_mask(vf: np.ndarray, finite: np.ndarray) -> np.ndarray | None:
+    """yyyymmdd dates (1900-01-01 .. 2099-12-31) among the finite values; None if any other."""
+    x = vf[finite]
+    if not len(x) or not bool(((x == np.floor(x)) & (x >= 19000101) & (x <= 20991231)).all()):
+        return None
+    xi = x.astype(np.int64)
+    stamp = pd.to_datetime(pd.Series(xi.astype(str)), format="%Y%m%d", errors="coerce")
+    return None if bool(stamp.isna().any()) else stamp.to_numpy()
+
+
+def _refuse_compact_dates(v: np.ndarray, vf: np.ndarray, finite: np.ndarray, what: str) -> None:
+    """Refuse a column whose numbers are all valid yyyymmdd dates: two readings, no guess."""
+    dates = _compact_date_mask(vf, finite)
+    if dates is None:
+        return
+    first = int(vf[finite][0])
+    as_date = str(dates[0])[:10]
+    as_epoch = str(np.datetime64(first, "s")).replace("T", " ")
+    raise InvalidValueError(
+        f"{what} holds only 8-digit numbers that are valid yyyymmdd dates ({int(finite.sum())} "
+        f"value(s), e.g. {_examples(vf[finite].astype(np.int64), 2)}), which can be read two "
+        f"ways: {first} reads as "
+        f"{as_date} (time_format='%Y%m%d') or as epoch seconds {as_epoch} (epoch_unit='s'). "
+        f"Pass one of them to say which."
+    )
+
+
+def _numbers_as_text(s: pd.Series, what: str) -> pd.Series:
+    """Whole numbers (e.g. 20110304) as digit text, for ``time_format=`` on a numeric column."""
+    vf = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(vf)
+    whole = finite & (vf == np.floor(vf)) & (np.abs(vf) < 2**53)
+    bad = ~np.isnan(vf) & ~whole
+    if bad.any():
+        raise InvalidValueError(
+            f"{what}: time_format= reads numbers as digit text, so they must be whole numbers "
+            f"(such as 20110304 with '%Y%m%d'); got {_examples(s[bad], 2)} at row position(s) "
+            f"{np.flatnonzero(bad)[:3].tolist()}. Pass epoch_unit= for epoch numbers instead."
+        )
+    out = pd.Series([None] * len(vf), dtype=object)
+    out[whole] = vf[whole].astype(np.int64).astype(str)
+    return out
+
+
+def _all_numeric_text(st: pd.Series) -> bool:
+    """Every present value is text holding only a number (cheap check of the first value first)."""
+    present = st.notna() & (st != "")
+    if not present.any():
+        return False
+    text = st[present]
+    if not re.match(_NUMBER_RE, str(text.iloc[0]).strip()):
+        return False
+    return bool(text.str.strip().str.fullmatch(_NUMBER_RE).all())
 
 
 def _parse_strings(
@@ -166,7 +240,7 @@ def _parse_strings(
         other = st.notna() & ~is_str.astype(bool)
         if other.any():
             st = st.where(~other, st[other].astype(str))
-    if time_format is None:
+    if time_format is None and not _all_numeric_text(st):  # numbers as text: epoch rules
         fast = _parse_iso_fast(st, what, dayfirst, epoch_unit)
         if fast is not None:
             return fast
@@ -440,6 +514,12 @@ def parse_times(
         raise InvalidDtypeError(
             f"{what} must be datetime64, epoch numbers or date strings, got dtype bool."
         )
+    if time_format is not None and epoch_unit is None and (
+        dtype.kind in "iuf"
+        or pd.api.types.infer_dtype(s, skipna=True) in ("integer", "floating",
+                                                        "mixed-integer-float", "decimal")
+    ):  # numbers with a format: read as digit text (20110304 with '%Y%m%d')
+        return _parse_strings(_numbers_as_text(s, what), what, dayfirst, time_format, None)
     if dtype.kind in "iuf" or (hasattr(dtype, "numpy_dtype") and dtype.kind in "iuf"):
         arr = s.to_numpy(dtype=np.float64, na_value=np.nan) if s.hasnans else s.to_numpy()
         return _parse_epoch(np.asarray(arr), what, epoch_unit)
