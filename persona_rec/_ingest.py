@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._time import check_time_options, parse_times
+from ._time import check_time_options, numpy_backed, parse_times
 from ._validation import check_bool, check_frame, check_instance, example_values
 from .cleaning import CleaningReport
 from .columns import Columns, PURCHASE_EVENTS
@@ -145,6 +145,17 @@ def _check_mapping(value: Any, name: str) -> dict[str, str]:
         shown = example_values([f"{k!r}: {v!r}" for k, v in bad])
         raise InvalidParameterError(f"{name} must map str to non-empty str, got {shown}.")
     return dict(value)
+
+
+def _numpy_backed_frame(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The frame with its pyarrow-backed (``pd.ArrowDtype``) columns converted to numpy ones."""
+    if frame is None or not any(isinstance(d, pd.ArrowDtype) for d in frame.dtypes):
+        return frame
+    out = frame.copy(deep=False)
+    for j, d in enumerate(frame.dtypes):
+        if isinstance(d, pd.ArrowDtype):
+            out.isetitem(j, numpy_backed(frame.iloc[:, j]))
+    return out
 
 
 def _rename(frame: pd.DataFrame | None, columns: dict[str, str], name: str) -> pd.DataFrame | None:
@@ -414,6 +425,10 @@ def ingest(
         users = _rename(users, cmap, "users")
         items = _rename(items, cmap, "items")
     check_frame(interactions, name, cols.INTERACTIONS_REQUIRED)
+    # pandas' pyarrow dtype backend: the same values as a numpy-backed frame
+    interactions = _numpy_backed_frame(interactions)
+    users = _numpy_backed_frame(users)
+    items = _numpy_backed_frame(items)
 
     sink = _Violations()
     reports: list[CleaningReport] = []

@@ -43,7 +43,8 @@ from .exceptions import (
     InvalidValueError,
 )
 
-__all__ = ["ParsedTimes", "parse_times", "check_time_options", "local_time_ns", "EPOCH_UNITS"]
+__all__ = ["ParsedTimes", "parse_times", "check_time_options", "local_time_ns", "numpy_backed",
+           "EPOCH_UNITS"]
 
 #: Epoch units accepted by ``epoch_unit=`` and nanoseconds per unit.
 EPOCH_UNITS: dict[str, int] = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
@@ -68,6 +69,33 @@ _DM_RE = (
 _NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 # epoch seconds below this are in 1970
 _YEAR_1970_S = 365 * 86400
+
+
+def numpy_backed(s: pd.Series) -> pd.Series:
+    """A pyarrow-backed (``pd.ArrowDtype``) column as its numpy/pandas equivalent; others as is.
+
+    Strings become pandas' default string column, time-zone-aware timestamps
+    ``datetime64[unit, tz]``, integers with missing values nullable ``Int64``
+    (not float, so that ids stay ids), the rest what pyarrow's ``to_pandas``
+    gives (the same as ``dtype_backend="numpy_nullable"`` or numpy readers).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> numpy_backed(pd.Series(["u1", None], dtype=pd.ArrowDtype(pa.string()))).tolist()
+    ['u1', nan]
+    """
+    if not isinstance(s.dtype, pd.ArrowDtype):
+        return s
+    import pyarrow as pa  # present whenever an ArrowDtype column exists
+
+    pat = s.dtype.pyarrow_dtype
+    if pa.types.is_integer(pat) and bool(s.isna().any()):
+        return s.astype("UInt64" if pa.types.is_unsigned_integer(pat) else "Int64")
+    out = pa.array(s).to_pandas()
+    out.index = s.index
+    out.name = s.name
+    return out
 
 
 @dataclass
@@ -494,7 +522,7 @@ def parse_times(
     s = values if isinstance(values, pd.Series) else pd.Series(
         values if isinstance(values, (np.ndarray, pd.Index)) else list(values)
     )
-    s = s.reset_index(drop=True)
+    s = numpy_backed(s.reset_index(drop=True))
     dtype = s.dtype
     n = len(s)
     if isinstance(dtype, pd.DatetimeTZDtype):

@@ -353,3 +353,30 @@ def test_duplicate_column_names_are_a_typed_error():
 def test_unknown_item_is_still_a_key_error():
     with pytest.raises(UnknownIdError):
         Dataset.from_frames(shop(), items=pd.DataFrame({"item_id": ["a", "b"]}))
+
+
+# ------------------------------------------------------- pyarrow dtype backend
+def test_pyarrow_dtype_backend_reads_like_numpy(tmp_path):
+    """ArrowDtype str ids were refused ('must hold str or int ids, got dtype string[pyarrow]')
+    and tz-aware ArrowDtype timestamps raised a raw numpy TypeError."""
+    pa = pytest.importorskip("pyarrow")
+    path = tmp_path / "events.csv"
+    shop(timestamp=["2024-03-30T10:00+01:00", "2024-03-31T11:00+02:00",
+                    "2024-04-01T12:00+02:00", "2024-04-02T13:00+02:00"],
+         order_id=[None, 7, None, 8]).to_csv(path, index=False)
+    users = pd.DataFrame({"user_id": ["u1", "u2"], "country": ["FR", None]})
+    plain = Dataset.from_frames(pd.read_csv(path), users=users)
+    arrow_ev = pd.read_csv(path, dtype_backend="pyarrow")
+    assert isinstance(arrow_ev["user_id"].dtype, pd.ArrowDtype)
+    arrow_ev["timestamp"] = pd.to_datetime(pd.read_csv(path)["timestamp"], utc=True) \
+        .dt.tz_convert("Europe/Paris").astype(pd.ArrowDtype(pa.timestamp("us", tz="Europe/Paris")))
+    arrow = Dataset.from_frames(arrow_ev, users=users.astype(pd.ArrowDtype(pa.large_string())))
+    pd.testing.assert_frame_equal(arrow.interactions.drop(columns="order_id"),
+                                  plain.interactions.drop(columns="order_id"))
+    assert arrow.interactions["order_id"].astype("Float64").tolist() \
+        == plain.interactions["order_id"].astype("Float64").tolist()
+    assert arrow.user_map.external_ids.tolist() == ["u1", "u2"]
+    assert arrow.users["country"].tolist()[0] == "FR"
+    want = ProfileBuilder.default().build(plain).frame
+    got = ProfileBuilder.default().build(arrow).frame
+    pd.testing.assert_frame_equal(got, want)

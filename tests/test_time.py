@@ -229,3 +229,16 @@ def test_epoch_seconds_all_in_1970_warn():
         warnings.simplefilter("error")
         parse_times([40513.35, 40514.0], "ts", epoch_unit="s")  # explicit: no warning
         parse_times([1.7e9, 1000.0], "ts")  # not all in 1970
+
+
+def test_arrow_dtype_timestamps():
+    """A tz-aware ArrowDtype column raised a raw numpy TypeError."""
+    pa = pytest.importorskip("pyarrow")
+    aware = pd.Series(pd.to_datetime(["2024-03-30 10:00", "2024-04-02 10:00", None])
+                      .tz_localize("Europe/Paris"))
+    want = parse_times(aware, "ts")
+    got = parse_times(aware.astype(pd.ArrowDtype(pa.timestamp("us", tz="Europe/Paris"))), "ts")
+    assert (got.utc.astype(str) == want.utc.astype(str)).all()
+    assert got.offset_min.tolist() == [60, 120, 0] and got.missing.tolist() == [False, False, True]
+    text = pd.Series(["2024-03-30 10:00", None], dtype=pd.ArrowDtype(pa.string()))
+    assert str(parse_times(text, "ts").utc[0]) == "2024-03-30T10:00:00.000000000"
