@@ -31,6 +31,7 @@ from .exceptions import (
     InvalidParameterError,
     InvalidValueError,
     UnknownIdError,
+    UnmatchedIdWarning,
 )
 from .identifiers import IdMap
 
@@ -574,6 +575,7 @@ def ingest(
     user_map = IdMap(_plain(u_uniques))
     item_map = IdMap(_plain(i_uniques))
     if users_df is not None:
+        _warn_if_unmatched(users_df.index, user_map.external_ids, "users", cols.USER)
         user_map = user_map.add_ids(users_df.index.to_numpy())
     if items_df is None and cols.CATEGORY in inter.columns:
         items_df = _items_from_events(item_vals, take(inter[cols.CATEGORY].to_numpy()))
@@ -648,6 +650,22 @@ def ingest(
         "sensitive_columns": sens,
         "cleaning_reports": reports,
     }
+
+
+def _warn_if_unmatched(given: pd.Index, used: Any, frame: str, col: str) -> None:
+    """UnmatchedIdWarning when not one id of a non-empty users/items frame is in the events."""
+    used = pd.Index(used)
+    if not len(given) or not len(used) or bool(given.isin(used).any()):
+        return
+    warnings.warn(
+        f"{frame}: none of its {len(given)} {col} value(s) occurs in interactions "
+        f"({len(used)} distinct {col} value(s)), e.g. {frame} {given[0]!r} vs interactions "
+        f"{used[0]!r}. The {frame} rows get no events and the event {col}s no attributes; this "
+        f"is almost always a join mistake: check that both write the ids the same way (type, "
+        f"'17850.0' vs '17850', zero padding '007' vs '7', spaces).",
+        UnmatchedIdWarning,
+        stacklevel=4,
+    )
 
 
 def _id_codes(inter: pd.DataFrame) -> tuple[np.ndarray, Any, np.ndarray, Any] | None:

@@ -18,6 +18,7 @@ from persona_rec.exceptions import (
     InvalidParameterError,
     InvalidValueError,
     UnknownIdError,
+    UnmatchedIdWarning,
 )
 from persona_rec.models import PopularRecommender
 from persona_rec.profiles import ActivityBuilder, ProfileBuilder
@@ -380,3 +381,24 @@ def test_pyarrow_dtype_backend_reads_like_numpy(tmp_path):
     want = ProfileBuilder.default().build(plain).frame
     got = ProfileBuilder.default().build(arrow).frame
     pd.testing.assert_frame_equal(got, want)
+
+
+# ------------------------------------------------------------ unmatched users
+@pytest.mark.parametrize("event_ids,user_ids", [(["7", "7", "42"], ["007", "042"]),
+                                                (["17850", "17850", "13047"],
+                                                 ["17850.0", "13047.0"])])
+def test_users_frame_sharing_no_id_with_events_warns(event_ids, user_ids):
+    """A users frame whose ids are spelled differently silently doubled every customer."""
+    ev = pd.DataFrame({"user_id": event_ids, "item_id": ["A", "B", "A"],
+                       "timestamp": ["2011-01-01", "2011-01-02", "2011-01-03"]})
+    users = pd.DataFrame({"user_id": user_ids, "segment_hint": ["vip", "new"]})
+    with pytest.warns(UnmatchedIdWarning, match=rf"users: none of its 2 user_id value\(s\) "
+                      rf"occurs in interactions \(2 distinct user_id value\(s\)\), e.g. users "
+                      rf"'{user_ids[0]}' vs interactions '{event_ids[0]}'.*join mistake"):
+        ds = Dataset.from_frames(ev, users=users)
+    assert ds.n_users == 4  # still allowed: attribute-only users are valid
+    # one shared id is enough: attribute-only users are normal, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Dataset.from_frames(ev, users=users.assign(user_id=[event_ids[0], user_ids[1]]))
+        Dataset.from_frames(ev, users=users.iloc[:0])
