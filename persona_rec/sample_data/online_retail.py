@@ -13,12 +13,12 @@ from typing import Literal, overload
 import numpy as np
 import pandas as pd
 
+from .._text import example_values
+from .._time import parse_times
 from .._validation import check_instance
 from ..cleaning import CleaningReport
 from ..columns import Columns
 from ..dataset import Dataset
-from .._text import example_values
-from .._time import parse_times
 from ..exceptions import InvalidValueError, MissingColumnError
 from ._common import require_path, with_reports
 
