@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._text import category_path
 from ._time import check_time_options, numpy_backed, parse_times
 from ._validation import check_bool, check_frame, check_instance, example_values
 from .cleaning import CleaningReport
@@ -345,21 +346,31 @@ def _local_offsets(utc: np.ndarray, user_tz: np.ndarray) -> tuple[np.ndarray, np
 
 # ---------------------------------------------------------------- categories
 def _items_from_events(item_vals: np.ndarray, cats: np.ndarray) -> pd.DataFrame:
+    """One category per item from the events' ``category`` column (first spelling kept).
+
+    Spellings of one path (``"Home/Kitchen"``, ``"Home > Kitchen"``,
+    ``"home/kitchen/"``) are the same category by the category convention
+    (:func:`persona_rec.categories.category_path`); only different paths conflict.
+    """
     df = pd.DataFrame({Columns.ITEM: item_vals, Columns.CATEGORY: cats})
     df = df[df[Columns.CATEGORY].notna()]
-    n_cat = df.groupby(Columns.ITEM, sort=False)[Columns.CATEGORY].nunique()
+    codes, uniques = pd.factorize(df[Columns.CATEGORY])
+    paths = pd.factorize(np.array([category_path(c) for c in uniques], dtype=object))[0]
+    df = df.assign(_path=paths[codes] if len(codes) else np.zeros(0, dtype=np.int64))
+    n_cat = df.groupby(Columns.ITEM, sort=False)["_path"].nunique()
     conflict = n_cat[n_cat > 1]
     if len(conflict):
         shown = []
         for item in conflict.index[:3]:
-            vals = df.loc[df[Columns.ITEM] == item, Columns.CATEGORY].unique()[:3].tolist()
+            sub = df[df[Columns.ITEM] == item].drop_duplicates("_path")
+            vals = sub[Columns.CATEGORY].tolist()[:3]  # one spelling per distinct path
             shown.append(f"{item!r}: {vals}")
         raise InvalidValueError(
             f"interactions['{Columns.CATEGORY}'] gives {len(conflict)} item(s) more than one "
             f"category ({'; '.join(shown)}); an item has one category. Fix the data or pass an "
             f"items frame (then the events' category column is kept as a plain column)."
         )
-    first = df.drop_duplicates(Columns.ITEM, keep="first")
+    first = df.drop_duplicates(Columns.ITEM, keep="first").drop(columns="_path")
     return first.set_index(Columns.ITEM)[[Columns.CATEGORY]]
 
 

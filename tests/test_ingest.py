@@ -216,6 +216,20 @@ def test_category_column_on_events_becomes_item_attributes():
         Dataset.from_frames(shop(category=["Home/Kitchen", "Toys", "Garden", None]))
 
 
+def test_category_spellings_of_one_path_are_one_category():
+    """'Home/Kitchen', 'Home > Kitchen', 'home/kitchen/' were refused as three categories."""
+    spellings = ["Home/Kitchen", "Home > Kitchen", "home/kitchen/", " Home / Kitchen "]
+    ev = pd.DataFrame({"user_id": ["a", "b", "c", "d"], "item_id": ["mug"] * 4,
+                       "timestamp": pd.date_range("2024-01-01", periods=4, freq="D"),
+                       "category": spellings})
+    for clean in (False, True):
+        ds = Dataset.from_frames(ev, clean=clean)
+        assert ds.item_attributes()["category"].to_dict() == {"mug": "Home/Kitchen"}  # first kept
+    # a different path still conflicts; one spelling per path is shown
+    with pytest.raises(InvalidValueError, match=r"\('mug': \['Home/Kitchen', 'Garden'\]\)"):
+        Dataset.from_frames(ev.assign(category=spellings[:3] + ["Garden"]))
+
+
 # -------------------------------------------------------------------- ids
 def test_id_kind_mismatch_between_frames():
     """Issue #10: str user ids + int event ids gave 200 warm and 179 attribute-less hot users."""
