@@ -67,6 +67,8 @@ _DM_RE = (
     r"(?P<rest>(?:[ T].*)?)$"
 )
 _NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+# a plain ISO date/time without zone (numpy reads those beyond the datetime64[ns] range)
+_ISO_PLAIN_RE = r"^\s*\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$"
 # epoch seconds below this are in 1970
 _YEAR_1970_S = 365 * 86400
 
@@ -412,17 +414,32 @@ def _parse_strings_slow(
         failed = todo & parsed.isna().to_numpy()
         # other spelled-out formats ("March 5, 2024 10:00"): only with a four-digit year
         retry = failed & body.str.contains(r"\d{4}", regex=True).fillna(False).to_numpy(bool)
-        retry &= ~is_dm
         local = parsed
-        if retry.any():
+        # day/month dates already rewritten to year-month-day by dayfirst: retried (a 12-hour
+        # clock, "3/4/2011 10:00 PM") only when that date is valid, and kept only when the
+        # retry read that very date, so a day and month are never swapped
+        dm_date = None
+        if is_dm.any():
+            dm_date = pd.to_datetime(body.str.slice(0, 10).where(pd.Series(is_dm)),
+                                     format="%Y-%m-%d", errors="coerce").to_numpy()
+        for rows, first in ((retry & ~is_dm, bool(dayfirst)),
+                            (retry & is_dm & ~np.isnat(dm_date) if dm_date is not None
+                             else np.zeros(n, bool), False)):
+            if not rows.any():
+                continue
             try:
-                extra = pd.to_datetime(body[retry], format="mixed", errors="coerce",
-                                       dayfirst=bool(dayfirst))
+                extra = pd.to_datetime(body[rows], format="mixed", errors="coerce",
+                                       dayfirst=first)
             except (ValueError, TypeError, OverflowError):
-                extra = None
-            if extra is not None and not isinstance(extra.dtype, pd.DatetimeTZDtype):
-                local = local.astype("datetime64[us]")
-                local[retry] = extra.astype("datetime64[us]").to_numpy()
+                continue
+            if isinstance(extra.dtype, pd.DatetimeTZDtype):
+                continue
+            got = extra.astype("datetime64[us]").to_numpy()
+            if dm_date is not None and bool((rows & is_dm).any()):
+                same_day = got.astype("datetime64[D]") == dm_date[rows].astype("datetime64[D]")
+                got = np.where(same_day, got, np.datetime64("NaT", "us"))
+            local = local.astype("datetime64[us]")
+            local[rows] = got
     if local.dtype.kind != "M":
         local = pd.to_datetime(local, errors="coerce")
     loc = local.to_numpy()
@@ -432,8 +449,8 @@ def _parse_strings_slow(
         # NaT; numpy reads them, so they are reported as out of range, not unparseable
         loc = loc.astype("datetime64[us]")
         for value in pd.unique(body[still]):
-            if not re.match(r"^\s*\d{4}-\d{2}-\d{2}", str(value)):
-                continue  # only ISO dates with a four-digit year
+            if not re.match(_ISO_PLAIN_RE, str(value)):
+                continue  # only plain ISO dates/times with a four-digit year
             try:
                 stamp = np.datetime64(str(value).strip().replace(" ", "T"), "us")
             except (ValueError, TypeError, OverflowError):

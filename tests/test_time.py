@@ -242,3 +242,35 @@ def test_arrow_dtype_timestamps():
     assert got.offset_min.tolist() == [60, 120, 0] and got.missing.tolist() == [False, False, True]
     text = pd.Series(["2024-03-30 10:00", None], dtype=pd.ArrowDtype(pa.string()))
     assert str(parse_times(text, "ts").utc[0]) == "2024-03-30T10:00:00.000000000"
+
+
+def test_us_twelve_hour_day_month_dates_follow_dayfirst():
+    """'3/4/2011 10:00 PM' was unparseable even with dayfirst=False (clean=True dropped every row),
+    and a numpy time-zone warning leaked."""
+    import warnings
+    values = ["3/4/2011 10:00 PM", "3/5/2011 9:15 AM", "3/6/2011 12:30 PM", "3/6/2011 12:05 AM"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        us = parse_times(values, "ts", dayfirst=False)
+        eu = parse_times(values, "ts", dayfirst=True)
+    assert us.utc.astype("datetime64[m]").astype(str).tolist() == [
+        "2011-03-04T22:00", "2011-03-05T09:15", "2011-03-06T12:30", "2011-03-06T00:05"]
+    assert eu.utc.astype("datetime64[m]").astype(str).tolist()[:2] == [
+        "2011-04-03T22:00", "2011-05-03T09:15"]
+    fmt = parse_times(values, "ts", time_format="%m/%d/%Y %I:%M %p")
+    assert (fmt.utc == us.utc).all()
+    # never swapped: a day > 12 read month-first is unparseable, as for 24-hour times
+    bad = parse_times(["25/03/2024 1:00 PM", "3/4/2011 13:00 PM"], "ts", dayfirst=False)
+    assert bad.missing.tolist() == [True, True]
+    with pytest.raises(InvalidValueError, match=r"day/month dates that can be read two ways"):
+        parse_times(values, "ts")
+
+
+def test_us_twelve_hour_dates_through_from_frames_clean():
+    from persona_rec import Dataset
+    ev = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "item_id": ["a", "b", "a"],
+                       "timestamp": ["3/4/2011 10:00 PM", "3/5/2011 9:15 AM", "3/6/2011 12:30 PM"]})
+    ds = Dataset.from_frames(ev, dayfirst=False, clean=True)
+    assert ds.n_interactions == 3  # clean=True dropped every row as bad_timestamp before
+    assert ds.interactions["timestamp"].astype(str).tolist() == [
+        "2011-03-04 22:00:00", "2011-03-05 09:15:00", "2011-03-06 12:30:00"]
