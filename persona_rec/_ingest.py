@@ -130,11 +130,34 @@ def _numeric_column(frame: pd.DataFrame, col: str, name: str, must: str = "be nu
     """``frame[col]``, refused with an InvalidDtypeError unless its dtype is int, uint or float."""
     s = frame[col]
     if s.dtype.kind not in "iuf":
-        raise InvalidDtypeError(
-            f"{name}['{col}'] must {must}, got dtype {s.dtype} "
-            f"(e.g. {s.iloc[0] if len(s) else None!r})."
-        )
+        raise InvalidDtypeError(f"{name}['{col}'] must {must}, got dtype {s.dtype}"
+                                + _not_numbers(s) + ".")
     return s
+
+
+def _not_numbers(s: pd.Series) -> str:
+    """The offending values of a non-numeric column, with row positions, for a message."""
+    if s.dtype.kind == "b" or isinstance(s.dtype, pd.BooleanDtype):
+        return f" (e.g. {_py(s.iloc[0]) if len(s) else None!r} at row position 0)"
+    try:
+        as_num = pd.to_numeric(s, errors="coerce")
+    except (TypeError, ValueError):  # unhashable or odd cells
+        as_num = pd.Series(np.nan, index=s.index)
+    bad = (s.notna() & as_num.isna()).to_numpy()
+    if not bad.any():
+        first = np.flatnonzero(s.notna().to_numpy())
+        shown = repr(s.iloc[first[0]]) if len(first) else "None"
+        pos = int(first[0]) if len(first) else 0
+        return (f" (e.g. {shown} at row position {pos}): the values are numbers stored as text; "
+                f"convert the column with pd.to_numeric")
+    pos = np.flatnonzero(bad)
+    out = (f": {len(pos)} value(s) are not numbers, e.g. {example_values(s.iloc[pos[:3]])} at "
+           f"row position(s) {pos[:3].tolist()}")
+    comma = s.iloc[pos].astype(str).str.fullmatch(r"\s*[+-]?\d{1,3}(?:[.\s]?\d{3})*,\d+\s*")
+    if bool(comma.any()):
+        out += (" (decimal commas? read the file with decimal=',', e.g. "
+                "pd.read_csv(path, decimal=','), or convert them)")
+    return out
 
 
 def _check_mapping(value: Any, name: str) -> dict[str, str]:

@@ -416,3 +416,19 @@ def test_users_frame_sharing_no_id_with_events_warns(event_ids, user_ids):
         warnings.simplefilter("error")
         Dataset.from_frames(ev, users=users.assign(user_id=[event_ids[0], user_ids[1]]))
         Dataset.from_frames(ev, users=users.iloc[:0])
+
+
+def test_non_numeric_price_names_the_offending_value_and_row():
+    """'2,55' gave "must be numeric, got dtype str (e.g. '3')": a valid cell, no row."""
+    ev = shop(price=["3", "3.5", "2,55", None])
+    with pytest.raises(InvalidDtypeError, match=r"interactions\['price'\] must be numeric, got "
+                       r"dtype (object|str): 1 value\(s\) are not numbers, e.g. \['2,55'\] at row "
+                       r"position\(s\) \[2\] \(decimal commas\? read the file with decimal=','"):
+        Dataset.from_frames(ev)
+    with pytest.raises(InvalidDtypeError, match=r"\['x', 'n/a'\] at row position\(s\) \[0, 3\]"
+                                                r"\.$"):
+        Dataset.from_frames(shop(quantity=["x", "1", "2", "n/a"]))
+    with pytest.raises(InvalidDtypeError, match=r"got dtype (object|str) \(e.g. '1' at row "
+                                                r"position 0\): the values are numbers stored as "
+                                                r"text"):
+        Dataset.from_frames(shop(quantity=["1", "2", "1", "1"]))
