@@ -183,6 +183,51 @@ def _numpy_backed_frame(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return out
 
 
+def _check_event_map(value: Any) -> dict[Any, str]:
+    """``event_map``: str or int keys (numeric event codes) to non-empty str."""
+    if value is None:
+        return {}
+    check_instance(value, Mapping, "event_map must be a mapping of str (or int) to str")
+    bad = [(k, v) for k, v in value.items()
+           if not (isinstance(k, str) or (isinstance(k, (int, np.integer))
+                                          and not isinstance(k, (bool, np.bool_))))
+           or not isinstance(v, str) or not v]
+    if bad:
+        shown = example_values([f"{k!r}: {v!r}" for k, v in bad])
+        raise InvalidParameterError(
+            f"event_map must map str (or int event codes) to non-empty str, got {shown}."
+        )
+    return {int(k) if isinstance(k, np.integer) else k: v for k, v in value.items()}
+
+
+def _map_events(ev_cat: pd.Categorical, emap: dict[Any, str], column: str) -> pd.Categorical:
+    """Rename event types; int keys match integer event codes, str keys text ones."""
+    cats = list(ev_cat.categories)
+    is_int = [(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)))
+              or (isinstance(c, (float, np.floating)) and float(c).is_integer())  # 4.0: gaps
+              for c in cats]
+    int_keys = [k for k in emap if isinstance(k, int)]
+    str_keys = [k for k in emap if isinstance(k, str)]
+    if cats and int_keys and not any(is_int):
+        raise InvalidParameterError(
+            f"event_map has int key(s) {int_keys[:3]} but interactions['{column}'] holds no "
+            f"integer event codes (e.g. {_py(cats[0])!r}); write the keys as they appear in the "
+            f"column, e.g. {{{str(int_keys[0])!r}: {emap[int_keys[0]]!r}}}."
+        )
+    if cats and str_keys and all(is_int):
+        digits = [k for k in str_keys if k.strip().lstrip("+-").isdigit()]
+        hint = (f"; use int keys for numeric codes, e.g. {{{int(digits[0])}: "
+                f"{emap[digits[0]]!r}}}" if digits else "")
+        raise InvalidParameterError(
+            f"event_map has str key(s) {str_keys[:3]} but interactions['{column}'] holds integer "
+            f"event codes (e.g. {_py(cats[0])!r}), which str keys never match{hint}."
+        )
+    new = np.asarray([emap.get(int(c), c) if i else (emap.get(c, c) if isinstance(c, str) else c)
+                      for c, i in zip(cats, is_int)] + [None], dtype=object)
+    codes = np.where(ev_cat.codes < 0, len(new) - 1, ev_cat.codes)
+    return pd.Categorical(new[codes])
+
+
 def _rename(frame: pd.DataFrame | None, columns: dict[str, str], name: str) -> pd.DataFrame | None:
     if frame is None or not columns:
         return frame
@@ -443,7 +488,7 @@ def ingest(
     check_bool(clean, "clean", owner="Dataset.from_frames", error=InvalidDtypeError)
     check_event_weights(event_weights)
     check_time_options(dayfirst, time_format, epoch_unit)
-    emap = _check_mapping(event_map, "event_map")
+    emap = _check_event_map(event_map)
     cmap = _check_mapping(columns, "columns")
     frames = {"interactions": interactions, "users": users, "items": items}
     for fname, frame in frames.items():
@@ -517,10 +562,7 @@ def ingest(
     if cols.EVENT in inter.columns:
         ev_cat = pd.Categorical(inter[cols.EVENT])
         if emap:
-            new = np.asarray([emap.get(c, c) if isinstance(c, str) else c
-                              for c in ev_cat.categories] + [None], dtype=object)
-            codes = np.where(ev_cat.codes < 0, len(new) - 1, ev_cat.codes)
-            ev_cat = pd.Categorical(new[codes])
+            ev_cat = _map_events(ev_cat, emap, cols.EVENT)
     if ev_cat is not None:
         names = [str(c).lower() for c in ev_cat.categories]
         is_purchase = np.array([c in PURCHASE_EVENTS for c in names] + [False])[ev_cat.codes]

@@ -432,3 +432,31 @@ def test_non_numeric_price_names_the_offending_value_and_row():
                                                 r"position 0\): the values are numbers stored as "
                                                 r"text"):
         Dataset.from_frames(shop(quantity=["1", "2", "1", "1"]))
+
+
+def test_event_map_int_keys_map_integer_event_codes():
+    """Numeric event codes (1=view, 4=purchase) could not be mapped: keys had to be str."""
+    ev = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "item_id": ["a", "a", "b"],
+                       "timestamp": ["2011-01-01 10:00", "2011-01-01 10:05", "2011-01-02 10:00"],
+                       "behavior_type": [1, 4, 1]})
+    want = ["view", "purchase", "view"]
+    for codes in ([1, 4, 1], [1.0, 4.0, 1.0], np.array([1, 4, 1], dtype=np.int16)):
+        ds = Dataset.from_frames(ev.assign(behavior_type=codes), columns={"behavior_type": "event"},
+                                 event_map={1: "view", np.int64(4): "purchase"})
+        assert ds.interactions["event"].astype(str).tolist() == want
+    text = Dataset.from_frames(ev.assign(behavior_type=["1", "4", "1"]),
+                               columns={"behavior_type": "event"},
+                               event_map={"1": "view", "4": "purchase"})
+    assert text.interactions["event"].astype(str).tolist() == want
+    with pytest.raises(InvalidParameterError, match=r"event_map has str key\(s\) \['1', '4'\] but "
+                       r"interactions\['event'\] holds integer event codes \(e.g. 1\).*"
+                       r"use int keys for numeric codes, e.g. \{1: 'view'\}"):
+        Dataset.from_frames(ev, columns={"behavior_type": "event"},
+                            event_map={"1": "view", "4": "purchase"})
+    with pytest.raises(InvalidParameterError, match=r"event_map has int key\(s\) \[1\] but "
+                       r"interactions\['event'\] holds no integer event codes \(e.g. '1'\)"):
+        Dataset.from_frames(ev.assign(behavior_type=["1", "4", "1"]),
+                            columns={"behavior_type": "event"}, event_map={1: "view"})
+    with pytest.raises(InvalidParameterError, match=r"event_map must map str \(or int event "
+                                                    r"codes\) to non-empty str"):
+        Dataset.from_frames(ev, columns={"behavior_type": "event"}, event_map={True: "view"})
