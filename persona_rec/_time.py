@@ -20,6 +20,13 @@ Rules (documented for users in ``docs/data-model.md``):
 * Epoch numbers: the unit is read from the magnitude (below ``1e11`` seconds,
   below ``1e14`` milliseconds, below ``1e17`` microseconds, else nanoseconds);
   a column mixing magnitudes is refused unless ``epoch_unit=`` is given.
+  Digit-only text follows the same rules as numbers. A column whose numbers
+  are all valid ``yyyymmdd`` dates (``20110304``) is refused without
+  ``time_format=``/``epoch_unit=`` (two readings); ``time_format=`` reads
+  numbers as digit text. Epoch seconds that all fall in 1970 (Excel serial
+  days, counters) are read but warned about (``ImplausibleTimeWarning``).
+* pyarrow-backed (``pd.ArrowDtype``) columns are read as their numpy
+  equivalents.
 * Values outside ``datetime64[ns]`` (1677-09-21 .. 2262-04-11, e.g. year 2300)
   are reported as out of range, never as a raw pandas ``OutOfBoundsDatetime``.
 """
