@@ -529,8 +529,15 @@ def parse_times(
         ``dayfirst``, ``time_format`` or ``epoch_unit`` is invalid.
     InvalidValueError
         The column mixes values with and without a UTC offset, holds
-        ambiguous day/month dates without ``dayfirst``/``time_format``, or
-        mixes epoch magnitudes without ``epoch_unit``.
+        ambiguous day/month dates without ``dayfirst``/``time_format``,
+        mixes epoch magnitudes without ``epoch_unit``, or holds only
+        ``yyyymmdd`` numbers without ``time_format``/``epoch_unit``.
+
+    Warns
+    -----
+    ImplausibleTimeWarning
+        Every value, read as epoch seconds (unit from the magnitude), falls
+        in 1970.
 
     Examples
     --------
