@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._time import check_time_options, parse_times
+from ._text import category_path
+from ._time import check_time_options, numpy_backed, parse_times
 from ._validation import check_bool, check_frame, check_instance, example_values
 from .cleaning import CleaningReport
 from .columns import DATE_ATTRIBUTES, PURCHASE_EVENTS, Columns
@@ -31,6 +32,7 @@ from .exceptions import (
     InvalidParameterError,
     InvalidValueError,
     UnknownIdError,
+    UnmatchedIdWarning,
 )
 from .identifiers import IdMap
 
@@ -128,11 +130,34 @@ def _numeric_column(frame: pd.DataFrame, col: str, name: str, must: str = "be nu
     """``frame[col]``, refused with an InvalidDtypeError unless its dtype is int, uint or float."""
     s = frame[col]
     if s.dtype.kind not in "iuf":
-        raise InvalidDtypeError(
-            f"{name}['{col}'] must {must}, got dtype {s.dtype} "
-            f"(e.g. {s.iloc[0] if len(s) else None!r})."
-        )
+        raise InvalidDtypeError(f"{name}['{col}'] must {must}, got dtype {s.dtype}"
+                                + _not_numbers(s) + ".")
     return s
+
+
+def _not_numbers(s: pd.Series) -> str:
+    """The offending values of a non-numeric column, with row positions, for a message."""
+    if s.dtype.kind == "b" or isinstance(s.dtype, pd.BooleanDtype):
+        return f" (e.g. {_py(s.iloc[0]) if len(s) else None!r} at row position 0)"
+    try:
+        as_num = pd.to_numeric(s, errors="coerce")
+    except (TypeError, ValueError):  # unhashable or odd cells
+        as_num = pd.Series(np.nan, index=s.index)
+    bad = (s.notna() & as_num.isna()).to_numpy()
+    if not bad.any():
+        first = np.flatnonzero(s.notna().to_numpy())
+        shown = repr(s.iloc[first[0]]) if len(first) else "None"
+        pos = int(first[0]) if len(first) else 0
+        return (f" (e.g. {shown} at row position {pos}): the values are numbers stored as text; "
+                f"convert the column with pd.to_numeric")
+    pos = np.flatnonzero(bad)
+    out = (f": {len(pos)} value(s) are not numbers, e.g. {example_values(s.iloc[pos[:3]])} at "
+           f"row position(s) {pos[:3].tolist()}")
+    comma = s.iloc[pos].astype(str).str.fullmatch(r"\s*[+-]?\d{1,3}(?:[.\s]?\d{3})*,\d+\s*")
+    if bool(comma.any()):
+        out += (" (decimal commas? read the file with decimal=',', e.g. "
+                "pd.read_csv(path, decimal=','), or convert them)")
+    return out
 
 
 def _check_mapping(value: Any, name: str) -> dict[str, str]:
@@ -145,6 +170,62 @@ def _check_mapping(value: Any, name: str) -> dict[str, str]:
         shown = example_values([f"{k!r}: {v!r}" for k, v in bad])
         raise InvalidParameterError(f"{name} must map str to non-empty str, got {shown}.")
     return dict(value)
+
+
+def _numpy_backed_frame(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The frame with its pyarrow-backed (``pd.ArrowDtype``) columns converted to numpy ones."""
+    if frame is None or not any(isinstance(d, pd.ArrowDtype) for d in frame.dtypes):
+        return frame
+    out = frame.copy(deep=False)
+    for j, d in enumerate(frame.dtypes):
+        if isinstance(d, pd.ArrowDtype):
+            out.isetitem(j, numpy_backed(frame.iloc[:, j]))
+    return out
+
+
+def _check_event_map(value: Any) -> dict[Any, str]:
+    """``event_map``: str or int keys (numeric event codes) to non-empty str."""
+    if value is None:
+        return {}
+    check_instance(value, Mapping, "event_map must be a mapping of str (or int) to str")
+    bad = [(k, v) for k, v in value.items()
+           if not (isinstance(k, str) or (isinstance(k, (int, np.integer))
+                                          and not isinstance(k, (bool, np.bool_))))
+           or not isinstance(v, str) or not v]
+    if bad:
+        shown = example_values([f"{k!r}: {v!r}" for k, v in bad])
+        raise InvalidParameterError(
+            f"event_map must map str (or int event codes) to non-empty str, got {shown}."
+        )
+    return {int(k) if isinstance(k, np.integer) else k: v for k, v in value.items()}
+
+
+def _map_events(ev_cat: pd.Categorical, emap: dict[Any, str], column: str) -> pd.Categorical:
+    """Rename event types; int keys match integer event codes, str keys text ones."""
+    cats = list(ev_cat.categories)
+    is_int = [(isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)))
+              or (isinstance(c, (float, np.floating)) and float(c).is_integer())  # 4.0: gaps
+              for c in cats]
+    int_keys = [k for k in emap if isinstance(k, int)]
+    str_keys = [k for k in emap if isinstance(k, str)]
+    if cats and int_keys and not any(is_int):
+        raise InvalidParameterError(
+            f"event_map has int key(s) {int_keys[:3]} but interactions['{column}'] holds no "
+            f"integer event codes (e.g. {_py(cats[0])!r}); write the keys as they appear in the "
+            f"column, e.g. {{{str(int_keys[0])!r}: {emap[int_keys[0]]!r}}}."
+        )
+    if cats and str_keys and all(is_int):
+        digits = [k for k in str_keys if k.strip().lstrip("+-").isdigit()]
+        hint = (f"; use int keys for numeric codes, e.g. {{{int(digits[0])}: "
+                f"{emap[digits[0]]!r}}}" if digits else "")
+        raise InvalidParameterError(
+            f"event_map has str key(s) {str_keys[:3]} but interactions['{column}'] holds integer "
+            f"event codes (e.g. {_py(cats[0])!r}), which str keys never match{hint}."
+        )
+    new = np.asarray([emap.get(int(c), c) if i else (emap.get(c, c) if isinstance(c, str) else c)
+                      for c, i in zip(cats, is_int)] + [None], dtype=object)
+    codes = np.where(ev_cat.codes < 0, len(new) - 1, ev_cat.codes)
+    return pd.Categorical(new[codes])
 
 
 def _rename(frame: pd.DataFrame | None, columns: dict[str, str], name: str) -> pd.DataFrame | None:
@@ -333,21 +414,31 @@ def _local_offsets(utc: np.ndarray, user_tz: np.ndarray) -> tuple[np.ndarray, np
 
 # ---------------------------------------------------------------- categories
 def _items_from_events(item_vals: np.ndarray, cats: np.ndarray) -> pd.DataFrame:
+    """One category per item from the events' ``category`` column (first spelling kept).
+
+    Spellings of one path (``"Home/Kitchen"``, ``"Home > Kitchen"``,
+    ``"home/kitchen/"``) are the same category by the category convention
+    (:func:`persona_rec.categories.category_path`); only different paths conflict.
+    """
     df = pd.DataFrame({Columns.ITEM: item_vals, Columns.CATEGORY: cats})
     df = df[df[Columns.CATEGORY].notna()]
-    n_cat = df.groupby(Columns.ITEM, sort=False)[Columns.CATEGORY].nunique()
+    codes, uniques = pd.factorize(df[Columns.CATEGORY])
+    paths = pd.factorize(np.array([category_path(c) for c in uniques], dtype=object))[0]
+    df = df.assign(_path=paths[codes] if len(codes) else np.zeros(0, dtype=np.int64))
+    n_cat = df.groupby(Columns.ITEM, sort=False)["_path"].nunique()
     conflict = n_cat[n_cat > 1]
     if len(conflict):
         shown = []
         for item in conflict.index[:3]:
-            vals = df.loc[df[Columns.ITEM] == item, Columns.CATEGORY].unique()[:3].tolist()
+            sub = df[df[Columns.ITEM] == item].drop_duplicates("_path")
+            vals = sub[Columns.CATEGORY].tolist()[:3]  # one spelling per distinct path
             shown.append(f"{item!r}: {vals}")
         raise InvalidValueError(
             f"interactions['{Columns.CATEGORY}'] gives {len(conflict)} item(s) more than one "
             f"category ({'; '.join(shown)}); an item has one category. Fix the data or pass an "
             f"items frame (then the events' category column is kept as a plain column)."
         )
-    first = df.drop_duplicates(Columns.ITEM, keep="first")
+    first = df.drop_duplicates(Columns.ITEM, keep="first").drop(columns="_path")
     return first.set_index(Columns.ITEM)[[Columns.CATEGORY]]
 
 
@@ -397,7 +488,7 @@ def ingest(
     check_bool(clean, "clean", owner="Dataset.from_frames", error=InvalidDtypeError)
     check_event_weights(event_weights)
     check_time_options(dayfirst, time_format, epoch_unit)
-    emap = _check_mapping(event_map, "event_map")
+    emap = _check_event_map(event_map)
     cmap = _check_mapping(columns, "columns")
     frames = {"interactions": interactions, "users": users, "items": items}
     for fname, frame in frames.items():
@@ -414,6 +505,10 @@ def ingest(
         users = _rename(users, cmap, "users")
         items = _rename(items, cmap, "items")
     check_frame(interactions, name, cols.INTERACTIONS_REQUIRED)
+    # pandas' pyarrow dtype backend: the same values as a numpy-backed frame
+    interactions = _numpy_backed_frame(interactions)
+    users = _numpy_backed_frame(users)
+    items = _numpy_backed_frame(items)
 
     sink = _Violations()
     reports: list[CleaningReport] = []
@@ -471,10 +566,7 @@ def ingest(
     if cols.EVENT in inter.columns:
         ev_cat = pd.Categorical(inter[cols.EVENT])
         if emap:
-            new = np.asarray([emap.get(c, c) if isinstance(c, str) else c
-                              for c in ev_cat.categories] + [None], dtype=object)
-            codes = np.where(ev_cat.codes < 0, len(new) - 1, ev_cat.codes)
-            ev_cat = pd.Categorical(new[codes])
+            ev_cat = _map_events(ev_cat, emap, cols.EVENT)
     if ev_cat is not None:
         names = [str(c).lower() for c in ev_cat.categories]
         is_purchase = np.array([c in PURCHASE_EVENTS for c in names] + [False])[ev_cat.codes]
@@ -563,6 +655,7 @@ def ingest(
     user_map = IdMap(_plain(u_uniques))
     item_map = IdMap(_plain(i_uniques))
     if users_df is not None:
+        _warn_if_unmatched(users_df.index, user_map.external_ids, "users", cols.USER)
         user_map = user_map.add_ids(users_df.index.to_numpy())
     if items_df is None and cols.CATEGORY in inter.columns:
         items_df = _items_from_events(item_vals, take(inter[cols.CATEGORY].to_numpy()))
@@ -637,6 +730,22 @@ def ingest(
         "sensitive_columns": sens,
         "cleaning_reports": reports,
     }
+
+
+def _warn_if_unmatched(given: pd.Index, used: Any, frame: str, col: str) -> None:
+    """UnmatchedIdWarning when not one id of a non-empty users/items frame is in the events."""
+    used = pd.Index(used)
+    if not len(given) or not len(used) or bool(given.isin(used).any()):
+        return
+    warnings.warn(
+        f"{frame}: none of its {len(given)} {col} value(s) occurs in interactions "
+        f"({len(used)} distinct {col} value(s)), e.g. {frame} {given[0]!r} vs interactions "
+        f"{used[0]!r}. The {frame} rows get no events and the event {col}s no attributes; this "
+        f"is almost always a join mistake: check that both write the ids the same way (type, "
+        f"'17850.0' vs '17850', zero padding '007' vs '7', spaces).",
+        UnmatchedIdWarning,
+        stacklevel=4,
+    )
 
 
 def _id_codes(inter: pd.DataFrame) -> tuple[np.ndarray, Any, np.ndarray, Any] | None:

@@ -20,6 +20,13 @@ Rules (documented for users in ``docs/data-model.md``):
 * Epoch numbers: the unit is read from the magnitude (below ``1e11`` seconds,
   below ``1e14`` milliseconds, below ``1e17`` microseconds, else nanoseconds);
   a column mixing magnitudes is refused unless ``epoch_unit=`` is given.
+  Digit-only text follows the same rules as numbers. A column whose numbers
+  are all valid ``yyyymmdd`` dates (``20110304``) is refused without
+  ``time_format=``/``epoch_unit=`` (two readings); ``time_format=`` reads
+  numbers as digit text. Epoch seconds that all fall in 1970 (Excel serial
+  days, counters) are read but warned about (``ImplausibleTimeWarning``).
+* pyarrow-backed (``pd.ArrowDtype``) columns are read as their numpy
+  equivalents.
 * Values outside ``datetime64[ns]`` (1677-09-21 .. 2262-04-11, e.g. year 2300)
   are reported as out of range, never as a raw pandas ``OutOfBoundsDatetime``.
 """
@@ -27,6 +34,7 @@ Rules (documented for users in ``docs/data-model.md``):
 from __future__ import annotations
 
 import re
+import warnings
 
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +43,15 @@ import numpy as np
 import pandas as pd
 
 from ._text import example_values as _examples
-from .exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
+from .exceptions import (
+    ImplausibleTimeWarning,
+    InvalidDtypeError,
+    InvalidParameterError,
+    InvalidValueError,
+)
 
-__all__ = ["ParsedTimes", "parse_times", "check_time_options", "local_time_ns", "EPOCH_UNITS"]
+__all__ = ["ParsedTimes", "parse_times", "check_time_options", "local_time_ns", "numpy_backed",
+           "EPOCH_UNITS"]
 
 #: Epoch units accepted by ``epoch_unit=`` and nanoseconds per unit.
 EPOCH_UNITS: dict[str, int] = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
@@ -60,6 +74,37 @@ _DM_RE = (
     r"(?P<rest>(?:[ T].*)?)$"
 )
 _NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+# a plain ISO date/time without zone (numpy reads those beyond the datetime64[ns] range)
+_ISO_PLAIN_RE = r"^\s*\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$"
+# epoch seconds below this are in 1970
+_YEAR_1970_S = 365 * 86400
+
+
+def numpy_backed(s: pd.Series) -> pd.Series:
+    """A pyarrow-backed (``pd.ArrowDtype``) column as its numpy/pandas equivalent; others as is.
+
+    Strings become pandas' default string column, time-zone-aware timestamps
+    ``datetime64[unit, tz]``, integers with missing values nullable ``Int64``
+    (not float, so that ids stay ids), the rest what pyarrow's ``to_pandas``
+    gives (the same as ``dtype_backend="numpy_nullable"`` or numpy readers).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> numpy_backed(pd.Series(["u1", None], dtype=pd.ArrowDtype(pa.string()))).tolist()
+    ['u1', nan]
+    """
+    if not isinstance(s.dtype, pd.ArrowDtype):
+        return s
+    import pyarrow as pa  # present whenever an ArrowDtype column exists
+
+    pat = s.dtype.pyarrow_dtype
+    if pa.types.is_integer(pat) and bool(s.isna().any()):
+        return s.astype("UInt64" if pa.types.is_unsigned_integer(pat) else "Int64")
+    out = pa.array(s).to_pandas()
+    out.index = s.index
+    out.name = s.name
+    return out
 
 
 @dataclass
@@ -123,6 +168,7 @@ def _parse_epoch(v: np.ndarray, what: str, epoch_unit: str | None) -> ParsedTime
     absv = np.abs(vf)
     huge = finite & (absv >= 1e20)  # beyond any unit's range
     if epoch_unit is None:
+        _refuse_compact_dates(v, vf, finite, what)
         cls = np.searchsorted(np.asarray(_UNIT_EDGES), absv, side="right")
         usable = finite & ~huge
         present = np.unique(cls[usable])
@@ -137,6 +183,16 @@ def _parse_epoch(v: np.ndarray, what: str, epoch_unit: str | None) -> ParsedTime
                 "range in that unit are then reported as such)."
             )
         unit = _UNIT_NAMES[int(present[0])] if len(present) else "s"
+        if unit == "s" and finite.any() and bool(((vf[finite] >= 0)
+                                                  & (vf[finite] < _YEAR_1970_S)).all()):
+            warnings.warn(
+                f"{what}: every value ({int(finite.sum())}, e.g. {_examples(v[finite], 2)}) "
+                f"read as epoch seconds falls in 1970. Excel serial days (40513.35 = "
+                f"2010-12-01 08:24) or counters are not epoch times: convert them first (e.g. "
+                f"pd.to_datetime(x, unit='D', origin='1899-12-30') for Excel), or pass "
+                f"epoch_unit='s' if 1970 is right.",
+                ImplausibleTimeWarning, stacklevel=4,
+            )
     else:
         unit = epoch_unit
     factor = EPOCH_UNITS[unit]
@@ -150,6 +206,61 @@ def _parse_epoch(v: np.ndarray, what: str, epoch_unit: str | None) -> ParsedTime
     else:
         ns[ok] = np.round(vf[ok] * factor).astype(np.int64)
     return _finish(ns, None, missing, oor)
+
+
+def _compact_date_mask(vf: np.ndarray, finite: np.ndarray) -> np.ndarray | None:
+    """yyyymmdd dates (1900-01-01 .. 2099-12-31) among the finite values; None if any other."""
+    x = vf[finite]
+    if not len(x) or not bool(((x == np.floor(x)) & (x >= 19000101) & (x <= 20991231)).all()):
+        return None
+    xi = x.astype(np.int64)
+    stamp = pd.to_datetime(pd.Series(xi.astype(str)), format="%Y%m%d", errors="coerce")
+    return None if bool(stamp.isna().any()) else stamp.to_numpy()
+
+
+def _refuse_compact_dates(v: np.ndarray, vf: np.ndarray, finite: np.ndarray, what: str) -> None:
+    """Refuse a column whose numbers are all valid yyyymmdd dates: two readings, no guess."""
+    dates = _compact_date_mask(vf, finite)
+    if dates is None:
+        return
+    first = int(vf[finite][0])
+    as_date = str(dates[0])[:10]
+    as_epoch = str(np.datetime64(first, "s")).replace("T", " ")
+    raise InvalidValueError(
+        f"{what} holds only 8-digit numbers that are valid yyyymmdd dates ({int(finite.sum())} "
+        f"value(s), e.g. {_examples(vf[finite].astype(np.int64), 2)}), which can be read two "
+        f"ways: {first} reads as "
+        f"{as_date} (time_format='%Y%m%d') or as epoch seconds {as_epoch} (epoch_unit='s'). "
+        f"Pass one of them to say which."
+    )
+
+
+def _numbers_as_text(s: pd.Series, what: str) -> pd.Series:
+    """Whole numbers (e.g. 20110304) as digit text, for ``time_format=`` on a numeric column."""
+    vf = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(vf)
+    whole = finite & (vf == np.floor(vf)) & (np.abs(vf) < 2**53)
+    bad = ~np.isnan(vf) & ~whole
+    if bad.any():
+        raise InvalidValueError(
+            f"{what}: time_format= reads numbers as digit text, so they must be whole numbers "
+            f"(such as 20110304 with '%Y%m%d'); got {_examples(s[bad], 2)} at row position(s) "
+            f"{np.flatnonzero(bad)[:3].tolist()}. Pass epoch_unit= for epoch numbers instead."
+        )
+    out = pd.Series([None] * len(vf), dtype=object)
+    out[whole] = vf[whole].astype(np.int64).astype(str)
+    return out
+
+
+def _all_numeric_text(st: pd.Series) -> bool:
+    """Every present value is text holding only a number (cheap check of the first value first)."""
+    present = st.notna() & (st != "")
+    if not present.any():
+        return False
+    text = st[present]
+    if not re.match(_NUMBER_RE, str(text.iloc[0]).strip()):
+        return False
+    return bool(text.str.strip().str.fullmatch(_NUMBER_RE).all())
 
 
 def _parse_strings(
@@ -166,7 +277,7 @@ def _parse_strings(
         other = st.notna() & ~is_str.astype(bool)
         if other.any():
             st = st.where(~other, st[other].astype(str))
-    if time_format is None:
+    if time_format is None and not _all_numeric_text(st):  # numbers as text: epoch rules
         fast = _parse_iso_fast(st, what, dayfirst, epoch_unit)
         if fast is not None:
             return fast
@@ -310,17 +421,32 @@ def _parse_strings_slow(
         failed = todo & parsed.isna().to_numpy()
         # other spelled-out formats ("March 5, 2024 10:00"): only with a four-digit year
         retry = failed & body.str.contains(r"\d{4}", regex=True).fillna(False).to_numpy(bool)
-        retry &= ~is_dm
         local = parsed
-        if retry.any():
+        # day/month dates already rewritten to year-month-day by dayfirst: retried (a 12-hour
+        # clock, "3/4/2011 10:00 PM") only when that date is valid, and kept only when the
+        # retry read that very date, so a day and month are never swapped
+        dm_date = None
+        if is_dm.any():
+            dm_date = pd.to_datetime(body.str.slice(0, 10).where(pd.Series(is_dm)),
+                                     format="%Y-%m-%d", errors="coerce").to_numpy()
+        for rows, first in ((retry & ~is_dm, bool(dayfirst)),
+                            (retry & is_dm & ~np.isnat(dm_date) if dm_date is not None
+                             else np.zeros(n, bool), False)):
+            if not rows.any():
+                continue
             try:
-                extra = pd.to_datetime(body[retry], format="mixed", errors="coerce",
-                                       dayfirst=bool(dayfirst))
+                extra = pd.to_datetime(body[rows], format="mixed", errors="coerce",
+                                       dayfirst=first)
             except (ValueError, TypeError, OverflowError):
-                extra = None
-            if extra is not None and not isinstance(extra.dtype, pd.DatetimeTZDtype):
-                local = local.astype("datetime64[us]")
-                local[retry] = extra.astype("datetime64[us]").to_numpy()
+                continue
+            if isinstance(extra.dtype, pd.DatetimeTZDtype):
+                continue
+            got = extra.astype("datetime64[us]").to_numpy()
+            if dm_date is not None and bool((rows & is_dm).any()):
+                same_day = got.astype("datetime64[D]") == dm_date[rows].astype("datetime64[D]")
+                got = np.where(same_day, got, np.datetime64("NaT", "us"))
+            local = local.astype("datetime64[us]")
+            local[rows] = got
     if local.dtype.kind != "M":
         local = pd.to_datetime(local, errors="coerce")
     loc = local.to_numpy()
@@ -330,8 +456,8 @@ def _parse_strings_slow(
         # NaT; numpy reads them, so they are reported as out of range, not unparseable
         loc = loc.astype("datetime64[us]")
         for value in pd.unique(body[still]):
-            if not re.match(r"^\s*\d{4}-\d{2}-\d{2}", str(value)):
-                continue  # only ISO dates with a four-digit year
+            if not re.match(_ISO_PLAIN_RE, str(value)):
+                continue  # only plain ISO dates/times with a four-digit year
             try:
                 stamp = np.datetime64(str(value).strip().replace(" ", "T"), "us")
             except (ValueError, TypeError, OverflowError):
@@ -403,8 +529,15 @@ def parse_times(
         ``dayfirst``, ``time_format`` or ``epoch_unit`` is invalid.
     InvalidValueError
         The column mixes values with and without a UTC offset, holds
-        ambiguous day/month dates without ``dayfirst``/``time_format``, or
-        mixes epoch magnitudes without ``epoch_unit``.
+        ambiguous day/month dates without ``dayfirst``/``time_format``,
+        mixes epoch magnitudes without ``epoch_unit``, or holds only
+        ``yyyymmdd`` numbers without ``time_format``/``epoch_unit``.
+
+    Warns
+    -----
+    ImplausibleTimeWarning
+        Every value, read as epoch seconds (unit from the magnitude), falls
+        in 1970.
 
     Examples
     --------
@@ -420,7 +553,7 @@ def parse_times(
     s = values if isinstance(values, pd.Series) else pd.Series(
         values if isinstance(values, (np.ndarray, pd.Index)) else list(values)
     )
-    s = s.reset_index(drop=True)
+    s = numpy_backed(s.reset_index(drop=True))
     dtype = s.dtype
     n = len(s)
     if isinstance(dtype, pd.DatetimeTZDtype):
@@ -440,6 +573,12 @@ def parse_times(
         raise InvalidDtypeError(
             f"{what} must be datetime64, epoch numbers or date strings, got dtype bool."
         )
+    if time_format is not None and epoch_unit is None and (
+        dtype.kind in "iuf"
+        or pd.api.types.infer_dtype(s, skipna=True) in ("integer", "floating",
+                                                        "mixed-integer-float", "decimal")
+    ):  # numbers with a format: read as digit text (20110304 with '%Y%m%d')
+        return _parse_strings(_numbers_as_text(s, what), what, dayfirst, time_format, None)
     if dtype.kind in "iuf" or (hasattr(dtype, "numpy_dtype") and dtype.kind in "iuf"):
         arr = s.to_numpy(dtype=np.float64, na_value=np.nan) if s.hasnans else s.to_numpy()
         return _parse_epoch(np.asarray(arr), what, epoch_unit)

@@ -171,7 +171,7 @@ class Dataset:
         event_weights: Mapping[str, float] | None = None,
         sensitive: Iterable[str] | None = None,
         clean: bool = False,
-        event_map: Mapping[str, str] | None = None,
+        event_map: Mapping[str, str] | Mapping[int, str] | None = None,
         columns: Mapping[str, str] | None = None,
         dayfirst: bool | None = None,
         time_format: str | None = None,
@@ -225,10 +225,12 @@ class Dataset:
             are kept (a second-resolution log can repeat a real event) with
             a :class:`~persona_rec.exceptions.DuplicateRowWarning` giving
             their count and examples.
-        event_map : mapping of str to str, optional
+        event_map : mapping of str (or int) to str, optional
             Renames event types before anything else, e.g.
             ``{"add_to_cart": "cart", "pageview": "view"}``. Unmapped types
-            are kept.
+            are kept. Int keys map integer event codes (``{1: "view",
+            4: "purchase"}``); keys of the other kind than the column are
+            refused.
         columns : mapping of str to str, optional
             Renames your columns to persona_rec's, in all three frames, e.g.
             ``{"customer": "user_id", "sku": "item_id", "ts": "timestamp"}``.

@@ -21,6 +21,8 @@ __all__ = [
     "TaxonomyError",
     "RuleSyntaxError",
     "DuplicateRowWarning",
+    "ImplausibleTimeWarning",
+    "UnmatchedIdWarning",
     "MissingDependencyError",
 ]
 
@@ -82,6 +84,22 @@ class RuleSyntaxError(PersonaRecError, ValueError):
 
 class DuplicateRowWarning(UserWarning):
     """Exact duplicate input rows were kept (``clean=False``); ``clean=True`` drops and counts them."""
+
+
+class ImplausibleTimeWarning(UserWarning):
+    """Every epoch number of a time column falls in 1970 (unit read from the magnitude).
+
+    Usually the numbers are not epoch seconds at all (Excel serial days such as
+    ``40513.35``, small counters); pass ``epoch_unit=`` to confirm the reading.
+    """
+
+
+class UnmatchedIdWarning(UserWarning):
+    """A users (or items) frame shares not one id with the interactions.
+
+    Almost always a join mistake (``"17850.0"`` vs ``"17850"``, ``"007"`` vs
+    ``"7"``); attribute-only rows are allowed, so it is not an error.
+    """
 
 
 class MissingDependencyError(PersonaRecError, ImportError):

@@ -18,6 +18,7 @@ from persona_rec.exceptions import (
     InvalidParameterError,
     InvalidValueError,
     UnknownIdError,
+    UnmatchedIdWarning,
 )
 from persona_rec.models import PopularRecommender
 from persona_rec.profiles import ActivityBuilder, ProfileBuilder
@@ -215,6 +216,20 @@ def test_category_column_on_events_becomes_item_attributes():
         Dataset.from_frames(shop(category=["Home/Kitchen", "Toys", "Garden", None]))
 
 
+def test_category_spellings_of_one_path_are_one_category():
+    """'Home/Kitchen', 'Home > Kitchen', 'home/kitchen/' were refused as three categories."""
+    spellings = ["Home/Kitchen", "Home > Kitchen", "home/kitchen/", " Home / Kitchen "]
+    ev = pd.DataFrame({"user_id": ["a", "b", "c", "d"], "item_id": ["mug"] * 4,
+                       "timestamp": pd.date_range("2024-01-01", periods=4, freq="D"),
+                       "category": spellings})
+    for clean in (False, True):
+        ds = Dataset.from_frames(ev, clean=clean)
+        assert ds.item_attributes()["category"].to_dict() == {"mug": "Home/Kitchen"}  # first kept
+    # a different path still conflicts; one spelling per path is shown
+    with pytest.raises(InvalidValueError, match=r"\('mug': \['Home/Kitchen', 'Garden'\]\)"):
+        Dataset.from_frames(ev.assign(category=spellings[:3] + ["Garden"]))
+
+
 # -------------------------------------------------------------------- ids
 def test_id_kind_mismatch_between_frames():
     """Issue #10: str user ids + int event ids gave 200 warm and 179 attribute-less hot users."""
@@ -388,3 +403,95 @@ def test_date_attributes_are_read_like_the_timestamps():
         Dataset.from_frames(ev, users=users)
     with pytest.raises(InvalidValueError, match=r"users\['registration_date'\] must hold dates"):
         Dataset.from_frames(ev, users=pd.DataFrame({"user_id": ["a"], "registration_date": ["soon"]}))
+
+
+# ------------------------------------------------------- pyarrow dtype backend
+def test_pyarrow_dtype_backend_reads_like_numpy(tmp_path):
+    """ArrowDtype str ids were refused ('must hold str or int ids, got dtype string[pyarrow]')
+    and tz-aware ArrowDtype timestamps raised a raw numpy TypeError."""
+    pa = pytest.importorskip("pyarrow")
+    path = tmp_path / "events.csv"
+    shop(timestamp=["2024-03-30T10:00+01:00", "2024-03-31T11:00+02:00",
+                    "2024-04-01T12:00+02:00", "2024-04-02T13:00+02:00"],
+         order_id=[None, 7, None, 8]).to_csv(path, index=False)
+    users = pd.DataFrame({"user_id": ["u1", "u2"], "country": ["FR", None]})
+    plain = Dataset.from_frames(pd.read_csv(path), users=users)
+    arrow_ev = pd.read_csv(path, dtype_backend="pyarrow")
+    assert isinstance(arrow_ev["user_id"].dtype, pd.ArrowDtype)
+    arrow_ev["timestamp"] = pd.to_datetime(pd.read_csv(path)["timestamp"], utc=True) \
+        .dt.tz_convert("Europe/Paris").astype(pd.ArrowDtype(pa.timestamp("us", tz="Europe/Paris")))
+    arrow = Dataset.from_frames(arrow_ev, users=users.astype(pd.ArrowDtype(pa.large_string())))
+    pd.testing.assert_frame_equal(arrow.interactions.drop(columns="order_id"),
+                                  plain.interactions.drop(columns="order_id"))
+    assert arrow.interactions["order_id"].astype("Float64").tolist() \
+        == plain.interactions["order_id"].astype("Float64").tolist()
+    assert arrow.user_map.external_ids.tolist() == ["u1", "u2"]
+    assert arrow.users["country"].tolist()[0] == "FR"
+    want = ProfileBuilder.default().build(plain).frame
+    got = ProfileBuilder.default().build(arrow).frame
+    pd.testing.assert_frame_equal(got, want)
+
+
+# ------------------------------------------------------------ unmatched users
+@pytest.mark.parametrize("event_ids,user_ids", [(["7", "7", "42"], ["007", "042"]),
+                                                (["17850", "17850", "13047"],
+                                                 ["17850.0", "13047.0"])])
+def test_users_frame_sharing_no_id_with_events_warns(event_ids, user_ids):
+    """A users frame whose ids are spelled differently silently doubled every customer."""
+    ev = pd.DataFrame({"user_id": event_ids, "item_id": ["A", "B", "A"],
+                       "timestamp": ["2011-01-01", "2011-01-02", "2011-01-03"]})
+    users = pd.DataFrame({"user_id": user_ids, "segment_hint": ["vip", "new"]})
+    with pytest.warns(UnmatchedIdWarning, match=rf"users: none of its 2 user_id value\(s\) "
+                      rf"occurs in interactions \(2 distinct user_id value\(s\)\), e.g. users "
+                      rf"'{user_ids[0]}' vs interactions '{event_ids[0]}'.*join mistake"):
+        ds = Dataset.from_frames(ev, users=users)
+    assert ds.n_users == 4  # still allowed: attribute-only users are valid
+    # one shared id is enough: attribute-only users are normal, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Dataset.from_frames(ev, users=users.assign(user_id=[event_ids[0], user_ids[1]]))
+        Dataset.from_frames(ev, users=users.iloc[:0])
+
+
+def test_non_numeric_price_names_the_offending_value_and_row():
+    """'2,55' gave "must be numeric, got dtype str (e.g. '3')": a valid cell, no row."""
+    ev = shop(price=["3", "3.5", "2,55", None])
+    with pytest.raises(InvalidDtypeError, match=r"interactions\['price'\] must be numeric, got "
+                       r"dtype (object|str): 1 value\(s\) are not numbers, e.g. \['2,55'\] at row "
+                       r"position\(s\) \[2\] \(decimal commas\? read the file with decimal=','"):
+        Dataset.from_frames(ev)
+    with pytest.raises(InvalidDtypeError, match=r"\['x', 'n/a'\] at row position\(s\) \[0, 3\]"
+                                                r"\.$"):
+        Dataset.from_frames(shop(quantity=["x", "1", "2", "n/a"]))
+    with pytest.raises(InvalidDtypeError, match=r"got dtype (object|str) \(e.g. '1' at row "
+                                                r"position 0\): the values are numbers stored as "
+                                                r"text"):
+        Dataset.from_frames(shop(quantity=["1", "2", "1", "1"]))
+
+
+def test_event_map_int_keys_map_integer_event_codes():
+    """Numeric event codes (1=view, 4=purchase) could not be mapped: keys had to be str."""
+    ev = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "item_id": ["a", "a", "b"],
+                       "timestamp": ["2011-01-01 10:00", "2011-01-01 10:05", "2011-01-02 10:00"],
+                       "behavior_type": [1, 4, 1]})
+    want = ["view", "purchase", "view"]
+    for codes in ([1, 4, 1], [1.0, 4.0, 1.0], np.array([1, 4, 1], dtype=np.int16)):
+        ds = Dataset.from_frames(ev.assign(behavior_type=codes), columns={"behavior_type": "event"},
+                                 event_map={1: "view", np.int64(4): "purchase"})
+        assert ds.interactions["event"].astype(str).tolist() == want
+    text = Dataset.from_frames(ev.assign(behavior_type=["1", "4", "1"]),
+                               columns={"behavior_type": "event"},
+                               event_map={"1": "view", "4": "purchase"})
+    assert text.interactions["event"].astype(str).tolist() == want
+    with pytest.raises(InvalidParameterError, match=r"event_map has str key\(s\) \['1', '4'\] but "
+                       r"interactions\['event'\] holds integer event codes \(e.g. 1\).*"
+                       r"use int keys for numeric codes, e.g. \{1: 'view'\}"):
+        Dataset.from_frames(ev, columns={"behavior_type": "event"},
+                            event_map={"1": "view", "4": "purchase"})
+    with pytest.raises(InvalidParameterError, match=r"event_map has int key\(s\) \[1\] but "
+                       r"interactions\['event'\] holds no integer event codes \(e.g. '1'\)"):
+        Dataset.from_frames(ev.assign(behavior_type=["1", "4", "1"]),
+                            columns={"behavior_type": "event"}, event_map={1: "view"})
+    with pytest.raises(InvalidParameterError, match=r"event_map must map str \(or int event "
+                                                    r"codes\) to non-empty str"):
+        Dataset.from_frames(ev, columns={"behavior_type": "event"}, event_map={True: "view"})

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from persona_rec._time import parse_times
 from persona_rec._validation import as_timestamp
-from persona_rec.exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
+from persona_rec.exceptions import (
+    ImplausibleTimeWarning,
+    InvalidDtypeError,
+    InvalidParameterError,
+    InvalidValueError,
+)
 
 # instants inside the datetime64[ns] range, whole seconds
 instants = st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2260, 12, 31),
@@ -169,3 +174,103 @@ def test_as_timestamp_uses_the_same_rules():
         as_timestamp("05/03/2024", "as_of")
     with pytest.raises(InvalidValueError, match="as_of must be a date/time"):
         as_timestamp(None, "as_of")
+
+
+@pytest.mark.parametrize("values", [[20110304, 20110415, 20111201],
+                                    ["20110304", "20110415", "20111201"],
+                                    np.array([20110304.0, np.nan, 20111201.0])])
+def test_compact_yyyymmdd_dates_are_refused_not_guessed(values):
+    """20110304 was read as epoch seconds (1970-08-21) as an int and as 2011-03-04 as text."""
+    with pytest.raises(InvalidValueError, match=r"ts holds only 8-digit numbers that are valid "
+                       r"yyyymmdd dates.*20110304 reads as 2011-03-04 \(time_format='%Y%m%d'\) "
+                       r"or as epoch seconds 1970-08-21 18:11:44 \(epoch_unit='s'\)"):
+        parse_times(values, "ts")
+    as_date = parse_times(values, "ts", time_format="%Y%m%d")
+    assert as_date.utc.astype("datetime64[D]").astype(str).tolist()[::2] == ["2011-03-04",
+                                                                             "2011-12-01"]
+    as_epoch = parse_times(values, "ts", epoch_unit="s")
+    assert str(as_epoch.utc[0]) == "1970-08-21T18:11:44.000000000"
+
+
+def test_compact_dates_refused_through_from_frames_and_time_format_on_int_column():
+    from persona_rec import Dataset
+    ev = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "item_id": ["a", "b", "a"],
+                       "dt": [20110304, 20110415, 20111201]})
+    with pytest.raises(InvalidValueError, match=r"interactions\['timestamp'\].*yyyymmdd"):
+        Dataset.from_frames(ev, columns={"dt": "timestamp"})
+    ds = Dataset.from_frames(ev, columns={"dt": "timestamp"}, time_format="%Y%m%d")
+    text = Dataset.from_frames(ev.astype({"dt": str}), columns={"dt": "timestamp"},
+                               time_format="%Y%m%d")
+    assert ds.interactions["timestamp"].astype(str).tolist() == [
+        "2011-03-04", "2011-04-15", "2011-12-01"]
+    pd.testing.assert_frame_equal(ds.interactions, text.interactions)
+    # not whole numbers cannot be digit text for a format
+    with pytest.raises(InvalidValueError, match=r"whole numbers.*20110304\.5"):
+        parse_times([20110304.5, 20110305.0], "ts", time_format="%Y%m%d")
+
+
+def test_not_all_compact_dates_keep_the_epoch_rules():
+    # an invalid date (April 31) or other magnitudes: epoch seconds as before
+    p = parse_times([1700000000, 1700000060], "ts")
+    assert str(p.utc[0]) == "2023-11-14T22:13:20.000000000"
+    with pytest.warns(ImplausibleTimeWarning):
+        q = parse_times([20110304, 20110431], "ts")
+    assert str(q.utc[0]) == "1970-08-21T18:11:44.000000000"
+
+
+def test_epoch_seconds_all_in_1970_warn():
+    """Excel serial days (40513.35) read as epoch seconds land on 1970-01-01: warned."""
+    with pytest.warns(ImplausibleTimeWarning, match=r"ts: every value \(2, e.g. \[40513\.35, "
+                      r"40514\.0\]\) read as epoch seconds falls in 1970.*epoch_unit='s'"):
+        p = parse_times([40513.35, 40514.0], "ts")
+    assert str(p.utc[0]) == "1970-01-01T11:15:13.350000000"  # still read, as documented
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parse_times([40513.35, 40514.0], "ts", epoch_unit="s")  # explicit: no warning
+        parse_times([1.7e9, 1000.0], "ts")  # not all in 1970
+
+
+def test_arrow_dtype_timestamps():
+    """A tz-aware ArrowDtype column raised a raw numpy TypeError."""
+    pa = pytest.importorskip("pyarrow")
+    aware = pd.Series(pd.to_datetime(["2024-03-30 10:00", "2024-04-02 10:00", None])
+                      .tz_localize("Europe/Paris"))
+    want = parse_times(aware, "ts")
+    got = parse_times(aware.astype(pd.ArrowDtype(pa.timestamp("us", tz="Europe/Paris"))), "ts")
+    assert (got.utc.astype(str) == want.utc.astype(str)).all()
+    assert got.offset_min.tolist() == [60, 120, 0] and got.missing.tolist() == [False, False, True]
+    text = pd.Series(["2024-03-30 10:00", None], dtype=pd.ArrowDtype(pa.string()))
+    assert str(parse_times(text, "ts").utc[0]) == "2024-03-30T10:00:00.000000000"
+
+
+def test_us_twelve_hour_day_month_dates_follow_dayfirst():
+    """'3/4/2011 10:00 PM' was unparseable even with dayfirst=False (clean=True dropped every row),
+    and a numpy time-zone warning leaked."""
+    import warnings
+    values = ["3/4/2011 10:00 PM", "3/5/2011 9:15 AM", "3/6/2011 12:30 PM", "3/6/2011 12:05 AM"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        us = parse_times(values, "ts", dayfirst=False)
+        eu = parse_times(values, "ts", dayfirst=True)
+    assert us.utc.astype("datetime64[m]").astype(str).tolist() == [
+        "2011-03-04T22:00", "2011-03-05T09:15", "2011-03-06T12:30", "2011-03-06T00:05"]
+    assert eu.utc.astype("datetime64[m]").astype(str).tolist()[:2] == [
+        "2011-04-03T22:00", "2011-05-03T09:15"]
+    fmt = parse_times(values, "ts", time_format="%m/%d/%Y %I:%M %p")
+    assert (fmt.utc == us.utc).all()
+    # never swapped: a day > 12 read month-first is unparseable, as for 24-hour times
+    bad = parse_times(["25/03/2024 1:00 PM", "3/4/2011 13:00 PM"], "ts", dayfirst=False)
+    assert bad.missing.tolist() == [True, True]
+    with pytest.raises(InvalidValueError, match=r"day/month dates that can be read two ways"):
+        parse_times(values, "ts")
+
+
+def test_us_twelve_hour_dates_through_from_frames_clean():
+    from persona_rec import Dataset
+    ev = pd.DataFrame({"user_id": ["u1", "u1", "u2"], "item_id": ["a", "b", "a"],
+                       "timestamp": ["3/4/2011 10:00 PM", "3/5/2011 9:15 AM", "3/6/2011 12:30 PM"]})
+    ds = Dataset.from_frames(ev, dayfirst=False, clean=True)
+    assert ds.n_interactions == 3  # clean=True dropped every row as bad_timestamp before
+    assert ds.interactions["timestamp"].astype(str).tolist() == [
+        "2011-03-04 22:00:00", "2011-03-05 09:15:00", "2011-03-06 12:30:00"]

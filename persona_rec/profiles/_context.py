@@ -26,26 +26,53 @@ __all__ = ["ProfileContext", "slugify", "PURCHASE_EVENTS", "DAY_NS"]
 
 
 
-def _order_codes(u: np.ndarray, t: np.ndarray, order_id: np.ndarray | None) -> np.ndarray:
-    """Codes ``0..k-1`` of the distinct (user, order) pairs of purchase lines.
+def missing_order_id(order_id: np.ndarray) -> np.ndarray:
+    """Boolean mask of the missing (None/NaN/NaT) values of an ``order_id`` array."""
+    if order_id.dtype.kind in "iub":
+        return np.zeros(len(order_id), dtype=bool)
+    return np.asarray(pd.isna(order_id), dtype=bool)
 
-    Orders are ``order_id`` values, or calendar days (UTC) without ``order_id``.
+
+def order_day_keys(order_id: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Second order key: the UTC day number where ``order_id`` is missing, else -1.
+
+    Together with ``(user, order_id)`` it makes purchases without an
+    ``order_id`` one order per (user, purchase day), as without the column.
     """
-    if len(u) == 0:
-        return np.zeros(0, dtype=np.int64)
-    if order_id is None:
-        code = t // DAY_NS
-        code = code - code.min()
-    elif order_id.dtype.kind in "iu" or (
+    return np.where(missing_order_id(order_id), t // DAY_NS, -1).astype(np.int64)
+
+
+def _id_codes(order_id: np.ndarray) -> np.ndarray:
+    """Non-negative int64 codes of present (non-missing) order ids, equal iff the ids are."""
+    if order_id.dtype.kind in "iu" or (
         order_id.dtype.kind == "f" and bool(np.isfinite(order_id).all())
         and bool((order_id == np.floor(order_id)).all())
         and float(np.abs(order_id).max()) < 2**53
     ):
         code = order_id.astype(np.int64)
-        code = code - code.min()
-    else:
-        code, _ = pd.factorize(order_id, use_na_sentinel=False)
-        code = code.astype(np.int64)
+        return code - code.min()
+    return pd.factorize(order_id)[0].astype(np.int64)
+
+
+def _order_codes(u: np.ndarray, t: np.ndarray, order_id: np.ndarray | None) -> np.ndarray:
+    """Codes ``0..k-1`` of the distinct (user, order) pairs of purchase lines.
+
+    Orders are ``order_id`` values, or calendar days (UTC) without ``order_id``;
+    lines whose ``order_id`` is missing are one order per (user, purchase day),
+    exactly as when the column is absent.
+    """
+    if len(u) == 0:
+        return np.zeros(0, dtype=np.int64)
+    missing = np.ones(len(u), dtype=bool) if order_id is None else missing_order_id(order_id)
+    code = np.empty(len(u), dtype=np.int64)
+    present = ~missing
+    n_ids = 0
+    if present.any():
+        code[present] = _id_codes(order_id[present])
+        n_ids = int(code[present].max()) + 1
+    if missing.any():
+        day = t[missing] // DAY_NS
+        code[missing] = n_ids + (day - day.min())
     span = int(code.max()) + 1
     if span <= 4 * len(u) + 1024:
         # dense ids: when every id belongs to one user, the id itself is the order

@@ -22,7 +22,7 @@ from .._validation import as_of_or_after, check_frame, check_instance
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidValueError
-from ._context import DAY_NS, PURCHASE_EVENTS, ProfileContext
+from ._context import DAY_NS, PURCHASE_EVENTS, ProfileContext, order_day_keys
 from .builders import _quantile_score
 
 __all__ = ["IncrementalRFM", "INCREMENTAL_COLUMNS"]
@@ -135,7 +135,8 @@ class IncrementalRFM:
         if self._has_order_id:
             oid = ctx.events.take_rows("order_id", np.flatnonzero(ctx.purchase_mask)) \
                 if not bool(ctx.purchase_mask.all()) else ev["order_id"]
-            self._orders = pd.DataFrame({"u": p["u"], "order_id": oid}).drop_duplicates()
+            self._orders = pd.DataFrame({"u": p["u"], "order_id": oid,
+                                         "day": order_day_keys(oid, p["t"])}).drop_duplicates()
         return self
 
     # ---------------------------------------------------------------- update
@@ -220,10 +221,11 @@ class IncrementalRFM:
         pu, pt = u[buy], t[buy]
         if self._has_order_id:
             oid = new_events["order_id"].to_numpy()[buy]
-            new_pairs = pd.DataFrame({"u": pu, "order_id": oid}).drop_duplicates()
-            merged = new_pairs.merge(out._orders, on=["u", "order_id"], how="left",
+            new_pairs = pd.DataFrame({"u": pu, "order_id": oid,
+                                      "day": order_day_keys(oid, pt)}).drop_duplicates()
+            merged = new_pairs.merge(out._orders, on=["u", "order_id", "day"], how="left",
                                      indicator=True)
-            added = merged[merged["_merge"] == "left_only"][["u", "order_id"]]
+            added = merged[merged["_merge"] == "left_only"][["u", "order_id", "day"]]
             out._n_orders += np.bincount(added["u"].to_numpy(dtype=np.int64), minlength=n)
             out._orders = pd.concat([out._orders, added], ignore_index=True)
         else:

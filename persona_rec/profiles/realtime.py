@@ -28,7 +28,13 @@ import scipy.sparse as sp
 
 from ..columns import Columns
 from ..exceptions import InvalidValueError, UnknownIdError
-from ._context import DAY_NS, PURCHASE_EVENTS, ProfileContext, price_band_codes
+from ._context import (
+    DAY_NS,
+    PURCHASE_EVENTS,
+    ProfileContext,
+    order_day_keys,
+    price_band_codes,
+)
 from .builders import (
     CART_EVENTS,
     VIEW_EVENTS,
@@ -244,8 +250,8 @@ class ProfileState:
             key = (new_events["order_id"].to_numpy()[buy] if "order_id" in new_events.columns
                    else t[buy] // DAY_NS)
             new_orders = _first_line_per_order(u[buy], key, t[buy])
-            merged = new_orders.merge(self._orders[["u", "key"]], on=["u", "key"], how="left",
-                                      indicator=True)
+            merged = new_orders.merge(self._orders[["u", "key", "day"]], on=["u", "key", "day"],
+                                      how="left", indicator=True)
             added = new_orders[(merged["_merge"] == "left_only").to_numpy()]
             out._orders = pd.concat([self._orders, added], ignore_index=True)
         if DemographicBuilder in self._builders:
@@ -380,12 +386,17 @@ class ProfileState:
 
 
 def _first_line_per_order(u: np.ndarray, key: Any, t: np.ndarray) -> pd.DataFrame:
-    """One row per (user, order key): ``u``, ``key``, ``t`` (first line time, ns)."""
+    """One row per (user, order key, day key): ``u``, ``key``, ``day``, ``t`` (first line, ns).
+
+    ``day`` is the UTC purchase day where the key (an ``order_id``) is missing,
+    else -1: lines without an ``order_id`` are one order per (user, day).
+    """
+    key = np.asarray(key)
     if len(u) == 0:
-        return pd.DataFrame({"u": np.zeros(0, np.int64), "key": np.asarray(key)[:0],
-                             "t": np.zeros(0, np.int64)})
-    df = pd.DataFrame({"u": u, "key": key, "t": t})
-    return df.groupby(["u", "key"], sort=False, dropna=False)["t"].min().reset_index()
+        return pd.DataFrame({"u": np.zeros(0, np.int64), "key": key[:0],
+                             "day": np.zeros(0, np.int64), "t": np.zeros(0, np.int64)})
+    df = pd.DataFrame({"u": u, "key": key, "day": order_day_keys(key, t), "t": t})
+    return df.groupby(["u", "key", "day"], sort=False, dropna=False)["t"].min().reset_index()
 
 
 def _registration_ns(attrs: pd.DataFrame, n: int) -> np.ndarray | None:

@@ -13,11 +13,13 @@ from typing import Literal, overload
 import numpy as np
 import pandas as pd
 
+from .._text import example_values
+from .._time import parse_times
 from .._validation import check_instance
 from ..cleaning import CleaningReport
 from ..columns import Columns
 from ..dataset import Dataset
-from ..exceptions import MissingColumnError
+from ..exceptions import InvalidValueError, MissingColumnError
 from ._common import require_path, with_reports
 
 __all__ = [
@@ -154,8 +156,31 @@ def read_online_retail_raw(path: str | Path) -> pd.DataFrame:
             f"Online Retail CSV {str(p)!r} is missing column(s) {missing}; it has {list(header)}."
         )
     df = pd.read_csv(p, dtype=_READ_DTYPES, usecols=list(RAW_COLUMNS), engine="c")
-    df["InvoiceDate"] = pd.to_datetime(df["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")
+    df["InvoiceDate"] = _invoice_dates(df["InvoiceDate"], p)
     return df[list(RAW_COLUMNS)]
+
+
+def _invoice_dates(text: pd.Series, path: Path) -> np.ndarray:
+    """``InvoiceDate`` text -> datetime64[ns], by the library's time parser.
+
+    Both spellings of the dataset load to the same instants: ISO
+    (``2010-12-01 08:26:00``) and UCI's own export, month-first
+    (``12/1/2010 8:26``, hence ``dayfirst=False``). Each distinct value is
+    parsed once (the file has ~23,000 distinct invoice times for 541,909 lines).
+    """
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    parsed = parse_times(pd.Series(np.asarray(uniques, dtype=object)),
+                         f"Online Retail CSV {str(path)!r} column 'InvoiceDate'", dayfirst=False)
+    bad = parsed.missing | parsed.out_of_range
+    if bad.any() or (codes < 0).any():
+        shown = example_values(np.asarray(uniques, dtype=object)[bad]) if bad.any() else "[empty]"
+        rows = np.flatnonzero((codes < 0) | bad[np.maximum(codes, 0)])
+        raise InvalidValueError(
+            f"Online Retail CSV {str(path)!r} column 'InvoiceDate' must hold date/times such as "
+            f"'2010-12-01 08:26:00' or UCI's month-first '12/1/2010 8:26'; {len(rows)} line(s) "
+            f"do not, e.g. {shown} (data row position(s) {rows[:3].tolist()})."
+        )
+    return parsed.utc[codes]
 
 
 def clean_online_retail(raw: pd.DataFrame) -> tuple[pd.DataFrame, CleaningReport]:

@@ -269,12 +269,21 @@ class RFMSegmentMap:
                 f"{self.x!r}); it has {list(frame.columns)}."
             )
         r = self._scores(frame, "r_score")
-        if self.x == "fm":
-            fm = (self._scores(frame, "f_score") + self._scores(frame, "m_score")) / 2.0
-            xs = np.floor(fm + 0.5)
-        else:
-            xs = self._scores(frame, f"{self.x}_score")
         no_r = np.isnan(r)
+        parts = {c: self._scores(frame, c) for c in needed[1:]}
+        if "m_score" in parts and (bad_m := ~no_r & np.isnan(parts["m_score"])).any():
+            raise InvalidValueError(
+                f"profiles has no m_score for {int(bad_m.sum())} of {int((~no_r).sum())} buyer(s) "
+                f"(e.g. {example_values(frame.index[bad_m])}): their monetary value is unknown "
+                f"because (some of) their purchases have no price. RFMSegmentMap(x={self.x!r}) needs "
+                f"the monetary score: give the purchase events a 'price' column (unit price "
+                f"paid) or the items a 'price' attribute (list price), or segment without it: "
+                f"RFMSegmentMap(x='f') (recency x frequency only)."
+            )
+        if self.x == "fm":
+            xs = np.floor((parts["f_score"] + parts["m_score"]) / 2.0 + 0.5)
+        else:
+            xs = parts[f"{self.x}_score"]
         bad = ~no_r & np.isnan(xs)
         if bad.any():
             raise InvalidValueError(

@@ -206,6 +206,31 @@ def test_custom_builder_list_and_no_order_id(tiny_dataset):
     assert set(prof.affinities) == set()
 
 
+@pytest.mark.parametrize("missing", [None, np.nan])
+def test_missing_order_id_is_one_order_per_purchase_day(missing):
+    """Lines without an order_id are orders per (user, purchase day), as without the column;
+    lines with an order_id keep their order (here: two lines of o1 on two days are one order)."""
+    from persona_rec import Dataset
+    days = pd.to_datetime(["2024-01-01 09:00", "2024-01-02 09:00", "2024-02-01 09:00",
+                           "2024-02-01 18:00",
+                           "2024-03-01 09:00", "2024-01-01 09:00", "2024-02-01 09:00",
+                           "2024-03-01 09:00"])
+    ev = pd.DataFrame({"user_id": ["a"] * 5 + ["b"] * 3, "item_id": list("wxyzwxyz"),
+                       "timestamp": days, "quantity": [1, 1, 2, 1, 1, 1, 1, 1],
+                       "price": [10.0] * 8,
+                       "order_id": ["o1", "o1", missing, missing, missing, missing, missing,
+                                    missing]})
+    f = ProfileBuilder([RFMBuilder()]).build(Dataset.from_frames(ev)).frame
+    # a: o1 (2 lines), 2024-02-01 (2 lines, no id), 2024-03-01 -> 3 orders; b: 3 days
+    assert f.loc["a", "frequency"] == 3 and f.loc["b", "frequency"] == 3
+    assert f.loc["a", "monetary"] == 60.0
+    assert f.loc["a", "avg_order_value"] == 20.0 and f.loc["b", "avg_order_value"] == 10.0
+    assert f.loc["a", "f_score"] == f.loc["b", "f_score"]  # same number of orders
+    no_col = ProfileBuilder([RFMBuilder()]).build(
+        Dataset.from_frames(ev[ev["user_id"] == "b"].drop(columns="order_id"))).frame
+    assert no_col.loc["b", "frequency"] == 3
+
+
 def test_default_as_of_is_after_last_event(tiny_dataset):
     prof = ProfileBuilder.default().build(tiny_dataset)
     assert prof.as_of == pd.Timestamp("2024-02-25 09:20:01")

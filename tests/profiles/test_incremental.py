@@ -27,6 +27,8 @@ def _events(draw_rows: list[tuple], with_event: bool, with_order: bool) -> pd.Da
         frame["event"] = np.array(["view", "cart", "purchase"])[kind]
     if with_order:
         frame["order_id"] = np.where(kind == 2, user * 1000 + order, -1).astype(np.int64)
+        if with_order == "gappy":  # missing ids: one order per (user, purchase day)
+            frame["order_id"] = frame["order_id"].where(order % 2 == 0).astype(float)
     return frame
 
 
@@ -36,7 +38,8 @@ ROW = st.tuples(st.integers(0, 7), st.integers(0, 5), st.integers(0, 3000), st.i
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(ROW, min_size=2, max_size=60), cut=st.floats(0.1, 0.9),
-       with_event=st.booleans(), with_order=st.booleans(), extra_hours=st.integers(1, 100))
+       with_event=st.booleans(), with_order=st.sampled_from([False, True, "gappy"]),
+       extra_hours=st.integers(1, 100))
 def test_update_equals_rebuild(rows, cut, with_event, with_order, extra_hours) -> None:
     inter = _events(rows, with_event, with_order)
     ds = Dataset.from_frames(inter)

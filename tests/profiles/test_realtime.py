@@ -104,6 +104,8 @@ def _frames(rows: list[tuple], with_event: bool, with_order: bool, with_session:
         inter["event"] = np.array(["view", "cart", "purchase"])[kind]
     if with_order:
         inter["order_id"] = np.where(kind == 2, user * 1000 + order, -1).astype(np.int64)
+        if with_order == "gappy":  # missing ids: one order per (user, purchase day)
+            inter["order_id"] = inter["order_id"].where(order % 2 == 0).astype(float)
     if with_session:
         inter["session_id"] = (user * 10 + minute // 400).astype(np.int64)
     items = pd.DataFrame({
@@ -125,8 +127,8 @@ ROW = st.tuples(st.integers(0, 7), st.integers(0, 5), st.integers(0, 3000), st.i
 @pytest.mark.filterwarnings("ignore::persona_rec.exceptions.DuplicateRowWarning")
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(ROW, min_size=2, max_size=60), cut=st.floats(0.1, 0.9),
-       with_event=st.booleans(), with_order=st.booleans(), with_session=st.booleans(),
-       extra_hours=st.integers(1, 2000))
+       with_event=st.booleans(), with_order=st.sampled_from([False, True, "gappy"]),
+       with_session=st.booleans(), extra_hours=st.integers(1, 2000))
 def test_update_equals_rebuild_property(rows, cut, with_event, with_order, with_session,
                                         extra_hours) -> None:
     inter, users, items = _frames(rows, with_event, with_order, with_session)

@@ -13,7 +13,7 @@ from persona_rec.sample_data import (
     read_online_retail_raw,
     retail_category,
 )
-from persona_rec.exceptions import InvalidDtypeError, MissingColumnError
+from persona_rec.exceptions import InvalidDtypeError, InvalidValueError, MissingColumnError
 
 RAW_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
 
@@ -165,6 +165,41 @@ def test_read_rejects_wrong_header_and_missing_file(tmp_path):
         read_online_retail_raw(bad)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_online_retail(tmp_path / "nope.csv.gz")
+
+
+_LINES = [  # (InvoiceNo, StockCode, Description, Quantity, ISO date, UCI date, price, customer)
+    ("536365", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 6, "2010-12-01 08:26:00",
+     "12/1/2010 8:26", 2.55, "17850.0"),
+    ("536366", "22633", "HAND WARMER UNION JACK", 6, "2010-12-01 08:28:00", "12/1/2010 8:28",
+     1.85, "17850.0"),
+    ("540001", "22728", "ALARM CLOCK BAKELIKE PINK", 2, "2011-01-04 17:05:00", "1/4/2011 17:05",
+     3.75, "12583.0"),
+    ("581587", "22727", "ALARM CLOCK BAKELIKE RED", 4, "2011-12-09 12:50:00", "12/9/2011 12:50",
+     3.75, "12680.0"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["iso", "uci"])
+def test_read_iso_and_uci_original_date_formats(tmp_path, fmt):
+    """UCI publishes InvoiceDate month-first ('12/1/2010 8:26'): a raw pandas ValueError before."""
+    path = tmp_path / "Online Retail.csv"
+    path.write_text("\n".join([RAW_HEADER] + [
+        f"{no},{code},{desc},{qty},{iso if fmt == 'iso' else uci},{price},{cust},United Kingdom"
+        for no, code, desc, qty, iso, uci, price, cust in _LINES]) + "\n")
+    raw = read_online_retail_raw(path)
+    assert raw["InvoiceDate"].tolist() == [pd.Timestamp(line[4]) for line in _LINES]
+    ds = load_online_retail(path)
+    assert ds.interactions["timestamp"].tolist() == [pd.Timestamp(line[4]) for line in _LINES]
+
+
+def test_read_refuses_unparseable_invoice_dates(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(f"{RAW_HEADER}\n"
+                    "536365,85123A,HEART,6,12/1/2010 8:26,2.55,17850.0,United Kingdom\n"
+                    "536366,22633,WARMER,6,13/1/2010 8:28,1.85,17850.0,United Kingdom\n")
+    with pytest.raises(InvalidValueError, match=r"column 'InvoiceDate' must hold date/times.*"
+                       r"1 line\(s\) do not, e.g. \['13/1/2010 8:28'\] \(data row position\(s\) \[1\]\)"):
+        read_online_retail_raw(path)
 
 
 def test_retail_category_rules():

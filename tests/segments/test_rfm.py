@@ -147,3 +147,24 @@ def test_accepts_profiles_like_object(planted):
     assert isinstance(seg, Segmentation)
     assert seg.sizes()["prospect"] == int((frame["n_events"] == 0).sum())
     assert int(seg.sizes().sum()) == n
+
+
+def test_purchase_log_without_price_says_price_is_needed():
+    """Price is optional, but the FM map needs m_score: the message said only
+    'r_score but no f_score/m_score'. It names price and the way out (x='f')."""
+    from persona_rec import Dataset
+    from persona_rec.profiles import ProfileBuilder
+    orders = pd.DataFrame({"user_id": ["u1", "u1", "u2", "u3"], "item_id": ["a", "b", "a", "c"],
+                           "timestamp": ["2011-01-01", "2011-02-01", "2011-01-15", "2011-03-01"],
+                           "event": ["purchase"] * 4})
+    profiles = ProfileBuilder.default().build(Dataset.from_frames(orders))
+    with pytest.raises(InvalidValueError, match=r"no m_score for 3 of 3 buyer\(s\).*no price\. "
+                       r"RFMSegmentMap\(x='fm'\) needs the monetary score: give the purchase "
+                       r"events a 'price' column.*RFMSegmentMap\(x='f'\)"):
+        rfm_segments(profiles)
+    with pytest.raises(InvalidValueError, match=r"RFMSegmentMap\(x='m'\) needs the monetary"):
+        rfm_segments(profiles, RFMSegmentMap(x="m"))
+    by_f = rfm_segments(profiles, RFMSegmentMap(x="f"))  # what can be computed without price
+    assert by_f.labels.notna().all()
+    priced = ProfileBuilder.default().build(Dataset.from_frames(orders.assign(price=2.5)))
+    assert rfm_segments(priced).labels.notna().all()
