@@ -228,8 +228,8 @@ def as_timestamp(value: Any, what: str) -> pd.Timestamp:
 
     Examples
     --------
-    >>> as_timestamp(0, "as_of")
-    Timestamp('1970-01-01 00:00:00')
+    >>> as_timestamp(1_700_000_000, "as_of")  # epoch seconds
+    Timestamp('2023-11-14 22:13:20')
     >>> as_timestamp(1.7e12, "as_of")  # milliseconds, read from the magnitude
     Timestamp('2023-11-14 22:13:20')
     >>> as_timestamp("2011-11-09T01:00+01:00", "at")
