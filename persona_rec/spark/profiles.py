@@ -235,8 +235,18 @@ class _Ctx:
         qty = (F.col(Columns.QUANTITY).cast("double") if Columns.QUANTITY in p.columns
                else F.lit(1.0))
         paid = F.when(~F.isnan(paid), paid)  # NaN counts as missing
-        order_key = (F.col("order_id").cast("string") if "order_id" in p.columns
-                     else F.floor(F.col("tu") / F.lit(_DAY_US)).cast("string"))
+        day = F.floor(F.col("tu") / F.lit(_DAY_US)).cast("string")
+        if "order_id" in p.columns:
+            # a line without an order_id is one order per (user, purchase day), as in pandas;
+            # the prefixes keep day keys apart from order ids that look like day numbers
+            oid = F.col("order_id")
+            missing = oid.isNull()
+            if p.schema["order_id"].dataType.typeName() in ("float", "double"):
+                missing = missing | F.isnan(oid)
+            order_key = F.when(missing, F.concat(F.lit("day:"), day)).otherwise(
+                F.concat(F.lit("id:"), oid.cast("string")))
+        else:
+            order_key = day
         return p.select(_U, _I, "tu", qty.alias("qty"), paid.alias("paid"),
                         (qty * paid).alias("amount"), order_key.alias("order_key"))
 
@@ -636,7 +646,10 @@ def _price_sensitivity(ctx: _Ctx, b: PriceSensitivityBuilder, p: Any) -> Any:
     if b.period_days is None:
         period = F.lit(0).cast("long")
     else:
-        period = _floor_div(F.col("tu") * F.lit(1000), int(b.period_days * _DAY_US * 1000))
+        # windows counted from the first purchase, as in pandas (one scalar aggregation)
+        t0 = p.agg(F.min("tu")).first()[0] or 0
+        period = _floor_div((F.col("tu") - F.lit(t0)) * F.lit(1000),
+                            int(b.period_days * _DAY_US * 1000))
     lines = p.select(_U, _I, "tu", "paid", tier.alias("_tier"), period.alias("_period"))
     ok = F.col("paid").isNotNull()
     cell = [_I, "_tier", "_period"]

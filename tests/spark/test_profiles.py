@@ -110,7 +110,8 @@ def _event_frames(draw):
         "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(minutes, unit="min"),
         "event": events, "price": prices, "quantity": quantities,
         "utc_offset_min": offsets,
-        "order_id": [f"{u}-{o}" for u, o in zip(users, orders)],
+        # order 6 stands for a line without an order_id (one order per user and day)
+        "order_id": [None if o == 6 else f"{u}-{o}" for u, o in zip(users, orders)],
     })
     item_frame = pd.DataFrame({
         "item_id": ["i1", "i2", "i3", "i4", "i5"],
