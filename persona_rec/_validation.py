@@ -323,7 +323,8 @@ def as_timestamps(values: Any, what: str, *, allow_missing: bool = False) -> np.
     if bad.any():
         raise InvalidValueError(
             f"{what} must hold valid times (e.g. '2011-12-01', a pandas.Timestamp or epoch "
-            f"seconds); {int(bad.sum())} value(s) are missing or cannot be parsed, e.g. "
+            f"seconds); {int(bad.sum())} value(s) are "
+            f"{'unparseable' if allow_missing else 'missing or unparseable'}, e.g. "
             f"{example_values(series.to_numpy()[bad])}."
         )
     return parsed.utc
