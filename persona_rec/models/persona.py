@@ -45,7 +45,14 @@ import pandas as pd
 
 from .._progress import get_logger
 from .._text import category_parts
-from .._validation import check_bool, check_choice, check_instance, check_int, check_number
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_frame,
+    check_instance,
+    check_int,
+    check_number,
+)
 from ..columns import PURCHASE_EVENTS, Columns
 from ..dataset import Dataset
 from ..exceptions import NotFittedError
@@ -512,11 +519,22 @@ class PersonaRecommender(Recommender):
         pandas.DataFrame
             A copy with ``reason``, ``proposed_by``, ``top_features`` and
             ``tags`` added.
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+        InvalidDtypeError
+            ``recommendations`` is not a DataFrame (e.g. a list of user ids).
+        MissingColumnError
+            ``recommendations`` lacks ``user_id`` or ``item_id``.
         """
         include_sensitive = check_bool(include_sensitive, "include_sensitive",
                                        owner="PersonaRecommender.explain")
         if not self.is_fitted:
             raise NotFittedError("PersonaRecommender is not fitted; call fit(dataset) first.")
+        check_frame(recommendations, "recommendations", [Columns.USER, Columns.ITEM],
+                    allow_empty=True)
         reco = self.ranker_.explain(recommendations, filter_seen=filter_seen)
         if len(reco) == 0:
             reco["reason"] = pd.Series(dtype=object)

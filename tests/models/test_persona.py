@@ -241,3 +241,12 @@ def test_explain_leaves_sensitive_tags_out_unless_asked(fitted, shop):
     out = fitted.explain(reco, user_tags=tags, filter_seen=False)
     assert not out["tags"].str.contains("interest/books").any()
     assert out["tags"].str.contains("interest/grocery").any()
+
+
+def test_explain_validates_its_recommendations_argument(fitted):
+    from persona_rec.exceptions import InvalidDtypeError, MissingColumnError
+
+    with pytest.raises(InvalidDtypeError, match="recommendations must be a pandas.DataFrame, got list"):
+        fitted.explain([1, 2, 3])
+    with pytest.raises(MissingColumnError, match=r"recommendations is missing column\(s\) \['item_id'\]"):
+        fitted.explain(pd.DataFrame({"user_id": [1]}))
