@@ -28,7 +28,14 @@ import numpy as np
 import pandas as pd
 
 from .._text import fill_doc
-from .._validation import as_timestamp, as_timestamps, check_bool, check_frame, check_int, check_number
+from .._validation import (
+    as_timestamp,
+    as_timestamps,
+    check_bool,
+    check_frame,
+    check_int,
+    check_number,
+)
 from ..columns import Columns
 from ..exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
 from .send_time import segment_labels
