@@ -57,6 +57,40 @@ class AudienceTooSmallError(InvalidValueError):
     """The selected audience is below the privacy minimum size."""
 
 
+def check_audience_size(size: int, min_size: int, detail: str) -> None:
+    """The privacy floor of every audience builder: refuse fewer than ``min_size`` users.
+
+    Shared by :func:`select_audience` and
+    :meth:`persona_rec.content.ContentMatcher.audience`.
+
+    Parameters
+    ----------
+    size : int
+        Users in the audience.
+    min_size : int
+        The builder's ``min_audience_size`` (already validated, >= 1).
+    detail : str
+        What to add to the message (how the audience was built, what to do).
+
+    Raises
+    ------
+    AudienceTooSmallError
+        ``size < min_size``.
+
+    Examples
+    --------
+    >>> check_audience_size(60, 50, "")
+    >>> check_audience_size(3, 50, "widen the expression.")
+    Traceback (most recent call last):
+    ...
+    persona_rec.marketing.audience.AudienceTooSmallError: The audience has 3 user(s), below min_audience_size=50; widen the expression.
+    """
+    if size < min_size:
+        raise AudienceTooSmallError(
+            f"The audience has {size} user(s), below min_audience_size={min_size}; {detail}"
+        )
+
+
 def _parse(expr: str) -> Any:
     from ..tags.expressions import parse_tag_expression
 
@@ -359,11 +393,9 @@ def select_audience(
     funnel["budget"] = int(order.size)
 
     # 8. privacy floor
-    if order.size < min_size:
-        raise AudienceTooSmallError(
-            f"The audience has {order.size} user(s), below min_audience_size={min_size}; "
-            f"funnel: {funnel}. Widen the expression or lower the threshold (privacy rule)."
-        )
+    check_audience_size(
+        int(order.size), min_size,
+        f"funnel: {funnel}. Widen the expression or lower the threshold (privacy rule).")
 
     out = pd.DataFrame(
         {
