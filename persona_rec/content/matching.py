@@ -32,7 +32,12 @@ import scipy.sparse as sp
 from .._text import slugify_values
 from .._validation import check_bool, check_frame, check_int, check_number
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, InvalidValueError, NotFittedError, UnknownIdError
+from ..exceptions import (
+    InvalidDtypeError,
+    InvalidValueError,
+    NotFittedError,
+    UnknownIdError,
+)
 from ..marketing.audience import check_audience_size
 
 __all__ = ["ContentMatcher"]
