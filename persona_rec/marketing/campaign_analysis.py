@@ -386,8 +386,9 @@ def analyze_ab(
     metrics : sequence of str, optional
         Columns to test; default: every known outcome column present.
     expected_ratio : float or mapping, optional
-        Planned ``n_treatment / n_control`` (float) or ``{arm: share}``; equal
-        split when omitted. Used by the sample-ratio-mismatch check.
+        Planned ``n_treatment / n_control`` (float) or ``{arm: share}`` (with
+        a positive share for both arms); equal split when omitted. Used by the
+        sample-ratio-mismatch check.
     alpha : float, default 0.05
         Significance level.
     alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
@@ -414,7 +415,10 @@ def analyze_ab(
     MissingColumnError
         A requested metric column is absent.
     InvalidValueError
-        A metric has missing values and ``dropna`` is False, or infinite values.
+        A metric has missing values and ``dropna`` is False, or infinite values;
+        an ``expected_ratio`` mapping lacks an arm.
+    InvalidParameterError
+        An ``expected_ratio`` that is not a positive number.
     InvalidDtypeError
         A binary metric holds values other than bool or 0/1.
 
@@ -519,7 +523,15 @@ def analyze_ab(
     if expected_ratio is None:
         ratios: Mapping[Any, float] | None = None
     elif isinstance(expected_ratio, Mapping):
-        ratios = {treatment: float(expected_ratio[treatment]), control: float(expected_ratio[control])}
+        lacking = [arm for arm in (treatment, control) if arm not in expected_ratio]
+        if lacking:
+            raise InvalidValueError(
+                f"The 'expected_ratio' mapping of analyze_ab must give a share for both arms "
+                f"{[treatment, control]}; it lacks {lacking} (got keys {list(expected_ratio)})."
+            )
+        ratios = {arm: check_number(expected_ratio[arm], f"expected_ratio[{arm!r}]", low=0.0,
+                                    low_inclusive=False, owner="analyze_ab")
+                  for arm in (treatment, control)}
     else:
         r = check_number(expected_ratio, "expected_ratio", low=0.0, low_inclusive=False)
         ratios = {treatment: r, control: 1.0}
