@@ -37,7 +37,13 @@ from .._plotting import (
     new_figure,
     save_figure,
 )
-from .._validation import check_frame, check_number, example_values
+from .._validation import (
+    as_timestamp,
+    as_timestamps,
+    check_frame,
+    check_number,
+    example_values,
+)
 from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import (
     DuplicateIdError,
@@ -102,8 +108,10 @@ def campaign_outcomes(
         ``[sent_at + window_days, sent_at + window_days + retention_days)``.
     sent_at : timestamp-like, optional
         Send time for every user when ``campaign`` has no ``sent_at`` column.
-        As in the Dataset, integers are epoch seconds and time-zone-aware
-        send times are converted to naive UTC.
+        Send times (argument or column) are read as the Dataset reads times:
+        epoch numbers get their unit (s, ms, us, ns) from the magnitude,
+        time-zone-aware times are converted to naive UTC, and times outside
+        1677-09-22 .. 2262-04-11 are refused.
     group_col : str, default "group"
         Column holding the arm label.
     purchase_events : sequence of str, default ("purchase", "order")
@@ -159,23 +167,13 @@ def campaign_outcomes(
             f"{example_values(camp.loc[dup, Columns.USER])}."
         )
     out = pd.DataFrame({Columns.USER: camp[Columns.USER].to_numpy(), "group": camp[group_col].to_numpy()})
-    raw_sent = camp["sent_at"] if sent_at is None else pd.Series([sent_at] * len(camp))
-    raw_values = pd.Series(raw_sent.to_numpy())
-    # integers are epoch seconds, naive times are UTC (the Dataset's conventions); aware ones are converted
-    unit = "s" if raw_values.dtype.kind in "iuf" else None
-    try:
-        sent = pd.to_datetime(raw_values, errors="coerce", utc=True, unit=unit)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValueError(
-            f"campaign['sent_at'] must hold valid timestamps, got {example_values(raw_sent)}."
-        ) from exc
-    sent = sent.dt.tz_localize(None)
-    if sent.isna().any():
-        bad = raw_sent[sent.isna().to_numpy()]
-        raise InvalidValueError(
-            f"campaign['sent_at'] must hold valid timestamps, got {example_values(bad)}."
-        )
-    out["sent_at"] = sent.to_numpy()
+    # the Dataset's parser: epoch numbers by magnitude, naive times are UTC, aware ones converted
+    if sent_at is None:
+        sent = as_timestamps(camp["sent_at"], "campaign['sent_at']")
+    else:
+        sent = np.full(len(camp), as_timestamp(sent_at, "sent_at").to_datetime64(),
+                       dtype="datetime64[ns]")
+    out["sent_at"] = sent
     for col in ("clicked", "opened"):
         if col in camp.columns:
             vals = camp[col]
