@@ -10,6 +10,7 @@ import pandas as pd
 
 from ._text import example_values
 from .exceptions import (
+    AudienceTooSmallError,
     EmptyInputError,
     InvalidDtypeError,
     InvalidParameterError,
@@ -30,6 +31,7 @@ __all__ = [
     "as_timestamp",
     "as_timestamps",
     "as_of_or_after",
+    "check_audience_size",
 ]
 
 
@@ -355,3 +357,37 @@ def as_of_or_after(as_of: Any, last_event: Any) -> pd.Timestamp:
     if as_of is None:
         return as_timestamp(last_event, "as_of") + pd.Timedelta(seconds=1)
     return as_timestamp(as_of, "as_of")
+
+
+def check_audience_size(size: int, min_size: int, detail: str) -> None:
+    """The privacy floor of every audience builder: refuse fewer than ``min_size`` users.
+
+    Shared by :func:`persona_rec.marketing.select_audience` and
+    :meth:`persona_rec.content.ContentMatcher.audience`.
+
+    Parameters
+    ----------
+    size : int
+        Users in the audience.
+    min_size : int
+        The builder's ``min_audience_size`` (already validated, >= 1).
+    detail : str
+        What to add to the message (how the audience was built, what to do).
+
+    Raises
+    ------
+    AudienceTooSmallError
+        ``size < min_size``.
+
+    Examples
+    --------
+    >>> check_audience_size(60, 50, "")
+    >>> check_audience_size(3, 50, "widen the expression.")
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.AudienceTooSmallError: The audience has 3 user(s), below min_audience_size=50; widen the expression.
+    """
+    if size < min_size:
+        raise AudienceTooSmallError(
+            f"The audience has {size} user(s), below min_audience_size={min_size}; {detail}"
+        )

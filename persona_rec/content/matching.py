@@ -18,7 +18,7 @@ sensitive in the taxonomy (``user_tags.sensitive_ids``) take no part in
 matching and are never named unless ``allow_sensitive=True``, and
 :meth:`ContentMatcher.audience` refuses audiences below
 ``min_audience_size`` (default 50) with
-:class:`~persona_rec.marketing.AudienceTooSmallError`.
+:class:`~persona_rec.exceptions.AudienceTooSmallError`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._text import slugify_values
-from .._validation import check_bool, check_frame, check_int, check_number
+from .._validation import (
+    check_audience_size,
+    check_bool,
+    check_frame,
+    check_int,
+    check_number,
+)
 from ..columns import Columns
 from ..exceptions import (
     InvalidDtypeError,
@@ -38,7 +44,6 @@ from ..exceptions import (
     NotFittedError,
     UnknownIdError,
 )
-from ..marketing.audience import check_audience_size
 
 __all__ = ["ContentMatcher"]
 
@@ -284,7 +289,7 @@ class ContentMatcher:
             ``reason`` (as in :func:`~persona_rec.marketing.select_audience`).
         min_audience_size : int, default 50
             Privacy floor: a smaller audience raises
-            :class:`~persona_rec.marketing.AudienceTooSmallError` (set 1 to
+            :class:`~persona_rec.exceptions.AudienceTooSmallError` (set 1 to
             disable).
 
         Returns

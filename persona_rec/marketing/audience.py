@@ -31,13 +31,19 @@ from .._text import fill_doc
 from .._validation import (
     as_timestamp,
     as_timestamps,
+    check_audience_size,
     check_bool,
     check_frame,
     check_int,
     check_number,
 )
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
+from ..exceptions import (
+    AudienceTooSmallError,
+    InvalidDtypeError,
+    InvalidParameterError,
+    InvalidValueError,
+)
 from .send_time import segment_labels
 
 __all__ = ["AudienceTooSmallError", "select_audience"]
@@ -51,44 +57,6 @@ RuleSyntaxError, UnknownIdError, TaxonomyError
 AudienceTooSmallError
     Fewer than ``min_audience_size`` users remain.
 """
-
-
-class AudienceTooSmallError(InvalidValueError):
-    """The selected audience is below the privacy minimum size."""
-
-
-def check_audience_size(size: int, min_size: int, detail: str) -> None:
-    """The privacy floor of every audience builder: refuse fewer than ``min_size`` users.
-
-    Shared by :func:`select_audience` and
-    :meth:`persona_rec.content.ContentMatcher.audience`.
-
-    Parameters
-    ----------
-    size : int
-        Users in the audience.
-    min_size : int
-        The builder's ``min_audience_size`` (already validated, >= 1).
-    detail : str
-        What to add to the message (how the audience was built, what to do).
-
-    Raises
-    ------
-    AudienceTooSmallError
-        ``size < min_size``.
-
-    Examples
-    --------
-    >>> check_audience_size(60, 50, "")
-    >>> check_audience_size(3, 50, "widen the expression.")
-    Traceback (most recent call last):
-    ...
-    persona_rec.marketing.audience.AudienceTooSmallError: The audience has 3 user(s), below min_audience_size=50; widen the expression.
-    """
-    if size < min_size:
-        raise AudienceTooSmallError(
-            f"The audience has {size} user(s), below min_audience_size={min_size}; {detail}"
-        )
 
 
 def _parse(expr: str) -> Any:
