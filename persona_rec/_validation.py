@@ -10,6 +10,7 @@ import pandas as pd
 
 from ._text import example_values
 from .exceptions import (
+    AudienceTooSmallError,
     EmptyInputError,
     InvalidDtypeError,
     InvalidParameterError,
@@ -28,7 +29,9 @@ __all__ = [
     "check_choice",
     "example_values",
     "as_timestamp",
+    "as_timestamps",
     "as_of_or_after",
+    "check_audience_size",
 ]
 
 
@@ -266,6 +269,69 @@ def as_timestamp(value: Any, what: str) -> pd.Timestamp:
     return pd.Timestamp(parsed.utc[0]).as_unit("ns")
 
 
+def as_timestamps(values: Any, what: str, *, allow_missing: bool = False) -> np.ndarray:
+    """Parse a column of points in time as naive UTC ``datetime64[ns]`` values.
+
+    The column counterpart of :func:`as_timestamp`, with the same parser as
+    :meth:`persona_rec.Dataset.from_frames` (``persona_rec._time.parse_times``):
+    epoch numbers get their unit from the magnitude, values with a UTC offset
+    or zone are converted to UTC, naive values are taken as UTC.
+
+    Parameters
+    ----------
+    values : pandas.Series or array-like
+        The points in time.
+    what : str
+        How to name the column in error messages (e.g.
+        ``"contact_history['timestamp']"``).
+    allow_missing : bool, default False
+        Keep missing values (None, NaN, NaT) as ``NaT`` instead of refusing
+        them; unparseable values are refused either way.
+
+    Returns
+    -------
+    numpy.ndarray of datetime64[ns]
+
+    Raises
+    ------
+    InvalidValueError
+        A missing (unless ``allow_missing``) or unparseable value, a value
+        outside the ``datetime64[ns]`` range, or a column that mixes epoch
+        magnitudes or values with and without a UTC offset.
+    InvalidDtypeError
+        Boolean values.
+
+    Examples
+    --------
+    >>> as_timestamps([1704067200, 1704153600], "ts").astype(str).tolist()
+    ['2024-01-01T00:00:00.000000000', '2024-01-02T00:00:00.000000000']
+    >>> as_timestamps(["2024-01-01T01:00+01:00"], "ts").astype(str).tolist()
+    ['2024-01-01T00:00:00.000000000']
+    """
+    from ._time import parse_times
+
+    series = values if isinstance(values, pd.Series) else pd.Series(
+        values if isinstance(values, (np.ndarray, pd.Index)) else list(values)
+    )
+    series = series.reset_index(drop=True)
+    parsed = parse_times(series, what)
+    if parsed.out_of_range.any():
+        raise InvalidValueError(
+            f"{what} must lie between 1677-09-22 and 2262-04-11 (the datetime64[ns] range); "
+            f"{int(parsed.out_of_range.sum())} value(s) do not, e.g. "
+            f"{example_values(series.to_numpy()[parsed.out_of_range])}."
+        )
+    bad = parsed.missing & ~series.isna().to_numpy() if allow_missing else parsed.missing
+    if bad.any():
+        raise InvalidValueError(
+            f"{what} must hold valid times (e.g. '2011-12-01', a pandas.Timestamp or epoch "
+            f"seconds); {int(bad.sum())} value(s) are "
+            f"{'unparseable' if allow_missing else 'missing or unparseable'}, e.g. "
+            f"{example_values(series.to_numpy()[bad])}."
+        )
+    return parsed.utc
+
+
 def as_of_or_after(as_of: Any, last_event: Any) -> pd.Timestamp:
     """The ``as_of`` cut-off of a build: ``as_of`` parsed, or one second after ``last_event``.
 
@@ -291,3 +357,37 @@ def as_of_or_after(as_of: Any, last_event: Any) -> pd.Timestamp:
     if as_of is None:
         return as_timestamp(last_event, "as_of") + pd.Timedelta(seconds=1)
     return as_timestamp(as_of, "as_of")
+
+
+def check_audience_size(size: int, min_size: int, detail: str) -> None:
+    """The privacy floor of every audience builder: refuse fewer than ``min_size`` users.
+
+    Shared by :func:`persona_rec.marketing.select_audience` and
+    :meth:`persona_rec.content.ContentMatcher.audience`.
+
+    Parameters
+    ----------
+    size : int
+        Users in the audience.
+    min_size : int
+        The builder's ``min_audience_size`` (already validated, >= 1).
+    detail : str
+        What to add to the message (how the audience was built, what to do).
+
+    Raises
+    ------
+    AudienceTooSmallError
+        ``size < min_size``.
+
+    Examples
+    --------
+    >>> check_audience_size(60, 50, "")
+    >>> check_audience_size(3, 50, "widen the expression.")
+    Traceback (most recent call last):
+    ...
+    persona_rec.exceptions.AudienceTooSmallError: The audience has 3 user(s), below min_audience_size=50; widen the expression.
+    """
+    if size < min_size:
+        raise AudienceTooSmallError(
+            f"The audience has {size} user(s), below min_audience_size={min_size}; {detail}"
+        )

@@ -24,6 +24,7 @@ __all__ = [
     "ImplausibleTimeWarning",
     "UnmatchedIdWarning",
     "MissingDependencyError",
+    "AudienceTooSmallError",
 ]
 
 
@@ -44,6 +45,15 @@ class MissingColumnError(PersonaRecError, KeyError):
 
 class InvalidValueError(PersonaRecError, ValueError):
     """A value breaks a rule (NaN id, negative price, unparseable timestamp, ...)."""
+
+
+class AudienceTooSmallError(InvalidValueError):
+    """An audience is below the privacy minimum size (``min_audience_size``).
+
+    Raised by :func:`~persona_rec.marketing.select_audience` and
+    :meth:`~persona_rec.content.ContentMatcher.audience`; also importable
+    from :mod:`persona_rec.marketing`.
+    """
 
 
 class InvalidDtypeError(PersonaRecError, TypeError):

@@ -12,6 +12,13 @@ mapped onto the same tag vocabulary. A user is the vector of their tag
 confidences (:class:`~persona_rec.tags.UserTags`) over that vocabulary. The
 score is the dot product of the L2-normalised vectors (cosine), and the
 explanation names the tags contributing most.
+
+Privacy follows :func:`~persona_rec.marketing.select_audience`: tags flagged
+sensitive in the taxonomy (``user_tags.sensitive_ids``) take no part in
+matching and are never named unless ``allow_sensitive=True``, and
+:meth:`ContentMatcher.audience` refuses audiences below
+``min_audience_size`` (default 50) with
+:class:`~persona_rec.exceptions.AudienceTooSmallError`.
 """
 
 from __future__ import annotations
@@ -23,9 +30,20 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._text import slugify_values
-from .._validation import check_frame, check_int, check_number
+from .._validation import (
+    check_audience_size,
+    check_bool,
+    check_frame,
+    check_int,
+    check_number,
+)
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, InvalidValueError, NotFittedError, UnknownIdError
+from ..exceptions import (
+    InvalidDtypeError,
+    InvalidValueError,
+    NotFittedError,
+    UnknownIdError,
+)
 
 __all__ = ["ContentMatcher"]
 
@@ -138,7 +156,8 @@ class ContentMatcher:
         if not hasattr(self, "content_vectors_"):
             raise NotFittedError("ContentMatcher is not fitted; call fit(content) first.")
 
-    def _users(self, user_tags: Any, user_ids: Any) -> tuple[np.ndarray, sp.csr_matrix]:
+    def _users(self, user_tags: Any, user_ids: Any,
+               allow_sensitive: bool) -> tuple[np.ndarray, sp.csr_matrix, sp.csr_matrix]:
         if not hasattr(user_tags, "matrix") or not hasattr(user_tags, "tag_index"):
             raise InvalidDtypeError(f"user_tags must be a UserTags, got {type(user_tags).__name__}.")
         all_ids = np.asarray(user_tags.user_ids, dtype=object)
@@ -150,7 +169,8 @@ class ContentMatcher:
             if (rows < 0).any():
                 raise UnknownIdError(f"user_ids has ids without tags, e.g. {want[rows < 0][:3].tolist()}.")
         index = user_tags.tag_index
-        cols = np.array([index.get(t, -1) for t in self.vocabulary_])
+        hidden = set() if allow_sensitive else set(getattr(user_tags, "sensitive_ids", ()) or ())
+        cols = np.array([-1 if t in hidden else index.get(t, -1) for t in self.vocabulary_])
         m = user_tags.matrix[rows].tocsc()
         have = cols >= 0
         u = sp.csr_matrix((rows.size, len(self.vocabulary_)), dtype=np.float64)
@@ -179,15 +199,33 @@ class ContentMatcher:
             out.append("matches " + ", ".join(f"{self.vocabulary_[b]} ({v:.2f})" for b, v in zip(best, conf)))
         return out
 
-    def scores(self, user_tags: Any, user_ids: Any = None) -> pd.DataFrame:
-        """Dense users x content score matrix as a DataFrame (small audiences only)."""
+    def scores(self, user_tags: Any, user_ids: Any = None, *,
+               allow_sensitive: bool = False) -> pd.DataFrame:
+        """Dense users x content score matrix as a DataFrame (small audiences only).
+
+        Parameters
+        ----------
+        user_tags : UserTags
+        user_ids : array-like, optional
+            Default every user of ``user_tags``.
+        allow_sensitive : bool, default False
+            Whether tags flagged sensitive (``user_tags.sensitive_ids``) take
+            part in matching.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Users (index ``user_id``) x content ids, cosine scores.
+        """
         self._check()
-        ids, u, _ = self._users(user_tags, user_ids)
+        allow_sensitive = check_bool(allow_sensitive, "allow_sensitive", owner="ContentMatcher.scores")
+        ids, u, _ = self._users(user_tags, user_ids, allow_sensitive)
         s = (u @ self.content_vectors_.T).toarray()
         return pd.DataFrame(s, index=pd.Index(ids, name=Columns.USER), columns=self.content_ids_)
 
     def recommend(self, user_tags: Any, user_ids: Any = None, *, k: int = 5,
-                  exclude: pd.DataFrame | None = None) -> pd.DataFrame:
+                  exclude: pd.DataFrame | None = None,
+                  allow_sensitive: bool = False) -> pd.DataFrame:
         """Top-``k`` content per user with the reason.
 
         Parameters
@@ -198,6 +236,9 @@ class ContentMatcher:
         k : int, default 5
         exclude : pandas.DataFrame, optional
             ``user_id, content_id`` pairs not to recommend (already seen).
+        allow_sensitive : bool, default False
+            Whether tags flagged sensitive (``user_tags.sensitive_ids``) take
+            part in matching and may be named in ``reason``.
 
         Returns
         -------
@@ -207,7 +248,9 @@ class ContentMatcher:
         """
         self._check()
         k = check_int(k, "k", minimum=1, owner="ContentMatcher.recommend")
-        ids, u, raw = self._users(user_tags, user_ids)
+        allow_sensitive = check_bool(allow_sensitive, "allow_sensitive",
+                                     owner="ContentMatcher.recommend")
+        ids, u, raw = self._users(user_tags, user_ids, allow_sensitive)
         s = (u @ self.content_vectors_.T).toarray()
         if exclude is not None:
             check_frame(exclude, "exclude", [Columns.USER, "content_id"], allow_empty=True)
@@ -228,7 +271,8 @@ class ContentMatcher:
         return out.reset_index(drop=True)
 
     def audience(self, content_id: Any, user_tags: Any, *, n: int | None = 100,
-                 expression: str | None = None) -> pd.DataFrame:
+                 expression: str | None = None, allow_sensitive: bool = False,
+                 min_audience_size: int = 50) -> pd.DataFrame:
         """Who should get this piece: the best-matching users, optionally within a tag expression.
 
         Parameters
@@ -239,23 +283,49 @@ class ContentMatcher:
             Audience size (None = every user scoring above ``min_score``).
         expression : str, optional
             Tag expression the users must match (e.g. ``"!feedback/detractor"``).
+        allow_sensitive : bool, default False
+            Whether tags flagged sensitive (``user_tags.sensitive_ids``) may
+            be used in ``expression``, take part in matching and be named in
+            ``reason`` (as in :func:`~persona_rec.marketing.select_audience`).
+        min_audience_size : int, default 50
+            Privacy floor: a smaller audience raises
+            :class:`~persona_rec.exceptions.AudienceTooSmallError` (set 1 to
+            disable).
 
         Returns
         -------
         pandas.DataFrame
             ``user_id, score, rank, reason``.
+
+        Raises
+        ------
+        UnknownIdError
+            ``content_id`` is not in the fitted catalogue.
+        TaxonomyError
+            ``expression`` uses a sensitive tag without ``allow_sensitive``.
+        AudienceTooSmallError
+            Fewer than ``min_audience_size`` users remain.
         """
         self._check()
+        allow_sensitive = check_bool(allow_sensitive, "allow_sensitive",
+                                     owner="ContentMatcher.audience")
+        min_size = check_int(min_audience_size, "min_audience_size", minimum=1,
+                             owner="ContentMatcher.audience")
         pos = np.flatnonzero(self.content_ids_ == content_id)
         if pos.size == 0:
             raise UnknownIdError(f"content_id {content_id!r} is not in the fitted catalogue.")
-        ids = None if expression is None else user_tags.users_with(expression)
-        uid, u, raw = self._users(user_tags, ids)
+        ids = None if expression is None else user_tags.users_with(
+            expression, allow_sensitive=allow_sensitive)
+        uid, u, raw = self._users(user_tags, ids, allow_sensitive)
         s = np.asarray((u @ self.content_vectors_[pos[0]].T).todense()).ravel()
         order = np.lexsort((np.arange(s.size), -s))
         order = order[s[order] > self.min_score]
         if n is not None:
             order = order[: check_int(n, "n", minimum=1, owner="ContentMatcher.audience")]
+        check_audience_size(
+            int(order.size), min_size,
+            f"content {content_id!r} matches too few users (privacy rule). Widen the expression "
+            f"or target a broader piece.")
         out = pd.DataFrame({Columns.USER: uid[order], Columns.SCORE: s[order],
                             Columns.RANK: np.arange(1, order.size + 1)})
         out["reason"] = self._reasons(raw, order, np.full(order.size, pos[0]))

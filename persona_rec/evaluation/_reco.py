@@ -6,6 +6,7 @@ Everything here works on integer codes with numpy sorts, ``bincount`` and
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,8 +225,33 @@ class Prepared:
     test_item: np.ndarray
 
 
+def warn_disjoint_id_types(column: str, reco_ids: np.ndarray, test_ids: np.ndarray,
+                           n_shared: int, stacklevel: int = 5) -> None:
+    """Warn when ``reco`` and ``test`` share no id and spell their ids with different types.
+
+    The usual cause is a test frame read from a text file (``"42"``) scored
+    against recommendations with int ids (``42``): no pair can match, so every
+    ranking metric would silently be 0.
+    """
+    if n_shared or not len(reco_ids) or not len(test_ids):
+        return
+    reco_ids, test_ids = pd.unique(np.asarray(reco_ids)), pd.unique(np.asarray(test_ids))
+    kind_reco = pd.api.types.infer_dtype(reco_ids, skipna=True)
+    kind_test = pd.api.types.infer_dtype(test_ids, skipna=True)
+    if kind_reco != kind_test:
+        warnings.warn(
+            f"recommendations and test share no {column}: recommendations hold {kind_reco} ids "
+            f"(e.g. {example_values(reco_ids)}), test holds {kind_test} ids (e.g. "
+            f"{example_values(test_ids)}); every hit is missed (check that the id types match).",
+            UserWarning, stacklevel=stacklevel)
+
+
 def prepare(reco: Any, test: Any, k: int | None) -> Prepared:
-    """Validate ``reco``/``test`` and locate every hit in the top ``k``."""
+    """Validate ``reco``/``test`` and locate every hit in the top ``k``.
+
+    Warns (``UserWarning``) when the two frames share no user (or no item)
+    and spell the ids with different types (e.g. int vs str).
+    """
     topk = check_reco_topk(reco, k, check_pairs=False)
     test = check_test(test)
     tu_codes, tu_uniques = pd.factorize(test[_U].to_numpy())
@@ -245,11 +271,15 @@ def prepare(reco: Any, test: Any, k: int | None) -> Prepared:
                             np.asarray(topk.user_ids[extra], dtype=object)]) \
         if extra.size else np.asarray(tu_uniques)
     reco_user = user_lut[topk.user]
+    warn_disjoint_id_types(_U, np.asarray(topk.user_ids), np.asarray(tu_uniques),
+                            int((reco_users_in_test >= 0).sum()))
 
     # Items: test items keep their codes 0..n_ti-1, reco-only items follow.
     n_item_codes = len(ti_uniques)
     item_code = pd.Index(ti_uniques).get_indexer(topk.item).astype(np.int64)
     unknown = item_code < 0
+    warn_disjoint_id_types(_I, np.asarray(topk.item), np.asarray(ti_uniques),
+                            int((~unknown).sum()))
     if unknown.any():
         extra_codes, extra_uniques = pd.factorize(topk.item[unknown])
         item_code[unknown] = n_item_codes + extra_codes

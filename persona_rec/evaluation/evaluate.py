@@ -28,7 +28,7 @@ from ..exceptions import (
     InvalidParameterError,
     MissingColumnError,
 )
-from ._reco import ALL_GROUP, MISSING_GROUP
+from ._reco import ALL_GROUP, MISSING_GROUP, warn_disjoint_id_types
 from .metrics import Metric, _check_metrics, _max_k, calc_metrics_per_user
 from .splitters import Split
 from .significance import bootstrap_ci
@@ -122,6 +122,8 @@ def _reco_for(model_or_reco: Any, split: Split, k: int, filter_seen: bool | None
                 f"reco is missing column(s) {missing}; it has {list(reco.columns)}."
             )
         keep = reco[Columns.USER].isin(split.test_users).to_numpy()
+        warn_disjoint_id_types(Columns.USER, reco[Columns.USER].to_numpy(),
+                               np.asarray(split.test_users), int(keep.sum()), stacklevel=4)
         return (reco if keep.all() else reco.loc[keep]), {}
     return recommend_for_split(model_or_reco, split, k, filter_seen=filter_seen,
                                recommend_kwargs=recommend_kwargs)

@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from .._progress import get_logger
-from .._validation import check_frame, check_int, check_number, example_values
+from .._validation import (
+    as_timestamp,
+    as_timestamps,
+    check_frame,
+    check_int,
+    check_number,
+    example_values,
+)
 from ..columns import Columns
 from ..exceptions import EmptyInputError, InvalidDtypeError, InvalidValueError, NotFittedError
 from ..tags.taxonomy import Tag
@@ -51,7 +58,9 @@ def check_reviews(reviews: pd.DataFrame, *, require_stars: bool = False) -> pd.D
     Returns
     -------
     pandas.DataFrame
-        The same rows with ``timestamp`` as datetime, ``text`` as str (a
+        The same rows with ``timestamp`` as naive UTC datetime (read like
+        :meth:`~persona_rec.Dataset.from_frames` reads times: epoch numbers by
+        magnitude, offsets converted to UTC), ``text`` as str (a
         missing text becomes ``""``) and ``stars`` as float (NaN = none).
 
     Raises
@@ -80,13 +89,8 @@ def check_reviews(reviews: pd.DataFrame, *, require_stars: bool = False) -> pd.D
             raise InvalidValueError(
                 f"reviews column {col!r} must not hold missing ids; rows {example_values(rows)} do."
             )
-    ts = pd.to_datetime(out[Columns.TIMESTAMP], errors="coerce")
-    if ts.isna().any():
-        bad = out[Columns.TIMESTAMP].to_numpy()[ts.isna().to_numpy()]
-        raise InvalidValueError(
-            f"reviews column 'timestamp' has {bad.size} missing or unparseable time(s), e.g. {example_values(bad)}."
-        )
-    out[Columns.TIMESTAMP] = ts
+    # the Dataset's parser: epoch numbers by magnitude, offsets converted to UTC
+    out[Columns.TIMESTAMP] = as_timestamps(out[Columns.TIMESTAMP], "reviews column 'timestamp'")
     text = out["text"]
     not_str = text.notna() & ~text.map(lambda v: isinstance(v, str))
     if not_str.any():
@@ -252,7 +256,8 @@ def feedback_features(
         Scores reviews without stars (required when there are some).
     as_of : timestamp-like, optional
         Only reviews at or before this time count (default: all; recency is
-        measured from the latest review).
+        measured from the latest review). Naive times are UTC, aware ones
+        are converted.
     complaint_below : float, default 0.4
         A review whose score is below this is a complaint (2 stars = 0.25,
         3 stars = 0.5).
@@ -280,7 +285,7 @@ def feedback_features(
     r = check_reviews(reviews)
     below = check_number(complaint_below, "complaint_below", low=0, high=1, owner="feedback_features")
     if as_of is not None:
-        ref = pd.Timestamp(as_of)
+        ref = as_timestamp(as_of, "as_of")
         r = r[r[Columns.TIMESTAMP] <= ref]
         if r.empty:
             raise EmptyInputError(f"No review is at or before as_of={ref}.")

@@ -28,9 +28,22 @@ import numpy as np
 import pandas as pd
 
 from .._text import fill_doc
-from .._validation import as_timestamp, check_bool, check_frame, check_int, check_number
+from .._validation import (
+    as_timestamp,
+    as_timestamps,
+    check_audience_size,
+    check_bool,
+    check_frame,
+    check_int,
+    check_number,
+)
 from ..columns import Columns
-from ..exceptions import InvalidDtypeError, InvalidParameterError, InvalidValueError
+from ..exceptions import (
+    AudienceTooSmallError,
+    InvalidDtypeError,
+    InvalidParameterError,
+    InvalidValueError,
+)
 from .send_time import segment_labels
 
 __all__ = ["AudienceTooSmallError", "select_audience"]
@@ -44,10 +57,6 @@ RuleSyntaxError, UnknownIdError, TaxonomyError
 AudienceTooSmallError
     Fewer than ``min_audience_size`` users remain.
 """
-
-
-class AudienceTooSmallError(InvalidValueError):
-    """The selected audience is below the privacy minimum size."""
 
 
 def _parse(expr: str) -> Any:
@@ -182,7 +191,9 @@ def select_audience(
     exclude : iterable, optional
         User ids that must never be selected.
     contact_history : pandas.DataFrame, optional
-        Past contacts ``[user_id, timestamp]``.
+        Past contacts ``[user_id, timestamp]``; times are read like
+        :meth:`~persona_rec.Dataset.from_frames` reads them (epoch numbers by
+        magnitude, offsets converted to UTC, naive times taken as UTC).
     max_contacts : int, optional
         Contact-frequency cap: users with at least this many contacts in the
         window are dropped (needs ``contact_history``).
@@ -314,15 +325,12 @@ def select_audience(
             raise InvalidParameterError("The 'max_contacts' parameter needs contact_history [user_id, timestamp].")
         hist = check_frame(contact_history, "contact_history", [Columns.USER, Columns.TIMESTAMP], allow_empty=True)
         window = check_number(contact_window_days, "contact_window_days", low=0.0, low_inclusive=False)
-        # naive times are UTC (the Dataset's convention); aware ones are converted
-        ts = pd.to_datetime(hist[Columns.TIMESTAMP], errors="coerce", utc=True).dt.tz_localize(None)
-        if ts.isna().any():
-            bad = hist.loc[ts.isna().to_numpy(), Columns.TIMESTAMP]
-            raise InvalidValueError(
-                f"contact_history['timestamp'] must hold valid timestamps, got {bad.head(3).tolist()}."
-            )
-        recent = (ts >= when - pd.Timedelta(days=window)) & (ts < when)
-        n_contacts = hist.loc[recent.to_numpy(), Columns.USER].astype(object).value_counts()
+        # the Dataset's parser: naive times are UTC, aware ones are converted, epoch
+        # numbers get their unit from the magnitude
+        ts = as_timestamps(hist[Columns.TIMESTAMP], "contact_history['timestamp']")
+        start = (when - pd.Timedelta(days=window)).to_datetime64()
+        recent = (ts >= start) & (ts < when.to_datetime64())
+        n_contacts = hist.loc[recent, Columns.USER].astype(object).value_counts()
         capped = n_contacts.index[n_contacts >= cap]
         keep &= ~universe.isin(capped)
         funnel["contact_cap"] = int(keep.sum())
@@ -353,11 +361,9 @@ def select_audience(
     funnel["budget"] = int(order.size)
 
     # 8. privacy floor
-    if order.size < min_size:
-        raise AudienceTooSmallError(
-            f"The audience has {order.size} user(s), below min_audience_size={min_size}; "
-            f"funnel: {funnel}. Widen the expression or lower the threshold (privacy rule)."
-        )
+    check_audience_size(
+        int(order.size), min_size,
+        f"funnel: {funnel}. Widen the expression or lower the threshold (privacy rule).")
 
     out = pd.DataFrame(
         {

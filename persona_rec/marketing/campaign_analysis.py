@@ -37,7 +37,13 @@ from .._plotting import (
     new_figure,
     save_figure,
 )
-from .._validation import check_frame, check_number, example_values
+from .._validation import (
+    as_timestamp,
+    as_timestamps,
+    check_frame,
+    check_number,
+    example_values,
+)
 from ..columns import Columns, PURCHASE_EVENTS
 from ..exceptions import (
     DuplicateIdError,
@@ -102,8 +108,10 @@ def campaign_outcomes(
         ``[sent_at + window_days, sent_at + window_days + retention_days)``.
     sent_at : timestamp-like, optional
         Send time for every user when ``campaign`` has no ``sent_at`` column.
-        As in the Dataset, integers are epoch seconds and time-zone-aware
-        send times are converted to naive UTC.
+        Send times (argument or column) are read as the Dataset reads times:
+        epoch numbers get their unit (s, ms, us, ns) from the magnitude,
+        time-zone-aware times are converted to naive UTC, and times outside
+        1677-09-22 .. 2262-04-11 are refused.
     group_col : str, default "group"
         Column holding the arm label.
     purchase_events : sequence of str, default ("purchase", "order")
@@ -159,23 +167,13 @@ def campaign_outcomes(
             f"{example_values(camp.loc[dup, Columns.USER])}."
         )
     out = pd.DataFrame({Columns.USER: camp[Columns.USER].to_numpy(), "group": camp[group_col].to_numpy()})
-    raw_sent = camp["sent_at"] if sent_at is None else pd.Series([sent_at] * len(camp))
-    raw_values = pd.Series(raw_sent.to_numpy())
-    # integers are epoch seconds, naive times are UTC (the Dataset's conventions); aware ones are converted
-    unit = "s" if raw_values.dtype.kind in "iuf" else None
-    try:
-        sent = pd.to_datetime(raw_values, errors="coerce", utc=True, unit=unit)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValueError(
-            f"campaign['sent_at'] must hold valid timestamps, got {example_values(raw_sent)}."
-        ) from exc
-    sent = sent.dt.tz_localize(None)
-    if sent.isna().any():
-        bad = raw_sent[sent.isna().to_numpy()]
-        raise InvalidValueError(
-            f"campaign['sent_at'] must hold valid timestamps, got {example_values(bad)}."
-        )
-    out["sent_at"] = sent.to_numpy()
+    # the Dataset's parser: epoch numbers by magnitude, naive times are UTC, aware ones converted
+    if sent_at is None:
+        sent = as_timestamps(camp["sent_at"], "campaign['sent_at']")
+    else:
+        sent = np.full(len(camp), as_timestamp(sent_at, "sent_at").to_datetime64(),
+                       dtype="datetime64[ns]")
+    out["sent_at"] = sent
     for col in ("clicked", "opened"):
         if col in camp.columns:
             vals = camp[col]
@@ -386,8 +384,9 @@ def analyze_ab(
     metrics : sequence of str, optional
         Columns to test; default: every known outcome column present.
     expected_ratio : float or mapping, optional
-        Planned ``n_treatment / n_control`` (float) or ``{arm: share}``; equal
-        split when omitted. Used by the sample-ratio-mismatch check.
+        Planned ``n_treatment / n_control`` (float) or ``{arm: share}`` (with
+        a positive share for both arms); equal split when omitted. Used by the
+        sample-ratio-mismatch check.
     alpha : float, default 0.05
         Significance level.
     alternative : {"two-sided", "larger", "smaller"}, default "two-sided"
@@ -414,7 +413,10 @@ def analyze_ab(
     MissingColumnError
         A requested metric column is absent.
     InvalidValueError
-        A metric has missing values and ``dropna`` is False, or infinite values.
+        A metric has missing values and ``dropna`` is False, or infinite values;
+        an ``expected_ratio`` mapping lacks an arm.
+    InvalidParameterError
+        An ``expected_ratio`` that is not a positive number.
     InvalidDtypeError
         A binary metric holds values other than bool or 0/1.
 
@@ -519,7 +521,15 @@ def analyze_ab(
     if expected_ratio is None:
         ratios: Mapping[Any, float] | None = None
     elif isinstance(expected_ratio, Mapping):
-        ratios = {treatment: float(expected_ratio[treatment]), control: float(expected_ratio[control])}
+        lacking = [arm for arm in (treatment, control) if arm not in expected_ratio]
+        if lacking:
+            raise InvalidValueError(
+                f"The 'expected_ratio' mapping of analyze_ab must give a share for both arms "
+                f"{[treatment, control]}; it lacks {lacking} (got keys {list(expected_ratio)})."
+            )
+        ratios = {arm: check_number(expected_ratio[arm], f"expected_ratio[{arm!r}]", low=0.0,
+                                    low_inclusive=False, owner="analyze_ab")
+                  for arm in (treatment, control)}
     else:
         r = check_number(expected_ratio, "expected_ratio", low=0.0, low_inclusive=False)
         ratios = {treatment: r, control: 1.0}

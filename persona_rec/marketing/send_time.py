@@ -286,12 +286,23 @@ class SendTimeModel:
         user_ids : array-like, optional
             Users (default all fitted users).
         after : timestamp-like
-            Campaign start.
+            Campaign start, read as the Dataset reads times (epoch numbers by
+            magnitude; a time-zone-aware time is converted to naive UTC).
+            The slot is found on that naive clock, the clock the hours were
+            learned in when the Dataset has no UTC offsets; with local-time
+            hours (offsets or user time zones), pass a naive local time.
 
         Returns
         -------
         pandas.DataFrame
-            :meth:`predict` columns plus ``send_at`` (on the hour).
+            :meth:`predict` columns plus ``send_at`` (on the hour; naive,
+            on the clock of ``after``).
+
+        Raises
+        ------
+        InvalidValueError
+            ``after`` is not a date/time (or outside the ``datetime64[ns]``
+            range).
 
         Examples
         --------
@@ -304,7 +315,7 @@ class SendTimeModel:
         Timestamp('2024-03-08 19:00:00')
         """
         pred = self.predict(user_ids)
-        start = pd.Timestamp(after)
+        start = as_timestamp(after, "after")
         base = start.floor("h")
         slot_now = base.day_of_week * 24 + base.hour
         slot = pred["best_weekday"].to_numpy() * 24 + pred["best_hour"].to_numpy()

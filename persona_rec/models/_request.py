@@ -143,7 +143,9 @@ def recent_history(recent_events: Any, ids: np.ndarray, user_map: Any, item_map:
         ``user_id``, ``item_id`` and optionally ``timestamp``, ``event``,
         ``weight``, ``quantity``, ``price``, ``order_id``. Each event weighs
         its ``weight``, else :data:`~persona_rec.dataset.DEFAULT_EVENT_WEIGHTS`
-        of its ``event``, else 1.
+        of its ``event``, else 1. Times are read like
+        :meth:`~persona_rec.Dataset.from_frames` reads them (epoch numbers by
+        magnitude, offsets converted to UTC, naive times taken as UTC).
     ids : numpy.ndarray
         The external user ids of the call; events of other users are ignored.
     user_map, item_map : IdMap
@@ -160,10 +162,10 @@ def recent_history(recent_events: Any, ids: np.ndarray, user_map: Any, item_map:
     InvalidDtypeError, MissingColumnError
         Not a DataFrame / no ``user_id`` or ``item_id``.
     InvalidValueError
-        An unknown column, a negative or non-finite weight, or an event type
-        without a default weight.
+        An unknown column, a negative or non-finite weight, an event type
+        without a default weight, or a missing or unparseable timestamp.
     """
-    from .._validation import check_frame
+    from .._validation import as_timestamps, check_frame
 
     check_frame(recent_events, "recent_events", (Columns.USER, Columns.ITEM), allow_empty=True)
     extra = sorted(map(str, set(recent_events.columns) - set(RECENT_COLUMNS)))
@@ -216,8 +218,9 @@ def recent_history(recent_events: Any, ids: np.ndarray, user_map: Any, item_map:
                            shape=(len(uniq), len(item_map)), dtype=np.float32)
     matrix.sum_duplicates()
     cols.update({"user_idx": u, "item_idx": items, Columns.WEIGHT: w})
-    if Columns.TIMESTAMP in cols:
-        cols[Columns.TIMESTAMP] = pd.to_datetime(cols[Columns.TIMESTAMP])
+    if Columns.TIMESTAMP in cols:  # the Dataset's parser: epoch by magnitude, offsets to UTC
+        cols[Columns.TIMESTAMP] = as_timestamps(cols[Columns.TIMESTAMP],
+                                                "recent_events['timestamp']")
     events = pd.DataFrame(cols)
     return RecentHistory(users=uniq, matrix=matrix, events=events, n_fit_users=n_fit,
                          new_ids=new_ids)

@@ -66,8 +66,20 @@ class _FactorModel(Recommender):
         return m
 
     def _user_vectors(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
-        return self._fit_user_rows(self.user_factors_, user_idx, request, fill=np.nan,
-                                   dtype=np.float32)[0]
+        """Fit-time factor rows; NaN (not served) for users without a trained row.
+
+        A user unknown at fit, or known only by attributes (no interaction at
+        fit, so the row was never trained: zeros plus the bias column), is
+        not scored from it, also when ``recent_events=`` or ``dataset=``
+        make the user hot for the call; ALS folds such users in instead.
+        """
+        vecs, fit_idx = self._fit_user_rows(self.user_factors_, user_idx, request,
+                                            fill=np.nan, dtype=np.float32)
+        known = fit_idx >= 0
+        untrained = known.copy()
+        untrained[known] = ~self.hot_users_[fit_idx[known]]
+        vecs[untrained] = np.nan
+        return vecs
 
     def _score(self, user_idx: np.ndarray, request: RecommendRequest) -> np.ndarray:
         vecs = self._user_vectors(user_idx, request)
@@ -223,8 +235,11 @@ class BPRRecommender(_FactorModel):
 
     ``num_threads=1`` (the default) keeps training reproducible for a given
     ``random_state`` (more threads use lock-free parallel SGD). BPR cannot fold
-    in new users: with ``recommend(..., dataset=newer)`` only users known at
-    fit time are scored (with their fitted factors).
+    in new users: with ``recommend(..., dataset=newer)`` or ``recent_events=``
+    only users with interactions at fit time are scored (with their fitted
+    factors); users unknown at fit or known there only by attributes are not
+    served (``on_unknown`` decides, and a :class:`FallbackChain` passes them
+    on).
 
     Parameters
     ----------
@@ -271,6 +286,26 @@ class BPRRecommender(_FactorModel):
                                   random_state, num_threads)
         self.learning_rate = check_number(learning_rate, "learning_rate", low=0,
                                           low_inclusive=False, owner=owner)
+
+    def _user_states(
+        self, ids: np.ndarray, dataset: Dataset | None, recent: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The base states, except that a user without a trained factor row is not hot.
+
+        ``recent_events=`` or ``dataset=`` make a user hot for the call, but
+        BPR cannot fold users in: a user unknown at fit counts as cold and a
+        user known there only by attributes as warm, so neither is served
+        (``on_unknown`` decides, and a fallback chain passes them on).
+        """
+        idx, state = super()._user_states(ids, dataset, recent)
+        hot = np.flatnonzero(state == 0)
+        if len(hot):
+            fit_idx = self.user_map_.to_internal(np.asarray(ids)[hot], strict=False)
+            known = fit_idx >= 0
+            trained = known.copy()
+            trained[known] = self.hot_users_[fit_idx[known]]
+            state[hot[~trained]] = np.where(known[~trained], 1, 2)
+        return idx, state
 
     def _fit(self, dataset: Dataset, profiles: Profiles | None) -> None:
         from implicit.cpu.bpr import BayesianPersonalizedRanking

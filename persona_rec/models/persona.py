@@ -45,7 +45,14 @@ import pandas as pd
 
 from .._progress import get_logger
 from .._text import category_parts
-from .._validation import check_bool, check_choice, check_instance, check_int, check_number
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_frame,
+    check_instance,
+    check_int,
+    check_number,
+)
 from ..columns import PURCHASE_EVENTS, Columns
 from ..dataset import Dataset
 from ..exceptions import NotFittedError
@@ -484,7 +491,8 @@ class PersonaRecommender(Recommender):
     # --------------------------------------------------------- explanations
     def explain(self, recommendations: pd.DataFrame, user_tags: Any = None,
                 item_names: pd.Series | None = None,
-                filter_seen: bool = True) -> pd.DataFrame:
+                filter_seen: bool = True, *,
+                include_sensitive: bool = False) -> pd.DataFrame:
         """Add ``reason``, ``proposed_by``, ``top_features`` and matching ``tags`` to each row.
 
         Parameters
@@ -495,21 +503,38 @@ class PersonaRecommender(Recommender):
             Tags of the users (``persona_rec.tags.Tagger(...).assign(profiles)``);
             when given, ``tags`` lists the user's tags that relate to the
             recommended item's category (``interest/...``) and the user's
-            value/lifecycle tags.
+            value/lifecycle tags. Tags flagged sensitive in the taxonomy
+            (``user_tags.sensitive_ids``) are left out unless
+            ``include_sensitive=True``.
         item_names : pandas.Series, optional
             Accepted for compatibility with 0.1; the v2 reasons name generators
             and features, not items.
         filter_seen : bool, default True
             The ``filter_seen`` the rows were produced with.
+        include_sensitive : bool, default False
+            Whether ``tags`` may name sensitive tags.
 
         Returns
         -------
         pandas.DataFrame
             A copy with ``reason``, ``proposed_by``, ``top_features`` and
             ``tags`` added.
+
+        Raises
+        ------
+        NotFittedError
+            The model is not fitted.
+        InvalidDtypeError
+            ``recommendations`` is not a DataFrame (e.g. a list of user ids).
+        MissingColumnError
+            ``recommendations`` lacks ``user_id`` or ``item_id``.
         """
+        include_sensitive = check_bool(include_sensitive, "include_sensitive",
+                                       owner="PersonaRecommender.explain")
         if not self.is_fitted:
             raise NotFittedError("PersonaRecommender is not fitted; call fit(dataset) first.")
+        check_frame(recommendations, "recommendations", [Columns.USER, Columns.ITEM],
+                    allow_empty=True)
         reco = self.ranker_.explain(recommendations, filter_seen=filter_seen)
         if len(reco) == 0:
             reco["reason"] = pd.Series(dtype=object)
@@ -532,15 +557,16 @@ class PersonaRecommender(Recommender):
         reason[src == SOURCE_SEGMENT] = "popular in your segment"
         reason[(src == SOURCE_POPULAR) | (src == "fallback_popular")] = "popular right now"
         reco["reason"] = reason
-        reco["tags"] = self._row_tags(reco, user_tags)
+        reco["tags"] = self._row_tags(reco, user_tags, include_sensitive)
         return reco
 
-    def _row_tags(self, reco: pd.DataFrame, user_tags: Any) -> np.ndarray:
+    def _row_tags(self, reco: pd.DataFrame, user_tags: Any,
+                  include_sensitive: bool) -> np.ndarray:
         out = np.empty(len(reco), dtype=object)
         out[:] = ""
         if user_tags is None:
             return out
-        frame = user_tags.to_frame()
+        frame = user_tags.to_frame(include_sensitive=include_sensitive)
         keep = frame[Columns.TAG].str.match(r"^(interest/|high_value|price_sensitive|"
                                            r"brand_loyal|novelty_seeker|lifecycle/|new_user|"
                                            r"churn_risk)")

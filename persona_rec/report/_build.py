@@ -221,18 +221,61 @@ def _preferences_section(profiles: Profiles, min_size: int | None) -> str:
     return _section("section-preferences", "Price and category preferences", body)
 
 
-def _evaluation_section(evaluation: Any) -> str:
+def _private_result(res: pd.DataFrame, sensitive: frozenset[str], include_sensitive: bool,
+                    min_size: int | None) -> tuple[pd.DataFrame, list[str]]:
+    """One ``evaluate`` result without the groups the report must not show, and why."""
+    from ..evaluation._reco import ALL_GROUP
+
+    if "group" not in res.columns or "metric" not in res.columns:
+        return res, []
+    notes = []
+    group = res["group"].astype(str)
+    keep = np.ones(len(res), dtype=bool)
+    by = res.attrs.get("by")
+    if by is not None and str(by) in sensitive and not include_sensitive:
+        keep &= (group == ALL_GROUP).to_numpy()
+        notes.append(f"groups by the sensitive attribute {str(by)!r} hidden (include_sensitive=True "
+                     f"shows them)")
+    if min_size is not None and "n_users" in res.columns:
+        n = pd.to_numeric(res["n_users"], errors="coerce").to_numpy(dtype=float)
+        small = keep & (group != ALL_GROUP).to_numpy() & (n < min_size)
+        if small.any():
+            keep &= ~small
+            notes.append(f"{group[small].nunique()} group(s) with fewer than {min_size} users "
+                         f"suppressed")
+    if keep.all():
+        return res, notes
+    out = res.loc[keep].reset_index(drop=True)
+    out.attrs = dict(res.attrs)
+    return out, notes
+
+
+def _evaluation_section(evaluation: Any, profiles: Profiles, include_sensitive: bool,
+                        min_size: int | None) -> str:
+    from ..dataset import DEFAULT_SENSITIVE_COLUMNS
     from ..evaluation.plot import comparison_frame, plot_comparison
 
+    sensitive = frozenset(profiles.sensitive_columns) | DEFAULT_SENSITIVE_COLUMNS
+    notes: list[str] = []
+    if isinstance(evaluation, pd.DataFrame):
+        evaluation, notes = _private_result(evaluation, sensitive, include_sensitive, min_size)
+    elif isinstance(evaluation, Mapping):
+        private = {}
+        for model, res in evaluation.items():
+            private[model], why = _private_result(res, sensitive, include_sensitive, min_size)
+            notes += [f"{model}: {w}" for w in why]
+        evaluation = private
     long = comparison_frame(evaluation)
     groups = long["group"].unique().tolist()
     fig = plot_comparison(evaluation, group="all" if "all" in groups else str(groups[0]))
     wide = long.pivot_table(index=["model", "group"], columns="metric", values="value", aggfunc="first",
                             sort=False).reset_index()
     wide.columns.name = None
-    body = [_chart("chart-model-comparison", fig,
-                   "Each metric's value per model (error bars: confidence intervals when evaluated "
-                   "with ci=)."), _table(wide, "table-model-comparison")]
+    caption = ("Each metric's value per model (error bars: confidence intervals when evaluated "
+               "with ci=).")
+    if notes:
+        caption += " " + "; ".join(notes) + "."
+    body = [_chart("chart-model-comparison", fig, caption), _table(wide, "table-model-comparison")]
     if isinstance(evaluation, pd.DataFrame) and "fit_time_s" in evaluation.columns:
         times = evaluation[[c for c in ("fit_time_s", "recommend_time_s", "n_users_without_reco")
                             if c in evaluation.columns]].reset_index()
@@ -296,9 +339,11 @@ def build_report(
 
     Privacy: no user id is written; sensitive attributes (``age``,
     ``gender``, ... -- the profiles' ``sensitive_columns`` and sensitive
-    tags) are left out unless ``include_sensitive=True``; every group of
-    users smaller than ``min_size`` (segment, tag, stage, RFM cell, tactic,
-    funnel step) is suppressed as in segment reports.
+    tags, and ``evaluation`` groups by such an attribute, e.g.
+    ``evaluate(..., by="gender")``) are left out unless
+    ``include_sensitive=True``; every group of users smaller than
+    ``min_size`` (segment, tag, stage, RFM cell, tactic, funnel step,
+    evaluation group) is suppressed as in segment reports.
 
     Parameters
     ----------
@@ -390,7 +435,7 @@ def build_report(
            ("section-lifecycle", "Lifecycle"), ("section-tags", "Tags"),
            ("section-preferences", "Preferences")]
     if evaluation is not None:
-        parts.append(_evaluation_section(evaluation))
+        parts.append(_evaluation_section(evaluation, profiles, include_sensitive, min_size))
         nav.append(("section-models", "Models"))
     if campaign is not None or audience is not None:
         parts.append(_campaign_section(campaign, audience, min_size))

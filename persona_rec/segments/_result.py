@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from .._types import ProfileSource
 from .._validation import (
+    check_bool,
     check_choice,
     check_instance,
     check_int,
@@ -443,6 +444,7 @@ class Segmentation:
         *,
         threshold: float = 0.0,
         min_size: int | None = DEFAULT_MIN_SIZE,
+        include_sensitive: bool = False,
     ) -> tuple[pd.DataFrame, pd.Series]:
         """Share of users holding each tag, per segment and overall.
 
@@ -456,6 +458,10 @@ class Segmentation:
             (the rule tag expressions use).
         min_size : int or None, default 10
             Segments with fewer users are left out (privacy).
+        include_sensitive : bool, default False
+            Whether tags flagged sensitive in the taxonomy
+            (``user_tags.sensitive_ids``) get a column; by default they are
+            left out of both results.
 
         Returns
         -------
@@ -465,6 +471,7 @@ class Segmentation:
         """
         min_size = self._check_min_size(min_size)
         threshold = check_number(threshold, "threshold", low=0.0, high=1.0, owner="tag_shares")
+        include_sensitive = check_bool(include_sensitive, "include_sensitive", owner="tag_shares")
         held, tag_ids = self._held_tags(user_tags, threshold)
         codes = self._labels.cat.codes.to_numpy()
         n_seg = len(self._segments)
@@ -483,6 +490,10 @@ class Segmentation:
         overall = pd.Series(
             np.asarray(held.sum(axis=0)).ravel() / max(len(codes), 1), index=tag_ids, name="overall"
         )
+        if not include_sensitive:
+            sensitive = set(getattr(user_tags, "sensitive_ids", frozenset()) or ())
+            shown = [t for t in tag_ids if t not in sensitive]
+            table, overall = table[shown], overall[shown]
         return table.loc[keep], overall
 
     def _held_tags(self, user_tags: Any, threshold: float) -> tuple[sp.csr_matrix, list[str]]:
@@ -598,7 +609,8 @@ class Segmentation:
 
         tag_part: dict[str, list[tuple[str, float, float]]] = {s: [] for s in keep}
         if user_tags is not None and n_tags > 0:
-            shares, overall = self.tag_shares(user_tags, threshold=tag_threshold, min_size=min_size)
+            shares, overall = self.tag_shares(user_tags, threshold=tag_threshold, min_size=min_size,
+                                              include_sensitive=include_sensitive)
             held_rows, held_ids = self._held_tags(user_tags, tag_threshold)
             held = held_rows.tocsc()
             column_of = {t: i for i, t in enumerate(held_ids)}

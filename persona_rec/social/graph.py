@@ -33,6 +33,8 @@ import scipy.sparse as sp
 
 from .._progress import get_logger
 from .._validation import (
+    as_timestamp,
+    as_timestamps,
     check_frame,
     check_instance,
     check_int,
@@ -136,13 +138,17 @@ class SocialGraph:
             Column of finite positive weights; absent = 1.
         timestamp : str or None, default "timestamp"
             Column of edge times; needed by ``as_of`` and ``half_life_days``.
+            Read like :meth:`~persona_rec.Dataset.from_frames` reads times
+            (epoch numbers by magnitude, offsets converted to UTC, naive
+            times taken as UTC).
         default_kind : str, default "follow"
             Kind of every edge when there is no kind column.
         users : array-like, optional
             Extra user ids (e.g. every customer), so isolated users get rows.
         as_of : timestamp-like, optional
             Keep only edges created at or before this time (point-in-time
-            features); the number left out is logged.
+            features); the number left out is logged. Naive times are UTC,
+            aware ones are converted.
         half_life_days : float, optional
             Decay each edge's weight by ``0.5 ** (age_days / half_life_days)``
             at ``as_of`` (default: the latest edge time).
@@ -203,20 +209,16 @@ class SocialGraph:
             )
         ts = None
         if timestamp is not None and timestamp in edges.columns:
-            ts = pd.to_datetime(edges[timestamp], errors="coerce")
-            bad = ts.isna().to_numpy() & edges[timestamp].notna().to_numpy()
-            if bad.any():
-                raise InvalidValueError(
-                    f"edges column {timestamp!r} has {int(bad.sum())} unparseable time(s), e.g. "
-                    f"{example_values(edges[timestamp].to_numpy()[bad])}."
-                )
+            # the Dataset's parser: epoch numbers by magnitude, offsets converted to UTC
+            ts = pd.Series(as_timestamps(edges[timestamp], f"edges column {timestamp!r}",
+                                         allow_missing=True))
         keep = np.ones(n_rows, dtype=bool)
         if as_of is not None or half_life_days is not None:
             if ts is None:
                 raise InvalidValueError(
                     f"as_of/half_life_days need the edge time column {timestamp!r}, which edges lacks."
                 )
-            ref = pd.Timestamp(as_of) if as_of is not None else ts.max()
+            ref = as_timestamp(as_of, "as_of") if as_of is not None else ts.max()
             if as_of is not None and ts.isna().any():
                 rows = np.flatnonzero(ts.isna().to_numpy())
                 raise InvalidValueError(

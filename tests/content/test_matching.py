@@ -7,7 +7,14 @@ import scipy.sparse as sp
 
 from persona_rec.content import ContentMatcher
 from persona_rec.sample_data.social import synthetic_social
-from persona_rec.exceptions import InvalidDtypeError, InvalidValueError, NotFittedError, UnknownIdError
+from persona_rec.exceptions import (
+    InvalidDtypeError,
+    InvalidValueError,
+    NotFittedError,
+    TaxonomyError,
+    UnknownIdError,
+)
+from persona_rec.marketing import AudienceTooSmallError
 from persona_rec.profiles import ProfileBuilder
 from persona_rec.tags import Tagger, Taxonomy, UserTags
 
@@ -73,5 +80,45 @@ def test_content_audience_is_the_interested_segment(planted):
         shares.append(fav.str.contains(piece["target_category"]).mean())
     assert np.mean(shares) >= 0.8 and min(shares) >= 0.7
     piece = d.content.iloc[0]
-    churned = m.audience(piece["content_id"], ut, n=None, expression="lifecycle/churned")
+    churned = m.audience(piece["content_id"], ut, n=None, expression="lifecycle/churned",
+                         min_audience_size=1)
     assert set(churned["user_id"]) <= set(ut.users_with("lifecycle/churned"))
+    assert len(churned) < 50
+    with pytest.raises(AudienceTooSmallError, match=r"has \d+ user\(s\), below min_audience_size=50"):
+        m.audience(piece["content_id"], ut, n=None, expression="lifecycle/churned")
+
+
+def _baby_shop() -> tuple[UserTags, ContentMatcher]:
+    """Three users hold a tag the shop flags sensitive (baby products reveal a pregnancy)."""
+    from persona_rec.tags.taxonomy import Tag
+
+    tax = Taxonomy([Tag("interest", layer="interest"),
+                    Tag("interest/home", parent="interest"),
+                    Tag("interest/baby", parent="interest", sensitive=True)])
+    m = np.zeros((60, 2))
+    m[:, 0] = 1.0
+    m[:3, 1] = 1.0
+    ut = UserTags(sp.csr_matrix(m), [f"u{i}" for i in range(60)], ["interest/home", "interest/baby"],
+                  taxonomy=tax)
+    catalogue = pd.DataFrame({"content_id": ["c1", "c2"], "tags": ["interest/baby", "interest/home"]})
+    return ut, ContentMatcher().fit(catalogue)
+
+
+def test_sensitive_tags_are_neither_matched_nor_named_unless_allowed():
+    ut, m = _baby_shop()
+    assert ut.sensitive_ids == frozenset({"interest/baby"})
+    rec = m.recommend(ut, k=2)
+    assert not rec["reason"].str.contains("interest/baby").any()
+    assert set(rec["content_id"]) == {"c2"}  # c1 is about the sensitive tag only
+    assert not m.scores(ut)["c1"].any()
+    rec = m.recommend(ut, k=2, allow_sensitive=True)
+    assert rec["reason"].str.contains("interest/baby").sum() == 3
+    with pytest.raises(AudienceTooSmallError, match="below min_audience_size=50"):
+        m.audience("c1", ut, n=3)  # nobody matches without the sensitive tag
+    aud = m.audience("c1", ut, n=3, allow_sensitive=True, min_audience_size=1)
+    assert aud["user_id"].tolist() == ["u0", "u1", "u2"]
+    assert len(m.audience("c2", ut, n=None)) == 60
+    with pytest.raises(TaxonomyError, match="sensitive"):
+        m.audience("c2", ut, n=None, expression="!interest/baby")
+    assert len(m.audience("c2", ut, n=None, expression="!interest/baby", allow_sensitive=True,
+                          min_audience_size=1)) == 57

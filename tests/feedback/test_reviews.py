@@ -117,3 +117,18 @@ def test_playbook_gives_detractors_service_recovery_not_a_discount():
     assert tactics.to_dict() == {"d": "service_recovery", "p": "discount", "h": "membership_perks"}
     assert Playbook.from_dict(pb.to_dict()).rules[0].tactic == "service_recovery"
     assert Playbook.default().rules[0].tactic == "win_back_offer"  # unchanged without feedback
+
+
+@pytest.mark.parametrize("times", [
+    [1704067200, 1704412800],  # epoch seconds: 2024-01-01, 2024-01-05
+    [1704067200000, 1704412800000],  # epoch milliseconds
+    ["2024-01-01T01:00+01:00", "2024-01-05T01:00+01:00"],
+])
+def test_feedback_times_are_read_like_the_dataset(times: list) -> None:
+    r = pd.DataFrame({"user_id": ["a", "a"], "item_id": [1, 2], "timestamp": times,
+                      "text": ["", ""], "stars": [5, 1]})
+    assert check_reviews(r)["timestamp"].tolist() == list(pd.to_datetime(["2024-01-01", "2024-01-05"]))
+    f = feedback_features(r, as_of="2024-01-04")
+    assert f["feedback_n_reviews"].to_dict() == {"a": 1}  # the 2024-01-05 review is in the future
+    aware = feedback_features(r, as_of=pd.Timestamp("2024-01-04 01:00", tz="Europe/Paris"))
+    pd.testing.assert_frame_equal(aware, f)

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from persona_rec.dataset import Dataset
-from persona_rec.exceptions import DuplicateIdError, InvalidValueError, MissingColumnError, UnknownIdError
+from persona_rec.exceptions import (
+    DuplicateIdError,
+    InvalidParameterError,
+    InvalidValueError,
+    MissingColumnError,
+    UnknownIdError,
+)
 from persona_rec.marketing.campaign_analysis import (
     analyze_ab,
     campaign_metrics,
@@ -97,7 +103,7 @@ def test_outcome_errors(rng):
         campaign_outcomes(pd.concat([camp, camp.iloc[:1]]), ds)
     bad = camp.assign(sent_at=camp["sent_at"].astype(object))
     bad.loc[3, "sent_at"] = "not a date"
-    with pytest.raises(InvalidValueError, match=r"campaign\['sent_at'\] must hold valid timestamps, got \['not a date'\]"):
+    with pytest.raises(InvalidValueError, match=r"campaign\['sent_at'\] must hold valid times.*e.g. \['not a date'\]"):
         campaign_outcomes(bad, ds)
     out = campaign_outcomes(camp, ds)
     with pytest.raises(UnknownIdError, match=r"'treatment' arm 'B' is not a value of outcomes\['group'\]"):
@@ -149,3 +155,15 @@ def test_plots_draw_on_given_axes_without_writing(tmp_path, rng):
     assert fig is ax.figure and ax.get_title() == "mine"
     assert len(ax.lines) == 5  # perfect, random, two models, zero line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_analyze_ab_expected_ratio_mapping_is_checked():
+    out = pd.DataFrame({"group": ["treatment"] * 30 + ["control"] * 20,
+                        "converted": [True, False] * 25})
+    with pytest.raises(InvalidValueError, match=r"'expected_ratio' mapping of analyze_ab .* lacks \['control'\]"):
+        analyze_ab(out, expected_ratio={"treatment": 0.6})
+    with pytest.raises(InvalidParameterError, match=r"expected_ratio\['control'\]"):
+        analyze_ab(out, expected_ratio={"treatment": 0.6, "control": -1})
+    by_map = analyze_ab(out, expected_ratio={"treatment": 0.6, "control": 0.4})
+    by_float = analyze_ab(out, expected_ratio=1.5)
+    assert by_map.srm.p_value == pytest.approx(by_float.srm.p_value)

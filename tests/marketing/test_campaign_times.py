@@ -46,5 +46,5 @@ def test_aware_sent_at_column(shop: Dataset) -> None:
 
 
 def test_bad_send_time_is_named(shop: Dataset) -> None:
-    with pytest.raises(InvalidValueError, match=r"campaign\['sent_at'\] must hold valid timestamps.*'soon'"):
+    with pytest.raises(InvalidValueError, match=r"campaign\['sent_at'\] must hold valid times.*'soon'"):
         campaign_outcomes(CAMP.assign(sent_at=["2024-01-01", "soon"]), shop)

@@ -13,7 +13,9 @@ from persona_rec.models import (
     ALSRecommender,
     BPRRecommender,
     EASERecommender,
+    FallbackChain,
     ItemKNNRecommender,
+    PopularRecommender,
     SIMILAR_ITEM,
 )
 
@@ -143,8 +145,11 @@ def test_bpr_seed_and_unknown_users(small: Dataset) -> None:
     new = pd.DataFrame({"user_id": [999], "item_id": ["it1"],
                         "timestamp": [pd.Timestamp("2024-05-01")]})
     newer = Dataset.from_frames(pd.concat([inter, new], ignore_index=True))
-    rec = a.recommend([0, 999], k=3, dataset=newer)
+    rec = a.recommend([0, 999], k=3, dataset=newer, on_unknown="skip")
     assert set(rec[Columns.USER]) == {0}  # BPR cannot fold in user 999
+    assert rec.attrs["unserved"] == [999]
+    with pytest.raises(UnknownIdError, match=r"cannot serve 1 user\(s\) in state\(s\) \['cold'\]"):
+        a.recommend([0, 999], k=3, dataset=newer)
 
 
 def test_dataset_argument_uses_new_history(small: Dataset) -> None:
@@ -199,3 +204,47 @@ def test_item_knn_sparse_scores_give_the_dense_lists(monkeypatch):
     monkeypatch.setattr(ItemKNNRecommender, "_sparse_scores", Recommender._sparse_scores)
     for kw, got in zip(calls, sparse):
         pd.testing.assert_frame_equal(got, model.recommend(users, **kw))
+
+
+def _attribute_only_shop() -> tuple[Dataset, pd.Timestamp]:
+    rng = np.random.default_rng(0)
+    n = 4000
+    ev = pd.DataFrame({
+        "user_id": [f"u{k}" for k in rng.integers(0, 200, n)],
+        "item_id": [f"i{j}" for j in rng.integers(0, 50, n)],
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s"),
+    })
+    users = pd.DataFrame({"user_id": [f"u{k}" for k in range(200)] + ["w"], "city": "x"})
+    return Dataset.from_frames(ev, users=users), ev["timestamp"].max() + pd.Timedelta("1h")
+
+
+def test_bpr_does_not_serve_attribute_only_users_from_untrained_rows() -> None:
+    """'w' has attributes but no interaction at fit: its BPR row was never trained."""
+    ds, t = _attribute_only_shop()
+    model = BPRRecommender(factors=8, iterations=20, random_state=0).fit(ds)
+    recent = pd.DataFrame({"user_id": "w", "item_id": ["i0", "i1", "i2"], "timestamp": t})
+    with pytest.raises(UnknownIdError, match=r"state\(s\) \['warm'\].*\['w'\]"):
+        model.recommend(["w"], k=5, filter_seen=False, recent_events=recent)
+    out = model.recommend(["w", "u1"], k=5, filter_seen=False, recent_events=recent, on_unknown="skip")
+    assert set(out[Columns.USER]) == {"u1"} and out.attrs["unserved"] == ["w"]
+    out = model.recommend(["w"], k=5, filter_seen=False, recent_events=recent, on_unknown="fallback")
+    assert (out["source"] != "bpr").all() and len(out) == 5
+    # the same with a newer Dataset in which 'w' has bought something
+    newer = Dataset.from_frames(pd.concat([ds.interactions[["user_id", "item_id", "timestamp"]], recent]))
+    out = model.recommend(["w", "u1"], k=5, dataset=newer, on_unknown="skip")
+    assert out.attrs["unserved"] == ["w"]
+    chain = FallbackChain([BPRRecommender(factors=8, iterations=20, random_state=0),
+                           PopularRecommender()]).fit(ds)
+    out = chain.recommend(["w"], k=5, filter_seen=False, recent_events=recent)
+    assert len(out) == 5 and (out["source"] == "popular").all()
+
+
+def test_als_still_folds_in_attribute_only_users_from_their_events() -> None:
+    ds, t = _attribute_only_shop()
+    model = ALSRecommender(factors=8, iterations=5, random_state=0).fit(ds)
+    a = pd.DataFrame({"user_id": "w", "item_id": ["i0", "i1", "i2"], "timestamp": t})
+    b = a.assign(item_id=["i47", "i48", "i49"])
+    ra = model.recommend(["w"], k=5, filter_seen=False, recent_events=a)
+    rb = model.recommend(["w"], k=5, filter_seen=False, recent_events=b)
+    assert len(ra) == len(rb) == 5 and (ra["source"] == "als").all()
+    assert ra[Columns.ITEM].tolist() != rb[Columns.ITEM].tolist()  # the history matters

@@ -217,3 +217,36 @@ def test_recent_events_reach_every_stage(fitted, shop):
                   != got[got.user_id == u].item_id.tolist() for u in hot)
     assert changed >= 10
     pd.testing.assert_frame_equal(fitted.recommend(users, k=10, on_unknown="fallback"), plain)
+
+
+def test_explain_leaves_sensitive_tags_out_unless_asked(fitted, shop):
+    """A shop may flag an interest as sensitive (here: books); explanations must not name it."""
+    from persona_rec.profiles import ProfileBuilder
+    from persona_rec.tags import Tagger, Taxonomy
+
+    ds = shop.dataset
+    profiles = ProfileBuilder.default().build(ds)
+    tax = Taxonomy([
+        {"id": "interest", "layer": "interest"},
+        {"id": "interest/grocery", "parent": "interest",
+         "rule": "affinity('category_l1', 'grocery') > 0"},
+        {"id": "interest/books", "parent": "interest", "sensitive": True,
+         "rule": "affinity('category_l1', 'books') > 0"},
+    ])
+    tags = Tagger(tax).assign(profiles)
+    hot = ds.user_map.external_ids[ds.hot_user_mask()][:40]
+    reco = fitted.recommend(list(hot), k=10, filter_seen=False)
+    shown = fitted.explain(reco, user_tags=tags, filter_seen=False, include_sensitive=True)
+    assert shown["tags"].str.contains("interest/books").any()  # the case exists
+    out = fitted.explain(reco, user_tags=tags, filter_seen=False)
+    assert not out["tags"].str.contains("interest/books").any()
+    assert out["tags"].str.contains("interest/grocery").any()
+
+
+def test_explain_validates_its_recommendations_argument(fitted):
+    from persona_rec.exceptions import InvalidDtypeError, MissingColumnError
+
+    with pytest.raises(InvalidDtypeError, match="recommendations must be a pandas.DataFrame, got list"):
+        fitted.explain([1, 2, 3])
+    with pytest.raises(MissingColumnError, match=r"recommendations is missing column\(s\) \['item_id'\]"):
+        fitted.explain(pd.DataFrame({"user_id": [1]}))

@@ -275,3 +275,39 @@ def test_every_public_name_resolves():
     assert all(callable(getattr(report, name)) or name == "REPORT_CHARTS" for name in report.__all__)
     with pytest.raises(AttributeError, match="has no attribute 'plot_everything'"):
         report.plot_everything  # noqa: B018
+
+
+def test_evaluation_groups_by_sensitive_attributes_and_small_groups_are_left_out():
+    from persona_rec import Dataset
+    from persona_rec.evaluation import NDCG, evaluate, temporal_split
+    from persona_rec.models import PopularRecommender
+    from persona_rec.profiles import ProfileBuilder
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    ev = pd.DataFrame({"user_id": rng.integers(0, 200, n), "item_id": rng.integers(0, 60, n),
+                       "timestamp": pd.Timestamp("2024-01-01")
+                       + pd.to_timedelta(rng.integers(0, 90 * 86400, n), unit="s")})
+    users = pd.DataFrame({"user_id": range(200), "gender": ["X"] * 3 + ["F"] * 97 + ["M"] * 100,
+                          "tier": ["gold"] * 4 + ["basic"] * 196})
+    ds = Dataset.from_frames(ev, users=users)
+    split = temporal_split(ds, at="2024-03-01", filter_already_seen=False)
+    profiles = ProfileBuilder.default().build(split.train, as_of="2024-03-01")
+
+    def cells(page: str) -> list[str]:
+        sec = page[page.find('id="table-model-comparison"'):]
+        return re.findall(r"<td[^>]*>([^<]*)</td>", sec[:sec.find("</table>")])
+
+    by_gender = evaluate(PopularRecommender(), split, [NDCG(10)], by="gender")
+    assert set(by_gender["group"]) == {"all", "F", "M", "X"}
+    page = build_report(profiles, evaluation=by_gender, min_size=10)
+    assert cells(page)[1::3] == ["all"]  # the group column of every row
+    assert "groups by the sensitive attribute 'gender' hidden" in " ".join(_parse(page).text)
+    page = build_report(profiles, evaluation={"popular": by_gender}, include_sensitive=True, min_size=10)
+    assert cells(page)[1::3] == ["all", "F", "M"]  # the 3-user group X is suppressed
+    page = build_report(profiles, evaluation=by_gender, include_sensitive=True, min_size=None)
+    assert cells(page)[1::3] == ["all", "F", "M", "X"]
+    by_tier = evaluate(PopularRecommender(), split, [NDCG(10)], by="tier")
+    page = build_report(profiles, evaluation=by_tier, min_size=10)
+    assert cells(page)[1::3] == ["all", "basic"]
+    assert "1 group(s) with fewer than 10 users suppressed" in " ".join(_parse(page).text)

@@ -207,3 +207,13 @@ def test_describe_names_identical_tags_once_and_hides_sensitive(seg):
     assert [t for t, _, _ in table.loc["A", "top_tags"]] == ["t_a", "t_x"]
     table = seg.describe(user_tags=user_tags, min_size=None, n_tags=5, include_sensitive=True)
     assert [t for t, _, _ in table.set_index("segment").loc["A", "top_tags"]] == ["t_a", "gender/f", "t_x"]  # lift tie 2.5: column order
+
+
+def test_tag_shares_hides_sensitive_tags_unless_asked(seg, tags):
+    tags.sensitive_ids = frozenset({"t_b"})
+    shares, overall = seg.tag_shares(tags, min_size=None)
+    assert list(shares.columns) == ["t_a", "t_all", "t_rare"] and "t_b" not in overall.index
+    shares, overall = seg.tag_shares(tags, min_size=None, include_sensitive=True)
+    assert list(shares.columns) == TAGS and overall["t_b"] == pytest.approx(0.5)
+    with pytest.raises(InvalidParameterError, match="include_sensitive"):
+        seg.tag_shares(tags, include_sensitive="no")
