@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 from ..exceptions import PersonaRecError
 from .commands import COMMANDS, Command, add_data_arguments
@@ -124,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    with _Progress(not args.quiet and args.command != "demo"):
+    with _Progress(not args.quiet and args.command != "demo"), warnings.catch_warnings():
+        warnings.showwarning = _show_warning(args.command)
         previous_sep = None
         try:
             _check_paths(args)  # fail before any work
@@ -153,6 +156,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from ..categories import set_category_sep
 
                 set_category_sep(previous_sep)
+
+
+def _show_warning(command: str) -> Callable[..., None]:
+    """Library warnings as one ``persona-rec CMD: warning: ...`` line naming CLI options."""
+
+    def show(message: Warning | str, category: type[Warning], *args: object,
+             **kwargs: object) -> None:
+        print(f"persona-rec {command}: warning: {_one_line(Exception(str(message)))}",
+              file=sys.stderr)
+
+    return show
 
 
 def _check_paths(args: argparse.Namespace) -> None:
@@ -184,6 +198,16 @@ _CLI_REMEDIES = (
     ("category_sep=()", "--flat-categories"),
 )
 
+_CLI_REMEDY_PATTERNS = (
+    (r"Convert one side, e\.g\. \w+\['\w+'\]\.astype\([^)]*\)\.",
+     ("The command line reads CSV ids as text and keeps Parquet's column types: give both "
+      "files in the same format, or write the Parquet ids as text.")),
+    (r"Use features='all' or a list of profile columns\.",
+     "Pass --items with a 'category' column, or use --method rfm."),
+    ((r"(^--as-of holds .*?--dayfirst \(day/month/year\)), (--monthfirst \(month/day/year\)) "
+      r"or --time-format \(e\.g\. [^)]*\)"), r"\1 or \2"),
+)
+
 
 def _one_line(err: BaseException) -> str:
     text = str(err) if not isinstance(err, OSError) or not err.strerror else (
@@ -191,6 +215,8 @@ def _one_line(err: BaseException) -> str:
     # library messages name Python arguments; point at the command-line option instead
     for python, cli in _CLI_REMEDIES:
         text = text.replace(python, cli)
+    for pattern, cli in _CLI_REMEDY_PATTERNS:
+        text = re.sub(pattern, cli, text)
     return " ".join(text.split())
 
 

@@ -385,3 +385,33 @@ def test_zstd_without_zstandard_is_a_clear_error(views: Path, tmp_path: Path,
     assert code == 2 and "loaded" not in err
     assert "needs the 'zstandard' package, which is not installed; install it with: " \
            "pip install zstandard" in one_error(err.strip(), "profiles")
+
+
+# ------------------------------------------------------- messages name CLI options
+def test_messages_name_command_line_remedies(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture) -> None:
+    ev = pd.DataFrame({"user_id": [1, 1, 2, 3, 3, 4], "item_id": ["a", "b", "a", "c", "a", "b"],
+                       "timestamp": pd.date_range("2011-01-01", periods=6)})
+    ev.astype({"user_id": str}).to_csv(tmp_path / "ev.csv", index=False)
+    ev.to_parquet(tmp_path / "ev.parquet")
+    (tmp_path / "users.csv").write_text("user_id,country\n1,UK\n2,FR\n")
+    out = str(tmp_path / "o.csv")
+    code, err = cli(capsys, "segments", str(tmp_path / "ev.csv"), "--method", "kmeans",
+                    "--out", out)
+    assert code == 2 and "Pass --items with a 'category' column, or use --method rfm." in err
+    assert "features='all'" not in err
+    code, err = cli(capsys, "profiles", str(tmp_path / "ev.parquet"), "--users",
+                    str(tmp_path / "users.csv"), "--out", out)
+    assert code == 2 and ".astype(" not in err
+    assert "give both files in the same format, or write the Parquet ids as text" in err
+    code, err = cli(capsys, "profiles", str(tmp_path / "ev.csv"), "--as-of", "01/12/2011",
+                    "--out", out)
+    assert code == 2 and err.endswith("pass --dayfirst (day/month/year) or --monthfirst "
+                                      "(month/day/year).")
+    dup = tmp_path / "dup.csv"
+    dup.write_text("user_id,item_id,timestamp\nu1,a,2011-01-01 10:00\nu1,a,2011-01-01 10:00\n"
+                   "u2,b,2011-01-02\n")
+    code, err = cli(capsys, "profiles", str(dup), "--out", out)
+    assert code == 0
+    assert err.startswith("persona-rec profiles: warning: interactions: 1 row(s) repeat")
+    assert "Pass --clean to drop them" in err and "clean=True" not in err
