@@ -439,7 +439,8 @@ def _text_ids_to(ids: pd.Series, dtype: np.dtype) -> tuple[np.ndarray, pd.Series
     return np.fromiter(values, dtype=object, count=len(values)), ids[~ok]
 
 
-def read_user_ids(path: str | Path, user_col: str, dataset: Dataset) -> np.ndarray:
+def read_user_ids(path: str | Path, user_col: str, dataset: Dataset,
+                  float_ids: bool = False) -> np.ndarray:
     """User ids to serve, from a text file (one id per line) or a CSV/Parquet file.
 
     A ``.txt`` file holds one id per line, read as UTF-8 (a byte-order mark is
@@ -459,6 +460,10 @@ def read_user_ids(path: str | Path, user_col: str, dataset: Dataset) -> np.ndarr
     path : str or Path
     user_col : str
     dataset : Dataset
+    float_ids : bool, default False
+        Read ids written as floats (``"17850.0"``) as ``"17850"`` (text to
+        text), as for the data files; otherwise such a line is not an integer
+        id, and a CSV column of them is refused (see :func:`read_table`).
 
     Returns
     -------
@@ -484,7 +489,8 @@ def read_user_ids(path: str | Path, user_col: str, dataset: Dataset) -> np.ndarr
         lines = [line.strip() for line in text.splitlines()]
         ids = pd.Series([line for line in lines if line], dtype=object)
     else:
-        frame = read_table(path, "--users-file", str_columns=(user_col, Columns.USER))
+        frame = read_table(path, "--users-file", str_columns=(user_col, Columns.USER),
+                           float_ids=float_ids)
         col = user_col if user_col in frame.columns else Columns.USER
         if col not in frame.columns:
             raise MissingColumnError(
@@ -508,7 +514,10 @@ def read_user_ids(path: str | Path, user_col: str, dataset: Dataset) -> np.ndarr
     if not len(ids):
         raise InvalidValueError(f"--users-file ({path}) holds no user id.")
     known = dataset.user_map.external_ids
-    out, unconverted = _text_ids_to(ids.map(str), known.dtype)
+    ids = ids.map(str)
+    if float_ids:
+        ids = ids.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    out, unconverted = _text_ids_to(ids, known.dtype)
     if len(unconverted):
         print(f"persona-rec: note: {len(unconverted)} id(s) in --users-file are not integer ids "
               f"like the Dataset's user ids ({known.dtype}) and are served as unknown users, "

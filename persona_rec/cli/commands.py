@@ -319,7 +319,11 @@ def run_recommend(args: argparse.Namespace) -> int:
     model = make_model(args.model, args.random_state, parse_pairs(args.param, "--param"))
     ds = _dataset(args)  # after the model: a bad --param fails before reading the data
     if args.users_file:
-        users = read_user_ids(args.users_file, args.user_col, ds)
+        users = read_user_ids(args.users_file, args.user_col, ds, float_ids=args.float_ids)
+        n_unknown = int((ds.user_map.to_internal(users, strict=False) < 0).sum())
+        if n_unknown:
+            log.info("%s of %s user(s) in --users-file have no data in EVENTS/--users "
+                     "(--on-unknown %s)", f"{n_unknown:,}", f"{len(users):,}", args.on_unknown)
     else:
         users = ds.user_map.external_ids[ds.hot_user_mask()]
     model.fit(ds)

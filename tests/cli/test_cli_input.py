@@ -415,3 +415,24 @@ def test_messages_name_command_line_remedies(tmp_path: Path,
     assert code == 0
     assert err.startswith("persona-rec profiles: warning: interactions: 1 row(s) repeat")
     assert "Pass --clean to drop them" in err and "clean=True" not in err
+
+
+def test_float_ids_option_applies_to_the_users_file(big_ids: Path, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture) -> None:
+    ids = tmp_path / "users.csv"
+    ids.write_text(f"user_id\n12.0\n{2**53 + 1}.0\n")
+    out = tmp_path / "r.csv"
+    argv = ["recommend", str(big_ids), "--model", "knn", "--k", "1", "--keep-seen",
+            "--users-file", str(ids), "--out", str(out)]
+    code, err = cli(capsys, *argv)
+    assert code == 2 and "column 'user_id' holds ids written as floats, e.g. '12.0'" in err
+    code, err = cli(capsys, *argv, "--float-ids")
+    assert code == 0, err
+    got = pd.read_csv(out, dtype=str)
+    assert got.user_id.tolist() == ["12", str(2**53 + 1)]
+    assert got.source.tolist() == ["item_knn", "item_knn"]
+    assert got.item_id.tolist()[1] in {"C", "D"}
+    # without --quiet, the count of users without data is logged
+    ids.write_text("user_id\n12\nnew-visitor-1\n")
+    assert main([*argv]) == 0
+    assert "1 of 2 user(s) in --users-file have no data" in capsys.readouterr().err
