@@ -51,6 +51,10 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 #: here (an item id ``"NA"``, Namibia's country code).
 CSV_NA_VALUES = ("", "#N/A", "N/A", "NULL", "NaN", "n/a", "nan", "null")
 
+#: pandas' other default missing-value texts: values here, unless ``--na-values`` names them.
+_OTHER_NA_TEXTS = ("NA", "None", "<NA>", "#NA", "-NaN", "-nan", "#N/A N/A", "1.#IND", "-1.#IND",
+                   "1.#QNAN", "-1.#QNAN")
+
 #: An id written as a float with a zero fraction (``"17850.0"``).
 _FLOAT_ID = r"-?\d+\.0+"
 
@@ -137,7 +141,7 @@ def _read_error(path: str | Path, what: str, fmt: str, err: Exception) -> Corrup
 
 
 def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
-               float_ids: bool = False) -> pd.DataFrame:
+               float_ids: bool = False, na_values: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV or Parquet file.
 
     CSV files are read with :data:`CSV_NA_VALUES` as the only missing-value
@@ -157,6 +161,10 @@ def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
     float_ids : bool, default False
         Instead of refusing those columns, strip the zero fraction
         (``"17850.0"`` -> ``"17850"``, text to text, no float rounding).
+    na_values : sequence of str
+        More CSV cell texts to read as missing (``--na-values``), e.g.
+        ``["NA"]`` for a file written by R. A column that is numeric except
+        for cells such as ``NA`` or ``None`` is refused without it.
 
     Returns
     -------
@@ -175,6 +183,9 @@ def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
         unclosed quote, rows with too many fields ...).
     InvalidDtypeError
         A text id column holds float-written ids and ``float_ids`` is False.
+    InvalidValueError
+        A column is numeric except for texts such as ``NA`` (not in
+        ``na_values``).
 
     Examples
     --------
@@ -197,7 +208,8 @@ def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
             if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError)):
                 raise
             raise _read_error(path, what, fmt, err) from err
-    opts: dict[str, Any] = {"keep_default_na": False, "na_values": list(CSV_NA_VALUES),
+    opts: dict[str, Any] = {"keep_default_na": False,
+                            "na_values": [*CSV_NA_VALUES, *na_values],
                             "index_col": False}
     try:
         header = pd.read_csv(path, nrows=0, **opts)
@@ -223,7 +235,29 @@ def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
                 f"pass --float-ids to read {values.iloc[0]!r} as "
                 f"{values.iloc[0].split('.')[0]!r}."
             )
+    _check_na_texts(frame, path, what, skip=dtype)
     return frame
+
+
+def _check_na_texts(frame: pd.DataFrame, path: str | Path, what: str,
+                    skip: Mapping[str, Any]) -> None:
+    """Refuse a column that is numeric but for texts pandas would read as missing (``NA``)."""
+    for col in frame.columns:
+        if col in skip or frame[col].dtype.kind != "O":  # object or str dtype
+            continue
+        values = frame[col].dropna()
+        na_like = values.isin(_OTHER_NA_TEXTS).to_numpy()
+        if not na_like.any() or na_like.all():
+            continue
+        rest = values[~na_like]
+        if pd.to_numeric(rest, errors="coerce").notna().all():
+            texts = sorted(set(values[na_like]))
+            row = int(np.flatnonzero(frame[col].isin(texts).to_numpy())[0]) + 1
+            raise InvalidValueError(
+                f"{what} ({path}): column {col!r} is numeric except {int(na_like.sum())} "
+                f"cell(s) {texts} (first in data row {row}); pass "
+                f"{' '.join(f'--na-values {t}' for t in texts)} to read them as missing."
+            )
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -304,9 +338,16 @@ def _rename(frame: pd.DataFrame, mapping: Mapping[str, str], what: str,
     missing = [c for c in (required or {}) if c not in frame.columns]
     if missing:
         options = sorted({(required or {})[c] for c in missing})
+        hint = ""
+        if len(frame.columns) == 1:
+            seps = [name for sep, name in ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
+                    if sep in str(frame.columns[0])]
+            if seps:
+                hint = (f" The file seems to be separated by {seps[0]}; persona-rec reads "
+                        f"comma-separated CSV: re-save it with ',' as the separator.")
         raise MissingColumnError(
             f"{what} has no column(s) {missing} (name yours with {'/'.join(options)}); "
-            f"its columns are {list(frame.columns)}."
+            f"its columns are {list(frame.columns)}.{hint}"
         )
     mapping = {s: d for s, d in mapping.items() if s != d and s in frame.columns}
     clash = [d for s, d in mapping.items() if d in frame.columns and d not in mapping]
@@ -331,6 +372,7 @@ def load_dataset(
     event_map: Mapping[str, str] | None = None,
     clean: bool = False,
     float_ids: bool = False,
+    na_values: Sequence[str] = (),
     dayfirst: bool | None = None,
     time_format: str | None = None,
     epoch_unit: str | None = None,
@@ -361,6 +403,8 @@ def load_dataset(
     float_ids : bool
         Read CSV id columns written as floats (``"17850.0"``) as the integer
         text (``"17850"``) instead of refusing them (see :func:`read_table`).
+    na_values : sequence of str
+        More CSV cell texts read as missing (see :func:`read_table`).
     dayfirst, time_format, epoch_unit
         Passed to :meth:`Dataset.from_frames` (how to read the time column).
 
@@ -375,7 +419,8 @@ def load_dataset(
         ``--time-col``, ``--event-col``, ``--rename``) is not in its file.
     """
     id_cols = (user_col, item_col)
-    inter = read_table(events, "EVENTS", str_columns=id_cols, float_ids=float_ids)
+    inter = read_table(events, "EVENTS", str_columns=id_cols, float_ids=float_ids,
+                       na_values=na_values)
     rename = dict(rename or {})
     mapping = {user_col: Columns.USER, item_col: Columns.ITEM, time_col: Columns.TIMESTAMP,
                **({} if event_col is None else {event_col: Columns.EVENT}), **rename}
@@ -398,12 +443,12 @@ def load_dataset(
     users_df = items_df = None
     if users is not None:
         users_df = _rename(read_table(users, "--users", str_columns=(user_col,),
-                                      float_ids=float_ids),
+                                      float_ids=float_ids, na_values=na_values),
                            {user_col: Columns.USER}, f"--users ({users})",
                            required={user_col: "--user-col"})
     if items is not None:
         items_df = _rename(read_table(items, "--items", str_columns=(item_col,),
-                                      float_ids=float_ids),
+                                      float_ids=float_ids, na_values=na_values),
                            {item_col: Columns.ITEM}, f"--items ({items})",
                            required={item_col: "--item-col"})
     dataset = Dataset.from_frames(inter, users=users_df, items=items_df, clean=clean,

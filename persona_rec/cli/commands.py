@@ -69,6 +69,9 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                    help="map event names, e.g. add_to_cart=cart (repeatable or comma-separated)")
     g.add_argument("--clean", action="store_true",
                    help="drop invalid rows (reported per reason on stderr) instead of failing")
+    g.add_argument("--na-values", action="append", default=[], metavar="TEXT",
+                   help="another CSV cell text to read as missing, e.g. NA (repeatable; "
+                        "default: empty, #N/A, N/A, NULL, NaN, n/a, nan, null)")
     g.add_argument("--float-ids", action="store_true",
                    help="read CSV ids written as floats (17850.0) as 17850 instead of refusing "
                         "them")
@@ -110,6 +113,7 @@ def _dataset(args: argparse.Namespace) -> Dataset:
         args.events, users=args.users, items=args.items, user_col=args.user_col,
         item_col=args.item_col, time_col=args.time_col, event_col=args.event_col,
         rename=rename, event_map=event_map, clean=args.clean, float_ids=args.float_ids,
+        na_values=args.na_values,
         dayfirst=args.dayfirst, time_format=args.time_format, epoch_unit=args.epoch_unit,
     )
     log.info("loaded %s: %s events, %s users, %s items", args.events, f"{ds.n_interactions:,}",

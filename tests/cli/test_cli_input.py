@@ -436,3 +436,31 @@ def test_float_ids_option_applies_to_the_users_file(big_ids: Path, tmp_path: Pat
     ids.write_text("user_id\n12\nnew-visitor-1\n")
     assert main([*argv]) == 0
     assert "1 of 2 user(s) in --users-file have no data" in capsys.readouterr().err
+
+
+def test_numeric_column_with_na_texts_needs_na_values(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    ev = tmp_path / "ev.csv"  # as R's write.csv writes a missing price
+    ev.write_text("user_id,item_id,timestamp,event,quantity,price\n"
+                  "u1,a,2011-01-01,purchase,1,2.5\nu1,b,2011-01-02,view,NA,NA\n"
+                  "u2,a,2011-01-03,purchase,1,2.5\n")
+    out = tmp_path / "p.csv"
+    code, err = cli(capsys, "profiles", str(ev), "--out", str(out))
+    assert code == 2
+    assert one_error(err, "profiles").endswith(
+        f"EVENTS ({ev}): column 'quantity' is numeric except 1 cell(s) ['NA'] (first in data "
+        f"row 2); pass --na-values NA to read them as missing.")
+    code, err = cli(capsys, "profiles", str(ev), "--na-values", "NA", "--out", str(out))
+    assert code == 0, err
+    assert pd.read_csv(out).set_index("user_id").loc["u2", "monetary"] == pytest.approx(2.5)
+
+
+def test_semicolon_file_gets_a_separator_hint(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture) -> None:
+    ev = tmp_path / "ev.csv"
+    ev.write_text("user_id;item_id;timestamp\nu1;a;2011-01-01\n")
+    code, err = cli(capsys, "profiles", str(ev), "--out", str(tmp_path / "p.csv"))
+    assert code == 2
+    assert one_error(err, "profiles").endswith(
+        "The file seems to be separated by ';'; persona-rec reads comma-separated CSV: re-save "
+        "it with ',' as the separator.")
