@@ -141,7 +141,8 @@ def _read_error(path: str | Path, what: str, fmt: str, err: Exception) -> Corrup
 
 
 def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
-               float_ids: bool = False, na_values: Sequence[str] = ()) -> pd.DataFrame:
+               float_ids: bool = False, na_values: Sequence[str] = (),
+               text_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV or Parquet file.
 
     CSV files are read with :data:`CSV_NA_VALUES` as the only missing-value
@@ -165,6 +166,10 @@ def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
         More CSV cell texts to read as missing (``--na-values``), e.g.
         ``["NA"]`` for a file written by R. A column that is numeric except
         for cells such as ``NA`` or ``None`` is refused without it.
+    text_columns : sequence of str
+        More CSV columns read as text, without the id checks (the time and
+        event columns: ``20110304`` is then read as a date, as the Python API
+        reads that text, and event codes ``1``, ``4`` match ``--event-map``).
 
     Returns
     -------
@@ -214,7 +219,8 @@ def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
     try:
         header = pd.read_csv(path, nrows=0, **opts)
         dtype = {c: str for c in str_columns if c in header.columns}
-        frame = pd.read_csv(path, dtype=dtype or None, **opts)
+        text = {c: str for c in text_columns if c in header.columns}
+        frame = pd.read_csv(path, dtype={**text, **dtype} or None, **opts)
     except (ValueError, OSError, EOFError, zlib.error, lzma.LZMAError,
             zipfile.BadZipFile) as err:  # ParserError, EmptyDataError, UnicodeError: ValueError
         if isinstance(err, (FileNotFoundError, PermissionError, IsADirectoryError)):
@@ -235,7 +241,7 @@ def read_table(path: str | Path, what: str, str_columns: Sequence[str] = (),
                 f"pass --float-ids to read {values.iloc[0]!r} as "
                 f"{values.iloc[0].split('.')[0]!r}."
             )
-    _check_na_texts(frame, path, what, skip=dtype)
+    _check_na_texts(frame, path, what, skip={**text, **dtype})
     return frame
 
 
@@ -420,7 +426,8 @@ def load_dataset(
     """
     id_cols = (user_col, item_col)
     inter = read_table(events, "EVENTS", str_columns=id_cols, float_ids=float_ids,
-                       na_values=na_values)
+                       na_values=na_values,
+                       text_columns=(time_col, event_col or Columns.EVENT))
     rename = dict(rename or {})
     mapping = {user_col: Columns.USER, item_col: Columns.ITEM, time_col: Columns.TIMESTAMP,
                **({} if event_col is None else {event_col: Columns.EVENT}), **rename}

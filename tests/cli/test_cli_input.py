@@ -464,3 +464,19 @@ def test_semicolon_file_gets_a_separator_hint(tmp_path: Path,
     assert one_error(err, "profiles").endswith(
         "The file seems to be separated by ';'; persona-rec reads comma-separated CSV: re-save "
         "it with ',' as the separator.")
+
+
+def test_time_and_event_columns_are_read_as_text(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    ev = tmp_path / "ev.csv"  # a warehouse partition key and numeric behaviour codes
+    ev.write_text("user_id,item_id,dt,behavior_type\nu1,a,20110304,1\nu1,a,20110415,4\n"
+                  "u2,b,20111201,1\n")
+    out = tmp_path / "p.csv"
+    code, err = cli(capsys, "profiles", str(ev), "--time-col", "dt", "--event-col",
+                    "behavior_type", "--event-map", "1=view,2=cart,4=purchase", "--out", str(out))
+    assert code == 0, err
+    assert "--event-map source name(s) ['2'] do not occur in EVENTS" in err  # 1 and 4 do
+    got = pd.read_csv(out).set_index("user_id")
+    # read as the Python API reads the text "20110304", not as epoch seconds in 1970
+    assert got.loc["u1", "first_seen"] == "2011-03-04"
+    assert got.loc["u1", "view_share"] == pytest.approx(0.5)
