@@ -213,10 +213,21 @@ def run_segments(args: argparse.Namespace) -> int:
     """``persona-rec segments``: ``user_id, segment``; prints the segment sizes."""
     from ..segments import KMeansSegmenter, rfm_segments
 
-    profiles = _profiles(_dataset(args), args)
+    ds = _dataset(args)
+    profiles = _profiles(ds, args)
     if args.method == "rfm":
         if args.n_segments is not None:
             raise InvalidParameterError("--n-segments applies to --method kmeans only.")
+        monetary = profiles.frame.get("monetary")
+        if monetary is None or not monetary.notna().any():
+            from ..exceptions import MissingColumnError
+
+            raise MissingColumnError(
+                f"--method rfm needs spending: EVENTS has no usable 'price' column (name yours "
+                f"with --rename COLUMN=price), so no user has a monetary value; its columns are "
+                f"{[c for c in ds.interactions.columns if c != 'weight']}. Use --method kmeans "
+                f"otherwise."
+            )
         seg = rfm_segments(profiles)
     else:
         seg = KMeansSegmenter(args.n_segments, k_range=(2, 8),

@@ -480,3 +480,19 @@ def test_time_and_event_columns_are_read_as_text(tmp_path: Path,
     # read as the Python API reads the text "20110304", not as epoch seconds in 1970
     assert got.loc["u1", "first_seen"] == "2011-03-04"
     assert got.loc["u1", "view_share"] == pytest.approx(0.5)
+
+
+def test_rfm_segments_without_price_name_the_missing_column(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    ev = tmp_path / "orders.csv"
+    ev.write_text("user_id,item_id,timestamp,event,Amount\nu1,a,2011-01-01,purchase,2\n"
+                  "u1,b,2011-02-01,purchase,3\nu2,a,2011-01-15,purchase,2\n")
+    out = tmp_path / "s.csv"
+    code, err = cli(capsys, "segments", str(ev), "--out", str(out))
+    assert code == 2
+    msg = one_error(err, "segments")
+    assert "--method rfm needs spending: EVENTS has no usable 'price' column (name yours with " \
+           "--rename COLUMN=price)" in msg and "'Amount'" in msg
+    code, err = cli(capsys, "segments", str(ev), "--rename", "Amount=price", "--out", str(out))
+    assert code == 0, err
+    assert len(pd.read_csv(out)) == 2
