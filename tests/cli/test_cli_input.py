@@ -496,3 +496,13 @@ def test_rfm_segments_without_price_name_the_missing_column(tmp_path: Path,
     code, err = cli(capsys, "segments", str(ev), "--rename", "Amount=price", "--out", str(out))
     assert code == 0, err
     assert len(pd.read_csv(out)) == 2
+
+
+def test_float_id_column_in_parquet_names_the_file_fix(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture) -> None:
+    ev = tmp_path / "ev.parquet"
+    pd.DataFrame({"user_id": [17850.0, 13047.0], "item_id": ["a", "b"],
+                  "timestamp": ["2011-01-01", "2011-01-02"]}).to_parquet(ev)
+    code, err = cli(capsys, "profiles", str(ev), "--out", str(tmp_path / "p.csv"))
+    assert code == 2 and ".astype(" not in err
+    assert "write the ids as integers or text in the file" in one_error(err, "profiles")
