@@ -203,8 +203,8 @@ _CLI_REMEDY_PATTERNS = (
      ("The command line reads CSV ids as text and keeps Parquet's column types: give both "
       "files in the same format, or write the Parquet ids as text.")),
     (r"convert it, e\.g\. with \.astype\('int64'\) or \.astype\(str\)\.",
-     "write the ids as integers or text in the file (for CSV ids written as floats: "
-     "--float-ids)."),
+     ("write the ids as integers or text in the file (for CSV ids written as floats: "
+      "--float-ids).")),
     (r"Use features='all' or a list of profile columns\.",
      "Pass --items with a 'category' column, or use --method rfm."),
     ((r"(^--as-of holds .*?--dayfirst \(day/month/year\)), (--monthfirst \(month/day/year\)) "
