@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 from ..exceptions import PersonaRecError
 from .commands import COMMANDS, Command, add_data_arguments
@@ -123,12 +126,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    with _Progress(not args.quiet and args.command != "demo"):
+    with _Progress(not args.quiet and args.command != "demo"), warnings.catch_warnings():
+        warnings.showwarning = _show_warning(args.command)
+        previous_sep = None
         try:
-            if getattr(args, "out", None) and args.command != "report":  # report: HTML
-                from ._io import file_format
+            _check_paths(args)  # fail before any work
+            if getattr(args, "flat_categories", False) or getattr(args, "category_sep", None):
+                from ..categories import set_category_sep
 
-                file_format(args.out, "--out")  # fail before any work
+                previous_sep = set_category_sep(() if args.flat_categories
+                                                else tuple(args.category_sep))
             return int(args._run(args))
         except (PersonaRecError, FileNotFoundError, IsADirectoryError, PermissionError) as err:
             if args.debug:
@@ -144,13 +151,75 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"persona-rec {args.command}: unexpected {type(err).__name__}: "
                   f"{_one_line(err)} (rerun with --debug for the traceback)", file=sys.stderr)
             return EXIT_FAILURE
+        finally:
+            if previous_sep is not None:
+                from ..categories import set_category_sep
+
+                set_category_sep(previous_sep)
+
+
+def _show_warning(command: str) -> Callable[..., None]:
+    """Library warnings as one ``persona-rec CMD: warning: ...`` line naming CLI options."""
+
+    def show(message: Warning | str, category: type[Warning], *args: object,
+             **kwargs: object) -> None:
+        print(f"persona-rec {command}: warning: {_one_line(Exception(str(message)))}",
+              file=sys.stderr)
+
+    return show
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """File names, input files and the ``--out`` folder, checked before any work."""
+    from ._io import check_output_path, file_format
+
+    if getattr(args, "out", None) and args.command != "report":  # report: HTML
+        check_output_path(args.out, "--out")
+    for attr, what in (("events", "EVENTS"), ("users", "--users"), ("items", "--items"),
+                       ("users_file", "--users-file")):
+        path = getattr(args, attr, None)
+        if not isinstance(path, str):
+            continue
+        if attr != "users_file" or not path.lower().endswith(".txt"):
+            file_format(path, what)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{what}: no such file: {path!r}")
+
+
+#: Library wording of a remedy -> the command-line option that applies it.
+_CLI_REMEDIES = (
+    ("as_of holds", "--as-of holds"),
+    ("pass clean=True", "pass --clean"),
+    ("Pass clean=True", "Pass --clean"),
+    ("dayfirst=True", "--dayfirst"),
+    ("dayfirst=False", "--monthfirst"),
+    ("time_format=", "--time-format"),
+    ("pass epoch_unit='s', 'ms', 'us' or 'ns'", "pass --epoch-unit s, ms, us or ns"),
+    ("category_sep=()", "--flat-categories"),
+)
+
+_CLI_REMEDY_PATTERNS = (
+    (r"Convert one side, e\.g\. \w+\['\w+'\]\.astype\([^)]*\)\.",
+     ("The command line reads CSV ids as text and keeps Parquet's column types: give both "
+      "files in the same format, or write the Parquet ids as text.")),
+    (r"convert it, e\.g\. with \.astype\('int64'\) or \.astype\(str\)\.",
+     ("write the ids as integers or text in the file (for CSV ids written as floats: "
+      "--float-ids).")),
+    (r"Use features='all' or a list of profile columns\.",
+     "Pass --items with a 'category' column, or use --method rfm."),
+    ((r"(^--as-of holds .*?--dayfirst \(day/month/year\)), (--monthfirst \(month/day/year\)) "
+      r"or --time-format \(e\.g\. [^)]*\)"), r"\1 or \2"),
+)
 
 
 def _one_line(err: BaseException) -> str:
     text = str(err) if not isinstance(err, OSError) or not err.strerror else (
         f"{err.strerror}: {err.filename!r}" if err.filename else str(err))
     # library messages name Python arguments; point at the command-line option instead
-    text = text.replace("pass clean=True", "pass --clean")
+    for python, cli in _CLI_REMEDIES:
+        text = text.replace(python, cli)
+    for pattern, cli in _CLI_REMEDY_PATTERNS:
+        text = re.sub(pattern, cli, text)
     return " ".join(text.split())
 
 

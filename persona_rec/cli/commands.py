@@ -60,14 +60,37 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
                    help="item id column in EVENTS and --items (default: item_id)")
     g.add_argument("--time-col", default=Columns.TIMESTAMP, metavar="NAME",
                    help="event time column in EVENTS (default: timestamp)")
-    g.add_argument("--event-col", default=Columns.EVENT, metavar="NAME",
-                   help="event type column in EVENTS (default: event)")
+    g.add_argument("--event-col", default=None, metavar="NAME",
+                   help="event type column in EVENTS (default: event, if there is one; "
+                        "without one every row is a purchase)")
     g.add_argument("--rename", action="append", metavar="SRC=DST",
                    help="rename another EVENTS column, e.g. UnitPrice=price (repeatable)")
     g.add_argument("--event-map", action="append", metavar="SRC=DST",
                    help="map event names, e.g. add_to_cart=cart (repeatable or comma-separated)")
     g.add_argument("--clean", action="store_true",
                    help="drop invalid rows (reported per reason on stderr) instead of failing")
+    g.add_argument("--na-values", action="append", default=[], metavar="TEXT",
+                   help="another CSV cell text to read as missing, e.g. NA (repeatable; "
+                        "default: empty, #N/A, N/A, NULL, NaN, n/a, nan, null)")
+    g.add_argument("--float-ids", action="store_true",
+                   help="read CSV ids written as floats (17850.0) as 17850 instead of refusing "
+                        "them")
+    t = parser.add_argument_group("time and categories")
+    order = t.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                       help="read numeric dates such as 05/03/2024 as day/month/year")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                       help="read numeric dates such as 05/03/2024 as month/day/year")
+    t.add_argument("--time-format", metavar="FORMAT",
+                   help="strftime format of the time column, e.g. '%%d/%%m/%%Y %%H:%%M'")
+    t.add_argument("--epoch-unit", choices=("s", "ms", "us", "ns"),
+                   help="unit of numeric (epoch) times (default: read from their magnitude)")
+    cats = t.add_mutually_exclusive_group()
+    cats.add_argument("--category-sep", action="append", metavar="SEP",
+                      help="separator of category levels, e.g. '>' (repeatable; default: "
+                           "'>' and '/')")
+    cats.add_argument("--flat-categories", action="store_true",
+                      help="categories have no levels ('CDs/DVDs' is one category)")
 
 
 def _add_out(parser: argparse.ArgumentParser) -> None:
@@ -89,17 +112,35 @@ def _dataset(args: argparse.Namespace) -> Dataset:
     ds = load_dataset(
         args.events, users=args.users, items=args.items, user_col=args.user_col,
         item_col=args.item_col, time_col=args.time_col, event_col=args.event_col,
-        rename=rename, event_map=event_map, clean=args.clean,
+        rename=rename, event_map=event_map, clean=args.clean, float_ids=args.float_ids,
+        na_values=args.na_values,
+        dayfirst=args.dayfirst, time_format=args.time_format, epoch_unit=args.epoch_unit,
     )
     log.info("loaded %s: %s events, %s users, %s items", args.events, f"{ds.n_interactions:,}",
              f"{ds.n_users:,}", f"{ds.n_items:,}")
     return ds
 
 
+def _time_option(text: str | None, option: str, args: argparse.Namespace) -> Any:
+    """A ``--as-of``/``--at`` value; day/month dates read with ``--dayfirst``/``--monthfirst``."""
+    if text is None or getattr(args, "dayfirst", None) is None:
+        return text
+    import pandas as pd
+
+    from .._time import parse_times
+    from ..exceptions import InvalidValueError
+
+    parsed = parse_times(pd.Series([text], dtype=object), option, dayfirst=args.dayfirst)
+    if parsed.missing[0] or parsed.out_of_range[0]:
+        raise InvalidValueError(f"{option} must be a point in time, got {text!r}.")
+    return pd.Timestamp(parsed.utc[0])
+
+
 def _profiles(ds: Dataset, args: argparse.Namespace) -> Profiles:
     from ..profiles import ProfileBuilder
 
-    return ProfileBuilder.default().build(ds, as_of=getattr(args, "as_of", None))
+    as_of = _time_option(getattr(args, "as_of", None), "--as-of", args)
+    return ProfileBuilder.default().build(ds, as_of=as_of)
 
 
 def _user_tags(profiles: Profiles) -> UserTags:
@@ -119,13 +160,26 @@ def _written(frame: pd.DataFrame, path: str, what: str) -> int:
 # ------------------------------------------------------------------------ profiles
 def _profiles_args(p: argparse.ArgumentParser) -> None:
     _add_as_of(p)
+    p.add_argument("--include-sensitive", action="store_true",
+                   help="also write sensitive columns (gender, age, zip code, ...); "
+                        "off by default")
     _add_out(p)
 
 
 def run_profiles(args: argparse.Namespace) -> int:
-    """``persona-rec profiles``: one row per user with every profile column."""
+    """``persona-rec profiles``: one row per user with every profile column.
+
+    Sensitive columns (flagged on the Dataset) are left out unless
+    ``--include-sensitive`` is given, as in :meth:`Profiles.export`.
+    """
     profiles = _profiles(_dataset(args), args)
-    return _written(profiles.frame, args.out, "user profiles")
+    frame = profiles.export(include_sensitive=args.include_sensitive)
+    left_out = sorted(c for c in profiles.sensitive_columns if c in profiles.frame.columns
+                      and c not in frame.columns)
+    if left_out:
+        print(f"persona-rec: note: sensitive column(s) {left_out} left out "
+              f"(pass --include-sensitive to write them)", file=sys.stderr)
+    return _written(frame, args.out, "user profiles")
 
 
 # ---------------------------------------------------------------------------- tags
@@ -159,10 +213,21 @@ def run_segments(args: argparse.Namespace) -> int:
     """``persona-rec segments``: ``user_id, segment``; prints the segment sizes."""
     from ..segments import KMeansSegmenter, rfm_segments
 
-    profiles = _profiles(_dataset(args), args)
+    ds = _dataset(args)
+    profiles = _profiles(ds, args)
     if args.method == "rfm":
         if args.n_segments is not None:
             raise InvalidParameterError("--n-segments applies to --method kmeans only.")
+        monetary = profiles.frame.get("monetary")
+        if monetary is None or not monetary.notna().any():
+            from ..exceptions import MissingColumnError
+
+            raise MissingColumnError(
+                f"--method rfm needs spending: EVENTS has no usable 'price' column (name yours "
+                f"with --rename COLUMN=price), so no user has a monetary value; its columns are "
+                f"{[c for c in ds.interactions.columns if c != 'weight']}. Use --method kmeans "
+                f"otherwise."
+            )
         seg = rfm_segments(profiles)
     else:
         seg = KMeansSegmenter(args.n_segments, k_range=(2, 8),
@@ -269,7 +334,11 @@ def run_recommend(args: argparse.Namespace) -> int:
     model = make_model(args.model, args.random_state, parse_pairs(args.param, "--param"))
     ds = _dataset(args)  # after the model: a bad --param fails before reading the data
     if args.users_file:
-        users = read_user_ids(args.users_file, args.user_col, ds)
+        users = read_user_ids(args.users_file, args.user_col, ds, float_ids=args.float_ids)
+        n_unknown = int((ds.user_map.to_internal(users, strict=False) < 0).sum())
+        if n_unknown:
+            log.info("%s of %s user(s) in --users-file have no data in EVENTS/--users "
+                     "(--on-unknown %s)", f"{n_unknown:,}", f"{len(users):,}", args.on_unknown)
     else:
         users = ds.user_map.external_ids[ds.hot_user_mask()]
     model.fit(ds)
@@ -331,7 +400,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise InvalidParameterError(f"--models must name at least one model, got {args.models!r}.")
     models = {n: make_model(n, args.random_state) for n in names}
     ds = _dataset(args)
-    split = next_period_split(ds, args.at, args.window,
+    split = next_period_split(ds, _time_option(args.at, "--at", args), args.window,
                               filter_already_seen=not args.keep_seen)
     info = split.info
     print(f"next-period split at {args.at}, window {args.window}: "

@@ -147,6 +147,11 @@ def test_raw_sample_needs_clean_then_works(tmp_path: Path) -> None:
     cols = ["--user-col", "CustomerID", "--item-col", "StockCode", "--time-col", "InvoiceDate",
             "--rename", "UnitPrice=price,Quantity=quantity,InvoiceNo=order_id"]
     res = run("recommend", raw, *cols, "--model", "popular", "--out", str(tmp_path / "r.csv"))
+    assert res.returncode == 2  # CustomerID is written 12583.0: refused, not a second id
+    assert "column 'CustomerID' holds ids written as floats, e.g. '12583.0'" in res.stderr
+    assert "pass --float-ids" in res.stderr
+    cols.append("--float-ids")
+    res = run("recommend", raw, *cols, "--model", "popular", "--out", str(tmp_path / "r.csv"))
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     # strict mode names every broken rule in one message
@@ -158,8 +163,8 @@ def test_raw_sample_needs_clean_then_works(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "missing_user_id                 30,154" in res.stderr  # the cleaning report
     reco = pd.read_csv(tmp_path / "r.csv", dtype={"user_id": str})
-    # 993 customers keep purchases after cleaning; ids are the file's text ("12583.0")
-    assert len(reco) == 2 * 993 and reco.user_id.str.endswith(".0").all()
+    # 993 customers keep purchases after cleaning; --float-ids read "12583.0" as "12583"
+    assert len(reco) == 2 * 993 and reco.user_id.str.fullmatch(r"\d+").all()
 
 
 def test_debug_shows_traceback(tmp_path: Path) -> None:
