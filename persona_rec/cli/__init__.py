@@ -207,6 +207,8 @@ _CLI_REMEDY_PATTERNS = (
       "--float-ids).")),
     (r"Use features='all' or a list of profile columns\.",
      "Pass --items with a 'category' column, or use --method rfm."),
+    (r"--time-format'([^']*)'", r"--time-format '\1'"),
+    (r"epoch_unit='(s|ms|us|ns)'", r"--epoch-unit \1"),
     ((r"(^--as-of holds .*?--dayfirst \(day/month/year\)), (--monthfirst \(month/day/year\)) "
       r"or --time-format \(e\.g\. [^)]*\)"), r"\1 or \2"),
 )

@@ -472,12 +472,18 @@ def test_time_and_event_columns_are_read_as_text(tmp_path: Path,
     ev.write_text("user_id,item_id,dt,behavior_type\nu1,a,20110304,1\nu1,a,20110415,4\n"
                   "u2,b,20111201,1\n")
     out = tmp_path / "p.csv"
-    code, err = cli(capsys, "profiles", str(ev), "--time-col", "dt", "--event-col",
-                    "behavior_type", "--event-map", "1=view,2=cart,4=purchase", "--out", str(out))
+    args = ["profiles", str(ev), "--time-col", "dt", "--event-col", "behavior_type",
+            "--event-map", "1=view,2=cart,4=purchase", "--out", str(out)]
+    # never guessed: yyyymmdd numbers are also epoch seconds in 1970, so the reading is asked for
+    code, err = cli(capsys, *args)
+    assert code == 2
+    assert ("20110304 reads as 2011-03-04 (--time-format '%Y%m%d') or as epoch seconds "
+            "1970-08-21 18:11:44 (--epoch-unit s)") in err.splitlines()[-1]
+    code, err = cli(capsys, *args, "--time-format", "%Y%m%d")
     assert code == 0, err
     assert "--event-map source name(s) ['2'] do not occur in EVENTS" in err  # 1 and 4 do
     got = pd.read_csv(out).set_index("user_id")
-    # read as the Python API reads the text "20110304", not as epoch seconds in 1970
+    # read as dates as the option says, not as epoch seconds in 1970
     assert got.loc["u1", "first_seen"] == "2011-03-04"
     assert got.loc["u1", "view_share"] == pytest.approx(0.5)
 
