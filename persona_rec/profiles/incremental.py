@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._time import parse_times
-from .._validation import as_of_or_after, check_frame, check_instance
+from .._validation import as_of_or_after, as_timestamps, check_frame, check_instance
 from ..columns import Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidValueError
@@ -40,12 +39,10 @@ def _ns(values: Any, what: str = "new_events['timestamp']") -> np.ndarray:
     """UTC nanoseconds of event times, read by the parser of ``Dataset.from_frames``.
 
     Epoch numbers, offsets and zone-aware values mean what they mean at
-    ingestion; missing, unparseable or out-of-range values give ``_NONE``.
+    ingestion; unparseable or out-of-range values are an ``InvalidValueError``
+    naming ``what``, missing ones give ``_NONE``.
     """
-    parsed = parse_times(pd.Series(values).reset_index(drop=True), what)
-    ns = parsed.utc.astype("datetime64[ns]").view(np.int64).copy()
-    ns[parsed.missing | parsed.out_of_range] = _NONE
-    return ns
+    return as_timestamps(values, what, allow_missing=True).view(np.int64)
 
 
 class IncrementalRFM:
