@@ -91,8 +91,9 @@ def numpy_backed(s: pd.Series) -> pd.Series:
     Examples
     --------
     >>> import pyarrow as pa
-    >>> numpy_backed(pd.Series(["u1", None], dtype=pd.ArrowDtype(pa.string()))).tolist()
-    ['u1', nan]
+    >>> s = numpy_backed(pd.Series(["u1", None], dtype=pd.ArrowDtype(pa.string())))
+    >>> isinstance(s.dtype, pd.ArrowDtype), s.iloc[0], bool(pd.isna(s.iloc[1]))
+    (False, 'u1', True)
     """
     if not isinstance(s.dtype, pd.ArrowDtype):
         return s
