@@ -51,7 +51,7 @@ from .exceptions import (
 )
 
 __all__ = ["ParsedTimes", "parse_times", "check_time_options", "local_time_ns", "numpy_backed",
-           "EPOCH_UNITS"]
+           "attribute_time_ns", "EPOCH_UNITS"]
 
 #: Epoch units accepted by ``epoch_unit=`` and nanoseconds per unit.
 EPOCH_UNITS: dict[str, int] = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
@@ -602,6 +602,24 @@ def parse_times(
         if conv is not None and conv.dtype.kind == "M":
             return parse_times(conv, what, dayfirst=dayfirst, epoch_unit=epoch_unit)
     return _parse_strings(s, what, dayfirst, time_format, epoch_unit)
+
+
+def attribute_time_ns(values: Any) -> np.ndarray:
+    """Naive-UTC nanoseconds (int64) of a date attribute; missing or unreadable -> ``int64 min``.
+
+    For the users' registration date and the items' ``first_seen``, which
+    :meth:`~persona_rec.Dataset.from_frames` already stores as naive UTC
+    ``datetime64[ns]`` (:func:`persona_rec._ingest.parse_date_attributes`);
+    other values (a Dataset saved before it did) are read leniently: strings
+    with ``pandas.to_datetime``, zone-aware values converted to UTC.
+
+    Examples
+    --------
+    >>> attribute_time_ns(pd.Series(["2024-01-01T02:00+02:00", None])).tolist()
+    [1704067200000000000, -9223372036854775808]
+    """
+    ts = pd.to_datetime(pd.Series(values), errors="coerce", utc=True).dt.tz_localize(None)
+    return ts.astype("datetime64[ns]").to_numpy().view(np.int64).copy()
 
 
 def local_time_ns(frame: pd.DataFrame) -> np.ndarray:

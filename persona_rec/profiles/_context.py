@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from .._text import CategorySep, category_parts, resolve_category_sep, slugify, slugify_values
-from .._time import local_time_ns
+from .._time import attribute_time_ns, local_time_ns
 from ..columns import DAY_NS, PURCHASE_EVENTS, REGISTRATION_COLUMNS, Columns
 from ..dataset import Dataset
 from ..exceptions import InvalidDtypeError, InvalidValueError
 
 __all__ = ["ProfileContext", "slugify", "PURCHASE_EVENTS", "DAY_NS"]
 
+_NAT_NS = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 
 
 def missing_order_id(order_id: np.ndarray) -> np.ndarray:
@@ -357,9 +358,8 @@ class ProfileContext:
         registered = np.zeros(self.n_users, dtype=bool)
         registered_later = np.zeros(self.n_users, dtype=bool)
         if reg_col is not None:
-            reg = pd.to_datetime(attrs[reg_col], errors="coerce", utc=True).dt.tz_localize(None)
-            reg_ns = reg.astype("datetime64[ns]").to_numpy().view(np.int64)
-            has_reg = ~reg.isna().to_numpy()
+            reg_ns = attribute_time_ns(attrs[reg_col])
+            has_reg = reg_ns != _NAT_NS
             registered = has_reg & (reg_ns < self.as_of_ns)
             registered_later = has_reg & ~registered
         known = before | registered
@@ -459,11 +459,8 @@ class ProfileContext:
         np.minimum.at(first, ev["i"], ev["t"])
         attrs = self.item_attributes
         if "first_seen" in attrs.columns:
-            fs = pd.to_datetime(attrs["first_seen"], errors="coerce")
-            if isinstance(fs.dtype, pd.DatetimeTZDtype):
-                fs = fs.dt.tz_convert("UTC").dt.tz_localize(None)
-            fs_ns = fs.astype("datetime64[ns]").to_numpy().view(np.int64)
-            known = ~fs.isna().to_numpy()
+            fs_ns = attribute_time_ns(attrs["first_seen"])
+            known = fs_ns != _NAT_NS
             first[known] = np.minimum(first[known], fs_ns[known])
         first[first == np.iinfo(np.int64).max] = np.iinfo(np.int64).min  # never seen
         return first

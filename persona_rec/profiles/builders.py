@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._params import ParamsMixin
+from .._time import attribute_time_ns
 from .._validation import check_int, check_number
 from ..columns import REGISTRATION_COLUMNS as _REGISTRATION_COLUMNS
 from ..exceptions import InvalidParameterError
@@ -271,11 +272,8 @@ class DemographicBuilder(Builder):
                 part.sensitive.add("age_band")
         reg_col = next((c for c in self.REGISTRATION_COLUMNS if c in attrs.columns), None)
         if reg_col is not None:
-            reg = pd.to_datetime(attrs[reg_col], errors="coerce")
-            if isinstance(reg.dtype, pd.DatetimeTZDtype):
-                reg = reg.dt.tz_convert("UTC").dt.tz_localize(None)
-            reg_ns = reg.astype("datetime64[ns]").to_numpy().view(np.int64)
-            valid = ~reg.isna().to_numpy() & (reg_ns < ctx.as_of_ns)
+            reg_ns = attribute_time_ns(attrs[reg_col])
+            valid = (reg_ns != np.iinfo(np.int64).min) & (reg_ns < ctx.as_of_ns)
             age_days = _full(ctx.n_users)
             age_days[valid] = _days(ctx.as_of_ns - reg_ns[valid])
             part.columns["account_age_days"] = age_days

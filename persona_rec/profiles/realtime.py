@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._time import attribute_time_ns
 from ..columns import Columns
 from ..exceptions import InvalidValueError, UnknownIdError
 from ._context import (
@@ -403,10 +404,5 @@ def _registration_ns(attrs: pd.DataFrame, n: int) -> np.ndarray | None:
     col = next((c for c in DemographicBuilder.REGISTRATION_COLUMNS if c in attrs.columns), None)
     if col is None:
         return None
-    reg = pd.to_datetime(attrs[col], errors="coerce")
-    if isinstance(reg.dtype, pd.DatetimeTZDtype):
-        reg = reg.dt.tz_convert("UTC").dt.tz_localize(None)
-    out = reg.astype("datetime64[ns]").to_numpy().view(np.int64).copy()
-    out[reg.isna().to_numpy()] = _NONE
-    return out
+    return attribute_time_ns(attrs[col])  # missing: int64 min, which is _NONE
 
